@@ -1,0 +1,208 @@
+"""Hotspot engine speed and predictive accuracy on the real Gloucester sample.
+
+Run: ``.venv/bin/python benchmarks/bench_hotspots.py`` (about a minute on 2 cores).
+
+Prints, for all nine months (2025-01..09, ~14,300 Gloucester incidents):
+
+1. time per registered method (``run_method``, labels off), each beside a direct
+   esda / scikit-learn call on the same data measured in the same run;
+2. the core computations alone (Gi* with 999 permutations on the 100 m grid; KDE on
+   the 50 m grid) beside the same baselines; targets < 1 s each;
+3. the backtest (train 2025-01..06, test 2025-07..09): PAI, PEI, hit rate and RRI at
+   1 / 3 / 5 % of the area for every method and the naive previous-period baseline;
+4. PAI / PEI of grid counts by cell size, and of KDE by bandwidth.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import esda
+import libpysal
+import numpy as np
+import pandas as pd
+
+from geo_ssgp.areas import filter_incidents, load_layer
+from geo_ssgp.config import load_pack
+from geo_ssgp.geocode import geocode
+from geo_ssgp.hotspots import METHODS, run_method
+from geo_ssgp.hotspots.clusters import default_min_samples
+from geo_ssgp.hotspots.evaluate import backtest, backtest_table
+from geo_ssgp.hotspots.gistar import gistar_table
+from geo_ssgp.hotspots.grid import (
+    grid_count,
+    grid_weights,
+    make_grid,
+    point_xy,
+    snap_point_counts,
+    study_region,
+)
+from geo_ssgp.hotspots.kde import default_bandwidth, quartic_density
+from geo_ssgp.hotspots.rates import area_values, area_weights
+from geo_ssgp.incidents import read_incidents
+
+warnings.simplefilter("ignore", DeprecationWarning)
+warnings.simplefilter("ignore", FutureWarning)
+
+
+def best_of(func, repeat: int = 3) -> tuple[float, object]:
+    """Smallest wall time of ``repeat`` calls, and the last result."""
+    times, out = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = func()
+        times.append(time.perf_counter() - t)
+    return min(times), out
+
+
+def main() -> None:
+    pack = load_pack()
+    t0 = time.perf_counter()
+    geo = geocode(read_incidents(pack.sample_files(), pack=pack).incidents, pack)
+    pts = geo[geo["status"] == "ok"].reset_index(drop=True)
+    print(f"loaded {len(pts):,} Gloucester incidents in {time.perf_counter() - t0:.2f} s")
+    snaps = snap_point_counts(pts)
+    print(f"  on {len(snaps):,} distinct snap points (busiest: {snaps['n_incidents'].iloc[0]})")
+    region = study_region(pack)
+    run_method("grid-count", pts, pack, label=False)  # warm caches (layers, imports)
+
+    # ---- baselines on the same data --------------------------------------------------
+    x, y = point_xy(pts)
+    xy = np.column_stack([x, y])
+    g100 = make_grid(region, cell_size=100)
+    g50 = make_grid(region, cell_size=50)
+    counts100 = grid_count(g100, pts).to_numpy().astype(float)
+    w100 = grid_weights(g100)
+    h = default_bandwidth(pts)
+    lsoa = load_layer(pack, "lsoa21")
+    table = area_values(pts, lsoa)
+    wl = area_weights(table)
+    ms = default_min_samples(len(pts))
+
+    def esda_gi():
+        return esda.G_Local(
+            counts100, w100, transform="B", star=True, permutations=999, seed=0, n_jobs=1
+        )
+
+    def sk_kde():
+        from sklearn.neighbors import KernelDensity
+
+        kd = KernelDensity(kernel="epanechnikov", bandwidth=h).fit(xy)
+        return kd.score_samples(g50.cells[["x", "y"]].to_numpy())
+
+    def np_hist():
+        bins_x = np.arange(g100.origin[0], x.max() + 100, 100)
+        bins_y = np.arange(g100.origin[1], y.max() + 100, 100)
+        return np.histogram2d(x, y, bins=[bins_x, bins_y])
+
+    def sk_dbscan():
+        from sklearn.cluster import DBSCAN
+
+        return DBSCAN(eps=50.0, min_samples=ms).fit(xy)
+
+    def sk_hdbscan():
+        from sklearn.cluster import HDBSCAN
+
+        return HDBSCAN(min_cluster_size=ms, min_samples=10, copy=True).fit(xy)
+
+    baselines = {
+        "grid-count": ("numpy histogram2d, 100 m", np_hist),
+        "kde": ("sklearn KernelDensity epanechnikov, 50 m grid", sk_kde),
+        "gistar": ("esda.G_Local 999 perms, 100 m grid", esda_gi),
+        "lsoa-gistar": (
+            "esda.G_Local 999 perms, 82 LSOAs",
+            lambda: esda.G_Local(
+                table["count"].to_numpy(float),
+                wl,
+                transform="B",
+                star=True,
+                permutations=999,
+                seed=0,
+                n_jobs=1,
+            ),
+        ),
+        "lisa": (
+            "esda.Moran_Local 9999 perms, 82 LSOAs",
+            lambda: esda.Moran_Local(
+                table["count"].to_numpy(float), wl, permutations=9999, seed=0, n_jobs=1
+            ),
+        ),
+        "dbscan": ("sklearn DBSCAN on every incident, eps 50 m", sk_dbscan),
+        "hdbscan": ("sklearn HDBSCAN on every incident", sk_hdbscan),
+    }
+
+    print("\n1. time per method (all nine months; best of 3; labels off)")
+    print(f"{'method':12s} {'run_method':>11s}   {'baseline':>9s}  baseline call")
+    for name in METHODS:
+        t_ours, layer = best_of(lambda n=name: run_method(n, pts, pack, label=False))
+        label, call = baselines[name]
+        t_base, _ = best_of(call)
+        print(
+            f"{name:12s} {t_ours:10.3f}s   {t_base:8.3f}s  {label}"
+            f"  ({len(layer.hotspots)} hotspots)"
+        )
+
+    print("\n2. core computations (targets < 1 s)")
+    t_gi, _ = best_of(lambda: gistar_table(counts100, w100, permutations=999, seed=0))
+    t_gi0, _ = best_of(lambda: gistar_table(counts100, w100, permutations=0))
+    t_esda, _ = best_of(esda_gi)
+    t_w, _ = best_of(lambda: grid_weights(g100))
+    t_wq, _ = best_of(lambda: libpysal.weights.Queen.from_dataframe(g100.cells, use_index=False), 1)
+    print(
+        f"  Gi* table, 999 perms, {len(g100):,} cells: {t_gi:.3f} s"
+        f"  (esda.G_Local alone {t_esda:.3f} s;"
+        f" without permutations {t_gi0:.3f} s)"
+    )
+    print(
+        f"  grid queen weights from lattice: {t_w:.3f} s"
+        f"  (libpysal Queen.from_dataframe {t_wq:.3f} s)"
+    )
+    cx, cy = g50.cells["x"].to_numpy(), g50.cells["y"].to_numpy()
+    t_k, _ = best_of(
+        lambda: quartic_density(
+            cx, cy, snaps["x"].to_numpy(), snaps["y"].to_numpy(), snaps["n_incidents"].to_numpy(), h
+        )
+    )
+    t_sk, _ = best_of(sk_kde)
+    t_g50, _ = best_of(lambda: make_grid(region, cell_size=50))
+    print(
+        f"  quartic KDE, {len(g50):,} cells of 50 m, bandwidth {h:.0f} m: {t_k:.3f} s"
+        f"  (sklearn epanechnikov {t_sk:.3f} s; building the 50 m grid {t_g50:.3f} s)"
+    )
+
+    print("\n3. backtest: train 2025-01..06 -> test 2025-07..09, common 100 m grid")
+    train = filter_incidents(pts, start="2025-01", end="2025-06")
+    test = filter_incidents(pts, start="2025-07", end="2025-09")
+    print(f"  train {len(train):,} incidents, test {len(test):,}")
+    t_bt, res = best_of(lambda: backtest(train, test, pack), 1)
+    tab = backtest_table(res)
+    pd.set_option("display.width", 160)
+    for what in ("pai", "pei", "hit_rate", "rri"):
+        print(f"\n  {what.upper()}")
+        print(tab.pivot(index="method", columns="coverage", values=what).round(3).to_string())
+    print(f"  (backtest of 7 methods + baseline: {t_bt:.2f} s)")
+    res_h = backtest(train, test, pack, rank_by="hotspots")
+    print("\n  PAI ranking cells by hotspot polygon rank (only hotspot cells selectable)")
+    th = backtest_table(res_h)
+    print(th.pivot(index="method", columns="coverage", values="pai").round(3).to_string())
+
+    print("\n4. grid-count PAI / PEI by cell size (each on its own grid)")
+    for size in (50, 100, 150, 250):
+        r = backtest(train, test, pack, methods=["grid-count"], cell_size=size)["grid-count"]
+        pai = " ".join(f"{r[c]['pai']:6.2f}" for c in (0.01, 0.03, 0.05))
+        pei = " ".join(f"{r[c]['pei']:5.3f}" for c in (0.01, 0.03, 0.05))
+        print(f"  {size:4d} m  PAI 1/3/5%: {pai}   PEI: {pei}")
+    print("\n   KDE PAI / PEI by bandwidth (100 m common grid)")
+    for bw in (100, 200, 400, None):
+        r = backtest(train, test, pack, methods=["kde"], method_params={"kde": {"bandwidth": bw}})[
+            "kde"
+        ]
+        pai = " ".join(f"{r[c]['pai']:6.2f}" for c in (0.01, 0.03, 0.05))
+        pei = " ".join(f"{r[c]['pei']:5.3f}" for c in (0.01, 0.03, 0.05))
+        label = f"{bw} m" if bw else f"nrd rule ({default_bandwidth(train):.0f} m)"
+        print(f"  {label:>18s}  PAI 1/3/5%: {pai}   PEI: {pei}")
+
+
+if __name__ == "__main__":
+    main()

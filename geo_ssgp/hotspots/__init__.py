@@ -1,0 +1,289 @@
+"""Hotspot methods behind one registry, and the entry point the maps, API and CLI call.
+
+``run_method(name, incidents, pack, **params)`` filters the incidents (period, crime
+types, sources, restricted records), keeps geocoded rows with ``status == "ok"``,
+runs the method on the pack's study region (its district polygons) or its LSOAs,
+records the period, filters and incident count in the layer's parameters and labels
+the hotspots.
+
+Default method: ``grid-count`` on the sfhotspot grid (100 m for Gloucester), chosen on
+the backtest evidence (:func:`geo_ssgp.hotspots.evaluate.backtest`; train 2025-01..06,
+test 2025-07..09, every method ranked on a common 100 m grid). Its PAI at 1 / 3 / 5 %
+of the area is 33.9 / 17.9 / 12.9 and its PEI 0.93 / 0.92 / 0.91, the best of all
+methods at every coverage (KDE 19.9 / 9.7 / 7.2, Gi* 19.6 / 11.4 / 8.5, HDBSCAN
+21.7 / 11.6 / 7.9, DBSCAN 15.8 / 12.9 / 9.5, LISA 17.9 / 8.2 / 5.2, LSOA Gi*
+1.2 / 0.8 / 5.5). Police.uk incidents sit on ~1,250 anonymous snap points that recur
+month after month, so last period's busiest cells keep being the busiest; smoothing
+(KDE) or testing neighbourhoods (Gi*, LISA) spreads the selection over quieter cells.
+Ranked cell by cell, grid-count *is* the naive previous-period baseline: no method
+beats simply counting. It is also the easiest method to explain in a meeting.
+``benchmarks/bench_hotspots.py`` reprints these figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from geo_ssgp.config import CRS_BNG, AreaPack
+from geo_ssgp.hotspots.change import compare_periods
+from geo_ssgp.hotspots.clusters import dbscan_hotspots, hdbscan_hotspots
+from geo_ssgp.hotspots.count import grid_count_hotspots
+from geo_ssgp.hotspots.gistar import gistar_area_hotspots, gistar_grid_hotspots
+from geo_ssgp.hotspots.grid import region_geometry, study_region
+from geo_ssgp.hotspots.kde import kde_hotspots
+from geo_ssgp.hotspots.layer import HotspotLayer
+from geo_ssgp.hotspots.lisa import lisa_hotspots
+
+
+@dataclass(frozen=True)
+class Method:
+    """A registered hotspot method.
+
+    Attributes
+    ----------
+    func : callable
+        ``func(incidents, region_or_areas, **params) -> HotspotLayer``.
+    unit : {"region", "areas"}
+        Whether the method works on the study region (grid / points) or on areas.
+    title : str
+        Short human description.
+    """
+
+    func: Callable[..., HotspotLayer]
+    unit: str
+    title: str
+
+
+METHODS: dict[str, Method] = {
+    "grid-count": Method(grid_count_hotspots, "region", "Incidents per grid cell"),
+    "kde": Method(kde_hotspots, "region", "Quartic kernel density"),
+    "gistar": Method(gistar_grid_hotspots, "region", "Getis-Ord Gi* on grid cells"),
+    "lsoa-gistar": Method(gistar_area_hotspots, "areas", "Getis-Ord Gi* on LSOAs"),
+    "lisa": Method(lisa_hotspots, "areas", "Local Moran's I high-high LSOAs"),
+    "dbscan": Method(dbscan_hotspots, "region", "DBSCAN point clusters"),
+    "hdbscan": Method(hdbscan_hotspots, "region", "HDBSCAN point clusters"),
+}
+
+#: The method ``name="default"`` resolves to (chosen on backtest evidence; see above).
+DEFAULT_METHOD = "grid-count"
+
+__all__ = [
+    "DEFAULT_METHOD",
+    "METHODS",
+    "HotspotLayer",
+    "compare_periods",
+    "prepare_incidents",
+    "resolve_method",
+    "run_method",
+]
+
+
+def resolve_method(name: str) -> str:
+    """Registry name for ``name`` (``"default"`` -> :data:`DEFAULT_METHOD`).
+
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        For an unknown method; the message lists the known ones.
+    """
+    key = DEFAULT_METHOD if name in (None, "default") else str(name).lower()
+    if key not in METHODS:
+        known = ", ".join(["default", *METHODS])
+        raise ValueError(f"unknown hotspot method {name!r}; choose one of: {known}")
+    return key
+
+
+def prepare_incidents(
+    incidents: gpd.GeoDataFrame,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    crime_types: str | list[str] | None = None,
+    sources: str | list[str] | None = None,
+    restricted: bool | None = None,
+) -> tuple[gpd.GeoDataFrame, dict]:
+    """Filter incidents for a hotspot run and describe what was kept.
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Incidents (EPSG:27700); geocoded tables keep only ``status == "ok"`` rows.
+    start, end : str, optional
+        First and last month, ``"YYYY-MM"``, inclusive.
+    crime_types : str or list of str, optional
+        Crime types, API slugs or group names (``"violence"``); recorded as the
+        police.uk category names they resolve to.
+    sources : str or list of str, optional
+        Keep only these sources.
+    restricted : bool, optional
+        ``False`` drops restricted (local) records, ``True`` keeps only them.
+
+    Returns
+    -------
+    (geopandas.GeoDataFrame, dict)
+        The points used, and ``period``, ``filters``, ``n_incidents`` and
+        ``excluded_not_ok`` for the layer's parameters.
+    """
+    points = incidents
+    if points.crs is not None and points.crs != CRS_BNG:
+        points = points.to_crs(CRS_BNG)
+    excluded = 0
+    if "status" in points.columns:
+        ok = (points["status"] == "ok").to_numpy()
+        excluded = int((~ok).sum())
+        points = points[ok]
+    if any(v is not None for v in (start, end, crime_types, sources, restricted)):
+        from geo_ssgp.areas import filter_incidents
+
+        points = filter_incidents(
+            points,
+            start=start,
+            end=end,
+            crime_types=crime_types,
+            sources=sources,
+            restricted=restricted,
+        )
+    points = points[~(points.geometry.is_empty | points.geometry.isna())]
+    months = pd.to_datetime(points["month"]) if "month" in points.columns else pd.Series([])
+    period = {
+        "from": _month(start) if start is not None else _month(months.min()),
+        "to": _month(end) if end is not None else _month(months.max()),
+    }
+    if crime_types is not None:
+        from geo_ssgp.areas import resolve_crime_types
+
+        crime_types = resolve_crime_types(crime_types)
+    if isinstance(sources, str):
+        sources = [sources]
+    info = {
+        "period": period,
+        "filters": {
+            "crime_types": list(crime_types) if crime_types is not None else None,
+            "sources": list(sources) if sources is not None else None,
+            "restricted": restricted,
+        },
+        "n_incidents": int(len(points)),
+        "excluded_not_ok": excluded,
+    }
+    return points, info
+
+
+def _month(value) -> str | None:
+    """``"YYYY-MM"`` of a month-like value (None for missing)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return pd.Timestamp(value).strftime("%Y-%m")
+
+
+def _areas_for(pack: AreaPack, region: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """The pack's finest LSOA layer inside the region, and its population."""
+    from geo_ssgp.areas import load_layer, population
+
+    level = pack.primary_lsoa
+    areas = load_layer(pack, level)
+    inside = areas.geometry.representative_point().within(region_geometry(region))
+    areas = areas[inside.to_numpy()].reset_index(drop=True)
+    key = "population21" if level == "lsoa21" else "population11"
+    pop = population(pack, level) if pack.has("tables", key) else None
+    return areas, pop
+
+
+def run_method(
+    name: str,
+    incidents: gpd.GeoDataFrame,
+    pack: AreaPack | None = None,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    crime_types: list[str] | None = None,
+    sources: list[str] | None = None,
+    restricted: bool | None = None,
+    region: gpd.GeoDataFrame | None = None,
+    areas: gpd.GeoDataFrame | None = None,
+    population: pd.Series | None = None,
+    label: bool = True,
+    **params,
+) -> HotspotLayer:
+    """Run a registered hotspot method with the pack's study region and filters.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`METHODS`, or ``"default"``.
+    incidents : geopandas.GeoDataFrame
+        Incidents in EPSG:27700 (geocoded rows with ``status != "ok"`` are left out).
+    pack : AreaPack, optional
+        Supplies the region (district polygons), LSOAs, population and labels.
+        Optional when ``region`` (and, for area methods, ``areas``) are given.
+    start, end, crime_types, sources, restricted
+        Filters (see :func:`prepare_incidents`).
+    region : geopandas.GeoDataFrame, optional
+        Study region; default :func:`~geo_ssgp.hotspots.grid.study_region` of the pack.
+    areas : geopandas.GeoDataFrame, optional
+        Areas (``code``, ``name``) for ``lsoa-gistar``/``lisa``; default: the pack's
+        finest LSOA layer inside the region.
+    population : pandas.Series, optional
+        Residents by area code for rates; default: the pack's population table.
+    label : bool
+        Label hotspots with :func:`geo_ssgp.hotspots.label.label_hotspots` (needs a
+        pack and ``location_text``).
+    **params
+        Method settings, e.g. ``cell_size``, ``coverage``, ``bandwidth``,
+        ``permutations``, ``seed``, ``p_adjust``, ``alpha``, ``value``.
+
+    Returns
+    -------
+    HotspotLayer
+        With ``parameters`` completed by ``period``, ``filters``, ``n_incidents``,
+        ``region`` and the pack name.
+    """
+    key = resolve_method(name)
+    method = METHODS[key]
+    points, info = prepare_incidents(
+        incidents,
+        start=start,
+        end=end,
+        crime_types=crime_types,
+        sources=sources,
+        restricted=restricted,
+    )
+    if region is None:
+        if pack is None:
+            raise ValueError("run_method needs a pack or a region")
+        region = study_region(pack)
+    if info["n_incidents"] == 0:
+        raise ValueError(
+            f"no incidents to analyse: the filters leave 0 of {len(incidents):,} incidents"
+        )
+    if method.unit == "areas":
+        if areas is None:
+            if pack is None:
+                raise ValueError(f"method {key!r} needs a pack or areas")
+            areas, pack_pop = _areas_for(pack, region)
+            population = pack_pop if population is None else population
+            params.setdefault("area_level", pack.primary_lsoa)
+        layer = method.func(points, areas, population=population, **params)
+    else:
+        layer = method.func(points, region, **params)
+    from geo_ssgp.hotspots.grid import region_label
+
+    layer.parameters.update(info)
+    layer.parameters["region"] = region_label(region)
+    layer.parameters["pack"] = pack.name if pack is not None else None
+    if label and pack is not None and len(layer.hotspots) and "location_text" in points:
+        from geo_ssgp.hotspots.label import label_hotspots
+
+        layer.hotspots["label"] = label_hotspots(layer.hotspots, points, pack).to_numpy()
+    return layer

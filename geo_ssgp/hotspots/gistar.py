@@ -1,0 +1,444 @@
+"""Getis-Ord Gi* hotspots on grid cells or on LSOAs, with multiple-testing adjustment.
+
+Statistic: ``esda.G_Local(y, w, transform="B", star=True, permutations=999, seed=...)``
+on incident counts per cell (binary queen weights of the grid, as sfhotspot's
+``nb_dist = cell_size * sqrt(2)``; rook optional) or per LSOA (binary queen
+contiguity, ``libpysal.weights.Queen.from_dataframe(..., use_index=True)``); ``star``
+adds each unit to its own neighbourhood.
+
+p-values (``p_value``):
+
+* ``"exact"`` (default for counts): the total-randomisation p-value of the window
+  count, computed exactly. With binary weights and ``star``, Gi* of a unit is a
+  function of its window sum (own count plus neighbours'); under total randomisation,
+  the null behind Gi*'s z-score, that sum is a random draw of ``k + 1`` counts, whose
+  distribution is the ``(k + 1)``-fold convolution of the empirical count distribution
+  (see :func:`exact_pvalues`). The normal approximation (``"norm"``) is badly
+  calibrated for sparse, skewed counts: on 2,000 uniform random points over a 50 x 50
+  grid (200 seeded runs) it finds a hot cell at adjusted p < 0.05 in 77 runs, the exact
+  p-value in 2 (the nominal false-discovery rate under pure noise is 5 %). Permutation
+  p-values cannot go below ``1 / (permutations + 1)``, too coarse for an FDR adjustment
+  over thousands of cells.
+* ``"sim"``: esda's conditional-permutation pseudo p-value, two-sided
+  ``min(1, 2 * p_sim)`` (``permutations``, ``seed``); used for non-integer values
+  (rates). esda holds the unit's own value fixed and counts ties with the upper tail,
+  so on grids full of zero counts empty windows get the smallest possible p-value.
+* ``"norm"``: two-sided normal approximation of the z-score, ``2 * p_norm`` (as
+  sfhotspot / spdep ``localG``).
+
+All three are kept as columns (``p_exact``, ``p_sim``, ``p_norm``); ``p`` is the one used.
+
+Adjustment: Benjamini-Hochberg false discovery rate (``"fdr_bh"``, default),
+``"bonferroni"`` or ``"none"``. Classes: ``hot``/``cold`` at 99 / 95 / 90 % confidence
+when the adjusted p-value is below 0.01 / 0.05 / 0.10, else ``not significant``.
+Hotspots are the hot cells with adjusted p below ``alpha`` (default 0.05);
+edge-adjacent hot cells are merged (LSOA hotspots stay one per LSOA).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import esda
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from geo_ssgp.hotspots.grid import (
+    components,
+    dissolve_cells,
+    grid_adjacency,
+    grid_count,
+    grid_weights,
+    make_grid,
+    region_label,
+)
+from geo_ssgp.hotspots.layer import HotspotLayer, finish_hotspots
+
+P_ADJUST_METHODS = ("fdr_bh", "bonferroni", "none")
+#: Confidence classes: (label, adjusted p below).
+CONFIDENCE = ((99, 0.01), (95, 0.05), (90, 0.10))
+DEFAULT_PERMUTATIONS = 999
+
+
+def adjust_pvalues(p: np.ndarray, method: str = "fdr_bh") -> np.ndarray:
+    """Adjust p-values for multiple testing.
+
+    Parameters
+    ----------
+    p : numpy.ndarray
+        Raw p-values (NaN allowed, left as NaN and not counted as tests).
+    method : {"fdr_bh", "bonferroni", "none"}
+        Benjamini-Hochberg step-up false discovery rate, Bonferroni, or none.
+
+    Returns
+    -------
+    numpy.ndarray
+        Adjusted p-values, capped at 1. For ``fdr_bh``, ``p_adj <= alpha`` rejects
+        exactly the hypotheses the BH procedure rejects at level ``alpha``.
+    """
+    if method not in P_ADJUST_METHODS:
+        raise ValueError(f"p_adjust must be one of {P_ADJUST_METHODS}, not {method!r}")
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    m = int(ok.sum())
+    if m == 0 or method == "none":
+        out[ok] = p[ok]
+        return out
+    if method == "bonferroni":
+        out[ok] = np.minimum(p[ok] * m, 1.0)
+        return out
+    vals = p[ok]
+    order = np.argsort(vals, kind="stable")
+    scaled = vals[order] * m / np.arange(1, m + 1)
+    adjusted = np.minimum.accumulate(scaled[::-1])[::-1]
+    res = np.empty(m)
+    res[order] = np.minimum(adjusted, 1.0)
+    out[ok] = res
+    return out
+
+
+def classify(z: np.ndarray, p_adj: np.ndarray) -> np.ndarray:
+    """Hot/cold class of each unit: ``"hot 99%"`` ... ``"cold 90%"`` or ``"not significant"``.
+
+    Parameters
+    ----------
+    z : numpy.ndarray
+        Signed statistic (positive = hot).
+    p_adj : numpy.ndarray
+        Adjusted p-values.
+
+    Returns
+    -------
+    numpy.ndarray of str
+    """
+    z = np.asarray(z, dtype=float)
+    p_adj = np.nan_to_num(np.asarray(p_adj, dtype=float), nan=1.0)
+    out = np.full(len(z), "not significant", dtype=object)
+    for level, cut in reversed(CONFIDENCE):  # strongest last so it wins
+        sig = p_adj < cut
+        out[sig & (z > 0)] = f"hot {level}%"
+        out[sig & (z < 0)] = f"cold {level}%"
+    return out
+
+
+def exact_pvalues(y: np.ndarray, w) -> tuple[np.ndarray, np.ndarray]:
+    """Gi* p-values for integer counts under total randomisation, without approximation.
+
+    With binary weights and ``star``, Gi* of unit ``i`` is a function of the window sum
+    ``S_i`` (its own count plus its ``k_i`` neighbours'). Under total randomisation (the
+    null behind Gi*'s z-score) the ``k_i + 1`` window values are a random draw from all
+    counts; drawing with replacement, ``S_i`` follows the ``(k_i + 1)``-fold convolution
+    of the empirical count distribution (slightly heavier-tailed than drawing without
+    replacement, so the p-values are, if anything, conservative).
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Non-negative integer counts per unit.
+    w : libpysal.weights.W
+        Binary weights aligned with ``y`` (any self-weight is ignored; self is added).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Two-sided p-values ``min(1, 2 * min(P(S >= s_i), P(S <= s_i)))`` and the
+        upper-tail probabilities ``P(S >= s_i)``.
+    """
+    y = np.asarray(y)
+    if not _is_count(y):
+        raise ValueError("exact p-values need non-negative integer counts")
+    y = np.round(y).astype(np.int64)
+    adj = sparse.csr_matrix(w.sparse, dtype=float, copy=True)
+    adj.setdiag(0)
+    adj.eliminate_zeros()
+    adj.data[:] = 1.0
+    size = np.asarray(adj.sum(axis=1)).ravel().astype(np.int64) + 1  # window incl. self
+    s = np.rint(adj @ y).astype(np.int64) + y
+    pmf1 = np.bincount(y) / len(y)
+    upper = np.ones(len(y))
+    lower = np.ones(len(y))
+    pmf = np.array([1.0])
+    for m in range(1, int(size.max()) + 1):  # exact convolution chain, one step per size
+        pmf = np.convolve(pmf, pmf1)
+        sel = size == m
+        if not sel.any():
+            continue
+        sf = np.append(np.cumsum(pmf[::-1])[::-1], 0.0)  # sf[t] = P(S >= t)
+        cdf = np.cumsum(pmf)
+        upper[sel] = np.minimum(sf[np.minimum(s[sel], len(pmf))], 1.0)
+        lower[sel] = np.minimum(cdf[np.minimum(s[sel], len(pmf) - 1)], 1.0)
+    return np.minimum(1.0, 2.0 * np.minimum(upper, lower)), upper
+
+
+def _is_count(y: np.ndarray) -> bool:
+    return bool(len(y)) and bool((y >= 0).all()) and bool(np.allclose(y, np.round(y)))
+
+
+def gistar_table(
+    y: np.ndarray,
+    w,
+    *,
+    permutations: int = DEFAULT_PERMUTATIONS,
+    seed: int = 0,
+    p_value: str | None = None,
+    p_adjust: str = "fdr_bh",
+) -> pd.DataFrame:
+    """Gi* statistics for one variable, via ``esda.G_Local``.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Counts or rates per unit.
+    w : libpysal.weights.W
+        Binary weights aligned with ``y`` (self-neighbours are added by ``star``).
+    permutations : int
+        Conditional permutations for ``p_sim`` (0 to skip).
+    seed : int
+        Permutation seed.
+    p_value : {"exact", "sim", "norm"}, optional
+        Which p-value is adjusted and classified (see module docstring); default
+        ``"exact"`` for counts and ``"sim"`` otherwise.
+    p_adjust : {"fdr_bh", "bonferroni", "none"}
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gi`` (G*), ``z``, ``p_exact``, ``p_norm``, ``p_sim`` (all two-sided; NaN where
+        not computed), ``p`` (the chosen one), ``p_adj``, ``hot_cold``.
+    """
+    y = np.asarray(y, dtype=float)
+    p_value = resolve_p_value(p_value, y)
+    if p_value == "sim" and not permutations:
+        raise ValueError("p_value='sim' needs permutations > 0")
+    with warnings.catch_warnings():
+        # esda warns that its default permutation alternative will change; we double
+        # the directed pseudo p-value ourselves to get the two-sided one.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        g = esda.G_Local(
+            y,
+            w,
+            transform="B",
+            star=True,
+            permutations=permutations,
+            seed=seed,
+            keep_simulations=False,
+            n_jobs=1,
+        )
+    p_norm = np.minimum(2.0 * np.asarray(g.p_norm, dtype=float), 1.0)
+    p_sim = (
+        np.minimum(2.0 * np.asarray(g.p_sim, dtype=float), 1.0)
+        if permutations
+        else np.full(len(y), np.nan)
+    )
+    p_exact = exact_pvalues(y, w)[0] if _is_count(y) else np.full(len(y), np.nan)
+    p = {"exact": p_exact, "sim": p_sim, "norm": p_norm}[p_value]
+    p_adj = adjust_pvalues(p, p_adjust)
+    return pd.DataFrame(
+        {
+            "gi": np.asarray(g.Gs, dtype=float),
+            "z": np.asarray(g.Zs, dtype=float),
+            "p_exact": p_exact,
+            "p_norm": p_norm,
+            "p_sim": p_sim,
+            "p": p,
+            "p_adj": p_adj,
+            "hot_cold": classify(g.Zs, p_adj),
+        }
+    )
+
+
+def resolve_p_value(p_value: str | None, y: np.ndarray) -> str:
+    """The p-value kind to use: ``"exact"`` for counts, ``"sim"`` otherwise.
+
+    Parameters
+    ----------
+    p_value : {"exact", "sim", "norm"} or None
+    y : numpy.ndarray
+        The analysed values.
+
+    Returns
+    -------
+    str
+    """
+    if p_value is None:
+        return "exact" if _is_count(np.asarray(y, dtype=float)) else "sim"
+    if p_value not in P_VALUES:
+        raise ValueError(f"p_value must be one of {tuple(P_VALUES)}, not {p_value!r}")
+    if p_value == "exact" and not _is_count(np.asarray(y, dtype=float)):
+        raise ValueError("p_value='exact' needs integer counts; use 'sim' for rates")
+    return p_value
+
+
+#: p-value kinds and how parameters describe them.
+P_VALUES = {
+    "exact": "two-sided exact total-randomisation p of the window count (convolution)",
+    "sim": "two-sided conditional permutation pseudo p (2 x p_sim)",
+    "norm": "two-sided normal approximation of z (2 x p_norm)",
+}
+
+
+def _significance_params(permutations, seed, p_value, p_adjust, alpha) -> dict:
+    return {
+        "statistic": "Getis-Ord Gi* (esda.G_Local, star=True, binary weights)",
+        "permutations": int(permutations),
+        "seed": seed,
+        "p_value": P_VALUES[p_value],
+        "p_adjust": p_adjust,
+        "alpha": float(alpha),
+        "classes": "hot/cold at 99/95/90% when adjusted p < 0.01/0.05/0.10",
+    }
+
+
+def gistar_grid_hotspots(
+    incidents: gpd.GeoDataFrame,
+    region: gpd.GeoDataFrame,
+    *,
+    cell_size: float | None = None,
+    grid: str = "square",
+    neighbours: str = "queen",
+    permutations: int = DEFAULT_PERMUTATIONS,
+    seed: int = 0,
+    p_value: str | None = None,
+    p_adjust: str = "fdr_bh",
+    alpha: float = 0.05,
+) -> HotspotLayer:
+    """Gi* hotspots on grid-cell counts.
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Points in EPSG:27700.
+    region : geopandas.GeoDataFrame
+        Study region.
+    cell_size : float, optional
+        Cell size in metres (default: the sfhotspot rule).
+    grid : {"square", "hex"}
+    neighbours : {"queen", "rook"}
+        Adjacent-cell neighbours (hexagons: the six touching cells).
+    permutations, seed, p_value, p_adjust, alpha
+        See :func:`gistar_table`; ``alpha`` is the adjusted-p cut for hotspots.
+
+    Returns
+    -------
+    HotspotLayer
+        Hotspots (merged hot cells) with ``z`` (max, = ``score``), ``p``, ``p_adj``
+        (min), ``hot_cold`` (of the strongest cell), ``count``, ``n_cells``,
+        ``cluster_id``. The surface holds ``count``, ``gi``, ``z``, ``p_norm``,
+        ``p_sim``, ``p``, ``p_adj``, ``hot_cold`` for every cell (``score`` = ``z``).
+    """
+    g = make_grid(region, cell_size=cell_size, kind=grid)
+    counts = grid_count(g, incidents)
+    p_value = resolve_p_value(p_value, counts.to_numpy())
+    w = grid_weights(g, neighbours)
+    table = gistar_table(
+        counts.to_numpy(),
+        w,
+        permutations=permutations,
+        seed=seed,
+        p_value=p_value,
+        p_adjust=p_adjust,
+    )
+    surface = g.cells.copy()
+    surface["count"] = counts.to_numpy()
+    for col in table.columns:
+        surface[col] = table[col].to_numpy()
+    surface["score"] = surface["z"]
+    hot_mask = (surface["z"] > 0).to_numpy() & (surface["p_adj"] < alpha).to_numpy()
+    surface["hotspot"] = hot_mask
+    group = components(grid_adjacency(g, "rook"), hot_mask)
+    polys = dissolve_cells(surface, group, {"z": "max", "p": "min", "p_adj": "min", "count": "sum"})
+    polys["hot_cold"] = classify(polys["z"].to_numpy(), polys["p_adj"].to_numpy())
+    polys["score"] = polys["z"]
+    hot = finish_hotspots(polys, incidents)
+    params = {
+        "method": "gistar",
+        **g.describe(),
+        "neighbours": "hexagon edge neighbours" if grid == "hex" else f"{neighbours} adjacency",
+        **_significance_params(permutations, seed, p_value, p_adjust, alpha),
+        "variable": "incidents per cell",
+        "merge": "edge-adjacent hot cells merged into one hotspot",
+        "score": "largest Gi* z-score in the hotspot",
+        "region": region_label(region),
+        "incidents_outside_grid": counts.attrs["outside_grid"],
+    }
+    return HotspotLayer("gistar", hot, params, surface)
+
+
+def gistar_area_hotspots(
+    incidents: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    value: str = "count",
+    population: pd.Series | None = None,
+    permutations: int = DEFAULT_PERMUTATIONS,
+    seed: int = 0,
+    p_value: str | None = None,
+    p_adjust: str = "fdr_bh",
+    alpha: float = 0.05,
+    area_level: str = "areas",
+) -> HotspotLayer:
+    """Gi* hotspots on area (LSOA) counts or rates.
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Points in EPSG:27700.
+    areas : geopandas.GeoDataFrame
+        Area polygons with ``code`` and ``name`` (e.g. LSOA 2021), EPSG:27700.
+    value : {"count", "rate", "eb_rate"}
+        Variable: incidents, rate per 1,000 residents, or empirical-Bayes rate.
+    population : pandas.Series, optional
+        Residents by area code (needed for rates).
+    permutations, seed, p_value, p_adjust, alpha
+        See :func:`gistar_table`.
+    area_level : str
+        Name of the area layer, recorded in the parameters.
+
+    Returns
+    -------
+    HotspotLayer
+        One hotspot per significant hot area (``code``, ``name``, ``value``, ``z`` =
+        ``score``, ``p``, ``p_adj``, ``hot_cold``, ``count``); the surface holds every
+        area's statistics.
+    """
+    from geo_ssgp.hotspots.rates import area_values, area_weights
+
+    table = area_values(incidents, areas, value=value, population=population)
+    w = area_weights(table)
+    p_value = resolve_p_value(p_value, table["value"].to_numpy())
+    stats = gistar_table(
+        table["value"].to_numpy(),
+        w,
+        permutations=permutations,
+        seed=seed,
+        p_value=p_value,
+        p_adjust=p_adjust,
+    )
+    surface = table.copy()
+    for col in stats.columns:
+        surface[col] = stats[col].to_numpy()
+    surface["score"] = surface["z"]
+    hot_mask = (surface["z"] > 0) & (surface["p_adj"] < alpha)
+    surface["hotspot"] = hot_mask.to_numpy()
+    keep = ["code", "name", "count", "value", "z", "p", "p_adj", "hot_cold", "score"]
+    hot = finish_hotspots(surface.loc[hot_mask, keep + ["geometry"]], incidents)
+    params = {
+        "method": "lsoa-gistar",
+        "areas": area_level,
+        "n_areas": int(len(surface)),
+        "variable": _VALUE_TEXT[value],
+        "neighbours": "queen contiguity of area polygons (libpysal Queen.from_dataframe)",
+        **_significance_params(permutations, seed, p_value, p_adjust, alpha),
+        "score": "Gi* z-score of the area",
+    }
+    return HotspotLayer("lsoa-gistar", hot, params, surface)
+
+
+_VALUE_TEXT = {
+    "count": "incidents per area",
+    "rate": "incidents per 1,000 residents",
+    "eb_rate": "empirical-Bayes smoothed incidents per 1,000 residents (esda Empirical_Bayes)",
+}
