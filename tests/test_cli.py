@@ -1,0 +1,116 @@
+"""The CLI contract on the real sample: ingest, geocode, agreement, areas, hotspots, evaluate."""
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from geo_ssgp.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def store_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("cli-store")
+
+
+@pytest.fixture(scope="module")
+def ingested(store_dir, sample_files):
+    args = ["ingest", *map(str, sample_files), "--store", str(store_dir)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_help_for_every_command():
+    for command in ("ingest", "geocode", "agreement", "areas", "hotspots", "evaluate", "serve"):
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0
+        assert "Usage" in result.output
+
+
+def test_ingest_prints_balance(ingested):
+    assert "in 44,665 = accepted 43,590 + quarantined 1,075" in ingested
+    assert "quarantined no_location: 1,075" in ingested
+
+
+def test_reingest_is_idempotent(ingested, store_dir, sample_files):
+    result = runner.invoke(app, ["ingest", str(sample_files[0]), "--store", str(store_dir)])
+    assert result.exit_code == 0
+    assert "in 0 = accepted 0 + quarantined 0" in result.output
+    assert "already stored" in result.output
+
+
+def test_malformed_file_stores_nothing(tmp_path, store_dir, ingested):
+    bad = tmp_path / "semicolons.csv"
+    bad.write_text("id;lon;lat\n1;-2.2;51.8\n")
+    result = runner.invoke(app, ["ingest", str(bad), "--store", str(store_dir)])
+    assert result.exit_code == 1
+    assert "semicolons.csv" in result.output
+    assert "Nothing was stored" in result.output
+
+
+def test_agreement_command():
+    result = runner.invoke(app, ["agreement"])
+    assert result.exit_code == 0, result.output
+    share = float(result.output.split("= ")[-1].strip().rstrip("%")) / 100
+    assert share >= 0.984
+
+
+def test_areas_command(ingested, store_dir, tmp_path):
+    out = tmp_path / "lsoa.csv"
+    args = ["areas", "--from", "2025-01", "--to", "2025-09", "--out", str(out),
+            "--store", str(store_dir)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out)
+    assert len(table) == 82
+    assert table["count"].sum() == 14_333
+    assert "132,407" in result.output and "645,095" in result.output
+    asb = tmp_path / "ward_asb.csv"
+    args = ["areas", "--level", "ward", "--crime-type", "Anti-social behaviour",
+            "--out", str(asb), "--store", str(store_dir)]
+    assert runner.invoke(app, args).exit_code == 0
+    wards = pd.read_csv(asb)
+    assert len(wards) == 18
+    assert wards["count"].sum() == 2_727
+
+
+def test_hotspots_command_from_files(tmp_path, sample_files):
+    out = tmp_path / "h.geojson"
+    glob = str(sample_files[0].parent / "2025-0[1-3]-*.csv")
+    args = ["hotspots", "--method", "kde", "--incidents", glob, "--bandwidth", "200",
+            "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    assert doc["parameters"]["method"] == "kde"
+    assert doc["parameters"]["bandwidth_m"] == 200
+    assert doc["parameters"]["period"] == {"from": "2025-01", "to": "2025-03"}
+    lon, lat = doc["features"][0]["geometry"]["coordinates"][0][0]
+    assert -2.4 < lon < -2.1 and 51.7 < lat < 51.95
+    assert all(f["properties"]["label"] for f in doc["features"])
+
+
+def test_hotspots_unknown_method(tmp_path, ingested, store_dir):
+    args = ["hotspots", "--method", "magic", "--out", str(tmp_path / "x.geojson"),
+            "--store", str(store_dir)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "unknown hotspot method" in result.output
+
+
+def test_evaluate_json(ingested, store_dir):
+    args = ["evaluate", "--train-from", "2025-01", "--train-to", "2025-06",
+            "--test-from", "2025-07", "--test-to", "2025-09", "--methods", "default,kde",
+            "--json", "--store", str(store_dir)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert set(report) == {"grid-count", "kde", "naive-previous"}
+    for method in report.values():
+        assert set(method) == {"0.01", "0.03", "0.05"}
+        assert {"pai", "pei", "rri", "hit_rate"} <= set(method["0.05"])
+    assert report["grid-count"]["0.05"]["pai"] > 1
