@@ -436,6 +436,50 @@ def read_incidents(
     return _validate(staged, pack)
 
 
+def read_raw(
+    paths: str | Path | Iterable[str | Path],
+    source: str | None = None,
+    columns: Mapping[str, str] | str | None = None,
+) -> pd.DataFrame:
+    """The input rows exactly as read, with their file name and row number, for reports.
+
+    Parameters
+    ----------
+    paths : path or iterable of paths
+        As for :func:`read_incidents`.
+    source : str, optional
+        As for :func:`read_incidents`.
+    columns : mapping or str, optional
+        As for :func:`read_incidents` (local logs must still have the columns it needs).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``source_file``, ``source_row`` and every input column, in input order (CSV and
+        Excel as text; JSON records flattened with ``.`` between nested keys).
+
+    Raises
+    ------
+    IngestError
+        If a file cannot be read at all.
+    """
+    mapping = parse_columns(columns) if isinstance(columns, str) else dict(columns or {})
+    frames = []
+    for path in _expand(paths):
+        staged = _read_file(path, source, mapping)
+        if staged.raw is not None:
+            table = staged.raw.copy()
+        else:
+            table = pd.json_normalize(staged.original(np.arange(staged.n)))
+            table.index = pd.RangeIndex(staged.n)
+        table.insert(0, "source_file", path.name)
+        table.insert(1, "source_row", np.arange(staged.n, dtype=np.int64))
+        frames.append(table)
+    if not frames:
+        return pd.DataFrame({"source_file": [], "source_row": np.array([], dtype=np.int64)})
+    return pd.concat(frames, ignore_index=True)
+
+
 # ---------------------------------------------------------------------------------------
 # Reading files
 
@@ -450,6 +494,7 @@ class _Staged:
     n: int  # rows read
     frame: Stage  # stage columns the source has
     original: Callable[[np.ndarray], list[dict]]  # row positions -> original records
+    raw: pd.DataFrame | None = None  # the table as read (CSV and Excel)
 
 
 def _expand(paths: str | Path | Iterable[str | Path]) -> list[Path]:
@@ -555,7 +600,7 @@ def _read_file(path: Path, source: str | None, mapping: dict[str, str]) -> _Stag
             raise IngestError(f"{name}: an Excel workbook cannot be a {source} file")
         raw = _read_excel(name, data)
         frame = _stage_local(name, raw, mapping)
-        return _Staged(path, sha, "local", len(raw), frame, _rows_of(raw))
+        return _Staged(path, sha, "local", len(raw), frame, _rows_of(raw), raw)
     text = _decode(name, data)
     if kind == "json":
         doc = _parse_json(name, text)
@@ -578,7 +623,7 @@ def _read_file(path: Path, source: str | None, mapping: dict[str, str]) -> _Stag
         frame = _stage_police_csv(name, raw)
     else:
         frame = _stage_local(name, raw, mapping)
-    return _Staged(path, sha, detected, len(raw), frame, original)
+    return _Staged(path, sha, detected, len(raw), frame, original, raw)
 
 
 def _unique_names(header: list[str]) -> list[str]:

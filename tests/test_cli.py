@@ -114,3 +114,41 @@ def test_evaluate_json(ingested, store_dir):
         assert set(method) == {"0.01", "0.03", "0.05"}
         assert {"pai", "pei", "rri", "hit_rate"} <= set(method["0.05"])
     assert report["grid-count"]["0.05"]["pai"] > 1
+
+
+def test_geocode_writes_every_row_in_input_order(tmp_path, sample_files):
+    out = tmp_path / "g.csv"
+    result = runner.invoke(app, ["geocode", str(sample_files[0]), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, dtype=str, keep_default_na=False)
+    raw = pd.read_csv(sample_files[0], dtype=str, keep_default_na=False)
+    assert len(table) == len(raw) == 4_485
+    assert list(table.columns[:12]) == list(raw.columns)
+    assert (table["Location"] == raw["Location"]).all()
+    added = ["status", "lsoa21cd", "lsoa21nm", "lsoa11cd", "ward_cd", "ward_nm", "lad_cd",
+             "edge_distance_m", "longitude", "latitude"]
+    assert added == list(table.columns[12:])
+    counts = table["status"].value_counts()
+    assert counts["no_location"] == 86
+    gloucester = table[table["LSOA name"].str.startswith("Gloucester ")]
+    assert (gloucester["status"] == "ok").mean() > 0.99
+    agree = (gloucester["lsoa21cd"] == gloucester["LSOA code"]).mean()
+    assert agree > 0.98
+
+
+def test_geocode_local_log_by_postcode_and_grid(tmp_path):
+    log = tmp_path / "asb.csv"
+    log.write_text(
+        "ref,date,type,postcode,easting,northing\n"
+        "A1,2025-03-04,Begging,gl1 1ad,,\n"
+        "A2,04/03/2025,ASB,,383846,218105\n"
+        "A3,2025-03-05,ASB,ZZ9 9ZZ,,\n"
+    )
+    out = tmp_path / "g.csv"
+    result = runner.invoke(app, ["geocode", str(log), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(table["ref"]) == ["A1", "A2", "A3"]
+    assert list(table["status"]) == ["ok", "ok", "unknown_postcode"]
+    assert table.loc[0, "lsoa21cd"] == "E01032937"  # GL1 1AD (Code-Point derived LSOA)
+    assert table.loc[1, "ward_nm"] == "Barton and Tredworth"

@@ -19,6 +19,7 @@ from geo_ssgp.incidents import (
     normalise_postcode,
     parse_columns,
     read_incidents,
+    read_raw,
 )
 from geo_ssgp.schema import CRIME_TYPES, INCIDENT_COLUMNS, QUARANTINE_COLUMNS
 
@@ -905,3 +906,37 @@ def test_quarantine_original_of_each_source(tmp_path):
         record,
     ]
     assert res.quarantine["reason"].tolist() == ["bad_date", "no_location"]
+
+
+def test_read_raw(sample_files, api_files, tmp_path):
+    raw = read_raw([sample_files[0], api_files[0]])
+    assert len(raw) == 4485 + 486
+    assert raw[["source_file", "source_row"]].iloc[4485].tolist() == [api_files[0].name, 0]
+    assert raw["Crime ID"].iloc[0].startswith("c9416d63")
+    assert raw.loc[4485, "location.street.name"] == "On or near Midwinter Avenue"
+    assert raw["source_row"].iloc[:4485].tolist() == list(range(4485))
+    # rows line up with the ingest result by (source_file, source_row)
+    res = read_incidents(sample_files[0])
+    keyed = raw.set_index(["source_file", "source_row"])
+    q = res.quarantine.iloc[0]
+    assert keyed.loc[(q["source_file"], q["source_row"]), "Location"] == "No Location"
+    assert read_raw([]).columns.tolist() == ["source_file", "source_row"]
+
+
+def test_geojson_in_british_national_grid(tmp_path):
+    doc = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::27700"}},
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"Month": "2022-09", "Crime type": "Robbery"},
+                "geometry": {"type": "Point", "coordinates": [383316, 218534]},
+            }
+        ],
+    }
+    path = tmp_path / "bng.geojson"
+    path.write_text(json.dumps(doc))
+    inc = read_incidents(path).incidents
+    assert (inc.geometry.x[0], inc.geometry.y[0]) == GL1_1AD
+    assert inc["incident_id"].iloc[0].startswith("police-uk-geojson:")
