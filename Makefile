@@ -7,7 +7,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 PYTHON  ?= python3
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean node-deps browser-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,13 +15,31 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) web-assets
+
+# Front-end libraries (Leaflet and plugins) pinned in web/package-lock.json, copied into
+# web/static/vendor/ so maps work offline; the script's stamp makes it idempotent.
+.PHONY: web-assets
+web-assets: web/static/vendor/.stamp
+
+web/static/vendor/.stamp: web/package.json web/package-lock.json web/vendor_assets.py
+	$(PYTHON) web/vendor_assets.py
+
+# Debian packages: node/npm for the front-end assets, chromium for the browser tests.
+node-deps:
+	@command -v npm >/dev/null 2>&1 || { apt-get update && apt-get install -y --no-install-recommends nodejs npm; }
+
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y --no-install-recommends chromium; }
+
+web/static/vendor/.stamp: | node-deps
 
 run: install
 	$(VENV)/bin/geo-ssgp serve
 
-test: install
-	$(VENV)/bin/pytest -q
+# The whole suite (unit, real-data, notebook, API and headless-Chromium browser tests).
+test: browser-deps install
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
 lint: install
 	$(VENV)/bin/ruff check .
