@@ -1464,6 +1464,9 @@ def add_ward_layer(
         "styles": [{"color": "#333", "weight": 1.8, "fill": False}],
         "classes": [0] * int(keep.sum()),
         "tooltip": {"fields": ["name"], "aliases": None, "options": options},
+        # Outlines with permanent labels must not take clicks meant for the areas below
+        # (Leaflet's canvas renderer hit-tests unfilled polygons by their whole area).
+        "interactive": not labels,
     }
     layer = _vector(fmap, data_js, spec, name, layer_id, "wards", show=show)
     _attribute(fmap, "ons")
