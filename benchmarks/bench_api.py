@@ -1,0 +1,227 @@
+"""Web service size and speed: the analyst page against naive Folium, render times, load.
+
+Measured in one run, each beside its baseline:
+
+1. **Page bytes** of ``/`` for all nine months: the page shell plus the map document its
+   iframe loads (``/map/analyst``), against naive Folium (``geo_ssgp.maps.naive_map``: one
+   clustered marker with a popup per incident, CDN assets). Targets: at most 1 MB and at least
+   50x smaller than naive.
+2. **Server render time** of the analyst map, cold (cache cleared: area statistics, every
+   hotspot layer and the Folium page rebuilt) and warm (served from the layer cache), p50,
+   against building and rendering the naive map. Target: warm p50 under 100 ms.
+3. **API latency under load**: 20 concurrent clients (httpx, asyncio) against the app under
+   uvicorn in a separate process on 127.0.0.1, a bounded number of requests over a mix of
+   warm routes (health, areas, hotspots, map, focus areas, selection summary), p50/p95.
+   Baseline: the same mix one request at a time. Target: p95 under 300 ms.
+
+Usage: .venv/bin/python benchmarks/bench_api.py [--requests 400] [--clients 20]
+       [--max-seconds 120] [--warm-runs 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from fastapi.testclient import TestClient
+
+from geo_ssgp import maps, pipeline
+from geo_ssgp.api import create_app
+from geo_ssgp.config import get_settings
+
+TOKEN = {"Authorization": "Bearer dev-analyst"}
+MIX = [
+    ("GET", "/api/health", None),
+    ("GET", "/api/areas", None),
+    ("GET", "/api/areas?from=2025-07&to=2025-09&crime_type=asb", None),
+    ("GET", "/api/hotspots", None),
+    ("GET", "/api/hotspots?method=kde", None),
+    ("GET", "/map/analyst", None),
+    ("GET", "/api/focus-areas", None),
+    ("POST", "/api/selection/summary", {"selection": {"ward": "Westgate"}}),
+    ("GET", "/api/candidates", None),
+]
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) of values, by linear interpolation."""
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def mb(n: int) -> str:
+    """Bytes as MB text."""
+    return f"{n / 1e6:8.3f} MB"
+
+
+def page_bytes(client: TestClient, svc) -> tuple[int, int, int]:
+    """Bytes of the page shell, its map document, and the naive Folium page."""
+    shell = client.get("/", headers=TOKEN)
+    doc = client.get("/map/analyst", headers=TOKEN)
+    assert shell.status_code == doc.status_code == 200
+    naive = maps.naive_map(svc.incidents()).get_root().render()
+    return len(shell.content), len(doc.content), len(naive.encode())
+
+
+def render_times(client: TestClient, svc, warm_runs: int, cold_runs: int = 3) -> dict:
+    """Cold and warm server times of /map/analyst, and the naive map's build + render."""
+    cold = []
+    for _ in range(cold_runs):
+        svc.cache.clear()
+        t0 = time.perf_counter()
+        assert client.get("/map/analyst", headers=TOKEN).status_code == 200
+        cold.append(time.perf_counter() - t0)
+    warm = []
+    for _ in range(warm_runs):
+        t0 = time.perf_counter()
+        client.get("/map/analyst", headers=TOKEN)
+        warm.append(time.perf_counter() - t0)
+    naive = []
+    for _ in range(cold_runs):
+        t0 = time.perf_counter()
+        maps.naive_map(svc.incidents()).get_root().render()
+        naive.append(time.perf_counter() - t0)
+    return {"cold": cold, "warm": warm, "naive": naive}
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(store: Path) -> tuple[subprocess.Popen, str]:
+    """uvicorn running the app factory on the benchmark store, in its own process."""
+    port = free_port()
+    env = {**os.environ, "GEO_SSGP_STORE": str(store)}
+    cmd = [sys.executable, "-m", "uvicorn", "geo_ssgp.api:create_app", "--factory",
+           "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if httpx.get(url + "/api/health", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+async def one(client: httpx.AsyncClient, method: str, path: str, body) -> tuple[str, float]:
+    """Time one request (seconds); fail on any status other than 200."""
+    t0 = time.perf_counter()
+    r = await client.request(method, path, json=body, headers=TOKEN)
+    r.raise_for_status()
+    await r.aread()
+    return path, time.perf_counter() - t0
+
+
+async def load(url: str, clients: int, total: int, max_seconds: float) -> tuple[list, float]:
+    """``total`` requests of the mix by ``clients`` concurrent workers (stops at max_seconds)."""
+    queue: asyncio.Queue = asyncio.Queue()
+    for i in range(total):
+        queue.put_nowait(MIX[i % len(MIX)])
+    latencies: list[float] = []
+    start = time.perf_counter()
+    limits = httpx.Limits(max_connections=clients)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while not queue.empty() and time.perf_counter() - start < max_seconds:
+            method, path, body = queue.get_nowait()
+            latencies.append(await one(client, method, path, body))
+
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+        await asyncio.gather(*(worker(client) for _ in range(clients)))
+    return latencies, time.perf_counter() - start
+
+
+async def sequential(url: str, rounds: int) -> list[float]:
+    """The mix one request at a time (baseline without concurrency)."""
+    out = []
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        for _ in range(rounds):
+            for method, path, body in MIX:
+                out.append(await one(client, method, path, body))
+    return out
+
+
+def main() -> None:
+    """Run the three measurements and print them beside their baselines and targets."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--requests", type=int, default=400)
+    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--max-seconds", type=float, default=120.0)
+    ap.add_argument("--warm-runs", type=int, default=30)
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Path(tmp) / "store"
+        t0 = time.perf_counter()
+        app = create_app(get_settings(store_dir=store), load_sample=True)
+        svc = app.state.geo
+        print(f"sample ingested in {time.perf_counter() - t0:.1f} s: "
+              f"{len(pipeline.analysed_incidents(svc.store)):,} incidents in the district, "
+              f"months {svc.months()[0]}..{svc.months()[-1]}")
+        with TestClient(app) as client:
+            shell, doc, naive = page_bytes(client, svc)
+            times = render_times(client, svc, args.warm_runs)
+
+        total = shell + doc
+        print("\n1. Page bytes of / for all nine months")
+        print(f"   page shell          {mb(shell)}")
+        print(f"   map document        {mb(doc)}")
+        print(f"   page total          {mb(total)}   target <= 1 MB: "
+              f"{'met' if total <= 1e6 else 'MISSED'}")
+        print(f"   naive Folium        {mb(naive)}   ({naive / total:.0f}x larger; "
+              f"target >= 50x: {'met' if naive / total >= 50 else 'MISSED'})")
+
+        print("\n2. Server render time of the analyst map (/map/analyst)")
+        cold, warm, base = times["cold"], times["warm"], times["naive"]
+        print(f"   cold (cache cleared)   p50 {statistics.median(cold) * 1000:8.1f} ms  "
+              f"(runs: {', '.join(f'{t * 1000:.0f}' for t in cold)})")
+        print(f"   warm (cached)          p50 {statistics.median(warm) * 1000:8.1f} ms  "
+              f"p95 {pct(warm, 95) * 1000:.1f} ms over {len(warm)} runs; target p50 < 100 ms: "
+              f"{'met' if statistics.median(warm) < 0.1 else 'MISSED'}")
+        print(f"   naive build + render   p50 {statistics.median(base) * 1000:8.1f} ms")
+
+        proc, url = start_server(store)
+        try:
+            asyncio.run(sequential(url, 1))  # warm the server's cache
+            seq = asyncio.run(sequential(url, 3))
+            lat, wall = asyncio.run(load(url, args.clients, args.requests, args.max_seconds))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        print(f"\n3. API latency, {len(lat)} requests by {args.clients} concurrent clients in "
+              f"{wall:.1f} s ({len(lat) / wall:.0f} req/s), mix of {len(MIX)} warm routes")
+        by_path: dict[str, list[float]] = {}
+        for path, t in lat:
+            by_path.setdefault(path, []).append(t)
+        lat = [t for _, t in lat]
+        seq = [t for _, t in seq]
+        print(f"   concurrent   p50 {pct(lat, 50) * 1000:8.1f} ms   p95 "
+              f"{pct(lat, 95) * 1000:8.1f} ms   max {max(lat) * 1000:.1f} ms; target p95 < "
+              f"300 ms: {'met' if pct(lat, 95) < 0.3 else 'MISSED'}")
+        print(f"   sequential   p50 {pct(seq, 50) * 1000:8.1f} ms   p95 "
+              f"{pct(seq, 95) * 1000:8.1f} ms   (baseline, one client)")
+        for path, times in by_path.items():
+            print(f"     {path[:58]:58s} p50 {pct(times, 50) * 1000:7.1f} ms  "
+                  f"p95 {pct(times, 95) * 1000:7.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

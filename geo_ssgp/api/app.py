@@ -1,0 +1,76 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from geo_ssgp import pipeline
+from geo_ssgp.api.routes import data, focus_areas, pages, uploads
+from geo_ssgp.api.service import Service
+from geo_ssgp.config import REPO_ROOT, Settings, get_settings, load_pack
+from geo_ssgp.store import open_store
+
+DESCRIPTION = """
+Hotspot maps, area statistics and focus areas for a community safety partnership.
+
+**Access.** Send `Authorization: Bearer <token>`; tokens and their roles (analyst, pcso,
+viewer) come from `GEO_SSGP_TOKENS` (development default
+`dev-analyst:analyst,dev-pcso:pcso,dev-viewer:viewer`). Writes need analyst. Restricted (local)
+records are returned only to analysts; other roles get aggregates with counts below
+`GEO_SSGP_SUPPRESS_BELOW` (default 3) suppressed (`null` plus a `suppressed` flag).
+"""
+
+
+def create_app(
+    settings: Settings | None = None, load_sample: bool = True, warm: bool = False
+) -> FastAPI:
+    """Build the web application.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Defaults to :func:`geo_ssgp.config.get_settings`.
+    load_sample : bool
+        Ingest the area pack's sample incidents when the store is empty
+        (:func:`geo_ssgp.pipeline.ensure_sample`).
+    warm : bool
+        Build the default analyst map in a background thread at start-up, so the first
+        page view is served from the cache.
+
+    Returns
+    -------
+    fastapi.FastAPI
+    """
+    settings = settings or get_settings()
+    pack = load_pack(settings)
+    store = open_store(settings, pack.name)
+    if load_sample:
+        pipeline.ensure_sample(store, pack)
+    app = FastAPI(
+        title=f"geo_ssgp: {pack.title}",
+        description=DESCRIPTION,
+        version="0.1.0",
+    )
+    app.state.geo = Service(settings, pack, store)
+    app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
+    app.mount("/static", StaticFiles(directory=REPO_ROOT / "web" / "static"), name="static")
+    for module in (data, focus_areas, uploads, pages):
+        app.include_router(module.router)
+    if warm:
+        _warm(app.state.geo)
+    return app
+
+
+def _warm(service: Service) -> None:
+    """Fill the cache with the default analyst map in a daemon thread."""
+    import threading
+
+    from geo_ssgp.api.auth import User
+    from geo_ssgp.api.params import Filters
+
+    def run() -> None:
+        for role in ("analyst", "viewer"):
+            service.analyst_map(Filters.of(), User(role))
+
+    threading.Thread(target=run, name="geo-ssgp-warm", daemon=True).start()

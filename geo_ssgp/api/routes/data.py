@@ -1,0 +1,219 @@
+"""JSON and GeoJSON routes under ``/api``: layers, incidents, selections and ranking.
+
+Routes only parse parameters (dependency classes in :mod:`geo_ssgp.api.params`), call the
+:class:`~geo_ssgp.api.service.Service` and shape the answer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+
+from geo_ssgp.api.auth import CurrentUser
+from geo_ssgp.api.params import AreaParams, Filters, HotspotParams, invalid
+from geo_ssgp.api.schemas import SummaryRequest
+from geo_ssgp.api.service import Service
+from geo_ssgp.focus import COMPONENTS, DEFAULT_WEIGHTS, json_ready
+from geo_ssgp.hotspots import DEFAULT_METHOD, METHODS
+from geo_ssgp.hotspots.layer import frame_to_geojson
+from geo_ssgp.schema import CRIME_GROUPS, CRIME_TYPES
+
+router = APIRouter(prefix="/api", tags=["data"])
+
+#: Incident properties returned by ``/api/incidents``.
+INCIDENT_FIELDS = [
+    "incident_id",
+    "source",
+    "month",
+    "crime_type",
+    "location_text",
+    "outcome",
+    "restricted",
+    "snap_point",
+    "lsoa21cd",
+    "lsoa11cd",
+    "ward_nm",
+]
+
+
+def service(request: Request) -> Service:
+    """The app's :class:`Service`."""
+    return request.app.state.geo
+
+
+Svc = Annotated[Service, Depends(service)]
+
+
+def json_response(body: bytes) -> Response:
+    """An already serialised JSON answer."""
+    return Response(body, media_type="application/json")
+
+
+def filters_from_body(body: dict | object) -> Filters:
+    """Filters from a request body's ``filters`` object (validated like query parameters)."""
+    f = body
+    return Filters.of(
+        getattr(f, "from_", None), getattr(f, "to", None), f.crime_types, f.sources
+    )
+
+
+@router.get("/health", summary="Service health and data coverage")
+def health(svc: Svc) -> dict:
+    """Whether the service is up, with its pack, dataset and incident counts (no token)."""
+    months = svc.months()
+    return {
+        "status": "ok",
+        "pack": svc.pack.name,
+        "datasets": len(svc.version()),
+        "incidents": int(len(svc.incidents())),
+        "months": {"first": months[0] if months else None, "last": months[-1] if months else None},
+    }
+
+
+@router.get("/meta", summary="Choices for the page controls")
+def meta(svc: Svc, user: CurrentUser) -> dict:
+    """Months, crime types and groups, wards, localities, methods and the caller's role."""
+    return {
+        "role": user.role,
+        "months": svc.months(),
+        "crime_types": CRIME_TYPES,
+        "crime_groups": CRIME_GROUPS,
+        "wards": svc.wards().to_dict("records"),
+        "localities": svc.localities(),
+        "methods": {k: m.title for k, m in METHODS.items()},
+        "default_method": DEFAULT_METHOD,
+        "weights": DEFAULT_WEIGHTS,
+        "components": COMPONENTS,
+        "suppress_below": svc.settings.suppress_below,
+    }
+
+
+@router.get("/areas", summary="Areas with incident statistics (GeoJSON)")
+def area_layer(
+    svc: Svc,
+    user: CurrentUser,
+    filters: Annotated[Filters, Depends()],
+    params: Annotated[AreaParams, Depends()],
+) -> dict:
+    """Counts, rates per 1,000 and IMD per area; small counts suppressed for non-analysts."""
+    if params.level and not svc.pack.has("layers", params.level):
+        raise invalid("level", f"the area pack has no {params.level} layer")
+
+    def compute() -> dict:
+        stats = svc.area_stats_for(params.level, filters, user)
+        out = frame_to_geojson(stats)
+        out["parameters"] = json_ready(stats.attrs.get("area_stats", {}))
+        out["suppress_below"] = None if user.is_analyst else svc.settings.suppress_below
+        return out
+
+    key = ("areas", params.level, filters.key(), user.is_analyst)
+    return json_response(svc.cached_json(key, compute))
+
+
+@router.get("/hotspots", summary="Hotspots of one method (GeoJSON with its parameters)")
+def hotspot_layer(
+    svc: Svc,
+    user: CurrentUser,
+    filters: Annotated[Filters, Depends()],
+    params: Annotated[HotspotParams, Depends()],
+) -> dict:
+    """Ranked hotspot polygons; ``parameters`` says how the layer was made.
+
+    A method that cannot run on the selected incidents (too few of them) gives HTTP 422 with
+    the method's reason.
+    """
+    try:
+        body = svc.cached_json(
+            ("hotspots", params.method, filters.key(), user.is_analyst),
+            lambda: svc.hotspots_for(params.method, filters, user).to_geojson(),
+        )
+    except ValueError as exc:
+        raise invalid("method", f"{params.method}: {exc}") from exc
+    return json_response(body)
+
+
+@router.get("/incidents", summary="Incidents as points (GeoJSON)")
+def incident_layer(
+    svc: Svc,
+    user: CurrentUser,
+    filters: Annotated[Filters, Depends()],
+    limit: Annotated[
+        int | None, Query(ge=1, description="At most this many, newest first.")
+    ] = None,
+) -> dict:
+    """Incidents matching the filters; restricted (local) records only for analysts."""
+
+    def compute() -> dict:
+        points = svc.filtered(filters, user)
+        if limit is not None:
+            points = points.sort_values("month", ascending=False, kind="stable").head(limit)
+        cols = [c for c in INCIDENT_FIELDS if c in points.columns]
+        frame = points[[*cols, "geometry"]].copy()
+        frame["month"] = frame["month"].dt.strftime("%Y-%m")
+        out = frame_to_geojson(frame)
+        out["count"] = len(frame)
+        out["restricted_included"] = user.is_analyst
+        return out
+
+    key = ("incidents", filters.key(), user.is_analyst, limit)
+    return json_response(svc.cached_json(key, compute))
+
+
+@router.post("/selection/summary", summary="Summarise a selection (not saved)")
+def selection_summary(svc: Svc, user: CurrentUser, body: SummaryRequest) -> dict:
+    """The focus summary of LSOAs, a drawn polygon, a hotspot, a ward or a locality."""
+    filters = filters_from_body(body.filters)
+    spec = body.selection.model_dump(exclude_none=True)
+
+    def compute() -> dict:
+        sel = svc.selection(spec, filters, user)
+        return {**svc.summary(sel, filters, user), "outline": sel.to_geojson()}
+
+    key = ("selection", json.dumps(spec, sort_keys=True), filters.key(), user.is_analyst)
+    try:
+        return json_response(svc.cached_json(key, compute))
+    except ValueError as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
+
+
+@router.get("/candidates", summary="Pilot candidates ranked by an explainable score")
+def candidates(
+    svc: Svc,
+    user: CurrentUser,
+    filters: Annotated[Filters, Depends()],
+    unit: Annotated[Literal["lsoa", "hotspot"], Query(description="Rank LSOAs or hotspots.")] = (
+        "lsoa"
+    ),
+    method: Annotated[str | None, Query(description="Hotspot method (unit=hotspot).")] = None,
+    w_count: Annotated[float | None, Query(ge=0, description="Weight of the count.")] = None,
+    w_rate: Annotated[float | None, Query(ge=0, description="Weight of the rate.")] = None,
+    w_trend: Annotated[float | None, Query(ge=0, description="Weight of the trend.")] = None,
+    w_deprivation: Annotated[float | None, Query(ge=0, description="Weight of IMD.")] = None,
+    top: Annotated[int, Query(ge=1, le=500)] = 25,
+) -> dict:
+    """Where should the next intensive-engagement pilot go? Each component with its weight."""
+    weights = {
+        k: v
+        for k, v in {
+            "count": w_count,
+            "rate": w_rate,
+            "trend": w_trend,
+            "deprivation": w_deprivation,
+        }.items()
+        if v is not None
+    }
+    name = HotspotParams(method).method
+    try:
+        table = svc.candidates(unit, name, filters, weights, user)
+    except ValueError as exc:
+        raise invalid("w_count", str(exc)) from exc
+    return {
+        "unit": unit,
+        "method": name if unit == "hotspot" else None,
+        "weights": table.attrs.get("weights", {}),
+        "components": table.attrs.get("components", {}),
+        "filters": filters.as_dict(),
+        "rows": json_ready(table.head(top).to_dict("records")),
+    }

@@ -1,0 +1,303 @@
+"""HTML pages (Jinja2 templates from ``web/templates``) and the map documents they embed.
+
+Pages accept the same tokens as the API; a browser logs in once through ``/login`` (or a
+``?token=`` link), which sets an HTTP-only ``token`` cookie. Without a valid token a page
+redirects to the login form. Maps are separate documents (``/map/...``) shown in an
+``<iframe>``, so changing a filter reloads only the map, never the page around it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from geo_ssgp import focus
+from geo_ssgp.api.auth import COOKIE, User, optional_user, role_of
+from geo_ssgp.api.params import Filters, HotspotParams, check_month, crime_types_of
+from geo_ssgp.api.routes.data import Svc
+from geo_ssgp.api.service import RECENT_MONTHS, Service
+from geo_ssgp.config import ATTRIBUTION, REPO_ROOT
+from geo_ssgp.hotspots import DEFAULT_METHOD, METHODS
+from geo_ssgp.schema import CRIME_GROUPS, CRIME_TYPES
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(REPO_ROOT / "web" / "templates"))
+
+#: Attribution lines shown in every page footer.
+PAGE_ATTRIBUTION = [ATTRIBUTION[k] for k in ("ons", "police", "imd")]
+
+
+#: Hotspots listed on the PCSO view (the strongest that touch the area).
+AREA_HOTSPOTS = 8
+
+
+class LoginRequired(Exception):
+    """Raised by page routes without a valid token; answered with a redirect to /login."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+def page_user(request: Request, user: Annotated[User | None, Depends(optional_user)]) -> User:
+    """The caller of a page; redirects to the login form without a valid token."""
+    if user is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(target)
+    return user
+
+
+PageUser = Annotated[User, Depends(page_user)]
+
+
+def login_redirect(request: Request, exc: LoginRequired) -> RedirectResponse:
+    """Exception handler: send the browser to the login form."""
+    return RedirectResponse(f"/login?next={quote(exc.next_url, safe='')}", status_code=303)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths are followed after login."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def _remember(request: Request, response: Response) -> Response:
+    """Keep a valid ``?token=`` in a cookie so later requests of the page work."""
+    token = request.query_params.get("token")
+    if token and role_of(request.app.state.geo.settings.tokens, token):
+        response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+    return response
+
+
+def render(request: Request, name: str, user: User | None, **context) -> HTMLResponse:
+    """Render a page template with the common context."""
+    svc: Service = request.app.state.geo
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "user": user,
+            "pack": svc.pack,
+            "attribution": PAGE_ATTRIBUTION,
+            "year": dt.date.today().year,
+            **context,
+        },
+    )
+    return _remember(request, response)
+
+
+def _map(request: Request, page: str) -> HTMLResponse:
+    response = HTMLResponse(page, headers={"Cache-Control": "private, max-age=60"})
+    return _remember(request, response)
+
+
+# login ---------------------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_form(request: Request, next: str | None = None) -> HTMLResponse:
+    """The login form: one field for the access token."""
+    return render(request, "login.html", None, next=_safe_next(next), error=None)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    token: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    """Check the token and set the ``token`` cookie."""
+    if not role_of(request.app.state.geo.settings.tokens, token):
+        response = render(
+            request, "login.html", None, next=_safe_next(next), error="That token is not valid."
+        )
+        response.status_code = 401
+        return response
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+    return response
+
+
+@router.get("/logout")
+def logout() -> Response:
+    """Forget the token cookie."""
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+# analyst -------------------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def analyst_page(request: Request, svc: Svc, user: PageUser) -> HTMLResponse:
+    """The analyst workspace: filters, map, focus-area panel, ranking and upload."""
+    meta = {
+        "role": user.role,
+        "months": svc.months(),
+        "crime_types": CRIME_TYPES,
+        "crime_groups": CRIME_GROUPS,
+        "wards": svc.wards().to_dict("records"),
+        "localities": svc.localities(),
+        "methods": {k: m.title for k, m in METHODS.items()},
+        "default_method": DEFAULT_METHOD,
+        "weights": focus.DEFAULT_WEIGHTS,
+        "components": focus.COMPONENTS,
+        "suppress_below": svc.settings.suppress_below,
+    }
+    return render(request, "analyst.html", user, meta=meta)
+
+
+@router.get("/map/analyst", response_class=HTMLResponse)
+def analyst_map(
+    request: Request, svc: Svc, user: PageUser, filters: Annotated[Filters, Depends()]
+) -> HTMLResponse:
+    """The analyst map document for the filters (shown in the page's iframe)."""
+    return _map(request, svc.analyst_map(filters, user))
+
+
+# PCSO ----------------------------------------------------------------------------------------
+
+
+def _place(svc: Service, key: str):
+    try:
+        return svc.place(key)
+    except KeyError as exc:
+        raise HTTPException(404, detail=f"no ward or LSOA {key!r}") from exc
+
+
+@router.get("/area", response_class=HTMLResponse)
+def area_index(request: Request, svc: Svc, user: PageUser) -> HTMLResponse:
+    """Wards by name, each linking to its PCSO view."""
+    return render(request, "area_index.html", user, wards=svc.wards().to_dict("records"))
+
+
+@router.get("/area/{key}", response_class=HTMLResponse)
+def area_page(request: Request, svc: Svc, user: PageUser, key: str) -> HTMLResponse:
+    """The PCSO view of a ward or LSOA: last months' incidents, hotspots, streets, types."""
+    place = _place(svc, key)
+    filters = svc.recent_filters()
+    if place.kind == "ward":
+        sel = focus.selection_from(svc.pack, ward=place.code)
+    else:
+        sel = focus.selection_from(svc.pack, lsoa_codes=[place.code])
+    summary = svc.summary(sel, filters, user)
+    layer = svc.hotspots_for(DEFAULT_METHOD, filters, user)
+    spots = layer.hotspots[layer.hotspots.intersects(place.geometry)].head(AREA_HOTSPOTS)
+    return render(
+        request,
+        "area.html",
+        user,
+        place=place,
+        summary=summary,
+        hotspots=focus.json_ready(
+            spots[["rank", "label", "n_incidents", "single_snap_point"]].to_dict("records")
+        ),
+        months=RECENT_MONTHS,
+        threshold=svc.settings.suppress_below,
+    )
+
+
+@router.get("/map/area/{key}", response_class=HTMLResponse)
+def area_map(request: Request, svc: Svc, user: PageUser, key: str) -> HTMLResponse:
+    """The PCSO map document of a ward or LSOA."""
+    return _map(request, svc.area_map(_place(svc, key), user))
+
+
+# meeting -------------------------------------------------------------------------------------
+
+
+class MeetingParams:
+    """The two periods compared in the meeting view, the method and the crime types."""
+
+    def __init__(
+        self,
+        a_from: Annotated[str | None, Query(description="Earlier period, first month.")] = None,
+        a_to: Annotated[str | None, Query(description="Earlier period, last month.")] = None,
+        b_from: Annotated[str | None, Query(description="Later period, first month.")] = None,
+        b_to: Annotated[str | None, Query(description="Later period, last month.")] = None,
+        method: Annotated[str | None, Query()] = None,
+        crime_type: Annotated[list[str] | None, Query()] = None,
+    ) -> None:
+        self.months = {k: check_month(k, v) for k, v in
+                       (("a_from", a_from), ("a_to", a_to), ("b_from", b_from), ("b_to", b_to))}
+        self.method = HotspotParams(method).method
+        self.crime_types = crime_types_of(crime_type)
+
+
+def _meeting(svc: Service, params: MeetingParams, user: User) -> dict:
+    m = params.months
+    (a0, a1), (b0, b1) = svc.meeting_periods(m["a_from"], m["a_to"], m["b_from"], m["b_to"])
+    before = Filters.of(a0, a1, params.crime_types)
+    after = Filters.of(b0, b1, params.crime_types)
+    return {
+        "method": params.method,
+        "methods": {k: v.title for k, v in METHODS.items()},
+        "crime_types": list(params.crime_types),
+        "before": before,
+        "after": after,
+        "months": svc.months(),
+        "change": svc.hotspot_change(params.method, before, after, user),
+        "rates": [svc.district_rates(before), svc.district_rates(after)],
+        "group": next(
+            (g for g, types in CRIME_GROUPS.items() if sorted(types) == list(params.crime_types)),
+            "",
+        ),
+        "threshold": svc.settings.suppress_below,
+    }
+
+
+@router.get("/meeting", response_class=HTMLResponse)
+def meeting_page(
+    request: Request, svc: Svc, user: PageUser, params: Annotated[MeetingParams, Depends()]
+) -> HTMLResponse:
+    """Two periods side by side, top hotspots with change, district against county."""
+    return render(request, "meeting.html", user, **_meeting(svc, params, user))
+
+
+@router.get("/map/meeting", response_class=HTMLResponse)
+def meeting_map(
+    request: Request,
+    svc: Svc,
+    user: PageUser,
+    filters: Annotated[Filters, Depends()],
+    params: Annotated[HotspotParams, Depends()],
+) -> HTMLResponse:
+    """The map document of one meeting period."""
+    return _map(request, svc.meeting_map(params.method, filters, user))
+
+
+@router.get("/meeting/report.html", response_class=HTMLResponse)
+def meeting_report(
+    request: Request, svc: Svc, user: PageUser, params: Annotated[MeetingParams, Depends()]
+) -> HTMLResponse:
+    """The meeting view as one self-contained HTML file (assets inlined) to circulate."""
+    data = _meeting(svc, params, user)
+    maps_html = [
+        svc.meeting_map(params.method, data["before"], user, standalone=True),
+        svc.meeting_map(params.method, data["after"], user, standalone=True),
+    ]
+    response = templates.TemplateResponse(
+        request,
+        "meeting_report.html",
+        {
+            **data,
+            "user": user,
+            "pack": svc.pack,
+            "attribution": PAGE_ATTRIBUTION,
+            "maps": maps_html,
+            "css": (REPO_ROOT / "web" / "static" / "app" / "app.css").read_text(encoding="utf-8"),
+            "generated": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        },
+    )
+    stamp = f"{data['after'].start or 'all'}_{data['after'].end or 'all'}"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="meeting-report-{svc.pack.name}-{stamp}.html"'
+    )
+    return response

@@ -1,0 +1,93 @@
+"""Upload of a local incident log (analyst), through the same ingest as ``geo-ssgp ingest``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, status
+
+from geo_ssgp.api.auth import Analyst
+from geo_ssgp.api.routes.data import Svc
+from geo_ssgp.api.schemas import UploadResult
+from geo_ssgp.incidents import IngestError, parse_columns
+
+router = APIRouter(prefix="/api", tags=["uploads"])
+
+CHUNK = 1 << 20
+
+
+def safe_name(name: str | None) -> str:
+    """A file name without folders or unusual characters (the dataset's name)."""
+    base = Path(name or "").name
+    clean = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._")[:100]
+    return clean or "upload.csv"
+
+
+def _too_large(limit: int) -> HTTPException:
+    return HTTPException(
+        status.HTTP_413_CONTENT_TOO_LARGE, detail=f"the file is larger than {limit:,} bytes"
+    )
+
+
+@router.post(
+    "/uploads",
+    summary="Upload a local incident log (CSV or Excel)",
+    response_model=UploadResult,
+    responses={400: {"description": "The file cannot be read"}, 413: {"description": "Too big"}},
+)
+async def upload(
+    request: Request,
+    svc: Svc,
+    user: Analyst,
+    file: Annotated[UploadFile, File(description="Local incident log, CSV or .xlsx.")],
+    columns: Annotated[
+        str | None, Form(description="Column mapping, e.g. lon=X,lat=Y,date=D,type=T.")
+    ] = None,
+) -> dict:
+    """Ingest a local log as restricted records: validated, geocoded and stored atomically.
+
+    Rows that cannot be used are quarantined with a reason; a file that cannot be read at all
+    gets HTTP 400 with the reason and nothing is stored.
+    """
+    limit = svc.settings.max_upload_bytes
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit + 64 * 1024:
+        raise _too_large(limit)
+    parts, size = [], 0
+    while chunk := await file.read(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        parts.append(chunk)
+    try:
+        mapping = parse_columns(columns) if columns else None
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
+    name = safe_name(file.filename)
+    from starlette.concurrency import run_in_threadpool
+
+    try:
+        result = await run_in_threadpool(svc.ingest_upload, name, b"".join(parts), mapping)
+    except IngestError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(exc)) from exc
+    skipped = name in result["skipped"] or bool(result["skipped"])
+    info = result["files"][0] if result["files"] else {}
+    n_in = int(info.get("n_in", result["in"]))
+    accepted = int(info.get("n_accepted", result["accepted"]))
+    quarantined = int(info.get("n_quarantined", result["quarantined"]))
+    message = (
+        "this file was already stored; nothing changed"
+        if skipped
+        else f"{accepted:,} of {n_in:,} rows stored, {quarantined:,} quarantined"
+    )
+    return {
+        "file": name,
+        "skipped": skipped,
+        "in": n_in,
+        "accepted": accepted,
+        "quarantined": quarantined,
+        "by_reason": {} if skipped else result["by_reason"],
+        "message": message,
+    }

@@ -1,0 +1,403 @@
+"""The pages in real headless Chromium (Playwright), with every non-local request blocked.
+
+The app runs under uvicorn in a background thread on 127.0.0.1. Each test fails on any
+JavaScript console error or page error and on any dialog (the XSS check). Screenshots go to
+``test-artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import geopandas as gpd
+import pytest
+
+from geo_ssgp import focus
+from geo_ssgp.config import CRS_BNG, CRS_WGS84, REPO_ROOT, get_settings
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
+XSS = "<img src=x onerror=alert(1)>"
+LOCAL_LOG = (
+    "ref,date,type,lon,lat,location\n"
+    f"B1,2025-08-03,ASB,-2.2437,51.8651,{XSS}\n"
+)
+LSOA = "E01022313"  # Gloucester 001A, Longlevens: no hotspot over its inner point
+MAP_TIMEOUT = 60_000
+
+if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app with the sample, an uploaded XSS incident and an XSS-named focus area."""
+    import uvicorn
+
+    from geo_ssgp.api import create_app
+
+    settings = get_settings(store_dir=tmp_path_factory.mktemp("browser-store"))
+    app = create_app(settings, load_sample=True)
+    svc = app.state.geo
+    svc.ingest_upload("local_log.csv", LOCAL_LOG.encode())
+    sel = focus.selection_from(svc.pack, lsoa_codes=[LSOA])
+    svc.store.save_focus_area(XSS, f"notes {XSS}", sel.geometry, sel.lsoa_codes,
+                              {"selection": {"kind": "lsoa", "label": XSS, "match": "codes"}})
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "uvicorn did not start"
+    local = svc.filtered(svc.recent_filters(9))
+    xss_lsoa = local.loc[local["location_text"] == XSS, "lsoa21cd"].iloc[0]
+    yield {"url": f"http://127.0.0.1:{port}", "svc": svc, "xss_lsoa": xss_lsoa}
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_sync.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+class Watch:
+    """Console errors, page errors, dialogs and blocked requests of one page."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.blocked: list[str] = []
+
+    def check(self) -> None:
+        assert self.dialogs == [], f"dialogs fired: {self.dialogs}"
+        assert self.errors == [], f"JavaScript errors: {self.errors}"
+        assert self.blocked == [], f"requests left 127.0.0.1: {self.blocked}"
+
+
+def _open(browser, server, role="analyst", viewport=None):
+    context = browser.new_context(viewport=viewport or {"width": 1400, "height": 900})
+    context.add_cookies([{"name": "token", "value": f"dev-{role}", "url": server["url"]}])
+    page = context.new_page()
+    watch = Watch()
+
+    def route(r):
+        host = urlparse(r.request.url).hostname
+        if r.request.url.startswith(("data:", "blob:", "about:")) or host == "127.0.0.1":
+            r.continue_()
+        else:
+            watch.blocked.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: m.type == "error" and watch.errors.append(m.text))
+    page.on("pageerror", lambda e: watch.errors.append(str(e)))
+
+    def dialog(d):
+        watch.dialogs.append(d.message)
+        d.dismiss()
+
+    page.on("dialog", dialog)
+    return context, page, watch
+
+
+def _shot(page, name: str, full_page: bool = False) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+
+
+def _map_frame(page, selector: str, url_part: str = ""):
+    """The frame of a map iframe once Leaflet and the geoSsgp hook are ready.
+
+    ``url_part`` must occur in the frame's URL: after a filter change, wait for the new map.
+    """
+    handle = page.wait_for_selector(selector, timeout=MAP_TIMEOUT)
+    page.wait_for_function(
+        """([sel, part]) => { const f = document.querySelector(sel);
+             try { const w = f.contentWindow;
+                   return !!(w && w.location.href.includes(part) && w.L && w.geoSsgp &&
+                             w.geoSsgp.map && w.document.readyState === "complete"); }
+             catch (e) { return false; } }""",
+        arg=[selector, url_part],
+        timeout=MAP_TIMEOUT,
+    )
+    return handle.content_frame()
+
+
+def _lsoa_point(svc, code: str) -> tuple[float, float]:
+    lsoas = focus.areas.load_layer(svc.pack, "lsoa21").set_index("code")
+    point = gpd.GeoSeries([lsoas.loc[code].geometry.representative_point()], crs=CRS_BNG)
+    p = point.to_crs(CRS_WGS84).iloc[0]
+    return p.y, p.x
+
+
+def _click_lsoa(page, frame, svc, code: str) -> None:
+    lat, lon = _lsoa_point(svc, code)
+    frame.evaluate(
+        "([lat, lon]) => { const m = window.geoSsgp.map; m.setView([lat, lon], 15, "
+        "{animate: false}); }",
+        [lat, lon],
+    )
+    page.wait_for_timeout(300)
+    xy = frame.evaluate(
+        "([lat, lon]) => { const p = window.geoSsgp.map.latLngToContainerPoint([lat, lon]);"
+        " return [p.x, p.y]; }",
+        [lat, lon],
+    )
+    frame.locator(".folium-map").click(position={"x": xy[0], "y": xy[1]})
+
+
+def _open_analyst(browser, server, query=""):
+    context, page, watch = _open(browser, server)
+    page.goto(server["url"] + "/" + query)
+    frame = _map_frame(page, "#map")
+    return context, page, watch, frame
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def test_analyst_map_works_offline(browser, server):
+    context, page, watch, frame = _open_analyst(browser, server)
+    try:
+        assert frame.evaluate("typeof window.L.markerClusterGroup") == "function"
+        layers = frame.evaluate(
+            "() => Object.fromEntries(Object.entries(window.geoSsgp.layers).map(([k, l]) =>"
+            " [k, [window.geoSsgp.map.hasLayer(l), l.getLayers ? l.getLayers().length : -1]]))"
+        )
+        assert layers["areas:rate_per_1000"] == [True, 82]  # LSOA polygons on the map
+        assert layers["wards"] == [True, 18]
+        assert layers["hotspots:grid-count"][0] is True
+        assert layers["hotspots:kde"][0] is False
+        # the polygons are painted: the canvas has coloured pixels
+        painted = frame.evaluate(
+            """() => { const c = document.querySelector("canvas.leaflet-zoom-animated");
+                 const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+                 let n = 0; for (let i = 3; i < d.length; i += 4 * 97) { if (d[i] > 0) n++; }
+                 return n; }"""
+        )
+        assert painted > 100
+        assert "Crown copyright" in frame.locator(".leaflet-control-attribution").inner_text()
+        _shot(page, "analyst")
+        watch.check()
+    finally:
+        context.close()
+
+
+def test_layer_toggle(browser, server):
+    context, page, watch, frame = _open_analyst(browser, server)
+    try:
+        wards = frame.locator(".leaflet-control-layers label", has_text="Wards").locator("input")
+        wards.click()
+        assert frame.evaluate(
+            "window.geoSsgp.map.hasLayer(window.geoSsgp.layers.wards)") is False
+        kde = frame.locator(".leaflet-control-layers label", has_text="Hotspots: kde")
+        kde.locator("input").click()
+        assert frame.evaluate(
+            "window.geoSsgp.map.hasLayer(window.geoSsgp.layers['hotspots:kde'])") is True
+        watch.check()
+    finally:
+        context.close()
+
+
+def test_click_lsoa_summarise_save_and_reload(browser, server):
+    context, page, watch, frame = _open_analyst(browser, server)
+    try:
+        _click_lsoa(page, frame, server["svc"], LSOA)
+        page.wait_for_function(
+            "document.getElementById('sum-incidents').textContent.length > 0", timeout=30_000
+        )
+        assert "Gloucester 001A" in page.locator("#selection-label").inner_text()
+        incidents = page.locator("#sum-incidents").inner_text()
+        assert re.match(r"^\d[\d,]* of \d[\d,]*$", incidents), incidents
+        assert re.match(r"^\d", page.locator("#sum-rate").inner_text())
+        assert page.locator("#sum-types tbody tr").count() > 0
+        assert page.locator("#sum-trend rect").count() == 9
+        assert frame.evaluate("window.geoSsgp.selected") == [LSOA]
+        _shot(page, "analyst-selection")
+
+        page.fill("#save-name", "Browser pilot")
+        page.fill("#save-notes", "chosen in the browser")
+        page.click("#save-button")
+        page.wait_for_function(
+            "/Saved as #\\d+/.test(document.getElementById('save-status').textContent)",
+            timeout=30_000,
+        )
+        page.reload()
+        frame = _map_frame(page, "#map")
+        page.click("button[data-tab=t-saved]")
+        row = page.locator("#saved tbody tr", has_text="Browser pilot")
+        row.wait_for(timeout=30_000)
+        assert "chosen in the browser" in row.inner_text()
+        row.locator("button.open").click()
+        page.wait_for_function(
+            "document.getElementById('selection-label').textContent.startsWith('Browser pilot')",
+            timeout=30_000,
+        )
+        assert page.locator("#sum-incidents").inner_text() == incidents
+        assert frame.evaluate("window.geoSsgp.selected") == [LSOA]
+
+        page.click("button[data-tab=t-saved]")
+        page.locator("#saved tbody tr input[type=checkbox]").nth(0).check()
+        row.locator("input[type=checkbox]").check()
+        page.click("#compare-button")
+        page.locator("#compare-table").wait_for(timeout=30_000)
+        assert "District" in page.locator("#compare-table thead").inner_text()
+        _shot(page, "analyst-compare")
+        watch.check()
+    finally:
+        context.close()
+
+
+def test_filters_reload_only_the_map(browser, server):
+    context, page, watch, frame = _open_analyst(browser, server)
+    try:
+        page.evaluate("window.__marker = 1")
+        page.click("#q-asb")
+        frame = _map_frame(page, "#map", "crime_type=Anti-social")
+        n_lsoas = "window.geoSsgp.layers['areas:rate_per_1000'].getLayers().length"
+        assert frame.evaluate(n_lsoas) == 82
+        assert page.evaluate("window.__marker") == 1  # the page itself was not rebuilt
+        page.click("button[data-tab=t-rank]")
+        page.locator("#ranking tbody tr").first.wait_for(timeout=30_000)
+        assert page.locator("#ranking thead").inner_text().count("×") == 4
+        _shot(page, "analyst-ranking")
+        watch.check()
+    finally:
+        context.close()
+
+
+def test_xss_text_is_shown_as_text(browser, server):
+    context, page, watch, frame = _open_analyst(browser, server)
+    try:
+        # focus area whose name and notes hold markup
+        page.click("button[data-tab=t-saved]")
+        name = page.locator("#saved .focus-name", has_text=XSS)
+        name.wait_for(timeout=30_000)
+        assert name.inner_text() == XSS
+        assert page.locator("#saved img").count() == 0
+        # the uploaded local incident: its location text in the summary and in a map popup
+        page.select_option("#f-source", "local")
+        page.select_option("#f-from", "2025-08")
+        page.select_option("#f-to", "2025-08")
+        frame = _map_frame(page, "#map", "from=2025-08&to=2025-08&source=local")
+        page.click("button[data-tab=t-select]")
+        _click_lsoa(page, frame, server["svc"], server["xss_lsoa"])
+        page.locator("#sum-streets li").first.wait_for(timeout=30_000)
+        streets = page.locator("#sum-streets").inner_text()
+        assert "<img src=x onerror=alert" in streets
+        assert page.locator(".panel img").count() == 0
+        frame.evaluate(
+            """() => new Promise((done) => {
+                 const g = window.geoSsgp, group = g.layers.incidents;
+                 g.map.addLayer(group);
+                 const m = group.getLayers()[0];
+                 group.zoomToShowLayer(m, () => { m.openPopup(); done(); });
+               })"""
+        )
+        popup = frame.locator(".leaflet-popup-content", has_text=XSS).last
+        popup.wait_for(timeout=10_000)
+        assert XSS in popup.inner_text()
+        assert frame.locator(".leaflet-popup-content img").count() == 0
+        page.wait_for_timeout(500)
+        _shot(page, "analyst-xss")
+        watch.check()
+    finally:
+        context.close()
+
+
+def test_pcso_area_view_at_phone_width(browser, server):
+    context, page, watch = _open(browser, server, role="pcso",
+                                 viewport={"width": 390, "height": 844})
+    try:
+        page.goto(server["url"] + "/area")
+        tiles = page.locator("#wards a.tile")
+        assert tiles.count() == 18
+        assert tiles.first.bounding_box()["height"] >= 44
+        _shot(page, "area-index", full_page=True)
+        page.locator("#wards a.tile", has_text="Westgate").click()
+        page.wait_for_url(re.compile(r"/area/E05010967$"))
+        frame = _map_frame(page, "#area-map")
+        assert frame.evaluate("window.geoSsgp.map.hasLayer(window.geoSsgp.layers.area)") is True
+        assert page.locator("#area-name").inner_text() == "Westgate"
+        assert page.locator("#area-streets li").count() >= 3
+        assert page.locator("#area-types li").first.bounding_box()["height"] >= 44
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390  # no sideways scrolling on a phone
+        # PCSOs never see restricted records
+        assert XSS not in frame.content()
+        page.wait_for_timeout(300)
+        _shot(page, "area", full_page=True)
+        watch.check()
+    finally:
+        context.close()
+
+
+def test_meeting_view(browser, server):
+    context, page, watch = _open(browser, server, role="viewer")
+    try:
+        page.goto(server["url"] + "/meeting")
+        frames = [_map_frame(page, f".side-by-side figure:nth-child({i}) iframe") for i in (1, 2)]
+        for frame in frames:
+            assert frame.evaluate("Object.keys(window.geoSsgp.layers).some("
+                                  "k => k.startsWith('hotspots:'))") is True
+        assert page.locator("#hotspot-change tbody tr").count() >= 1
+        assert "Gloucestershire" in page.locator("#rates").inner_text()
+        page.wait_for_timeout(300)
+        _shot(page, "meeting", full_page=True)
+        watch.check()
+    finally:
+        context.close()
+
+
+def test_meeting_report_opens_offline_from_a_file(browser, server, tmp_path):
+    import httpx
+
+    report = httpx.get(server["url"] + "/meeting/report.html", cookies={"token": "dev-viewer"},
+                       timeout=120)
+    assert report.status_code == 200
+    path = tmp_path / "report.html"
+    path.write_text(report.text, encoding="utf-8")
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    watch = Watch()
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
+        ("file:", "data:", "about:")) else (watch.blocked.append(r.request.url), r.abort()))
+    page.on("pageerror", lambda e: watch.errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and watch.errors.append(m.text))
+    try:
+        page.goto(path.as_uri())
+        for i in (1, 2):
+            page.wait_for_function(
+                f"""() => {{ const f = document.querySelector(
+                      '.side-by-side figure:nth-child({i}) iframe');
+                      try {{ return !!f.contentWindow.geoSsgp.map; }}
+                      catch (e) {{ return false; }} }}""",
+                timeout=MAP_TIMEOUT,
+            )
+        _shot(page, "meeting-report")
+        watch.check()
+    finally:
+        context.close()

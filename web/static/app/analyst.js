@@ -1,0 +1,469 @@
+/* Analyst workspace: filters, map iframe, focus-area panel, ranking and upload.
+ *
+ * Text from data is only ever inserted with textContent (never innerHTML), so names, location
+ * text and notes are shown literally. The map is a separate document in an iframe: changing a
+ * filter reloads the map only; the selection and panel state stay.
+ */
+(function () {
+  "use strict";
+
+  var meta = JSON.parse(document.getElementById("meta").textContent);
+  var analyst = meta.role === "analyst";
+  var frame = document.getElementById("map");
+  var state = {selection: null, codes: [], summary: null};
+
+  // ---- small DOM helpers ---------------------------------------------------------------
+  function $(id) { return document.getElementById(id); }
+  function el(tag, text, attrs) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    return node;
+  }
+  function clear(node) { while (node.firstChild) { node.removeChild(node.firstChild); } }
+  function fmt(value, digits) {
+    if (value === null || value === undefined) { return "–"; }
+    if (typeof value !== "number") { return String(value); }
+    if (value !== 0 && Math.abs(value) < 1 && digits !== 0) {
+      return value.toLocaleString("en-GB", {maximumSignificantDigits: 2});
+    }
+    return value.toLocaleString("en-GB", {maximumFractionDigits: digits === undefined ? 1 : digits});
+  }
+  function pct(value) { return value === null || value === undefined ? "–" : fmt(value * 100, 1) + "%"; }
+  function count(value, row) {
+    if (row && row.suppressed) { return "<" + meta.suppress_below; }
+    return value === null || value === undefined ? "<" + meta.suppress_below : fmt(value, 0);
+  }
+  function option(select, value, text) { select.appendChild(el("option", text, {value: value})); }
+  function status(id, text, bad) {
+    var node = $(id);
+    node.textContent = text || "";
+    node.classList.toggle("error", !!bad);
+  }
+  function errorText(body, res) {
+    if (body && body.detail) {
+      if (typeof body.detail === "string") { return body.detail; }
+      if (Array.isArray(body.detail)) { return body.detail.map(function (d) { return d.msg; }).join("; "); }
+    }
+    return "request failed (" + res.status + ")";
+  }
+  function api(url, options) {
+    return fetch(url, Object.assign({credentials: "same-origin"}, options || {})).then(function (res) {
+      if (res.status === 204) { return null; }
+      return res.json().catch(function () { return null; }).then(function (body) {
+        if (!res.ok) { throw new Error(errorText(body, res)); }
+        return body;
+      });
+    });
+  }
+  function postJSON(url, body, method) {
+    return api(url, {method: method || "POST", headers: {"Content-Type": "application/json"},
+                     body: JSON.stringify(body)});
+  }
+
+  // ---- filters ---------------------------------------------------------------------------
+  var fFrom = $("f-from"), fTo = $("f-to"), fSource = $("f-source"), fTypes = $("f-types");
+  meta.months.forEach(function (m) { option(fFrom, m, m); option(fTo, m, m); });
+  if (meta.months.length) { fFrom.value = meta.months[0]; fTo.value = meta.months[meta.months.length - 1]; }
+  meta.crime_types.forEach(function (t) {
+    var label = el("label");
+    var box = el("input", null, {type: "checkbox", value: t});
+    box.checked = true;
+    label.appendChild(box);
+    label.appendChild(document.createTextNode(" " + t));
+    fTypes.appendChild(label);
+  });
+
+  function filters() {
+    var boxes = Array.prototype.slice.call(fTypes.querySelectorAll("input"));
+    var ticked = boxes.filter(function (b) { return b.checked; }).map(function (b) { return b.value; });
+    return {
+      from: fFrom.value || null,
+      to: fTo.value || null,
+      crime_types: ticked.length === boxes.length ? [] : ticked,
+      sources: fSource.value ? [fSource.value] : []
+    };
+  }
+  function query(f) {
+    var q = new URLSearchParams();
+    if (f.from) { q.set("from", f.from); }
+    if (f.to) { q.set("to", f.to); }
+    f.crime_types.forEach(function (t) { q.append("crime_type", t); });
+    f.sources.forEach(function (s) { q.append("source", s); });
+    return q;
+  }
+  function setGroup(group) {
+    var wanted = group ? meta.crime_groups[group] : meta.crime_types;
+    fTypes.querySelectorAll("input").forEach(function (b) { b.checked = wanted.indexOf(b.value) >= 0; });
+    document.querySelectorAll(".quick button").forEach(function (b) {
+      b.classList.toggle("on", b.getAttribute("data-group") === group);
+    });
+    changed();
+  }
+  document.querySelectorAll(".quick button").forEach(function (b) {
+    b.addEventListener("click", function () { setGroup(b.getAttribute("data-group")); });
+  });
+  var timer = null;
+  function changed() {
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      if (fFrom.value && fTo.value && fFrom.value > fTo.value) {
+        status("map-status", "'From' is after 'To'.", true);
+        return;
+      }
+      loadMap();
+      loadHotspotPicker();
+      if (state.selection) { summarise(); }
+    }, 150);
+  }
+  [fFrom, fTo, fSource].forEach(function (s) { s.addEventListener("change", changed); });
+  fTypes.addEventListener("change", changed);
+
+  // ---- map -------------------------------------------------------------------------------
+  function loadMap() {
+    status("map-status", "Loading map…");
+    frame.src = "/map/analyst?" + query(filters()).toString();
+  }
+  frame.addEventListener("load", function () {
+    if (frame.src.indexOf("/map/") < 0) { return; }
+    status("map-status", "");
+    highlight();
+  });
+  function highlight() {
+    try {
+      var g = frame.contentWindow && frame.contentWindow.geoSsgp;
+      if (g && g.selectAreas) { g.selectAreas(state.codes); }
+    } catch (e) { /* map not ready */ }
+  }
+  window.addEventListener("message", function (e) {
+    if (e.origin !== window.location.origin || !e.data || typeof e.data !== "object") { return; }
+    if (e.data.type === "geo-ssgp:area-click" && typeof e.data.code === "string") {
+      toggleCode(e.data.code);
+    } else if (e.data.type === "geo-ssgp:draw") {
+      if (e.data.geojson) { select({polygon: e.data.geojson}, []); } else { clearSelection(); }
+    }
+  });
+
+  // ---- selection -------------------------------------------------------------------------
+  function toggleCode(code) {
+    var codes = state.selection && state.selection.lsoa_codes ? state.codes.slice() : [];
+    var i = codes.indexOf(code);
+    if (i >= 0) { codes.splice(i, 1); } else { codes.push(code); }
+    if (!codes.length) { clearSelection(); return; }
+    select({lsoa_codes: codes}, codes);
+  }
+  function select(selection, codes) {
+    state.selection = selection;
+    state.codes = codes;
+    highlight();
+    summarise();
+  }
+  function clearSelection() {
+    state.selection = null;
+    state.codes = [];
+    state.summary = null;
+    highlight();
+    $("summary").hidden = true;
+    $("save-form").hidden = true;
+    $("selection-label").textContent = "Nothing selected.";
+    ["pick-ward", "pick-locality", "pick-hotspot"].forEach(function (id) { $(id).value = ""; });
+  }
+  $("clear-selection").addEventListener("click", function () {
+    try { frame.contentWindow.geoSsgp.clearDrawing(); } catch (e) { /* no drawing */ }
+    clearSelection();
+  });
+  meta.wards.forEach(function (w) { option($("pick-ward"), w.code, w.name); });
+  meta.localities.forEach(function (n) { option($("pick-locality"), n, n); });
+  $("pick-ward").addEventListener("change", function (e) {
+    if (e.target.value) { select({ward: e.target.value}, []); }
+  });
+  $("pick-locality").addEventListener("change", function (e) {
+    if (e.target.value) { select({locality: e.target.value}, []); }
+  });
+  $("pick-hotspot").addEventListener("change", function (e) {
+    if (e.target.value) {
+      select({hotspot: {method: meta.default_method, rank: parseInt(e.target.value, 10)}}, []);
+    }
+  });
+  function loadHotspotPicker() {
+    var pick = $("pick-hotspot");
+    var q = query(filters());
+    q.set("method", meta.default_method);
+    api("/api/hotspots?" + q.toString()).then(function (layer) {
+      while (pick.options.length > 1) { pick.remove(1); }
+      layer.features.slice(0, 30).forEach(function (f) {
+        var p = f.properties;
+        option(pick, p.rank, "#" + p.rank + " " + p.label);
+      });
+    }).catch(function () { /* leave the list empty */ });
+  }
+
+  var pending = 0;
+  function summarise() {
+    var ticket = ++pending;
+    $("selection-label").textContent = "Summarising…";
+    postJSON("/api/selection/summary", {selection: state.selection, filters: filters()})
+      .then(function (s) { if (ticket === pending) { showSummary(s); } })
+      .catch(function (err) {
+        if (ticket === pending) { $("selection-label").textContent = "Cannot summarise: " + err.message; }
+      });
+  }
+  function showSummary(s) {
+    state.summary = s;
+    if (s.selection.kind !== "lsoa") {
+      state.codes = s.selection.lsoa_codes.slice();
+      highlight();
+    }
+    var label = s.selection.label + " · " + s.selection.lsoa_codes.length + " LSOAs · " +
+      (s.period.from || "") + " to " + (s.period.to || "");
+    $("selection-label").textContent = label;
+    $("sum-incidents").textContent = count(s.incidents, s) + " of " + fmt(s.district.incidents, 0);
+    $("sum-rate").textContent = fmt(s.rate_per_1000) +
+      (s.rate_ratio ? " (" + fmt(s.rate_ratio, 2) + "× district)" : "");
+    $("sum-district-rate").textContent = fmt(s.district.rate_per_1000);
+    $("sum-share-inc").textContent = pct(s.share_of_district_incidents);
+    $("sum-share-area").textContent = pct(s.share_of_district_area) +
+      (s.concentration ? " (concentration " + fmt(s.concentration, 1) + "×)" : "");
+    $("sum-population").textContent = fmt(s.population, 0);
+    var notes = [];
+    if (s.snap_point_share !== null && s.snap_point_share !== undefined) {
+      notes.push(fmt(s.snap_point_share * 100, 0) + "% of incidents are at police.uk snap points (anonymised, not addresses).");
+    }
+    if (s.change && s.change.percent !== null && s.change.percent !== undefined) {
+      notes.push("Last 3 months vs 3 before: " + (s.change.percent > 0 ? "+" : "") + fmt(s.change.percent, 0) + "%.");
+    }
+    if (s.selection.match === "geometry") { notes.push("Population estimated by area overlap."); }
+    $("sum-note").textContent = notes.join(" ");
+    trendChart($("sum-trend"), s.monthly);
+    var tbody = $("sum-types").querySelector("tbody");
+    clear(tbody);
+    s.crime_types.forEach(function (r) {
+      var tr = el("tr");
+      tr.appendChild(el("td", r.crime_type));
+      tr.appendChild(el("td", count(r.incidents, r)));
+      tr.appendChild(el("td", pct(r.share)));
+      tr.appendChild(el("td", pct(r.district_share)));
+      tbody.appendChild(tr);
+    });
+    var deciles = Object.keys(s.imd_deciles).map(function (d) {
+      return "decile " + d + ": " + s.imd_deciles[d] + " LSOA" + (s.imd_deciles[d] === 1 ? "" : "s");
+    });
+    $("sum-imd").textContent = deciles.length ? deciles.join(", ") + " (1 = most deprived)" : "–";
+    var ol = $("sum-streets");
+    clear(ol);
+    s.top_streets.forEach(function (r) { ol.appendChild(el("li", r.street + " — " + count(r.incidents, r))); });
+    $("summary").hidden = false;
+    $("save-form").hidden = !analyst;
+    if (!$("save-name").value) { $("save-name").value = s.selection.label; }
+  }
+  function trendChart(box, months) {
+    clear(box);
+    var ns = "http://www.w3.org/2000/svg";
+    var w = 300, h = 90, pad = 16;
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 " + w + " " + h);
+    svg.setAttribute("class", "trend-chart");
+    svg.setAttribute("role", "img");
+    var max = Math.max.apply(null, months.map(function (m) { return m.incidents || 0; }).concat([1]));
+    var bw = (w - 2 * pad) / Math.max(months.length, 1);
+    months.forEach(function (m, i) {
+      var v = m.incidents || 0;
+      var bh = (h - 2 * pad) * v / max;
+      var rect = document.createElementNS(ns, "rect");
+      rect.setAttribute("x", pad + i * bw + 2);
+      rect.setAttribute("y", h - pad - bh);
+      rect.setAttribute("width", Math.max(bw - 4, 1));
+      rect.setAttribute("height", bh);
+      var title = document.createElementNS(ns, "title");
+      title.textContent = m.month + ": " + count(m.incidents, m);
+      rect.appendChild(title);
+      svg.appendChild(rect);
+      var t = document.createElementNS(ns, "text");
+      t.setAttribute("x", pad + i * bw + bw / 2);
+      t.setAttribute("y", h - 3);
+      t.setAttribute("text-anchor", "middle");
+      t.textContent = m.month.slice(5);
+      svg.appendChild(t);
+    });
+    box.appendChild(svg);
+  }
+
+  // ---- save, list, compare, export -------------------------------------------------------
+  $("save-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    if (!state.selection) { return; }
+    status("save-status", "Saving…");
+    postJSON("/api/focus-areas", {
+      name: $("save-name").value, notes: $("save-notes").value,
+      selection: state.selection, filters: filters()
+    }).then(function (area) {
+      status("save-status", "Saved as #" + area.id + ".");
+      $("save-name").value = "";
+      $("save-notes").value = "";
+      loadSaved();
+    }).catch(function (err) { status("save-status", err.message, true); });
+  });
+
+  function loadSaved() {
+    return api("/api/focus-areas").then(function (list) {
+      var tbody = $("saved").querySelector("tbody");
+      clear(tbody);
+      list.forEach(function (a) {
+        var tr = el("tr", null, {"data-id": a.id});
+        var tick = el("td");
+        tick.appendChild(el("input", null, {type: "checkbox", value: a.id, "aria-label": "compare"}));
+        tr.appendChild(tick);
+        var name = el("td");
+        name.appendChild(el("strong", a.name, {"class": "focus-name"}));
+        if (a.notes) { name.appendChild(el("div", a.notes, {"class": "note"})); }
+        tr.appendChild(name);
+        tr.appendChild(el("td", a.kind));
+        tr.appendChild(el("td", a.lsoa_codes.length));
+        var actions = el("td", null, {"class": "actions"});
+        var load = el("button", "Open", {type: "button", "class": "open"});
+        load.addEventListener("click", function () { openSaved(a); });
+        actions.appendChild(load);
+        ["geojson", "csv", "gpkg"].forEach(function (f) {
+          actions.appendChild(el("a", f.toUpperCase(), {href: "/api/focus-areas/" + a.id + "/export?format=" + f}));
+        });
+        if (analyst) {
+          var del = el("button", "Delete", {type: "button", "class": "danger"});
+          del.addEventListener("click", function () {
+            api("/api/focus-areas/" + a.id, {method: "DELETE"}).then(loadSaved)
+              .catch(function (err) { status("saved-status", err.message, true); });
+          });
+          actions.appendChild(del);
+        }
+        tr.appendChild(actions);
+        tbody.appendChild(tr);
+      });
+      status("saved-status", list.length ? "" : "No saved focus areas yet.");
+    }).catch(function (err) { status("saved-status", err.message, true); });
+  }
+  function openSaved(a) {
+    showTab("t-select");
+    state.selection = a.kind === "lsoa" ? {lsoa_codes: a.lsoa_codes} : {polygon: a.geometry};
+    state.codes = a.lsoa_codes.slice();
+    highlight();
+    $("selection-label").textContent = "Loading " + a.name + "…";
+    api("/api/focus-areas/" + a.id + "/summary").then(function (s) {
+      showSummary(s);
+      $("selection-label").textContent = a.name + " · " + $("selection-label").textContent;
+    }).catch(function (err) { $("selection-label").textContent = err.message; });
+  }
+  $("compare-button").addEventListener("click", function () {
+    var ids = Array.prototype.slice.call($("saved").querySelectorAll("input:checked"))
+      .map(function (b) { return b.value; });
+    var box = $("compare");
+    clear(box);
+    if (ids.length < 2) { status("saved-status", "Tick two or more focus areas.", true); return; }
+    var q = new URLSearchParams();
+    ids.forEach(function (i) { q.append("ids", i); });
+    api("/api/focus-areas/compare?" + q.toString()).then(function (t) {
+      status("saved-status", "");
+      var table = el("table", null, {"class": "grid", id: "compare-table"});
+      var head = el("tr");
+      head.appendChild(el("th", ""));
+      t.columns.forEach(function (c) { head.appendChild(el("th", c)); });
+      table.appendChild(el("thead")).appendChild(head);
+      var body = el("tbody");
+      t.rows.forEach(function (r) {
+        var tr = el("tr");
+        tr.appendChild(el("th", r.measure));
+        r.values.forEach(function (v) {
+          var share = /Share/.test(r.measure) && typeof v === "number";
+          tr.appendChild(el("td", share ? pct(v) : fmt(v, 2)));
+        });
+        body.appendChild(tr);
+      });
+      table.appendChild(body);
+      box.appendChild(table);
+    }).catch(function (err) { status("saved-status", err.message, true); });
+  });
+
+  // ---- ranking ---------------------------------------------------------------------------
+  ["count", "rate", "trend", "deprivation"].forEach(function (k) { $("w-" + k).value = meta.weights[k]; });
+  $("rank-form").addEventListener("submit", function (e) { e.preventDefault(); rank(); });
+  function rank() {
+    var q = query(filters());
+    q.set("unit", $("rank-unit").value);
+    ["count", "rate", "trend", "deprivation"].forEach(function (k) {
+      if ($("w-" + k).value !== "") { q.set("w_" + k, $("w-" + k).value); }
+    });
+    api("/api/candidates?" + q.toString()).then(function (r) {
+      var comps = $("rank-components");
+      clear(comps);
+      Object.keys(r.components).forEach(function (k) {
+        comps.appendChild(el("li", k + " (weight " + fmt(r.weights[k], 2) + "): " + r.components[k]));
+      });
+      var table = $("ranking");
+      clear(table.querySelector("thead"));
+      clear(table.querySelector("tbody"));
+      var head = el("tr");
+      ["#", "Area", "Score"].concat(Object.keys(r.weights).map(function (k) {
+        return k + " ×" + fmt(r.weights[k], 2);
+      })).forEach(function (h) { head.appendChild(el("th", h)); });
+      table.querySelector("thead").appendChild(head);
+      var raw = {count: "count", rate: "rate_per_1000", trend: "trend_pct", deprivation: "imd_decile"};
+      r.rows.forEach(function (row) {
+        var tr = el("tr");
+        tr.appendChild(el("td", row.position));
+        tr.appendChild(el("td", row.name));
+        tr.appendChild(el("td", fmt(row.score, 1)));
+        Object.keys(r.weights).forEach(function (k) {
+          var v = row[raw[k]];
+          var shown = k === "count" ? count(v, row) : fmt(v, 1);
+          tr.appendChild(el("td", fmt(row[k + "_points"], 1) + " pts (" + shown + ")"));
+        });
+        if (r.unit === "lsoa") {
+          tr.classList.add("pick");
+          tr.addEventListener("click", function () { showTab("t-select"); select({lsoa_codes: [row.id]}, [row.id]); });
+        }
+        table.querySelector("tbody").appendChild(tr);
+      });
+    }).catch(function (err) { $("rank-components").textContent = err.message; });
+  }
+
+  // ---- upload ----------------------------------------------------------------------------
+  if (!analyst) {
+    $("upload-button").disabled = true;
+    $("upload-result").textContent = "Uploading needs the analyst role.";
+  }
+  $("upload-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var file = $("upload-file").files[0];
+    if (!file) { return; }
+    var form = new FormData();
+    form.append("file", file);
+    if ($("upload-columns").value) { form.append("columns", $("upload-columns").value); }
+    var box = $("upload-result");
+    box.textContent = "Uploading…";
+    api("/api/uploads", {method: "POST", body: form}).then(function (r) {
+      clear(box);
+      box.appendChild(el("p", r.file + ": " + r.message));
+      var ul = el("ul");
+      Object.keys(r.by_reason).forEach(function (k) { ul.appendChild(el("li", k + ": " + r.by_reason[k])); });
+      box.appendChild(ul);
+      loadMap();
+    }).catch(function (err) { clear(box); box.appendChild(el("p", err.message, {"class": "error"})); });
+  });
+
+  // ---- tabs and start --------------------------------------------------------------------
+  function showTab(id) {
+    document.querySelectorAll(".tab").forEach(function (t) { t.classList.toggle("on", t.id === id); });
+    document.querySelectorAll(".tabs button").forEach(function (b) {
+      b.classList.toggle("on", b.getAttribute("data-tab") === id);
+    });
+  }
+  document.querySelectorAll(".tabs button").forEach(function (b) {
+    b.addEventListener("click", function () {
+      showTab(b.getAttribute("data-tab"));
+      if (b.getAttribute("data-tab") === "t-saved") { loadSaved(); }
+      if (b.getAttribute("data-tab") === "t-rank" && !$("ranking").querySelector("tbody tr")) { rank(); }
+    });
+  });
+  loadMap();
+  loadHotspotPicker();
+  loadSaved();
+  window.geoSsgpPage = {state: state, select: select, filters: filters, loadSaved: loadSaved};
+})();
