@@ -92,8 +92,13 @@ def suppress_summary(summary: dict, threshold: int) -> dict:
         _suppress_row(row, ("incidents",), threshold)
     change = out.get("change")
     if change and (_small(change["recent"], threshold) or _small(change["previous"], threshold)):
-        out["change"] = {**change, "recent": None, "previous": None, "percent": None,
-                         "suppressed": True}
+        out["change"] = {
+            **change,
+            "recent": None,
+            "previous": None,
+            "percent": None,
+            "suppressed": True,
+        }
     return out
 
 

@@ -31,6 +31,7 @@ from geo_ssgp.api.cache import LayerCache
 from geo_ssgp.api.params import Filters
 from geo_ssgp.api.privacy import suppress_frame, suppress_summary
 from geo_ssgp.config import CRS_BNG, AreaPack, Settings
+from geo_ssgp.schema import CRIME_GROUPS, CRIME_TYPES
 from geo_ssgp.store import FocusArea, SQLiteStore
 
 #: Hotspot methods drawn on the analyst map (the default method is shown on opening).
@@ -330,7 +331,10 @@ class Service:
         def compute() -> str:
             fmap = maps.base_map(self.pack, tiles=self.settings.tiles)
             maps.add_area_layer(
-                fmap, self.area_stats_for(None, filters, user), "count", name="LSOA: incidents",
+                fmap,
+                self.area_stats_for(None, filters, user),
+                "count",
+                name="LSOA: incidents",
                 show=True,
             )
             layer = self._optional_layer(method, filters, user)
@@ -376,6 +380,22 @@ class Service:
                 row = hit.iloc[0]
                 return Place(kind, str(row["code"]), str(row["name"]), row.geometry)
         raise KeyError(f"no ward or LSOA {key!r}")
+
+    def meta(self, role: str) -> dict:
+        """Choices for the page controls (months, types, wards, methods, weights, role)."""
+        return {
+            "role": role,
+            "months": self.months(),
+            "crime_types": CRIME_TYPES,
+            "crime_groups": CRIME_GROUPS,
+            "wards": self.wards().to_dict("records"),
+            "localities": self.localities(),
+            "methods": {k: m.title for k, m in hotspots.METHODS.items()},
+            "default_method": hotspots.DEFAULT_METHOD,
+            "weights": focus.DEFAULT_WEIGHTS,
+            "components": focus.COMPONENTS,
+            "suppress_below": self.settings.suppress_below,
+        }
 
     def localities(self) -> list[str]:
         """Names of the pack's localities inside the district, sorted."""
@@ -450,8 +470,11 @@ class Service:
         public = self._cached(
             ("summary-streets", *key[1:]),
             lambda: focus.summarise(
-                self.filtered(filters, user), self.pack, selection,
-                start=filters.start, end=filters.end,
+                self.filtered(filters, user),
+                self.pack,
+                selection,
+                start=filters.start,
+                end=filters.end,
                 crime_types=list(filters.crime_types) or None,
             )["top_streets"],
         )
@@ -493,6 +516,7 @@ class Service:
         -------
         pandas.DataFrame
         """
+
         def compute() -> pd.DataFrame:
             inc = self.filtered(filters)
             if unit == "lsoa":
@@ -511,8 +535,13 @@ class Service:
                 table.attrs = attrs
             return table
 
-        key = (unit, method if unit == "hotspot" else None, filters.key(),
-               tuple(sorted(weights.items())), user.is_analyst)
+        key = (
+            unit,
+            method if unit == "hotspot" else None,
+            filters.key(),
+            tuple(sorted(weights.items())),
+            user.is_analyst,
+        )
         return self._cached(("candidates", *key), compute)
 
     def _hotspot_context(self, layer: hotspots.HotspotLayer, filters: Filters) -> gpd.GeoDataFrame:
@@ -581,7 +610,7 @@ class Service:
         table = pd.DataFrame(
             {
                 "rank": later["rank"].astype(int).to_numpy(),
-                "label": pd.Series(self.hotspot_labels(method, after, user)[:len(later)])
+                "label": pd.Series(self.hotspot_labels(method, after, user)[: len(later)])
                 .astype(str)
                 .to_numpy(),
                 "before": n_before.to_numpy(),

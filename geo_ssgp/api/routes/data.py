@@ -15,10 +15,8 @@ from geo_ssgp.api.auth import CurrentUser
 from geo_ssgp.api.params import AreaParams, Filters, HotspotParams, invalid
 from geo_ssgp.api.schemas import SummaryRequest
 from geo_ssgp.api.service import Service
-from geo_ssgp.focus import COMPONENTS, DEFAULT_WEIGHTS, json_ready
-from geo_ssgp.hotspots import DEFAULT_METHOD, METHODS
+from geo_ssgp.focus import json_ready
 from geo_ssgp.hotspots.layer import frame_to_geojson
-from geo_ssgp.schema import CRIME_GROUPS, CRIME_TYPES
 
 router = APIRouter(prefix="/api", tags=["data"])
 
@@ -54,9 +52,7 @@ def json_response(body: bytes) -> Response:
 def filters_from_body(body: dict | object) -> Filters:
     """Filters from a request body's ``filters`` object (validated like query parameters)."""
     f = body
-    return Filters.of(
-        getattr(f, "from_", None), getattr(f, "to", None), f.crime_types, f.sources
-    )
+    return Filters.of(getattr(f, "from_", None), getattr(f, "to", None), f.crime_types, f.sources)
 
 
 @router.get("/health", summary="Service health and data coverage")
@@ -75,19 +71,7 @@ def health(svc: Svc) -> dict:
 @router.get("/meta", summary="Choices for the page controls")
 def meta(svc: Svc, user: CurrentUser) -> dict:
     """Months, crime types and groups, wards, localities, methods and the caller's role."""
-    return {
-        "role": user.role,
-        "months": svc.months(),
-        "crime_types": CRIME_TYPES,
-        "crime_groups": CRIME_GROUPS,
-        "wards": svc.wards().to_dict("records"),
-        "localities": svc.localities(),
-        "methods": {k: m.title for k, m in METHODS.items()},
-        "default_method": DEFAULT_METHOD,
-        "weights": DEFAULT_WEIGHTS,
-        "components": COMPONENTS,
-        "suppress_below": svc.settings.suppress_below,
-    }
+    return svc.meta(user.role)
 
 
 @router.get("/areas", summary="Areas with incident statistics (GeoJSON)")

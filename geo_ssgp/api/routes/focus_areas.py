@@ -151,9 +151,7 @@ def update_area(svc: Svc, user: Analyst, focus_id: int, body: FocusAreaUpdate) -
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
 
 
-@router.delete(
-    "/{focus_id}", summary="Delete a focus area", status_code=status.HTTP_204_NO_CONTENT
-)
+@router.delete("/{focus_id}", summary="Delete a focus area", status_code=status.HTTP_204_NO_CONTENT)
 def delete_area(svc: Svc, user: Analyst, focus_id: int) -> Response:
     """Remove a focus area (analyst; 404 if there is none)."""
     try:

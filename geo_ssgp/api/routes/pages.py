@@ -23,7 +23,7 @@ from geo_ssgp.api.routes.data import Svc
 from geo_ssgp.api.service import RECENT_MONTHS, Service
 from geo_ssgp.config import ATTRIBUTION, REPO_ROOT
 from geo_ssgp.hotspots import DEFAULT_METHOD, METHODS
-from geo_ssgp.schema import CRIME_GROUPS, CRIME_TYPES
+from geo_ssgp.schema import CRIME_GROUPS
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(REPO_ROOT / "web" / "templates"))
@@ -138,19 +138,7 @@ def logout() -> Response:
 @router.get("/", response_class=HTMLResponse)
 def analyst_page(request: Request, svc: Svc, user: PageUser) -> HTMLResponse:
     """The analyst workspace: filters, map, focus-area panel, ranking and upload."""
-    meta = {
-        "role": user.role,
-        "months": svc.months(),
-        "crime_types": CRIME_TYPES,
-        "crime_groups": CRIME_GROUPS,
-        "wards": svc.wards().to_dict("records"),
-        "localities": svc.localities(),
-        "methods": {k: m.title for k, m in METHODS.items()},
-        "default_method": DEFAULT_METHOD,
-        "weights": focus.DEFAULT_WEIGHTS,
-        "components": focus.COMPONENTS,
-        "suppress_below": svc.settings.suppress_below,
-    }
+    meta = svc.meta(user.role)
     return render(request, "analyst.html", user, meta=meta)
 
 
@@ -225,8 +213,10 @@ class MeetingParams:
         method: Annotated[str | None, Query()] = None,
         crime_type: Annotated[list[str] | None, Query()] = None,
     ) -> None:
-        self.months = {k: check_month(k, v) for k, v in
-                       (("a_from", a_from), ("a_to", a_to), ("b_from", b_from), ("b_to", b_to))}
+        self.months = {
+            k: check_month(k, v)
+            for k, v in (("a_from", a_from), ("a_to", a_to), ("b_from", b_from), ("b_to", b_to))
+        }
         self.method = HotspotParams(method).method
         self.crime_types = crime_types_of(crime_type)
 
