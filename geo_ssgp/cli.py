@@ -400,7 +400,7 @@ def serve(
     settings, area = _context(data, pack, store)
     _store_incidents(settings, area, open_store(settings, area.name))
     console.print(f"Serving {area.title} on http://{host}:{port}/")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings, warm=True), host=host, port=port, log_level="info")
 
 
 def _json_out(payload: dict) -> None:
