@@ -202,7 +202,7 @@ def agreement(
     )
 
 
-def _store_incidents(settings, area: AreaPack, target: SQLiteStore):
+def _store_incidents(area: AreaPack, target: SQLiteStore):
     """Analysed incidents of the store, loading the pack's sample first if it is empty."""
     from geo_ssgp.pipeline import analysed_incidents, ensure_sample
 
@@ -254,7 +254,7 @@ def areas(
 
     settings, area = _context(data, pack, store)
     target = open_store(settings, area.name)
-    incidents = _store_incidents(settings, area, target)
+    incidents = _store_incidents(area, target)
     stats = area_stats(incidents, area, level=level, start=start, end=end, crime_types=crime_type)
     stats.drop(columns="geometry").to_csv(out, index=False)
     console.print(f"wrote {len(stats):,} {level} areas to {out}")
@@ -284,7 +284,7 @@ def _expand_globs(patterns: list[str]) -> list[Path]:
     return out
 
 
-def _analysis_incidents(settings, area: AreaPack, store: Path | None, files: list[str] | None):
+def _analysis_incidents(settings, area: AreaPack, files: list[str] | None):
     """Incidents for hotspots/evaluate: from --incidents files, else from the store."""
     from geo_ssgp.pipeline import read_and_geocode
 
@@ -293,7 +293,7 @@ def _analysis_incidents(settings, area: AreaPack, store: Path | None, files: lis
         with _progress("Reading incidents", len(paths)) as advance:
             _, geocoded = read_and_geocode(paths, area, progress=advance)
         return geocoded
-    return _store_incidents(settings, area, open_store(settings, area.name))
+    return _store_incidents(area, open_store(settings, area.name))
 
 
 @app.command("hotspots")
@@ -317,7 +317,7 @@ def hotspots_cmd(
     from geo_ssgp.hotspots import run_method
 
     settings, area = _context(data, pack, store)
-    table = _analysis_incidents(settings, area, store, incidents)
+    table = _analysis_incidents(settings, area, incidents)
     params = {
         k: v
         for k, v in {"cell_size": cell_size, "bandwidth": bandwidth, "coverage": coverage}.items()
@@ -361,7 +361,7 @@ def evaluate(
     from geo_ssgp.hotspots.evaluate import backtest, backtest_table, split_periods
 
     settings, area = _context(data, pack, store)
-    table = _analysis_incidents(settings, area, store, incidents)
+    table = _analysis_incidents(settings, area, incidents)
     if crime_type:
         table = filter_incidents(table, crime_types=crime_type)
     train, test = split_periods(table, (train_from, train_to), (test_from, test_to))
@@ -398,7 +398,7 @@ def serve(
     from geo_ssgp.api import create_app
 
     settings, area = _context(data, pack, store)
-    _store_incidents(settings, area, open_store(settings, area.name))
+    _store_incidents(area, open_store(settings, area.name))
     console.print(f"Serving {area.title} on http://{host}:{port}/")
     uvicorn.run(create_app(settings, warm=True), host=host, port=port, log_level="info")
 

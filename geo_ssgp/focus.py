@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import math
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from shapely.geometry.base import BaseGeometry
 from geo_ssgp import areas
 from geo_ssgp.config import CRS_BNG, CRS_WGS84, AreaPack
 from geo_ssgp.hotspots.label import street_name
+from geo_ssgp.hotspots.layer import json_safe
 
 #: LSOAs overlapping a drawn outline by at least this share of their area count as "in" it.
 MIN_LSOA_SHARE = 0.5
@@ -55,6 +55,7 @@ COMPONENTS = {
 }
 #: Months compared by :func:`period_change` (the last N against the N before).
 TREND_WINDOW = 3
+
 
 @dataclass(frozen=True)
 class Selection:
@@ -314,8 +315,10 @@ def summarise(
 
     population = float((stats["population"].fillna(0) * share).sum())
     d_population = float(stats["population"].fillna(0).sum())
-    area = float((stats["area_m2"] * share).sum()) if selection.match == "codes" else float(
-        selection.geometry.intersection(_district_outline(pack)).area
+    area = (
+        float((stats["area_m2"] * share).sum())
+        if selection.match == "codes"
+        else float(selection.geometry.intersection(_district_outline(pack)).area)
     )
     d_area = float(stats["area_m2"].sum())
     n, d_n = len(chosen), len(district)
@@ -323,7 +326,7 @@ def summarise(
     share_inc = n / d_n if d_n else None
     share_area = area / d_area if d_area else None
     months = _months(district)
-    return json_ready(
+    return json_safe(
         {
             "selection": {
                 "kind": selection.kind,
@@ -350,7 +353,8 @@ def summarise(
             "rate_ratio": rate / d_rate if rate is not None and d_rate else None,
             "share_of_district_incidents": share_inc,
             "share_of_district_area": share_area,
-            "concentration": share_inc / share_area if share_inc is not None and share_area
+            "concentration": share_inc / share_area
+            if share_inc is not None and share_area
             else None,
             "crime_types": _mix(chosen, district),
             "monthly": _monthly(chosen, district, months),
@@ -504,23 +508,6 @@ def _lsoa_rows(
     rows["rate_per_1000"] *= 1000
     rows = rows.sort_values(["incidents", "code"], ascending=[False, True])
     return rows.to_dict("records")
-
-
-def json_ready(value: Any) -> Any:
-    """Make a nested structure JSON-ready: numpy scalars to Python, NaN/NA to None."""
-    if isinstance(value, dict):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_ready(v) for v in value]
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
 
 
 # --------------------------------------------------------------------------------------------
@@ -848,9 +835,7 @@ def export_gpkg(
     bytes
         The GeoPackage file.
     """
-    outline = gpd.GeoDataFrame(
-        [_headline(name, notes, summary)], geometry=[geometry], crs=CRS_BNG
-    )
+    outline = gpd.GeoDataFrame([_headline(name, notes, summary)], geometry=[geometry], crs=CRS_BNG)
     outline["geometry"] = outline.geometry.apply(_multi)
     lsoas = focus_lsoas(summary, pack)
     lsoas["geometry"] = lsoas.geometry.apply(_multi)

@@ -18,6 +18,9 @@ from geo_ssgp.store import Store
 
 Progress = Callable[[int], None] | None
 
+#: Geocode columns copied to the ``geocode`` command's output.
+GEOCODE_OUT = ["lsoa21cd", "lsoa21nm", "lsoa11cd", "ward_cd", "ward_nm", "lad_cd"]
+
 
 def read_and_geocode(
     paths: Iterable[str | Path],
@@ -185,6 +188,3 @@ def geocode_rows(
     added = pd.concat([added, quarantined], ignore_index=True)
     out = raw.merge(added, on=["source_file", "source_row"], how="left", validate="one_to_one")
     return out
-
-
-GEOCODE_OUT = ["lsoa21cd", "lsoa21nm", "lsoa11cd", "ward_cd", "ward_nm", "lad_cd"]

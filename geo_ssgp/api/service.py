@@ -31,6 +31,7 @@ from geo_ssgp.api.cache import LayerCache
 from geo_ssgp.api.params import Filters
 from geo_ssgp.api.privacy import suppress_frame, suppress_summary
 from geo_ssgp.config import CRS_BNG, AreaPack, Settings
+from geo_ssgp.hotspots.layer import json_safe
 from geo_ssgp.schema import CRIME_GROUPS, CRIME_TYPES
 from geo_ssgp.store import FocusArea, SQLiteStore
 
@@ -627,13 +628,13 @@ class Service:
                 table = suppress_frame(table, col, thr, ("change", "change_pct")).rename(
                     columns={"suppressed": f"{col}_suppressed"}
                 )
-        return focus.json_ready(table.to_dict("records"))
+        return json_safe(table.to_dict("records"))
 
     def district_rates(self, filters: Filters) -> dict:
         """District and county rates per 1,000 (:func:`geo_ssgp.areas.district_summary`)."""
         return self._cached(
             ("district", filters.start, filters.end),
-            lambda: focus.json_ready(
+            lambda: json_safe(
                 areas.district_summary(
                     self.all_incidents(), self.pack, start=filters.start, end=filters.end
                 )

@@ -15,8 +15,7 @@ from geo_ssgp.api.auth import CurrentUser
 from geo_ssgp.api.params import AreaParams, Filters, HotspotParams, invalid
 from geo_ssgp.api.schemas import SummaryRequest
 from geo_ssgp.api.service import Service
-from geo_ssgp.focus import json_ready
-from geo_ssgp.hotspots.layer import frame_to_geojson
+from geo_ssgp.hotspots.layer import frame_to_geojson, json_safe
 
 router = APIRouter(prefix="/api", tags=["data"])
 
@@ -88,7 +87,7 @@ def area_layer(
     def compute() -> dict:
         stats = svc.area_stats_for(params.level, filters, user)
         out = frame_to_geojson(stats)
-        out["parameters"] = json_ready(stats.attrs.get("area_stats", {}))
+        out["parameters"] = json_safe(stats.attrs.get("area_stats", {}))
         out["suppress_below"] = None if user.is_analyst else svc.settings.suppress_below
         return out
 
@@ -199,5 +198,5 @@ def candidates(
         "weights": table.attrs.get("weights", {}),
         "components": table.attrs.get("components", {}),
         "filters": filters.as_dict(),
-        "rows": json_ready(table.head(top).to_dict("records")),
+        "rows": json_safe(table.head(top).to_dict("records")),
     }

@@ -19,6 +19,7 @@ from geo_ssgp.api.routes.data import Svc, filters_from_body
 from geo_ssgp.api.schemas import FocusAreaIn, FocusAreaOut, FocusAreaUpdate
 from geo_ssgp.api.service import Service
 from geo_ssgp.config import CRS_BNG, CRS_WGS84
+from geo_ssgp.hotspots.layer import json_safe
 from geo_ssgp.store import FocusArea
 
 router = APIRouter(prefix="/api/focus-areas", tags=["focus areas"])
@@ -117,7 +118,7 @@ def compare_areas(
     return {
         "columns": list(table.columns),
         "rows": [
-            {"measure": measure, "values": focus.json_ready(list(row.to_numpy()))}
+            {"measure": measure, "values": json_safe(list(row.to_numpy()))}
             for measure, row in table.iterrows()
         ],
     }

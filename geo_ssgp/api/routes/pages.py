@@ -23,6 +23,7 @@ from geo_ssgp.api.routes.data import Svc
 from geo_ssgp.api.service import RECENT_MONTHS, Service
 from geo_ssgp.config import ATTRIBUTION, REPO_ROOT
 from geo_ssgp.hotspots import DEFAULT_METHOD, METHODS
+from geo_ssgp.hotspots.layer import json_safe
 from geo_ssgp.schema import CRIME_GROUPS
 
 router = APIRouter(include_in_schema=False)
@@ -184,7 +185,7 @@ def area_page(request: Request, svc: Svc, user: PageUser, key: str) -> HTMLRespo
         user,
         place=place,
         summary=summary,
-        hotspots=focus.json_ready(
+        hotspots=json_safe(
             spots[["rank", "label", "n_incidents", "single_snap_point"]].to_dict("records")
         ),
         months=RECENT_MONTHS,
