@@ -23,10 +23,10 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo_ssgp.areas import load_layer
-from geo_ssgp.config import get_settings, load_pack
+from geo_ssgp.config import get_settings
 from geo_ssgp.geocode import geocode
 from geo_ssgp.incidents import read_incidents
+from geo_ssgp.pack import load_layer, load_pack
 
 
 def best_of(fn, repeat: int) -> float:

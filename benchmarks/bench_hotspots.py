@@ -23,8 +23,7 @@ import libpysal
 import numpy as np
 import pandas as pd
 
-from geo_ssgp.areas import filter_incidents, load_layer
-from geo_ssgp.config import load_pack
+from geo_ssgp.filters import filter_incidents
 from geo_ssgp.geocode import geocode
 from geo_ssgp.hotspots import METHODS, run_method
 from geo_ssgp.hotspots.clusters import default_min_samples
@@ -41,6 +40,7 @@ from geo_ssgp.hotspots.grid import (
 from geo_ssgp.hotspots.kde import default_bandwidth, quartic_density
 from geo_ssgp.hotspots.rates import area_values, area_weights
 from geo_ssgp.incidents import read_incidents
+from geo_ssgp.pack import load_layer, load_pack
 
 warnings.simplefilter("ignore", DeprecationWarning)
 warnings.simplefilter("ignore", FutureWarning)

@@ -18,8 +18,8 @@ import time
 import geopandas as gpd
 import pandas as pd
 
-from geo_ssgp.areas import load_layer
-from geo_ssgp.config import get_settings, load_pack
+from geo_ssgp.config import get_settings
+from geo_ssgp.pack import load_layer, load_pack
 from geo_ssgp.pipeline import read_and_geocode
 
 

@@ -20,11 +20,11 @@ import time
 import warnings
 
 from geo_ssgp import maps
-from geo_ssgp.areas import area_stats, load_layer
-from geo_ssgp.config import load_pack
+from geo_ssgp.areas import area_stats
 from geo_ssgp.geocode import geocode
 from geo_ssgp.hotspots import METHODS, run_method
 from geo_ssgp.incidents import read_incidents
+from geo_ssgp.pack import load_layer, load_pack
 
 warnings.simplefilter("ignore", DeprecationWarning)
 warnings.simplefilter("ignore", FutureWarning)

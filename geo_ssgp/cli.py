@@ -15,7 +15,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from geo_ssgp.config import AreaPack, PackError, get_settings, load_pack
+from geo_ssgp.config import get_settings
+from geo_ssgp.errors import PackError
+from geo_ssgp.pack import AreaPack, load_pack
 from geo_ssgp.store import SQLiteStore, open_store
 
 app = typer.Typer(
@@ -356,7 +358,7 @@ def evaluate(
     store: StoreOpt = None,
 ) -> None:
     """Backtest methods: train on one period, test on the next; PAI, PEI, RRI, hit rate."""
-    from geo_ssgp.areas import filter_incidents
+    from geo_ssgp.filters import filter_incidents
     from geo_ssgp.hotspots import resolve_method
     from geo_ssgp.hotspots.evaluate import backtest, backtest_table, split_periods
 

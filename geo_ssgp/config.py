@@ -1,25 +1,27 @@
-"""Settings in one place: data folder, area pack, store location, tokens and defaults.
+"""Settings in one place: data folder, area pack, store, tokens, app defaults, asset folders.
 
-Every entry point (CLI, API, notebook, tests) builds a :class:`Settings` with
-:func:`get_settings` and loads the area pack with :func:`load_pack`.
-Environment variables override the defaults; explicit arguments override both.
+One :class:`Settings` (pydantic-settings) is read from arguments, then ``GEO_SSGP_*``
+environment variables, then the defaults documented on each field. Every entry point
+(CLI, API, notebook, tests) builds it with :func:`get_settings`; the area pack it names is
+loaded by :func:`geo_ssgp.pack.load_pack`. Project-wide constants (CRS, attribution) live
+here too, so no stage needs to import another for them.
 """
 
 from __future__ import annotations
 
-import glob
-import os
-import tomllib
-from dataclasses import dataclass, field
+import sys
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
-#: Repository root (the folder holding ``pyproject.toml`` and ``boundaries/``).
-REPO_ROOT = Path(__file__).resolve().parents[1]
-#: The bundled sample data folder, beside the repository.
-DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "gloucester"
-#: Folder of area-pack manifests.
-PACKS_DIR = REPO_ROOT / "boundaries"
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from geo_ssgp.errors import BadInput
+
+_SOURCE_ROOT = Path(__file__).resolve().parents[1]
+#: The bundled sample data folder, beside the project folder.
+DEFAULT_DATA_DIR = _SOURCE_ROOT.parent / "shared" / "data" / "gloucester"
 
 #: Metric work happens in British National Grid.
 CRS_BNG = "EPSG:27700"
@@ -52,41 +54,19 @@ ATTRIBUTION = {
 }
 
 DEFAULT_TOKENS = "dev-analyst:analyst,dev-pcso:pcso,dev-viewer:viewer"
+ROLES = ("analyst", "pcso", "viewer")
 
 
-class PackError(ValueError):
-    """An area pack manifest is invalid or names a file that does not exist."""
+def _shared_dir(name: str) -> Path:
+    """A top-level project folder (``web``, ``boundaries``).
 
-
-@dataclass(frozen=True)
-class Settings:
-    """Runtime settings shared by the CLI, the API and the notebook.
-
-    Attributes
-    ----------
-    data_dir : Path
-        Folder holding the area pack's files (``GEO_SSGP_DATA``).
-    pack : str
-        Area-pack name or path to a manifest (``GEO_SSGP_PACK``).
-    store_dir : Path
-        Folder of the embedded store (``GEO_SSGP_STORE``).
-    tokens : dict
-        Bearer token -> role (``GEO_SSGP_TOKENS``, ``token:role,...``).
-    suppress_below : int
-        Aggregates below this count are suppressed for non-analyst roles.
-    max_upload_bytes : int
-        Largest accepted upload (``GEO_SSGP_MAX_UPLOAD``), larger gets HTTP 413.
-    tiles : str or None
-        Base-map tile layer name or URL template; ``None`` or ``"none"`` draws no tiles.
+    The source checkout's folder where there is one, else the copy a wheel installs under
+    ``<prefix>/share/geo_ssgp/``.
     """
-
-    data_dir: Path = DEFAULT_DATA_DIR
-    pack: str = "gloucester"
-    store_dir: Path = field(default_factory=lambda: Path.cwd() / "var" / "store")
-    tokens: dict[str, str] = field(default_factory=dict)
-    suppress_below: int = 3
-    max_upload_bytes: int = 20 * 1024 * 1024
-    tiles: str | None = None
+    checkout = _SOURCE_ROOT / name
+    if checkout.is_dir():
+        return checkout
+    return Path(sys.prefix) / "share" / "geo_ssgp" / name
 
 
 def parse_tokens(text: str) -> dict[str, str]:
@@ -101,23 +81,125 @@ def parse_tokens(text: str) -> dict[str, str]:
     -------
     dict
         Token to role.
+
+    Raises
+    ------
+    BadInput
+        For a role other than analyst, pcso or viewer.
     """
     pairs = [item.strip() for item in text.split(",") if item.strip()]
     out: dict[str, str] = {}
     for pair in pairs:
         token, _, role = pair.partition(":")
-        if role not in {"analyst", "pcso", "viewer"}:
-            raise ValueError(f"token {token!r}: role must be analyst, pcso or viewer, not {role!r}")
+        if role not in ROLES:
+            raise BadInput(
+                f"token {token!r}: role must be analyst, pcso or viewer, not {role!r}",
+                param="GEO_SSGP_TOKENS",
+            )
         out[token] = role
     return out
+
+
+class Settings(BaseSettings):
+    """Runtime settings shared by the CLI, the API and the notebook.
+
+    Each field is read from the environment variable named in its description.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="GEO_SSGP_", frozen=True, populate_by_name=True, extra="ignore"
+    )
+
+    data_dir: Path = Field(
+        DEFAULT_DATA_DIR,
+        validation_alias="GEO_SSGP_DATA",
+        description="Folder holding the area pack's files (GEO_SSGP_DATA).",
+    )
+    pack: str = Field(
+        "gloucester",
+        validation_alias="GEO_SSGP_PACK",
+        description="Area-pack name (boundaries/<name>.toml) or manifest path (GEO_SSGP_PACK).",
+    )
+    store_dir: Path = Field(
+        default_factory=lambda: Path.cwd() / "var" / "store",
+        validation_alias="GEO_SSGP_STORE",
+        description="Folder of the embedded store (GEO_SSGP_STORE); default ./var/store.",
+    )
+    tokens: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=lambda: parse_tokens(DEFAULT_TOKENS),
+        validation_alias="GEO_SSGP_TOKENS",
+        description="Bearer token -> role, written token:role,... (GEO_SSGP_TOKENS).",
+    )
+    suppress_below: int = Field(
+        3, ge=1, description="Counts from 1 to this minus 1 are hidden from pcso/viewer."
+    )
+    max_upload_bytes: int = Field(
+        20 * 1024 * 1024,
+        validation_alias="GEO_SSGP_MAX_UPLOAD",
+        description="Largest accepted upload in bytes (GEO_SSGP_MAX_UPLOAD); larger is 413.",
+    )
+    tiles: str | None = Field(
+        None,
+        description="Base-map tile layer name or URL template (GEO_SSGP_TILES); none = no tiles.",
+    )
+    web_dir: Path = Field(
+        default_factory=lambda: _shared_dir("web"),
+        description="Folder with templates/ and static/ (GEO_SSGP_WEB_DIR).",
+    )
+    packs_dir: Path = Field(
+        default_factory=lambda: _shared_dir("boundaries"),
+        description="Folder of area-pack manifests (GEO_SSGP_PACKS_DIR).",
+    )
+    map_methods: tuple[str, ...] = Field(
+        ("grid-count", "kde", "gistar", "lisa", "hdbscan"),
+        description="Hotspot methods drawn on the analyst map.",
+    )
+    recent_months: int = Field(
+        3, ge=1, description="Months on the PCSO view and in each default meeting period."
+    )
+    meeting_top: int = Field(10, ge=1, description="Hotspots listed in the meeting table.")
+    version_ttl_s: float = Field(
+        2.0, ge=0, description="Seconds the store version is trusted before it is re-read."
+    )
+
+    @field_validator("tokens", mode="before")
+    @classmethod
+    def _tokens(cls, value: object) -> object:
+        return parse_tokens(value) if isinstance(value, str) else value
+
+    @field_validator("tiles", mode="before")
+    @classmethod
+    def _tiles(cls, value: object) -> object:
+        return None if value in ("", "none") else value
+
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _resolve(cls, value: Path) -> Path:
+        return value.resolve()
+
+    @property
+    def templates_dir(self) -> Path:
+        """Jinja2 templates of the web app."""
+        return self.web_dir / "templates"
+
+    @property
+    def static_dir(self) -> Path:
+        """Static files served under ``/static`` (app scripts, styles, vendored libraries)."""
+        return self.web_dir / "static"
+
+    @property
+    def vendor_dir(self) -> Path:
+        """Pinned front-end libraries (Leaflet and plugins) copied by ``make web-assets``."""
+        return self.static_dir / "vendor"
 
 
 def get_settings(
     data_dir: str | Path | None = None,
     pack: str | None = None,
     store_dir: str | Path | None = None,
+    **overrides: object,
 ) -> Settings:
-    """Build settings from arguments, then environment variables, then defaults.
+    """Build settings from arguments, then ``GEO_SSGP_*`` environment variables, then defaults.
 
     Parameters
     ----------
@@ -127,166 +209,23 @@ def get_settings(
         Area-pack name (a manifest in ``boundaries/``) or a manifest path.
     store_dir : str or Path, optional
         Store folder; falls back to ``GEO_SSGP_STORE`` and then ``./var/store``.
+    **overrides
+        Any other :class:`Settings` field.
 
     Returns
     -------
     Settings
     """
-    env = os.environ
-    tiles = env.get("GEO_SSGP_TILES") or None
-    return Settings(
-        data_dir=Path(data_dir or env.get("GEO_SSGP_DATA") or DEFAULT_DATA_DIR).resolve(),
-        pack=pack or env.get("GEO_SSGP_PACK") or "gloucester",
-        store_dir=Path(store_dir or env.get("GEO_SSGP_STORE") or Path.cwd() / "var" / "store"),
-        tokens=parse_tokens(env.get("GEO_SSGP_TOKENS", DEFAULT_TOKENS)),
-        suppress_below=int(env.get("GEO_SSGP_SUPPRESS_BELOW", 3)),
-        max_upload_bytes=int(env.get("GEO_SSGP_MAX_UPLOAD", 20 * 1024 * 1024)),
-        tiles=None if tiles in (None, "none") else tiles,
-    )
+    given = {"data_dir": data_dir, "pack": pack, "store_dir": store_dir, **overrides}
+    return Settings(**{k: v for k, v in given.items() if v is not None})
 
 
-@dataclass(frozen=True, eq=False)
-class AreaPack:
-    """An area pack: the manifest plus the data folder its paths are relative to.
-
-    Attributes
-    ----------
-    name, title : str
-        Short name and display title.
-    manifest : Path
-        The TOML manifest this pack was read from.
-    data_dir : Path
-        Folder the manifest's file paths are relative to.
-    district_codes : list of str
-        Districts that make up the area; points elsewhere are ``outside_area``.
-    county_name : str
-        Name of the comparison area for district rates.
-    county_district_codes : list of str
-        Districts of the comparison area.
-    layers : dict
-        Polygon layers (``lsoa21``, ``lsoa11``, ``ward``, ``district``): file, code, name.
-    lookups : dict
-        Code lookups between geographies.
-    tables : dict
-        Statistics and gazetteer tables (population, IMD, postcodes, localities, stops).
-    sample : dict
-        Sample incident globs and their source format.
-    """
-
-    name: str
-    title: str
-    manifest: Path
-    data_dir: Path
-    district_codes: list[str]
-    county_name: str
-    county_district_codes: list[str]
-    layers: dict[str, dict[str, Any]]
-    lookups: dict[str, dict[str, Any]]
-    tables: dict[str, dict[str, Any]]
-    sample: dict[str, Any]
-
-    def _key(self) -> tuple[Path, Path]:
-        return (self.manifest, self.data_dir)
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, AreaPack) and self._key() == other._key()
-
-    def path(self, section: str, key: str) -> Path:
-        """Absolute path of the single file of ``section.key`` (e.g. ``layers``, ``lsoa21``)."""
-        entry = getattr(self, section)[key]
-        return self.data_dir / entry["file"]
-
-    def paths(self, section: str, key: str) -> list[Path]:
-        """Absolute paths of an entry that names one ``file`` or several ``files``."""
-        entry = getattr(self, section)[key]
-        names = entry.get("files") or [entry["file"]]
-        return [self.data_dir / n for n in names]
-
-    def has(self, section: str, key: str) -> bool:
-        """Whether the manifest has ``section.key``."""
-        return key in getattr(self, section)
-
-    def sample_files(self) -> list[Path]:
-        """Sample incident files, expanded from the manifest's globs, sorted."""
-        out: list[Path] = []
-        for pattern in self.sample.get("incidents", []):
-            out.extend(Path(p) for p in sorted(glob.glob(str(self.data_dir / pattern))))
-        return out
-
-    @property
-    def primary_lsoa(self) -> str:
-        """The finest LSOA polygon layer: ``lsoa21`` where present, else ``lsoa11``."""
-        return "lsoa21" if "lsoa21" in self.layers else "lsoa11"
+@lru_cache(maxsize=1)
+def default_settings() -> Settings:
+    """Settings from the environment alone, read once (for module-level defaults)."""
+    return Settings()
 
 
-def manifest_path(pack: str) -> Path:
-    """Resolve a pack name (``boundaries/<name>.toml``) or a manifest path."""
-    candidate = Path(pack)
-    if candidate.suffix == ".toml":
-        return candidate.resolve()
-    return PACKS_DIR / f"{pack}.toml"
-
-
-def load_pack(settings: Settings | None = None) -> AreaPack:
-    """Read and check an area-pack manifest.
-
-    Parameters
-    ----------
-    settings : Settings, optional
-        Settings naming the pack and data folder; defaults to :func:`get_settings`.
-
-    Returns
-    -------
-    AreaPack
-
-    Raises
-    ------
-    PackError
-        If the manifest is missing or malformed, or names a file that does not exist
-        (the message names the file and the manifest).
-    """
-    settings = settings or get_settings()
-    path = manifest_path(settings.pack)
-    if not path.is_file():
-        raise PackError(f"area pack manifest not found: {path}")
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise PackError(f"area pack manifest {path} is not valid TOML: {exc}") from exc
-    head = doc.get("pack", {})
-    layers = doc.get("layers", {})
-    if "lsoa21" not in layers and "lsoa11" not in layers:
-        raise PackError(f"area pack manifest {path} needs [layers.lsoa21] or [layers.lsoa11]")
-    if "district" not in layers:
-        raise PackError(f"area pack manifest {path} needs [layers.district]")
-    pack = AreaPack(
-        name=head.get("name", path.stem),
-        title=head.get("title", path.stem),
-        manifest=path,
-        data_dir=settings.data_dir,
-        district_codes=list(head.get("district_codes", [])),
-        county_name=head.get("county_name", ""),
-        county_district_codes=list(head.get("county_district_codes", [])),
-        layers=layers,
-        lookups=doc.get("lookups", {}),
-        tables=doc.get("tables", {}),
-        sample=doc.get("sample", {}),
-    )
-    _check_files(pack)
-    return pack
-
-
-def _check_files(pack: AreaPack) -> None:
-    """Raise :class:`PackError` for the first file the manifest names that is missing."""
-    if not pack.data_dir.is_dir():
-        raise PackError(f"data folder {pack.data_dir} (used by {pack.manifest}) does not exist")
-    for section in ("layers", "lookups", "tables"):
-        for key in getattr(pack, section):
-            for file in pack.paths(section, key):
-                if not file.is_file():
-                    raise PackError(
-                        f"{file} is missing: named by [{section}.{key}] in {pack.manifest}"
-                    )
+def packs_dir() -> Path:
+    """Folder of area-pack manifests (``GEO_SSGP_PACKS_DIR`` or ``boundaries/``)."""
+    return Settings().packs_dir

@@ -36,9 +36,11 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from geo_ssgp import areas
-from geo_ssgp.config import CRS_BNG, CRS_WGS84, AreaPack
+from geo_ssgp.config import CRS_BNG, CRS_WGS84
+from geo_ssgp.filters import filter_incidents
 from geo_ssgp.hotspots.label import street_name
 from geo_ssgp.hotspots.layer import json_safe
+from geo_ssgp.pack import AreaPack, load_layer, load_points
 
 #: LSOAs overlapping a drawn outline by at least this share of their area count as "in" it.
 MIN_LSOA_SHARE = 0.5
@@ -168,7 +170,7 @@ def selection_from(
             "give exactly one of lsoa_codes, polygon, hotspot, ward or locality"
             f" (got {', '.join(given) or 'none'})"
         )
-    lsoas = areas.load_layer(pack, pack.primary_lsoa)
+    lsoas = load_layer(pack, pack.primary_lsoa)
     if lsoa_codes is not None:
         return _from_codes(lsoas, list(lsoa_codes))
     if polygon is not None:
@@ -178,9 +180,9 @@ def selection_from(
         geom, label = _hotspot(hotspot)
         return _from_outline(lsoas, "hotspot", label, geom, min_share)
     if ward is not None:
-        row = _lookup(areas.load_layer(pack, "ward"), ward, "ward")
+        row = _lookup(load_layer(pack, "ward"), ward, "ward")
         return _from_outline(lsoas, "ward", str(row["name"]), row.geometry, min_share)
-    points = areas.load_points(pack, "localities")
+    points = load_points(pack, "localities")
     row = _lookup(points.assign(code=points["name"]), locality, "locality")
     geom = row.geometry.buffer(radius_m)
     label = f"{row['name']} ({radius_m:.0f} m)"
@@ -371,7 +373,7 @@ def summarise(
 
 def _as_selection(pack: AreaPack, value: Sequence[str] | BaseGeometry) -> Selection:
     if isinstance(value, BaseGeometry):
-        lsoas = areas.load_layer(pack, pack.primary_lsoa)
+        lsoas = load_layer(pack, pack.primary_lsoa)
         return _from_outline(lsoas, "polygon", "area", value, MIN_LSOA_SHARE)
     return selection_from(pack, lsoa_codes=list(value))
 
@@ -388,7 +390,7 @@ def _district_incidents(
     """Incidents of the period and types that fall in the district's LSOAs."""
     if incidents.empty or code_col not in incidents:
         return incidents.iloc[0:0]
-    chosen = areas.filter_incidents(incidents, start=start, end=end, crime_types=types)
+    chosen = filter_incidents(incidents, start=start, end=end, crime_types=types)
     return chosen[chosen[code_col].isin(stats["code"])]
 
 
@@ -417,7 +419,7 @@ _OUTLINES: dict[AreaPack, BaseGeometry] = {}
 
 def _district_outline_cached(pack: AreaPack) -> BaseGeometry:
     if pack not in _OUTLINES:
-        lsoas = areas.load_layer(pack, pack.primary_lsoa)
+        lsoas = load_layer(pack, pack.primary_lsoa)
         _OUTLINES[pack] = shapely.union_all(lsoas.geometry.values)
     return _OUTLINES[pack]
 
@@ -731,7 +733,7 @@ def focus_lsoas(summary: dict, pack: AreaPack) -> gpd.GeoDataFrame:
         ``summary["lsoas"]`` rows with LSOA geometry in EPSG:27700.
     """
     rows = pd.DataFrame(summary["lsoas"])
-    layer = areas.load_layer(pack, pack.primary_lsoa)[["code", "geometry"]]
+    layer = load_layer(pack, pack.primary_lsoa)[["code", "geometry"]]
     if rows.empty:
         return gpd.GeoDataFrame(
             {"code": pd.Series(dtype=str)}, geometry=gpd.GeoSeries([], crs=CRS_BNG)

@@ -36,7 +36,6 @@ Rules, applied in this order:
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -47,8 +46,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo_ssgp.areas import load_layer, read_table
-from geo_ssgp.config import CRS_BNG, AreaPack, get_settings, load_pack
+from geo_ssgp.config import CRS_BNG, get_settings
+from geo_ssgp.pack import LSOA_NAME, AreaPack, load_layer, load_pack, read_table
 from geo_ssgp.schema import EDGE_TOLERANCE_M, GEOCODE_COLUMNS
 
 #: Points in the area but in a gap between generalised polygons snap to the nearest
@@ -59,7 +58,6 @@ SNAP_DISTANCE_M = 100.0
 ATTRS_KEY = "geocode"
 
 #: LSOA names are ``<district name> <3-digit MSOA number><letter>``.
-_LSOA_NAME = re.compile(r"^(?P<district>.+) \d{3}[A-Z]$")
 
 _NONE = -1
 _POLYGON_LAYERS = ("lsoa21", "lsoa11", "ward")
@@ -516,7 +514,7 @@ def lsoa_agreement(
     codes, names = _area_labels(pack, level)
     src_code = _text(geocoded, "source_lsoa")
     src_name = _text(geocoded, "source_lsoa_name")
-    prefix = src_name.str.extract(_LSOA_NAME, expand=False)
+    prefix = src_name.str.extract(LSOA_NAME, expand=False)
     in_area = src_code.isin(codes) | prefix.isin(_district_names(pack))
     on_code = in_area & (src_code != "")
     on_name = in_area & (src_code == "") & (src_name != "")

@@ -86,19 +86,21 @@ try:
 except ImportError:  # pragma: no cover - pyarrow is a dependency
     pa = pc = pacsv = None
 
-from geo_ssgp.config import CRS_BNG, CRS_WGS84, AreaPack
+from geo_ssgp.config import CRS_BNG, CRS_WGS84
+from geo_ssgp.errors import IngestError
+from geo_ssgp.pack import AreaPack
 from geo_ssgp.schema import (
     API_SLUGS,
     CRIME_TYPES,
     INCIDENT_COLUMNS,
     QUARANTINE_COLUMNS,
     QUARANTINE_REASONS,
+    SOURCES,
 )
 
 _ARROW_ERRORS: tuple[type[Exception], ...] = (pa.ArrowException,) if pa is not None else ()
 
 #: Supported source formats.
-SOURCES = ("police-uk", "police-uk-api", "police-uk-geojson", "local")
 
 #: Header of the police.uk bulk street CSV.
 POLICE_UK_COLUMNS = [
@@ -211,10 +213,6 @@ _STAGE_COLUMNS = [
     "north",
     "postcode",
 ]
-
-
-class IngestError(ValueError):
-    """A file cannot be read at all; the message names the file and the problem."""
 
 
 @dataclass
@@ -1091,7 +1089,7 @@ def _grid_tier(frame: Columns) -> _Tier:
 @lru_cache(maxsize=8)
 def _postcode_lookup(pack: AreaPack) -> pd.DataFrame:
     """Normalised postcode -> easting, northing from the pack's Code-Point files."""
-    from geo_ssgp.areas import read_table
+    from geo_ssgp.pack import read_table
 
     entry = pack.tables["postcodes"]
     table = read_table(pack, "tables", "postcodes")

@@ -93,11 +93,11 @@ from folium.elements import JSCSSMixin
 from folium.plugins import Draw, MarkerCluster
 from folium.template import Template
 
-from geo_ssgp.areas import load_layer
-from geo_ssgp.config import ATTRIBUTION, CRS_BNG, CRS_WGS84, REPO_ROOT, AreaPack
+from geo_ssgp.config import ATTRIBUTION, CRS_BNG, CRS_WGS84, default_settings
+from geo_ssgp.pack import AreaPack, load_layer
 
 #: Folder the app serves as ``/static/vendor`` (filled by ``make web-assets``).
-VENDOR_DIR = REPO_ROOT / "web" / "static" / "vendor"
+VENDOR_DIR = default_settings().vendor_dir
 #: URL prefix of the vendor folder in the app.
 DEFAULT_ASSET_BASE = "/static/vendor"
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo_ssgp.config import AreaPack
 from geo_ssgp.geocode import geocode
 from geo_ssgp.incidents import IngestResult, read_incidents
+from geo_ssgp.pack import AreaPack
 from geo_ssgp.store import Store
 
 Progress = Callable[[int], None] | None

@@ -106,5 +106,13 @@ CRIME_GROUPS = {
     "crime": [t for t in CRIME_TYPES if t != "Anti-social behaviour"],
 }
 
+#: Incident sources: police.uk street CSV, police.uk API JSON, police.uk GeoJSON, local logs.
+SOURCES = ("police-uk", "police-uk-api", "police-uk-geojson", "local")
+
+#: Hotspot method names (the registry in :mod:`geo_ssgp.hotspots` implements each one).
+HOTSPOT_METHODS = ("grid-count", "kde", "gistar", "lsoa-gistar", "lisa", "dbscan", "hdbscan")
+#: The method ``"default"`` resolves to (chosen on backtest evidence; see ``hotspots``).
+DEFAULT_METHOD = "grid-count"
+
 #: Points closer than this to an LSOA boundary are flagged ``ambiguous``.
 EDGE_TOLERANCE_M = 5.0

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from geo_ssgp.config import get_settings, load_pack
+from geo_ssgp.config import get_settings
+from geo_ssgp.pack import load_pack
 
 
 @pytest.fixture(scope="session")

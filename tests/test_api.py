@@ -6,7 +6,6 @@ store; a local log with an XSS payload as location text is uploaded once and sha
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import re
@@ -256,7 +255,7 @@ def test_malformed_upload_is_400_and_stores_nothing(client, svc, content, messag
 
 def test_oversized_upload_is_413(client, svc):
     settings = svc.settings
-    svc.settings = dataclasses.replace(settings, max_upload_bytes=100)
+    svc.settings = settings.model_copy(update={"max_upload_bytes": 100})
     try:
         before = len(svc.store.datasets())
         r = client.post("/api/uploads", headers=ANALYST,

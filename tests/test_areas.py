@@ -11,19 +11,12 @@ import pytest
 import shapely
 from shapely.geometry import Point, box, shape
 
-from geo_ssgp.areas import (
-    area_stats,
-    district_summary,
-    filter_incidents,
-    lsoa11_parents,
-    lsoa_districts,
-    lsoa_wards,
-    month_start,
-    resolve_crime_types,
-)
-from geo_ssgp.config import get_settings, load_pack
+from geo_ssgp.areas import area_stats, district_summary
+from geo_ssgp.config import get_settings
+from geo_ssgp.filters import filter_incidents, month_start, resolve_crime_types
 from geo_ssgp.geocode import geocode, lsoa_agreement
 from geo_ssgp.incidents import read_incidents
+from geo_ssgp.pack import load_pack, lsoa11_parents, lsoa_districts, lsoa_wards
 from geo_ssgp.schema import CRIME_GROUPS
 
 X0, Y0 = 380_000.0, 215_000.0

@@ -19,13 +19,15 @@ import geopandas as gpd
 import pytest
 
 from geo_ssgp import focus
-from geo_ssgp.config import CRS_BNG, CRS_WGS84, REPO_ROOT, get_settings
+from geo_ssgp.config import CRS_BNG, CRS_WGS84, get_settings
+from geo_ssgp.pack import load_layer
 
 pytestmark = pytest.mark.browser
 
+ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
+SHOTS = ROOT / "test-artifacts" / "screenshots"
 XSS = "<img src=x onerror=alert(1)>"
 LOCAL_LOG = (
     "ref,date,type,lon,lat,location\n"
@@ -147,7 +149,7 @@ def _map_frame(page, selector: str, url_part: str = ""):
 
 
 def _lsoa_point(svc, code: str) -> tuple[float, float]:
-    lsoas = focus.areas.load_layer(svc.pack, "lsoa21").set_index("code")
+    lsoas = load_layer(svc.pack, "lsoa21").set_index("code")
     point = gpd.GeoSeries([lsoas.loc[code].geometry.representative_point()], crs=CRS_BNG)
     p = point.to_crs(CRS_WGS84).iloc[0]
     return p.y, p.x

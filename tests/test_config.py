@@ -2,14 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from geo_ssgp import areas
-from geo_ssgp.config import (
-    DEFAULT_DATA_DIR,
-    PackError,
-    get_settings,
-    load_pack,
-    parse_tokens,
-)
+from geo_ssgp.config import DEFAULT_DATA_DIR, get_settings, parse_tokens
+from geo_ssgp.errors import PackError
+from geo_ssgp.pack import imd, load_layer, load_pack, population
 
 
 def test_default_data_is_the_shared_sample(monkeypatch):
@@ -30,16 +25,16 @@ def test_gloucester_pack_layers(pack):
     assert pack.name == "gloucester"
     assert pack.primary_lsoa == "lsoa21"
     assert len(pack.sample_files()) == 9
-    counts = {k: len(areas.load_layer(pack, k)) for k in ("lsoa21", "lsoa11", "ward", "district")}
+    counts = {k: len(load_layer(pack, k)) for k in ("lsoa21", "lsoa11", "ward", "district")}
     assert counts == {"lsoa21": 82, "lsoa11": 78, "ward": 18, "district": 6}
-    assert areas.load_layer(pack, "lsoa21").crs.to_epsg() == 27700
+    assert load_layer(pack, "lsoa21").crs.to_epsg() == 27700
 
 
 def test_second_pack_by_manifest_only():
     pack = load_pack(get_settings(pack="gloucestershire"))
     assert pack.primary_lsoa == "lsoa11"
     assert not pack.has("layers", "ward")
-    assert len(areas.load_layer(pack, "lsoa11")) == 373
+    assert len(load_layer(pack, "lsoa11")) == 373
     assert len(pack.district_codes) == 6
 
 
@@ -66,13 +61,13 @@ def test_unknown_pack_name():
 
 
 def test_population_and_imd_tables(pack):
-    pop21 = areas.population(pack, "lsoa21")
-    lsoa21 = areas.load_layer(pack, "lsoa21")
+    pop21 = population(pack, "lsoa21")
+    lsoa21 = load_layer(pack, "lsoa21")
     assert pop21.loc[lsoa21["code"]].sum() == 132_407
     assert pop21.sum() == 645_095
-    imd = areas.imd(pack)
-    assert len(imd) == 373
-    assert imd["imd_decile"].between(1, 10).all()
+    table = imd(pack)
+    assert len(table) == 373
+    assert table["imd_decile"].between(1, 10).all()
 
 
 def test_tokens():

@@ -20,6 +20,7 @@ from shapely.geometry import Point, mapping
 
 from geo_ssgp import areas, focus, pipeline
 from geo_ssgp.config import CRS_BNG, CRS_WGS84
+from geo_ssgp.pack import load_layer, lsoa_wards, population
 from geo_ssgp.store import open_store
 
 A, B, C = "E01022313", "E01032937", "E01022276"  # Longlevens, Westgate (centre), Abbeydale
@@ -27,7 +28,7 @@ A, B, C = "E01022313", "E01032937", "E01022276"  # Longlevens, Westgate (centre)
 
 @pytest.fixture(scope="module")
 def lsoas(pack):
-    return areas.load_layer(pack, "lsoa21").set_index("code")
+    return load_layer(pack, "lsoa21").set_index("code")
 
 
 def _incidents(lsoas, rows):
@@ -94,7 +95,7 @@ def test_selection_needs_exactly_one_selector(pack):
 
 def test_ward_selection_covers_the_lsoas_mostly_inside_it(pack):
     sel = focus.selection_from(pack, ward="westgate")  # case-insensitive name
-    wards = areas.lsoa_wards(pack, "lsoa21")
+    wards = lsoa_wards(pack, "lsoa21")
     west = wards[wards["ward_nm"] == "Westgate"].index
     assert sel.kind == "ward" and sel.label == "Westgate" and sel.match == "geometry"
     assert set(sel.lsoa_codes) == set(west)
@@ -150,7 +151,7 @@ def test_selection_geojson_is_wgs84(pack):
 
 def test_summary_of_one_lsoa_against_the_district(pack, incidents, lsoas):
     s = focus.summarise(incidents, pack, [A])
-    pop = areas.population(pack, "lsoa21")
+    pop = population(pack, "lsoa21")
     district_pop = pop.reindex(lsoas.index).sum()
     assert s["incidents"] == 6
     assert s["district"]["incidents"] == 10
@@ -198,7 +199,7 @@ def test_geometry_selection_counts_points_inside(pack, incidents, lsoas):
     s = focus.summarise(incidents, pack, outline)
     assert s["incidents"] == 7
     assert s["selection"]["match"] == "geometry"
-    pop = areas.population(pack, "lsoa21")
+    pop = population(pack, "lsoa21")
     assert s["population"] == pytest.approx(pop[A] + pop[C], abs=1)
 
 

@@ -9,10 +9,10 @@ import pytest
 import shapely
 from shapely.geometry import Point, Polygon, box
 
-from geo_ssgp.areas import load_layer
-from geo_ssgp.config import get_settings, load_pack
+from geo_ssgp.config import get_settings
 from geo_ssgp.geocode import SNAP_DISTANCE_M, geocode, lsoa_agreement
 from geo_ssgp.incidents import read_incidents
+from geo_ssgp.pack import load_layer, load_pack
 from geo_ssgp.schema import EDGE_TOLERANCE_M, GEOCODE_COLUMNS
 
 X0, Y0 = 380_000.0, 215_000.0  # origin of the constructed pack (BNG metres)

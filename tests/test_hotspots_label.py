@@ -11,8 +11,7 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Point, box
 
-from geo_ssgp.areas import load_layer, load_points
-from geo_ssgp.config import CRS_BNG, PACKS_DIR, get_settings, load_pack
+from geo_ssgp.config import CRS_BNG, get_settings
 from geo_ssgp.hotspots.label import (
     CityCentre,
     city_centre,
@@ -21,6 +20,7 @@ from geo_ssgp.hotspots.label import (
     street_name,
 )
 from geo_ssgp.incidents import read_incidents
+from geo_ssgp.pack import load_layer, load_pack, load_points
 
 # Police.uk snap point of "On or near Widden Street" (2025 files) and the NPTG reference
 # points of Tredworth and Saintbridge, in British National Grid metres.
@@ -49,7 +49,7 @@ def _hotspots(*geoms, index=None) -> gpd.GeoDataFrame:
 
 def _manifest_variant(tmp_path, name: str, edit) -> object:
     """Load a copy of the Gloucester manifest after ``edit(text) -> text``."""
-    text = (PACKS_DIR / "gloucester.toml").read_text(encoding="utf-8")
+    text = (get_settings().packs_dir / "gloucester.toml").read_text(encoding="utf-8")
     path = tmp_path / f"{name}.toml"
     path.write_text(edit(text), encoding="utf-8")
     return load_pack(get_settings(pack=str(path)))

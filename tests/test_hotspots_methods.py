@@ -548,7 +548,7 @@ def test_real_gistar_equals_a_direct_esda_call(gloucester_incidents, pack):
 
 
 def test_real_lsoa_gistar_and_lisa_equal_direct_esda_calls(gloucester_incidents, pack):
-    from geo_ssgp.areas import load_layer
+    from geo_ssgp.pack import load_layer
 
     lsoa = load_layer(pack, "lsoa21")
     counts = gloucester_incidents["lsoa21cd"].value_counts().reindex(lsoa["code"], fill_value=0)

@@ -23,11 +23,12 @@ from branca.element import JavascriptLink
 from shapely.geometry import MultiPolygon, Point, box
 
 from geo_ssgp import maps
-from geo_ssgp.config import ATTRIBUTION, CRS_BNG, CRS_WGS84, REPO_ROOT
+from geo_ssgp.config import ATTRIBUTION, CRS_BNG, CRS_WGS84
 
+ROOT = Path(__file__).resolve().parents[1]
 XSS = "<img src=x onerror=alert(1)>"
 XSS_ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
-VENDOR_SCRIPT = REPO_ROOT / "web" / "vendor_assets.py"
+VENDOR_SCRIPT = ROOT / "web" / "vendor_assets.py"
 # Gloucester city centre in BNG.
 X0, Y0 = 383_000.0, 218_000.0
 
@@ -163,10 +164,11 @@ def small_surface() -> gpd.GeoDataFrame:
 @pytest.fixture(scope="session")
 def real(pack):
     """Real Gloucester layers, geocoded incidents, area statistics and three hotspot layers."""
-    from geo_ssgp.areas import area_stats, load_layer
+    from geo_ssgp.areas import area_stats
     from geo_ssgp.geocode import geocode
     from geo_ssgp.hotspots import run_method
     from geo_ssgp.incidents import read_incidents
+    from geo_ssgp.pack import load_layer
 
     incidents = geocode(read_incidents(pack.sample_files(), pack=pack).incidents, pack)
     ok = incidents[incidents["status"] == "ok"]
@@ -276,8 +278,8 @@ def test_vendor_files_cover_every_asset_the_maps_link(vendor):
     assert set(maps.VENDOR_ASSETS.values()) <= set(script.FILES)
     for rel in script.FILES:
         assert (vendor / rel).is_file(), rel
-    package = json.loads((REPO_ROOT / "web" / "package.json").read_text())
-    lock = json.loads((REPO_ROOT / "web" / "package-lock.json").read_text())
+    package = json.loads((ROOT / "web" / "package.json").read_text())
+    lock = json.loads((ROOT / "web" / "package-lock.json").read_text())
     for name, version in package["dependencies"].items():
         assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name} must be pinned exactly"
         assert lock["packages"][f"node_modules/{name}"]["version"] == version

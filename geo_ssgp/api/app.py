@@ -8,7 +8,8 @@ from fastapi.staticfiles import StaticFiles
 from geo_ssgp import pipeline
 from geo_ssgp.api.routes import data, focus_areas, pages, uploads
 from geo_ssgp.api.service import Service
-from geo_ssgp.config import REPO_ROOT, Settings, get_settings, load_pack
+from geo_ssgp.config import Settings, get_settings
+from geo_ssgp.pack import load_pack
 from geo_ssgp.store import open_store
 
 DESCRIPTION = """
@@ -54,7 +55,7 @@ def create_app(
     )
     app.state.geo = Service(settings, pack, store)
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
-    app.mount("/static", StaticFiles(directory=REPO_ROOT / "web" / "static"), name="static")
+    app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     for module in (data, focus_areas, uploads, pages):
         app.include_router(module.router)
     if warm:

@@ -12,8 +12,7 @@ from typing import Annotated, Literal
 
 from fastapi import HTTPException, Query, status
 
-from geo_ssgp.incidents import SOURCES
-from geo_ssgp.schema import API_SLUGS, CRIME_GROUPS, CRIME_TYPES
+from geo_ssgp.schema import API_SLUGS, CRIME_GROUPS, CRIME_TYPES, SOURCES
 
 MONTH_PATTERN = r"^\d{4}-\d{2}$"
 _TYPES = {t.casefold(): t for t in CRIME_TYPES} | {k: v for k, v in API_SLUGS.items()}

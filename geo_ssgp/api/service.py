@@ -30,8 +30,10 @@ from geo_ssgp.api.auth import User
 from geo_ssgp.api.cache import LayerCache
 from geo_ssgp.api.params import Filters
 from geo_ssgp.api.privacy import suppress_frame, suppress_summary
-from geo_ssgp.config import CRS_BNG, AreaPack, Settings
+from geo_ssgp.config import CRS_BNG, Settings
+from geo_ssgp.filters import filter_incidents
 from geo_ssgp.hotspots.layer import json_safe
+from geo_ssgp.pack import AreaPack, load_layer, load_points
 from geo_ssgp.schema import CRIME_GROUPS, CRIME_TYPES
 from geo_ssgp.store import FocusArea, SQLiteStore
 
@@ -162,7 +164,7 @@ class Service:
         public_only = user is not None and not user.is_analyst
 
         def compute() -> gpd.GeoDataFrame:
-            return areas.filter_incidents(
+            return filter_incidents(
                 self.incidents(),
                 start=filters.start,
                 end=filters.end,
@@ -277,7 +279,7 @@ class Service:
             fmap = maps.build_analyst_map(
                 self.pack,
                 self.area_stats_for(None, filters, user),
-                areas.load_layer(self.pack, "ward"),
+                load_layer(self.pack, "ward"),
                 layers,
                 hotspots.DEFAULT_METHOD,
                 incidents=self.filtered(filters, user),
@@ -341,7 +343,7 @@ class Service:
             layer = self._optional_layer(method, filters, user)
             if layer is not None:
                 maps.add_hotspot_layer(fmap, layer, show=True, layer_id=f"hotspots:{method}")
-            maps.add_ward_layer(fmap, areas.load_layer(self.pack, "ward"))
+            maps.add_ward_layer(fmap, load_layer(self.pack, "ward"))
             folium.LayerControl(collapsed=False).add_to(fmap)
             return maps.render_standalone(fmap) if standalone else maps.render(fmap)
 
@@ -365,7 +367,7 @@ class Service:
 
     def wards(self) -> pd.DataFrame:
         """Wards (``code``, ``name``) sorted by name."""
-        wards = areas.load_layer(self.pack, "ward")
+        wards = load_layer(self.pack, "ward")
         return wards[["code", "name"]].sort_values("name", ignore_index=True)
 
     def place(self, key: str) -> Place:
@@ -374,7 +376,7 @@ class Service:
         for kind, layer in (("ward", "ward"), ("lsoa", self.pack.primary_lsoa)):
             if not self.pack.has("layers", layer):
                 continue
-            table = areas.load_layer(self.pack, layer)
+            table = load_layer(self.pack, layer)
             match = (table["code"].str.casefold() == text) | (table["name"].str.casefold() == text)
             hit = table[match]
             if len(hit):
@@ -400,9 +402,9 @@ class Service:
 
     def localities(self) -> list[str]:
         """Names of the pack's localities inside the district, sorted."""
-        points = areas.load_points(self.pack, "localities")
+        points = load_points(self.pack, "localities")
         outline = shapely.union_all(
-            areas.load_layer(self.pack, self.pack.primary_lsoa).geometry.values
+            load_layer(self.pack, self.pack.primary_lsoa).geometry.values
         )
         inside = points[points.within(outline)]
         return sorted(inside["name"].unique())

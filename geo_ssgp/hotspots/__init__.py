@@ -28,7 +28,8 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
-from geo_ssgp.config import CRS_BNG, AreaPack
+from geo_ssgp.config import CRS_BNG
+from geo_ssgp.filters import filter_incidents, month_text, resolve_crime_types, resolve_method
 from geo_ssgp.hotspots.change import compare_periods
 from geo_ssgp.hotspots.clusters import dbscan_hotspots, hdbscan_hotspots
 from geo_ssgp.hotspots.count import grid_count_hotspots
@@ -37,6 +38,8 @@ from geo_ssgp.hotspots.grid import region_geometry, study_region
 from geo_ssgp.hotspots.kde import kde_hotspots
 from geo_ssgp.hotspots.layer import HotspotLayer
 from geo_ssgp.hotspots.lisa import lisa_hotspots
+from geo_ssgp.pack import AreaPack, load_layer, population
+from geo_ssgp.schema import DEFAULT_METHOD, HOTSPOT_METHODS
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,8 @@ METHODS: dict[str, Method] = {
     "dbscan": Method(dbscan_hotspots, "region", "DBSCAN point clusters"),
     "hdbscan": Method(hdbscan_hotspots, "region", "HDBSCAN point clusters"),
 }
+assert tuple(METHODS) == HOTSPOT_METHODS, "schema.HOTSPOT_METHODS must name every method"
 
-#: The method ``name="default"`` resolves to (chosen on backtest evidence; see above).
-DEFAULT_METHOD = "grid-count"
 
 __all__ = [
     "DEFAULT_METHOD",
@@ -80,29 +82,6 @@ __all__ = [
     "resolve_method",
     "run_method",
 ]
-
-
-def resolve_method(name: str) -> str:
-    """Registry name for ``name`` (``"default"`` -> :data:`DEFAULT_METHOD`).
-
-    Parameters
-    ----------
-    name : str
-
-    Returns
-    -------
-    str
-
-    Raises
-    ------
-    ValueError
-        For an unknown method; the message lists the known ones.
-    """
-    key = DEFAULT_METHOD if name in (None, "default") else str(name).lower()
-    if key not in METHODS:
-        known = ", ".join(["default", *METHODS])
-        raise ValueError(f"unknown hotspot method {name!r}; choose one of: {known}")
-    return key
 
 
 def prepare_incidents(
@@ -145,8 +124,6 @@ def prepare_incidents(
         excluded = int((~ok).sum())
         points = points[ok]
     if any(v is not None for v in (start, end, crime_types, sources, restricted)):
-        from geo_ssgp.areas import filter_incidents
-
         points = filter_incidents(
             points,
             start=start,
@@ -158,12 +135,10 @@ def prepare_incidents(
     points = points[~(points.geometry.is_empty | points.geometry.isna())]
     months = pd.to_datetime(points["month"]) if "month" in points.columns else pd.Series([])
     period = {
-        "from": _month(start) if start is not None else _month(months.min()),
-        "to": _month(end) if end is not None else _month(months.max()),
+        "from": month_text(start) if start is not None else month_text(months.min()),
+        "to": month_text(end) if end is not None else month_text(months.max()),
     }
     if crime_types is not None:
-        from geo_ssgp.areas import resolve_crime_types
-
         crime_types = resolve_crime_types(crime_types)
     if isinstance(sources, str):
         sources = [sources]
@@ -180,17 +155,8 @@ def prepare_incidents(
     return points, info
 
 
-def _month(value) -> str | None:
-    """``"YYYY-MM"`` of a month-like value (None for missing)."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    return pd.Timestamp(value).strftime("%Y-%m")
-
-
 def _areas_for(pack: AreaPack, region: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.Series]:
     """The pack's finest LSOA layer inside the region, and its population."""
-    from geo_ssgp.areas import load_layer, population
-
     level = pack.primary_lsoa
     areas = load_layer(pack, level)
     inside = areas.geometry.representative_point().within(region_geometry(region))

@@ -26,8 +26,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo_ssgp.config import AreaPack
 from geo_ssgp.hotspots.grid import Grid, grid_count, make_grid, select_top_cells
+from geo_ssgp.pack import AreaPack
 
 #: Coverages (share of the region) reported by default.
 DEFAULT_COVERAGES = (0.01, 0.03, 0.05)
@@ -57,7 +57,7 @@ def split_periods(
     -------
     (geopandas.GeoDataFrame, geopandas.GeoDataFrame)
     """
-    from geo_ssgp.areas import filter_incidents
+    from geo_ssgp.filters import filter_incidents
 
     return (
         filter_incidents(incidents, start=train[0], end=train[1]),

@@ -37,7 +37,8 @@ import shapely
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from geo_ssgp.config import CRS_BNG, AreaPack
+from geo_ssgp.config import CRS_BNG
+from geo_ssgp.pack import AreaPack
 
 #: Cells on the short side of the region's bounding box (sfhotspot's rule).
 CELLS_ON_SHORT_SIDE = 50
@@ -137,7 +138,7 @@ def study_region(pack: AreaPack) -> gpd.GeoDataFrame:
         One row with ``code`` (codes joined by ``+``), ``name`` and the dissolved
         geometry, EPSG:27700.
     """
-    from geo_ssgp.areas import load_layer
+    from geo_ssgp.pack import load_layer
 
     districts = load_layer(pack, "district")
     districts = districts[districts["code"].isin(pack.district_codes)]

@@ -33,9 +33,7 @@ address. Escaping for HTML is the display layer's job.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import geopandas as gpd
@@ -44,8 +42,8 @@ import pandas as pd
 import shapely
 from shapely.geometry import Point
 
-from geo_ssgp.areas import load_layer, load_points, read_table
-from geo_ssgp.config import CRS_BNG, AreaPack
+from geo_ssgp.config import CRS_BNG
+from geo_ssgp.pack import AreaPack, load_layer, load_points, read_table
 
 #: Police.uk's generic anonymous-map-point kinds: places, not streets.
 GENERIC_PLACES: frozenset[str] = frozenset(
@@ -162,12 +160,6 @@ def is_generic_place(names: pd.Series) -> pd.Series:
     return folded.isin(_GENERIC_FOLDED).fillna(False).astype(bool)
 
 
-@lru_cache(maxsize=16)
-def _manifest_places(pack: AreaPack) -> dict[str, Any]:
-    doc = tomllib.loads(pack.manifest.read_text(encoding="utf-8"))
-    return doc.get("places", {})
-
-
 def _street_meeting_point(
     xy: np.ndarray, streets: pd.Series, wanted: list[str], least: int
 ) -> Point | None:
@@ -209,7 +201,7 @@ def city_centre(pack: AreaPack, incidents: gpd.GeoDataFrame | None = None) -> Ci
 
 def _city_centre(pack: AreaPack, inc: gpd.GeoDataFrame | None) -> CityCentre | None:
     """:func:`city_centre` on incidents already passed through :func:`_prepare`."""
-    entry = _manifest_places(pack).get("city_centre")
+    entry = pack.places.get("city_centre")
     if not entry:
         return None
     name = str(entry.get("name", "city centre"))

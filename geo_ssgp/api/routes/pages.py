@@ -21,13 +21,13 @@ from geo_ssgp.api.auth import COOKIE, User, optional_user, role_of
 from geo_ssgp.api.params import Filters, HotspotParams, check_month, crime_types_of
 from geo_ssgp.api.routes.data import Svc
 from geo_ssgp.api.service import RECENT_MONTHS, Service
-from geo_ssgp.config import ATTRIBUTION, REPO_ROOT
+from geo_ssgp.config import ATTRIBUTION, default_settings
 from geo_ssgp.hotspots import DEFAULT_METHOD, METHODS
 from geo_ssgp.hotspots.layer import json_safe
 from geo_ssgp.schema import CRIME_GROUPS
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(REPO_ROOT / "web" / "templates"))
+templates = Jinja2Templates(directory=str(default_settings().templates_dir))
 
 #: Attribution lines shown in every page footer.
 PAGE_ATTRIBUTION = [ATTRIBUTION[k] for k in ("ons", "police", "imd")]
@@ -283,7 +283,7 @@ def meeting_report(
             "pack": svc.pack,
             "attribution": PAGE_ATTRIBUTION,
             "maps": maps_html,
-            "css": (REPO_ROOT / "web" / "static" / "app" / "app.css").read_text(encoding="utf-8"),
+            "css": (default_settings().static_dir / "app" / "app.css").read_text(encoding="utf-8"),
             "generated": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         },
     )
