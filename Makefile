@@ -7,7 +7,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 PYTHON  ?= python3
 
-.PHONY: install run test lint bench clean node-deps browser-deps
+.PHONY: install run test test-fast lint bench clean node-deps browser-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,9 +37,14 @@ web/static/vendor/.stamp: | node-deps
 run: install
 	$(VENV)/bin/geo-ssgp serve
 
-# The whole suite (unit, real-data, notebook, API and headless-Chromium browser tests).
+# Lint, then the whole suite (unit, real-data, notebook, API and headless-Chromium browser tests).
 test: browser-deps install
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
+
+# The quick loop: everything but the browser, notebook and other slow tests.
+test-fast: install
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile -m "not slow"
 
 lint: install
 	$(VENV)/bin/ruff check .

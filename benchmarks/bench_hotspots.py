@@ -11,6 +11,8 @@ Prints, for all nine months (2025-01..09, ~14,300 Gloucester incidents):
 3. the backtest (train 2025-01..06, test 2025-07..09): PAI, PEI, hit rate and RRI at
    1 / 3 / 5 % of the area for every method and the naive previous-period baseline;
 4. PAI / PEI of grid counts by cell size, and of KDE by bandwidth.
+
+The calibration of Gi* p-values on pure noise is ``bench_gistar_calibration.py``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 from geo_ssgp.filters import filter_incidents
-from geo_ssgp.geocode import geocode
 from geo_ssgp.hotspots import METHODS, run_method
 from geo_ssgp.hotspots.clusters import default_min_samples
 from geo_ssgp.hotspots.evaluate import backtest, backtest_table
@@ -39,8 +40,8 @@ from geo_ssgp.hotspots.grid import (
 )
 from geo_ssgp.hotspots.kde import default_bandwidth, quartic_density
 from geo_ssgp.hotspots.rates import area_values, area_weights
-from geo_ssgp.incidents import read_incidents
 from geo_ssgp.pack import load_layer, load_pack
+from geo_ssgp.pipeline import read_and_geocode
 
 warnings.simplefilter("ignore", DeprecationWarning)
 warnings.simplefilter("ignore", FutureWarning)
@@ -59,7 +60,7 @@ def best_of(func, repeat: int = 3) -> tuple[float, object]:
 def main() -> None:
     pack = load_pack()
     t0 = time.perf_counter()
-    geo = geocode(read_incidents(pack.sample_files(), pack=pack).incidents, pack)
+    _, geo = read_and_geocode(pack.sample_files(), pack)
     pts = geo[geo["status"] == "ok"].reset_index(drop=True)
     print(f"loaded {len(pts):,} Gloucester incidents in {time.perf_counter() - t0:.2f} s")
     snaps = snap_point_counts(pts)

@@ -1,22 +1,29 @@
-"""Command-line interface (Typer): ``geo-ssgp ingest | geocode | agreement | areas | serve ...``.
+"""Command-line interface (Typer): ``geo-ssgp ingest | geocode | agreement | areas | ...``.
 
-Commands are thin: they parse options, call the pipeline functions and print results.
+Commands are thin: they parse options into the pipeline's own types (``Filters`` and the
+resolvers of :mod:`geo_ssgp.filters`, the same the API uses), call the pipeline functions and
+print results. Every :class:`~geo_ssgp.errors.GeoSsgpError` becomes one line on the console
+and exit code 2 (1 for a file that cannot be ingested: nothing is stored); never a traceback.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from geo_ssgp.config import get_settings
-from geo_ssgp.errors import PackError
+from geo_ssgp.errors import BadInput, GeoSsgpError, IngestError
+from geo_ssgp.filters import Filters, parse_month, resolve_method
 from geo_ssgp.pack import AreaPack, load_pack
 from geo_ssgp.store import SQLiteStore, open_store
 
@@ -26,6 +33,8 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+#: Errors: one line on standard error, never wrapped.
+err_console = Console(stderr=True, soft_wrap=True)
 
 DataOpt = Annotated[
     Path | None,
@@ -53,29 +62,48 @@ FromOpt = Annotated[str | None, typer.Option("--from", help="First month, YYYY-M
 ToOpt = Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")]
 CrimeTypeOpt = Annotated[
     list[str] | None,
-    typer.Option("--crime-type", help="Crime type (police.uk name); repeat for several."),
+    typer.Option(
+        "--crime-type",
+        help="police.uk crime type, API slug or group asb|violence|crime (any case); repeatable.",
+    ),
 ]
+MethodOpt = Annotated[str, typer.Option(help="Hotspot method (any case), or 'default'.")]
+
+
+def command(name: str | None = None) -> Callable:
+    """Register a command whose project errors print one line and exit non-zero.
+
+    A :class:`~geo_ssgp.errors.GeoSsgpError` (bad option value, pack error, not enough data)
+    exits with 2; an :class:`~geo_ssgp.errors.IngestError` with 1 after saying that nothing
+    was stored. Anything else is a bug and keeps its traceback.
+    """
+
+    def register(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def run(*args, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except IngestError as exc:
+                err_console.print(f"[red]error:[/red] {escape(str(exc))}. Nothing was stored.")
+                raise typer.Exit(1) from exc
+            except GeoSsgpError as exc:
+                err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+                raise typer.Exit(2) from exc
+
+        return app.command(name)(run)
+
+    return register
 
 
 def _context(data: Path | None, pack: str | None, store: Path | None):
-    try:
-        settings = get_settings(data_dir=data, pack=pack, store_dir=store)
-        area = load_pack(settings)
-    except PackError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    return settings, area
+    settings = get_settings(data_dir=data, pack=pack, store_dir=store)
+    return settings, load_pack(settings)
 
 
 def _columns(text: str | None) -> dict[str, str] | None:
     from geo_ssgp.incidents import parse_columns
 
-    if not text:
-        return None
-    try:
-        return parse_columns(text)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--columns") from exc
+    return parse_columns(text) if text else None
 
 
 @contextmanager
@@ -92,12 +120,6 @@ def _progress(description: str, total: int):
     with bar:
         task = bar.add_task(description, total=total)
         yield lambda n=1: bar.advance(task, n)
-
-
-def _fail_ingest(exc: Exception) -> None:
-    console.print(f"[red]error:[/red] {exc}")
-    console.print("Nothing was stored.")
-    raise typer.Exit(1) from exc
 
 
 def print_balance(summary: dict) -> None:
@@ -126,7 +148,7 @@ def print_balance(summary: dict) -> None:
         console.print(f"  quarantined {reason}: {n:,}")
 
 
-@app.command()
+@command()
 def ingest(
     files: Annotated[list[Path], typer.Argument(help="Incident files to ingest.", exists=True)],
     source: SourceOpt = None,
@@ -136,22 +158,18 @@ def ingest(
     store: StoreOpt = None,
 ) -> None:
     """Validate, geocode and store incident files; print the in/accepted/quarantined balance."""
-    from geo_ssgp.incidents import IngestError
     from geo_ssgp.pipeline import ingest_files
 
     settings, area = _context(data, pack, store)
     target = open_store(settings, area.name)
     mapping = _columns(columns)
-    try:
-        with _progress("Ingesting", len(files)) as advance:
-            summary = ingest_files(target, area, files, source, mapping, progress=advance)
-    except (IngestError, ValueError) as exc:
-        _fail_ingest(exc)
+    with _progress("Ingesting", len(files)) as advance:
+        summary = ingest_files(target, area, files, source, mapping, progress=advance)
     target.log_run("ingest", {"files": [str(f) for f in files], "source": source}, summary)
     print_balance(summary)
 
 
-@app.command("geocode")
+@command("geocode")
 def geocode_cmd(
     files: Annotated[list[Path], typer.Argument(help="Incident files to geocode.", exists=True)],
     out: Annotated[Path, typer.Option("--out", help="Output CSV.")],
@@ -161,17 +179,14 @@ def geocode_cmd(
     pack: PackOpt = None,
 ) -> None:
     """Write every input row, in input order, with its LSOA, ward, district and status."""
-    from geo_ssgp.incidents import IngestError, read_raw
+    from geo_ssgp.incidents import read_raw
     from geo_ssgp.pipeline import geocode_rows, read_and_geocode
 
     _, area = _context(data, pack, None)
     mapping = _columns(columns)
-    try:
-        with _progress("Geocoding", len(files)) as advance:
-            result, geocoded = read_and_geocode(files, area, source, mapping, progress=advance)
-        raw = read_raw(files, source=source)
-    except (IngestError, ValueError) as exc:
-        _fail_ingest(exc)
+    with _progress("Geocoding", len(files)) as advance:
+        result, geocoded = read_and_geocode(files, area, source, mapping, progress=advance)
+    raw = read_raw(files, source=source)
     table = geocode_rows(raw, result, geocoded)
     table.drop(columns=["source_file", "source_row"]).to_csv(out, index=False)
     counts = table["status"].value_counts()
@@ -180,7 +195,7 @@ def geocode_cmd(
         console.print(f"  {status}: {n:,}")
 
 
-@app.command()
+@command()
 def agreement(
     files: Annotated[
         list[Path] | None,
@@ -240,7 +255,7 @@ def _fmt(value) -> str:
     return str(value)
 
 
-@app.command()
+@command()
 def areas(
     out: Annotated[Path, typer.Option("--out", help="Output CSV of per-area statistics.")],
     start: FromOpt = None,
@@ -254,14 +269,18 @@ def areas(
     """Write per-area counts, rates per 1,000, IMD and shares; print the district summary."""
     from geo_ssgp.areas import area_stats, district_summary
 
+    filters = Filters.of(start, end, crime_type)
     settings, area = _context(data, pack, store)
     target = open_store(settings, area.name)
     incidents = _store_incidents(area, target)
-    stats = area_stats(incidents, area, level=level, start=start, end=end, crime_types=crime_type)
+    types = list(filters.crime_types) or None
+    stats = area_stats(
+        incidents, area, level=level, start=filters.start, end=filters.end, crime_types=types
+    )
     stats.drop(columns="geometry").to_csv(out, index=False)
     console.print(f"wrote {len(stats):,} {level} areas to {out}")
     everything = target.incidents()
-    print_district_summary(district_summary(everything, area, start=start, end=end))
+    print_district_summary(district_summary(everything, area, start=filters.start, end=filters.end))
 
 
 IncidentsOpt = Annotated[
@@ -298,10 +317,10 @@ def _analysis_incidents(settings, area: AreaPack, files: list[str] | None):
     return _store_incidents(area, open_store(settings, area.name))
 
 
-@app.command("hotspots")
+@command("hotspots")
 def hotspots_cmd(
     out: Annotated[Path, typer.Option("--out", help="Output GeoJSON (WGS84).")],
-    method: Annotated[str, typer.Option(help="Method name, or 'default'.")] = "default",
+    method: MethodOpt = "default",
     start: FromOpt = None,
     end: ToOpt = None,
     crime_type: CrimeTypeOpt = None,
@@ -318,27 +337,27 @@ def hotspots_cmd(
     """Compute a hotspot layer and write it as GeoJSON with its parameters."""
     from geo_ssgp.hotspots import run_method
 
+    name, filters = resolve_method(method), Filters.of(start, end, crime_type)
     settings, area = _context(data, pack, store)
     table = _analysis_incidents(settings, area, incidents)
-    params = {
-        k: v
-        for k, v in {"cell_size": cell_size, "bandwidth": bandwidth, "coverage": coverage}.items()
-        if v is not None
-    }
-    try:
-        layer = run_method(
-            method, table, area, start=start, end=end, crime_types=crime_type, **params
-        )
-    except (ValueError, TypeError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    given = {"cell_size": cell_size, "bandwidth": bandwidth, "coverage": coverage}
+    params = {k: v for k, v in given.items() if v is not None}
+    layer = run_method(
+        name,
+        table,
+        area,
+        start=filters.start,
+        end=filters.end,
+        crime_types=list(filters.crime_types) or None,
+        **params,
+    )
     out.write_text(json.dumps(layer.to_geojson()), encoding="utf-8")
     console.print(f"wrote {len(layer.hotspots):,} {layer.method} hotspots to {out}")
     for row in layer.hotspots.sort_values("rank").head(10).itertuples():
         console.print(f"  {row.rank:>3}  {row.n_incidents:>6,}  {row.label}")
 
 
-@app.command()
+@command()
 def evaluate(
     train_from: Annotated[str, typer.Option("--train-from", help="First training month.")],
     train_to: Annotated[str, typer.Option("--train-to", help="Last training month.")],
@@ -358,22 +377,17 @@ def evaluate(
     store: StoreOpt = None,
 ) -> None:
     """Backtest methods: train on one period, test on the next; PAI, PEI, RRI, hit rate."""
-    from geo_ssgp.filters import filter_incidents
-    from geo_ssgp.hotspots import resolve_method
     from geo_ssgp.hotspots.evaluate import backtest, backtest_table, split_periods
 
+    train_f = Filters.of(train_from, train_to, crime_type)
+    test_f = Filters.of(test_from, test_to, crime_type)
+    names = [resolve_method(m) for m in methods.split(",")] if methods else None
+    covs = _coverages(coverage)
     settings, area = _context(data, pack, store)
-    table = _analysis_incidents(settings, area, incidents)
-    if crime_type:
-        table = filter_incidents(table, crime_types=crime_type)
-    train, test = split_periods(table, (train_from, train_to), (test_from, test_to))
-    try:
-        names = [resolve_method(m.strip()) for m in methods.split(",")] if methods else None
-        covs = tuple(float(c) for c in coverage.split(","))
-        result = backtest(train, test, area, methods=names, coverages=covs)
-    except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    types_only = train_f.replace(start=None, end=None)
+    table = types_only.apply(_analysis_incidents(settings, area, incidents))
+    train, test = split_periods(table, (train_f.start, train_f.end), (test_f.start, test_f.end))
+    result = backtest(train, test, area, methods=names, coverages=covs)
     if as_json:
         _json_out(result)
         return
@@ -386,7 +400,58 @@ def evaluate(
     console.print(table_out)
 
 
-@app.command()
+@command()
+def meeting(
+    out: Annotated[Path, typer.Option("--out", help="Output HTML report (self-contained).")],
+    a_from: Annotated[
+        str | None, typer.Option("--a-from", help="Earlier period, first month.")
+    ] = None,
+    a_to: Annotated[str | None, typer.Option("--a-to", help="Earlier period, last month.")] = None,
+    b_from: Annotated[
+        str | None, typer.Option("--b-from", help="Later period, first month.")
+    ] = None,
+    b_to: Annotated[str | None, typer.Option("--b-to", help="Later period, last month.")] = None,
+    method: MethodOpt = "default",
+    crime_type: CrimeTypeOpt = None,
+    incidents: IncidentsOpt = None,
+    data: DataOpt = None,
+    pack: PackOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Write the meeting pack: two periods, top hotspots with tested change, district rates."""
+    from geo_ssgp import reports
+    from geo_ssgp.hotspots import METHODS
+
+    name = resolve_method(method)
+    types = Filters.of(crime_types=crime_type).crime_types
+    periods = {"a_from": a_from, "a_to": a_to, "b_from": b_from, "b_to": b_to}
+    checked = {k: parse_month(v, k) for k, v in periods.items()}
+    settings, area = _context(data, pack, store)
+    table = _analysis_incidents(settings, area, incidents)
+    inputs = reports.direct_inputs(table, area)
+    (a0, a1), (b0, b1) = reports.meeting_periods(inputs.months, **checked, n=settings.recent_months)
+    before, after = Filters.of(a0, a1, types), Filters.of(b0, b1, types)
+    context = reports.meeting_context(inputs, name, before, after, top=settings.meeting_top)
+    change = context["change"]
+    context["change"] = change.to_dict("records")
+    with _progress("Drawing maps", 2) as advance:
+        maps_html = []
+        for period in (before, after):
+            maps_html.append(reports.meeting_map_html(inputs, area, name, period, standalone=True))
+            advance()
+    methods = {k: m.title for k, m in METHODS.items()}
+    page = reports.meeting_report(context, maps_html, area, settings, methods=methods)
+    out.write_text(page, encoding="utf-8")
+    console.print(
+        f"wrote the meeting pack {before.start}..{before.end} -> {after.start}..{after.end} "
+        f"({name}) to {out}"
+    )
+    for row in change.head(10).itertuples():
+        flag = " new" if row.new else ""
+        console.print(f"  {row.rank:>3}  {row.before:>5,} -> {row.after:>5,}{flag}  {row.label}")
+
+
+@command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
@@ -403,6 +468,17 @@ def serve(
     _store_incidents(area, open_store(settings, area.name))
     console.print(f"Serving {area.title} on http://{host}:{port}/")
     uvicorn.run(create_app(settings, warm=True), host=host, port=port, log_level="info")
+
+
+def _coverages(text: str) -> tuple[float, ...]:
+    """Comma-separated area shares in (0, 1]."""
+    try:
+        values = tuple(float(c) for c in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or not all(0 < v <= 1 for v in values):
+        raise BadInput(f"--coverage {text!r}: give shares between 0 and 1, e.g. 0.01,0.05")
+    return values
 
 
 def _json_out(payload: dict) -> None:

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from geo_ssgp.errors import BadInput
@@ -215,9 +215,22 @@ def get_settings(
     Returns
     -------
     Settings
+
+    Raises
+    ------
+    BadInput
+        For a setting that does not validate (e.g. a token with an unknown role).
     """
     given = {"data_dir": data_dir, "pack": pack, "store_dir": store_dir, **overrides}
-    return Settings(**{k: v for k, v in given.items() if v is not None})
+    try:
+        return Settings(**{k: v for k, v in given.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        cause = first.get("ctx", {}).get("error")
+        if isinstance(cause, BadInput):
+            raise cause from None
+        name = ".".join(str(p) for p in first["loc"])
+        raise BadInput(f"setting {name}: {first['msg']}", param=name) from None
 
 
 @lru_cache(maxsize=1)

@@ -5,7 +5,7 @@ class to a status code in one table (``geo_ssgp.api.errors``). Anything else is 
 is left to propagate: nothing catches a bare ``Exception`` to hide it.
 
 Every class also derives from the built-in exception that describes it (``ValueError``,
-``LookupError``, ``RuntimeError``), so callers that only know the built-ins still work.
+``KeyError``, ``RuntimeError``), so callers that only know the built-ins still work.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class NotEnoughData(GeoSsgpError, ValueError):
     """The input is valid but too small for the analysis (e.g. KDE needs two incidents)."""
 
 
-class NotFound(GeoSsgpError, LookupError):
+class NotFound(GeoSsgpError, KeyError):
     """A named thing does not exist (a ward, an LSOA, a focus area, a hotspot rank)."""
 
 

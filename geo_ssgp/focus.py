@@ -10,7 +10,9 @@ the notebook alike:
 * :func:`compare` lays several summaries side by side;
 * :func:`period_change` and :func:`rank_candidates` give an explainable ranking of candidate
   LSOAs or hotspots for the next pilot;
-* :func:`export_geojson`, :func:`export_csv` and :func:`export_gpkg` write a focus area out.
+* :func:`export_geojson`, :func:`export_csv` and :func:`export_gpkg` write a focus area out;
+* :func:`find_place`, :func:`localities` and :func:`hotspot_context` name and describe places
+  (a PCSO's ward or LSOA, the gazetteer's localities, the area under a hotspot).
 
 Incidents are the geocoded incidents table (``geo_ssgp.geocode.geocode``); per-LSOA counts,
 population and IMD come from :func:`geo_ssgp.areas.area_stats`, so the numbers here agree with
@@ -24,6 +26,7 @@ import json
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +40,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo_ssgp import areas
 from geo_ssgp.config import CRS_BNG, CRS_WGS84
+from geo_ssgp.errors import BadInput, NotFound
 from geo_ssgp.filters import filter_incidents
 from geo_ssgp.hotspots.label import street_name
 from geo_ssgp.hotspots.layer import json_safe
@@ -150,7 +154,7 @@ def selection_from(
 
     Raises
     ------
-    ValueError
+    BadInput
         No or several selectors given, an unknown code or name (with close matches), or an
         empty or non-polygonal outline.
     """
@@ -166,7 +170,7 @@ def selection_from(
         if v is not None and not (isinstance(v, (list, tuple)) and len(v) == 0)
     }
     if len(given) != 1:
-        raise ValueError(
+        raise BadInput(
             "give exactly one of lsoa_codes, polygon, hotspot, ward or locality"
             f" (got {', '.join(given) or 'none'})"
         )
@@ -193,7 +197,7 @@ def _from_codes(lsoas: gpd.GeoDataFrame, codes: list[str]) -> Selection:
     codes = list(dict.fromkeys(str(c).strip() for c in codes))
     unknown = sorted(set(codes) - set(lsoas["code"]))
     if unknown:
-        raise ValueError(f"unknown LSOA code(s): {', '.join(unknown)}")
+        raise BadInput(f"unknown LSOA code(s): {', '.join(unknown)}", param="lsoa_codes")
     chosen = lsoas[lsoas["code"].isin(codes)]
     geom = shapely.union_all(chosen.geometry.values)
     label = chosen["name"].iloc[0] if len(chosen) == 1 else f"{len(chosen)} LSOAs"
@@ -232,14 +236,16 @@ def _polygon(polygon: BaseGeometry | Mapping, crs: str) -> BaseGeometry:
         try:
             geom = shape(data)
         except Exception as exc:  # shapely raises several types for malformed GeoJSON
-            raise ValueError(f"polygon is not valid GeoJSON: {exc}") from exc
+            raise BadInput(f"polygon is not valid GeoJSON: {exc}", param="polygon") from exc
     else:
         geom = polygon
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
-        raise ValueError(f"polygon must be a Polygon or MultiPolygon, not {geom.geom_type}")
+        raise BadInput(
+            f"polygon must be a Polygon or MultiPolygon, not {geom.geom_type}", param="polygon"
+        )
     geom = gpd.GeoSeries([shapely.make_valid(geom)], crs=crs).to_crs(CRS_BNG).iloc[0]
     if geom.is_empty or geom.area <= 0:
-        raise ValueError("polygon is empty")
+        raise BadInput("polygon is empty", param="polygon")
     return geom
 
 
@@ -259,7 +265,7 @@ def _lookup(table: gpd.GeoDataFrame, key: str, what: str) -> pd.Series:
     if hit.empty:
         close = difflib.get_close_matches(str(key), list(table["name"]), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise ValueError(f"unknown {what} {key!r}{hint}")
+        raise BadInput(f"unknown {what} {key!r}{hint}", param=what)
     return hit.iloc[0]
 
 
@@ -410,18 +416,100 @@ def _inside(district: gpd.GeoDataFrame, selection: Selection, code_col: str) -> 
     return shapely.intersects(geom, district.geometry.values)
 
 
+@lru_cache(maxsize=8)
 def _district_outline(pack: AreaPack) -> BaseGeometry:
-    return _district_outline_cached(pack)
+    """Union of the pack's primary LSOA polygons (the district), prepared for queries."""
+    outline = shapely.union_all(load_layer(pack, pack.primary_lsoa).geometry.values)
+    shapely.prepare(outline)
+    return outline
 
 
-_OUTLINES: dict[AreaPack, BaseGeometry] = {}
+# --------------------------------------------------------------------------------------------
+# places: wards, LSOAs and localities by name
 
 
-def _district_outline_cached(pack: AreaPack) -> BaseGeometry:
-    if pack not in _OUTLINES:
-        lsoas = load_layer(pack, pack.primary_lsoa)
-        _OUTLINES[pack] = shapely.union_all(lsoas.geometry.values)
-    return _OUTLINES[pack]
+@dataclass(frozen=True)
+class Place:
+    """A ward or LSOA that a PCSO view can show.
+
+    Attributes
+    ----------
+    kind : {"ward", "lsoa"}
+    code, name : str
+    geometry : shapely geometry (EPSG:27700)
+    """
+
+    kind: str
+    code: str
+    name: str
+    geometry: Any
+
+
+def find_place(pack: AreaPack, key: str) -> Place:
+    """A ward (by code or name, any case) or an LSOA of the primary level (by code or name).
+
+    Parameters
+    ----------
+    pack : AreaPack
+    key : str
+
+    Returns
+    -------
+    Place
+
+    Raises
+    ------
+    NotFound
+        When neither a ward nor an LSOA matches (with close ward names as a hint).
+    """
+    for kind, layer in (("ward", "ward"), ("lsoa", pack.primary_lsoa)):
+        if not pack.has("layers", layer):
+            continue
+        try:
+            row = _lookup(load_layer(pack, layer), key, kind)
+        except BadInput:
+            continue
+        return Place(kind, str(row["code"]), str(row["name"]), row.geometry)
+    raise NotFound(f"no ward or LSOA {key!r}", param="key")
+
+
+def localities(pack: AreaPack) -> list[str]:
+    """Names of the pack's gazetteer localities inside the district, sorted."""
+    points = load_points(pack, "localities")
+    inside = shapely.intersects(_district_outline(pack), points.geometry.values)
+    return sorted(points.loc[inside, "name"].unique())
+
+
+def hotspot_context(spots: gpd.GeoDataFrame, area_stats: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Hotspots with the IMD decile and rate per 1,000 of the LSOA under each one's centre.
+
+    Parameters
+    ----------
+    spots : geopandas.GeoDataFrame
+        Hotspots (EPSG:27700).
+    area_stats : geopandas.GeoDataFrame
+        :func:`geo_ssgp.areas.area_stats` of the same filters (``code``, ``imd_decile``,
+        ``rate_per_1000``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy of ``spots`` with ``imd_decile`` and ``rate_per_1000`` (NaN outside LSOAs).
+    """
+    spots = spots.copy()
+    if spots.empty:
+        return spots
+    stats = area_stats[["code", "imd_decile", "rate_per_1000", "geometry"]]
+    points = gpd.GeoDataFrame(
+        {"i": np.arange(len(spots))},
+        geometry=spots.geometry.representative_point().to_numpy(),
+        crs=CRS_BNG,
+    )
+    joined = gpd.sjoin(points, stats, how="left", predicate="within").drop_duplicates("i")
+    joined = joined.set_index("i").reindex(np.arange(len(spots)))
+    spots["imd_decile"] = joined["imd_decile"].to_numpy()
+    spots["rate_per_1000"] = joined["rate_per_1000"].to_numpy()
+    return spots
 
 
 def _rate(n: int, population: float) -> float | None:
@@ -546,7 +634,7 @@ def compare(summaries: Mapping[str, dict] | Sequence[dict]) -> pd.DataFrame:
     if not isinstance(summaries, Mapping):
         summaries = {s["selection"]["label"]: s for s in summaries}
     if not summaries:
-        raise ValueError("nothing to compare")
+        raise BadInput("nothing to compare", param="ids")
     columns: dict[str, dict[str, Any]] = {}
     for name, s in summaries.items():
         col = {label: s.get(key) for label, key in COMPARE_ROWS}
@@ -661,9 +749,9 @@ def rank_candidates(
     w = {**DEFAULT_WEIGHTS, **{k: float(v) for k, v in (weights or {}).items()}}
     unknown = set(w) - set(DEFAULT_WEIGHTS)
     if unknown:
-        raise ValueError(f"unknown weight(s): {', '.join(sorted(unknown))}")
+        raise BadInput(f"unknown weight(s): {', '.join(sorted(unknown))}", param="weights")
     if any(v < 0 for v in w.values()):
-        raise ValueError("weights must not be negative")
+        raise BadInput("weights must not be negative", param="weights")
     table = _candidate_table(candidates, trend)
     scaled = {
         "count": table["count"].rank(pct=True),
@@ -674,7 +762,9 @@ def rank_candidates(
     available = {c: bool(scaled[c].notna().any()) for c in scaled}
     total = sum(w[c] for c in scaled if available[c])
     if total <= 0:
-        raise ValueError("at least one available component needs a positive weight")
+        raise BadInput(
+            "at least one available component needs a positive weight", param="weights"
+        )
     used = {c: (w[c] / total if available[c] else 0.0) for c in scaled}
     for c, values in scaled.items():
         table[f"{c}_scaled"] = values.fillna(0.0)

@@ -32,6 +32,7 @@ from shapely import wkt
 from shapely.geometry.base import BaseGeometry
 
 from geo_ssgp.config import CRS_BNG, Settings
+from geo_ssgp.errors import BadInput, NotFound
 from geo_ssgp.schema import QUARANTINE_COLUMNS
 
 SCHEMA = """
@@ -132,7 +133,7 @@ class Store(ABC):
 
     @abstractmethod
     def get_focus_area(self, focus_id: int) -> FocusArea:
-        """One focus area; raises KeyError if absent."""
+        """One focus area; raises NotFound if absent."""
 
     @abstractmethod
     def list_focus_areas(self) -> list[FocusArea]:
@@ -140,7 +141,7 @@ class Store(ABC):
 
     @abstractmethod
     def delete_focus_area(self, focus_id: int) -> None:
-        """Remove a focus area; raises KeyError if absent."""
+        """Remove a focus area; raises NotFound if absent."""
 
 
 def _now() -> str:
@@ -337,7 +338,7 @@ class SQLiteStore(Store):
         return self.get_focus_area(focus_id)
 
     def update_focus_area(self, focus_id: int, **changes: Any) -> FocusArea:
-        """Change fields of a focus area in one transaction (KeyError if absent)."""
+        """Change fields of a focus area in one transaction (NotFound if absent)."""
         current = self.get_focus_area(focus_id)
         name = changes.get("name", current.name)
         geometry = changes.get("geometry", current.geometry)
@@ -359,11 +360,11 @@ class SQLiteStore(Store):
         return self.get_focus_area(focus_id)
 
     def get_focus_area(self, focus_id: int) -> FocusArea:
-        """One focus area by id; raises KeyError if there is none."""
+        """One focus area by id; raises NotFound if there is none."""
         with self._connect() as con:
             row = con.execute("SELECT * FROM focus_areas WHERE id = ?", (focus_id,)).fetchone()
         if row is None:
-            raise KeyError(f"no focus area {focus_id}")
+            raise NotFound(f"no focus area {focus_id}", param="focus_id")
         return _focus_from_row(row)
 
     def list_focus_areas(self) -> list[FocusArea]:
@@ -373,18 +374,18 @@ class SQLiteStore(Store):
         return [_focus_from_row(r) for r in rows]
 
     def delete_focus_area(self, focus_id: int) -> None:
-        """Remove a focus area; raises KeyError if there is none."""
+        """Remove a focus area; raises NotFound if there is none."""
         with self._connect() as con:
             cur = con.execute("DELETE FROM focus_areas WHERE id = ?", (focus_id,))
         if cur.rowcount == 0:
-            raise KeyError(f"no focus area {focus_id}")
+            raise NotFound(f"no focus area {focus_id}", param="focus_id")
 
 
 def _check_focus(name: str, geometry: BaseGeometry) -> None:
     if not isinstance(name, str) or not name.strip():
-        raise ValueError("a focus area needs a name")
+        raise BadInput("a focus area needs a name", param="name")
     if geometry is None or geometry.is_empty or not geometry.is_valid:
-        raise ValueError("a focus area needs a valid, non-empty outline")
+        raise BadInput("a focus area needs a valid, non-empty outline", param="selection")
 
 
 def _focus_from_row(row: tuple) -> FocusArea:

@@ -1,11 +1,50 @@
-"""Shared fixtures: the real Gloucester sample through the default area pack."""
+"""Shared fixtures: the real Gloucester sample through the default area pack.
+
+The nine police.uk CSVs are read and geocoded **once per session** (per xdist worker) by
+:func:`geo_ssgp.pipeline.read_and_geocode`; every module that needs the real sample takes
+``sample_result``, ``sample_geocoded`` or ``sample_ok`` instead of reading it again
+(``county_geocoded`` is the same incidents on the Gloucestershire pack, and
+``sample_csv_rows`` the raw CSV rows read independently with pandas, for reference).
+
+The session frames are shared and **read-only**: derive from them (filter, ``.copy()``,
+``.assign(...)``, cheap under pandas copy-on-write) and never change them in place. Each
+one is checked at the end of the session, so a test that modifies one fails loudly
+instead of silently changing what later tests see.
+
+Markers: ``browser`` tests are also ``slow`` (see :func:`pytest_collection_modifyitems`),
+so ``pytest -m "not slow"`` is the fast subset.
+"""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from geo_ssgp.config import get_settings
+from geo_ssgp.geocode import geocode
 from geo_ssgp.pack import load_pack
+from geo_ssgp.pipeline import read_and_geocode
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Browser tests are slow by definition: mark them ``slow`` too, wherever they live."""
+    for item in items:
+        if item.get_closest_marker("browser") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
+def _unchanged(*frames: pd.DataFrame):
+    """Snapshots of shared frames, and a check that they still hold the same values."""
+    snapshots = [frame.copy(deep=False) for frame in frames]  # copy-on-write keeps them
+
+    def check(name: str) -> None:
+        for frame, snap in zip(frames, snapshots, strict=True):
+            changed = list(frame.columns) != list(snap.columns) or not frame.equals(snap)
+            if changed:
+                pytest.fail(f"a test modified the shared session fixture {name!r} in place")
+
+    return check
 
 
 @pytest.fixture(scope="session")
@@ -21,8 +60,76 @@ def pack(settings):
 
 
 @pytest.fixture(scope="session")
+def county_pack(settings):
+    """The Gloucestershire pack (LSOA 2011 polygons, lookups for wards and LSOA 2021)."""
+    return load_pack(settings.model_copy(update={"pack": "gloucestershire"}))
+
+
+@pytest.fixture(scope="session")
 def sample_files(pack):
     """The nine police.uk street CSVs, 2025-01..2025-09."""
     files = pack.sample_files()
     assert len(files) == 9
     return files
+
+
+@pytest.fixture(scope="session")
+def sample_csv_rows(sample_files):
+    """The raw police.uk CSV rows that have a location, read independently with pandas.
+
+    All columns as text (``keep_default_na=False``); 43,590 rows. The reference the
+    package's readers and geocoder are checked against (read-only).
+    """
+    frames = [pd.read_csv(f, dtype=str, keep_default_na=False) for f in sample_files]
+    raw = pd.concat(frames, ignore_index=True)
+    raw = raw[raw["Longitude"] != ""].reset_index(drop=True)
+    check = _unchanged(raw)
+    yield raw
+    check("sample_csv_rows")
+
+
+@pytest.fixture(scope="session")
+def _sample(pack, sample_files):
+    """``(IngestResult, geocoded incidents)`` of the sample, read and geocoded once."""
+    result, geocoded = read_and_geocode(sample_files, pack)
+    check = _unchanged(result.incidents, result.quarantine, geocoded)
+    yield result, geocoded
+    check("sample_result / sample_geocoded")
+
+
+@pytest.fixture(scope="session")
+def sample_result(_sample):
+    """:class:`~geo_ssgp.incidents.IngestResult` of the nine CSVs (read-only).
+
+    ``read_incidents(sample_files, pack=pack)``: 44,665 rows in, 43,590 accepted,
+    1,075 quarantined (no location).
+    """
+    return _sample[0]
+
+
+@pytest.fixture(scope="session")
+def sample_geocoded(_sample):
+    """Every accepted sample incident geocoded on the Gloucester pack (read-only).
+
+    ``geocode(sample_result.incidents, pack)``: 43,590 rows, same index and order, with
+    ``status`` ``ok`` (14,333 inside Gloucester) or ``outside_area``.
+    """
+    return _sample[1]
+
+
+@pytest.fixture(scope="session")
+def sample_ok(sample_geocoded):
+    """The incidents the analyses use: geocoded rows with status ``ok``, index 0..n-1."""
+    ok = sample_geocoded[sample_geocoded["status"] == "ok"].reset_index(drop=True)
+    check = _unchanged(ok)
+    yield ok
+    check("sample_ok")
+
+
+@pytest.fixture(scope="session")
+def county_geocoded(sample_result, county_pack):
+    """The sample's accepted incidents geocoded on the Gloucestershire pack (read-only)."""
+    out = geocode(sample_result.incidents, county_pack)
+    check = _unchanged(out)
+    yield out
+    check("county_geocoded")

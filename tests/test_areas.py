@@ -15,7 +15,6 @@ from geo_ssgp.areas import area_stats, district_summary
 from geo_ssgp.config import get_settings
 from geo_ssgp.filters import filter_incidents, month_start, resolve_crime_types
 from geo_ssgp.geocode import geocode, lsoa_agreement
-from geo_ssgp.incidents import read_incidents
 from geo_ssgp.pack import load_pack, lsoa11_parents, lsoa_districts, lsoa_wards
 from geo_ssgp.schema import CRIME_GROUPS
 
@@ -334,18 +333,10 @@ def test_constructed_district_summary(small, stats_pack):
 
 
 @pytest.fixture(scope="module")
-def geocoded(pack, sample_files):
-    return geocode(read_incidents(sample_files, pack=pack).incidents, pack)
-
-
-@pytest.fixture(scope="module")
-def raw(sample_files):
-    """The raw police.uk CSVs (rows with a location), read independently."""
-    frames = [pd.read_csv(f, dtype=str, keep_default_na=False) for f in sample_files]
-    df = pd.concat(frames, ignore_index=True)
-    df = df[df["Longitude"] != ""].reset_index(drop=True)
-    df["district"] = df["LSOA name"].str.extract(r"^(.+) \d{3}[A-Z]$", expand=False)
-    return df
+def raw(sample_csv_rows):
+    """The raw police.uk CSVs (rows with a location), read independently, with district."""
+    district = sample_csv_rows["LSOA name"].str.extract(r"^(.+) \d{3}[A-Z]$", expand=False)
+    return sample_csv_rows.assign(district=district)
 
 
 @pytest.fixture(scope="module")
@@ -357,12 +348,12 @@ def census(pack):
     return df
 
 
-def test_real_lsoa21_stats(geocoded, pack, raw, census):
-    s = area_stats(geocoded, pack, "lsoa21", start="2025-01", end="2025-09")
+def test_real_lsoa21_stats(sample_geocoded, pack, raw, census):
+    s = area_stats(sample_geocoded, pack, "lsoa21", start="2025-01", end="2025-09")
     features = json.loads((pack.data_dir / "boundaries/gloucester_lsoa2021.geojson").read_text())
     codes = sorted(f["properties"]["LSOA21CD"] for f in features["features"])
     assert len(s) == 82 and s["code"].tolist() == codes
-    ok = int((geocoded["status"] == "ok").sum())
+    ok = int((sample_geocoded["status"] == "ok").sum())
     assert s["count"].sum() == ok == 14_333
     # against police.uk's own LSOA codes: each disagreement moves one count between two
     # LSOAs, so the L1 difference is bounded by twice the disagreements (+ rows that only
@@ -371,7 +362,7 @@ def test_real_lsoa21_stats(geocoded, pack, raw, census):
     theirs = glos["LSOA code"].value_counts().reindex(s["code"], fill_value=0).to_numpy()
     assert theirs.sum() == 14_331
     l1 = int(np.abs(s["count"].to_numpy() - theirs).sum())
-    report = lsoa_agreement(geocoded, "lsoa21")
+    report = lsoa_agreement(sample_geocoded, "lsoa21")
     assert l1 <= 2 * (report.n_compared - report.n_agree) + (ok - 14_331)
     assert l1 / (2 * 14_331) <= 1 - 0.984
     assert np.corrcoef(s["count"], theirs)[0, 1] > 0.99
@@ -382,8 +373,8 @@ def test_real_lsoa21_stats(geocoded, pack, raw, census):
     assert (s["lsoa_vintage"] == "2021").all()
 
 
-def test_real_lsoa21_imd_inheritance(geocoded, pack):
-    s = area_stats(geocoded, pack, "lsoa21").set_index("code")
+def test_real_lsoa21_imd_inheritance(sample_geocoded, pack):
+    s = area_stats(sample_geocoded, pack, "lsoa21").set_index("code")
     imd = pd.read_csv(pack.data_dir / "areas/imd2019_domains_gloucestershire.csv")
     rank = imd.set_index("LSOA code (2011)")[
         "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)"
@@ -397,8 +388,8 @@ def test_real_lsoa21_imd_inheritance(geocoded, pack):
             assert row.LSOA11CD == row.LSOA21CD
 
 
-def test_real_lsoa11_and_ward_levels(geocoded, pack):
-    s11 = area_stats(geocoded, pack, "lsoa11")
+def test_real_lsoa11_and_ward_levels(sample_geocoded, pack):
+    s11 = area_stats(sample_geocoded, pack, "lsoa11")
     assert len(s11) == 78 and s11["count"].sum() == 14_333
     mid2015 = pd.read_csv(
         pack.data_dir / "areas/population_lsoa_mid2015_iod2019_gloucestershire.csv",
@@ -410,11 +401,11 @@ def test_real_lsoa11_and_ward_levels(geocoded, pack):
     )
     assert (s11["lsoa_vintage"] == "2011").all()
 
-    wards = area_stats(geocoded, pack, "ward").set_index("code")
+    wards = area_stats(sample_geocoded, pack, "ward").set_index("code")
     assert len(wards) == 18
     assert wards["population"].sum() == 132_407
     assert wards["n_lsoa"].sum() == 82
-    ok = geocoded[geocoded["status"] == "ok"]
+    ok = sample_geocoded[sample_geocoded["status"] == "ok"]
     assert wards["count"].to_dict() == ok["ward_cd"].value_counts().reindex(wards.index).to_dict()
     assert wards["n_lsoa11_imd_decile1"].sum() == 9
     assert wards["imd_rank"].between(1, 32_844).all()
@@ -425,8 +416,8 @@ def test_real_lsoa11_and_ward_levels(geocoded, pack):
     assert differ["LSOA21CD"].tolist() == ["E01022285"]
 
 
-def test_real_district_summary(geocoded, pack, raw, census):
-    summary = district_summary(geocoded, pack)
+def test_real_district_summary(sample_geocoded, pack, raw, census):
+    summary = district_summary(sample_geocoded, pack)
     assert summary["months"] == [f"2025-{m:02d}" for m in range(1, 10)]
     glos, county = summary["rows"]
     # hand-computed: populations from the Census CSV by LSOA name prefix
@@ -478,9 +469,11 @@ def test_real_district_summary(geocoded, pack, raw, census):
     assert glos["lsoa11_count"] == 78 and county["lsoa11_count"] == 373
 
 
-def test_real_filters_in_stats(geocoded, pack, raw):
-    s = area_stats(geocoded, pack, "lsoa21", start="2025-03", end="2025-05", crime_types="asb")
-    ok = geocoded[(geocoded["status"] == "ok")]
+def test_real_filters_in_stats(sample_geocoded, pack, raw):
+    s = area_stats(
+        sample_geocoded, pack, "lsoa21", start="2025-03", end="2025-05", crime_types="asb"
+    )
+    ok = sample_geocoded[(sample_geocoded["status"] == "ok")]
     months = ok["month"].dt.strftime("%Y-%m")
     expected = (ok["crime_type"] == "Anti-social behaviour") & months.between("2025-03", "2025-05")
     assert s["count"].sum() == expected.sum()
@@ -499,13 +492,12 @@ def test_real_lsoa_districts(pack):
     assert len(d11) == 373 and (d11 == "E07000081").sum() == 78
 
 
-def test_county_pack_lsoa11_stats_and_missing_layers(sample_files, small):
-    county = load_pack(get_settings(pack="gloucestershire"))
+def test_county_pack_lsoa11_stats_and_missing_layers(county_pack, county_geocoded, small):
+    county, out = county_pack, county_geocoded
     with pytest.raises(ValueError, match="no lsoa21 polygon layer"):
         area_stats(small, county, "lsoa21")
     with pytest.raises(ValueError, match="no ward polygon layer"):
         area_stats(small, county, "ward")
-    out = geocode(read_incidents(sample_files, pack=county).incidents, county)
     s = area_stats(out, county, "lsoa11")
     assert len(s) == 373 and s["count"].sum() == 43_394
     assert s["ward_cd"].notna().all()  # from the ONS best-fit LSOA 2011 -> ward lookup

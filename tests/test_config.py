@@ -1,14 +1,22 @@
-from pathlib import Path
+"""Settings: arguments, then GEO_SSGP_* environment variables, then documented defaults."""
 
 import pytest
 
-from geo_ssgp.config import DEFAULT_DATA_DIR, get_settings, parse_tokens
-from geo_ssgp.errors import PackError
-from geo_ssgp.pack import imd, load_layer, load_pack, population
+from geo_ssgp.config import DEFAULT_DATA_DIR, DEFAULT_TOKENS, get_settings, parse_tokens
+from geo_ssgp.errors import BadInput
+
+SETTINGS_ENV = ("GEO_SSGP_DATA", "GEO_SSGP_TILES", "GEO_SSGP_TOKENS", "GEO_SSGP_SUPPRESS_BELOW")
 
 
-def test_default_data_is_the_shared_sample(monkeypatch):
-    monkeypatch.delenv("GEO_SSGP_DATA", raising=False)
+@pytest.fixture
+def clean_env(monkeypatch):
+    """No GEO_SSGP_* setting from the machine running the tests."""
+    for name in SETTINGS_ENV:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_default_data_is_the_shared_sample(clean_env):
     settings = get_settings()
     assert settings.data_dir == DEFAULT_DATA_DIR.resolve()
     assert (settings.data_dir / "README.md").is_file()
@@ -21,56 +29,42 @@ def test_data_folder_from_environment(monkeypatch, tmp_path):
     assert get_settings(data_dir=DEFAULT_DATA_DIR).data_dir == DEFAULT_DATA_DIR.resolve()
 
 
-def test_gloucester_pack_layers(pack):
-    assert pack.name == "gloucester"
-    assert pack.primary_lsoa == "lsoa21"
-    assert len(pack.sample_files()) == 9
-    counts = {k: len(load_layer(pack, k)) for k in ("lsoa21", "lsoa11", "ward", "district")}
-    assert counts == {"lsoa21": 82, "lsoa11": 78, "ward": 18, "district": 6}
-    assert load_layer(pack, "lsoa21").crs.to_epsg() == 27700
+def test_defaults_without_environment(clean_env):
+    settings = get_settings()
+    assert settings.tiles is None
+    assert settings.tokens == parse_tokens(DEFAULT_TOKENS)
+    assert settings.suppress_below == 3
 
 
-def test_second_pack_by_manifest_only():
-    pack = load_pack(get_settings(pack="gloucestershire"))
-    assert pack.primary_lsoa == "lsoa11"
-    assert not pack.has("layers", "ward")
-    assert len(load_layer(pack, "lsoa11")) == 373
-    assert len(pack.district_codes) == 6
+def test_tiles_tokens_and_suppression_from_environment(clean_env):
+    clean_env.setenv("GEO_SSGP_TILES", "CartoDB positron")
+    clean_env.setenv("GEO_SSGP_TOKENS", "k1:analyst, k2:viewer")
+    clean_env.setenv("GEO_SSGP_SUPPRESS_BELOW", "5")
+    settings = get_settings()
+    assert settings.tiles == "CartoDB positron"
+    assert settings.tokens == {"k1": "analyst", "k2": "viewer"}
+    assert settings.suppress_below == 5
+    clean_env.setenv("GEO_SSGP_TILES", "none")
+    assert get_settings().tiles is None
+    # an explicit argument wins over the environment
+    assert get_settings(suppress_below=7).suppress_below == 7
 
 
-def test_missing_file_names_file_and_manifest(tmp_path):
-    manifest = tmp_path / "broken.toml"
-    text = Path("boundaries/gloucester.toml").read_text()
-    manifest.write_text(text.replace("gloucester_wards.geojson", "no_such_wards.geojson"))
-    with pytest.raises(PackError) as err:
-        load_pack(get_settings(pack=str(manifest)))
-    message = str(err.value)
-    assert "no_such_wards.geojson" in message
-    assert str(manifest) in message
-    assert "[layers.ward]" in message
-
-
-def test_missing_data_folder(tmp_path):
-    with pytest.raises(PackError, match="does not exist"):
-        load_pack(get_settings(data_dir=tmp_path / "nowhere"))
-
-
-def test_unknown_pack_name():
-    with pytest.raises(PackError, match="manifest not found"):
-        load_pack(get_settings(pack="atlantis"))
-
-
-def test_population_and_imd_tables(pack):
-    pop21 = population(pack, "lsoa21")
-    lsoa21 = load_layer(pack, "lsoa21")
-    assert pop21.loc[lsoa21["code"]].sum() == 132_407
-    assert pop21.sum() == 645_095
-    table = imd(pack)
-    assert len(table) == 373
-    assert table["imd_decile"].between(1, 10).all()
+def test_bad_role_in_environment_is_bad_input(clean_env):
+    clean_env.setenv("GEO_SSGP_TOKENS", "k1:analyst,k2:admin")
+    with pytest.raises(
+        ValueError, match="role must be analyst, pcso or viewer, not 'admin'"
+    ) as err:
+        get_settings()
+    # pydantic wraps the validator's error; the cause is the project's BadInput
+    cause = err.value if isinstance(err.value, BadInput) else err.value.errors()[0]["ctx"]["error"]
+    assert isinstance(cause, BadInput) and cause.param == "GEO_SSGP_TOKENS"
 
 
 def test_tokens():
     assert parse_tokens("a:analyst, b:viewer") == {"a": "analyst", "b": "viewer"}
     with pytest.raises(ValueError, match="role"):
         parse_tokens("a:admin")
+    with pytest.raises(BadInput) as err:
+        parse_tokens("a:admin")
+    assert err.value.param == "GEO_SSGP_TOKENS"

@@ -18,10 +18,9 @@ import pytest
 import shapely
 from shapely.geometry import Point, mapping
 
-from geo_ssgp import areas, focus, pipeline
+from geo_ssgp import areas, focus
 from geo_ssgp.config import CRS_BNG, CRS_WGS84
 from geo_ssgp.pack import load_layer, lsoa_wards, population
-from geo_ssgp.store import open_store
 
 A, B, C = "E01022313", "E01032937", "E01022276"  # Longlevens, Westgate (centre), Abbeydale
 
@@ -210,10 +209,8 @@ def test_empty_selection_has_zero_incidents(pack, incidents, lsoas):
     assert s["share_of_district_incidents"] == 0
 
 
-def test_summary_on_the_real_sample_agrees_with_the_geocoder(pack, settings):
-    store = open_store(settings, pack.name)
-    pipeline.ensure_sample(store, pack)
-    real = pipeline.analysed_incidents(store)
+def test_summary_on_the_real_sample_agrees_with_the_geocoder(pack, sample_ok):
+    real = sample_ok
     s = focus.summarise(real, pack, focus.selection_from(pack, ward="Westgate"))
     assert s["district"]["incidents"] == len(real)
     assert s["incidents"] == int((real["ward_nm"] == "Westgate").sum())

@@ -264,18 +264,15 @@ def test_agreement_on_constructed_labels(small_pack):
 
 
 @pytest.fixture(scope="module")
-def street(pack, sample_files):
-    """The nine 2025 police.uk street files, ingested and geocoded once."""
-    incidents = read_incidents(sample_files, pack=pack).incidents
-    return incidents, geocode(incidents, pack)
+def street(sample_result, sample_geocoded):
+    """The nine 2025 police.uk street files, ingested and geocoded once per session."""
+    return sample_result.incidents, sample_geocoded
 
 
 @pytest.fixture(scope="module")
-def raw_street(sample_files):
+def raw_street(sample_csv_rows):
     """The same files read independently with pandas (rows with a location)."""
-    frames = [pd.read_csv(f, dtype=str, keep_default_na=False) for f in sample_files]
-    raw = pd.concat(frames, ignore_index=True)
-    return raw[raw["Longitude"] != ""].reset_index(drop=True)
+    return sample_csv_rows
 
 
 def test_real_every_gloucester_row_ok(street, raw_street):
@@ -406,10 +403,9 @@ def test_real_2022_geojson_lsoa11_by_name(pack):
     assert len(dist) == 21
 
 
-def test_real_gloucestershire_pack_uses_lookups(sample_files):
-    county = load_pack(get_settings(pack="gloucestershire"))
+def test_real_gloucestershire_pack_uses_lookups(county_pack, county_geocoded):
+    county, out = county_pack, county_geocoded
     assert not county.has("layers", "lsoa21") and not county.has("layers", "ward")
-    out = geocode(read_incidents(sample_files, pack=county).incidents, county)
     ok = out["status"] == "ok"
     assert ok.sum() == 43_590 - 196
     data = county.data_dir

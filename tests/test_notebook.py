@@ -17,6 +17,10 @@ from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
+#: Executing the notebook takes several seconds (a kernel start and the whole walkthrough):
+#: not part of the fast subset (`pytest -m "not slow"`).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "hotspots_walkthrough.ipynb"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

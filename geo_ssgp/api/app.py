@@ -1,4 +1,9 @@
-"""The FastAPI application factory."""
+"""The FastAPI application factory: settings, pack, store, service, routers, error table.
+
+:func:`create_app` wires the pieces together and owns nothing else: the routes live in
+:mod:`geo_ssgp.api.routes`, caching and access rules in :mod:`geo_ssgp.api.service`, the
+mapping from typed errors to status codes in :mod:`geo_ssgp.api.errors`.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from geo_ssgp import pipeline
+from geo_ssgp.api import errors
 from geo_ssgp.api.routes import data, focus_areas, pages, uploads
 from geo_ssgp.api.service import Service
 from geo_ssgp.config import Settings, get_settings
@@ -54,6 +60,7 @@ def create_app(
         version="0.1.0",
     )
     app.state.geo = Service(settings, pack, store)
+    errors.install(app)
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     for module in (data, focus_areas, uploads, pages):
@@ -68,7 +75,7 @@ def _warm(service: Service) -> None:
     import threading
 
     from geo_ssgp.api.auth import User
-    from geo_ssgp.api.params import Filters
+    from geo_ssgp.filters import Filters
 
     def run() -> None:
         for role in ("analyst", "viewer"):

@@ -1,131 +1,45 @@
-"""Query parameters of the HTTP API, gathered in dependency classes.
+"""Query parameters of the HTTP API, gathered in dependencies that build the pipeline's types.
 
-Each class validates its parameters and turns them into plain values the pipeline functions
-take; invalid values give HTTP 422 with a message naming the parameter. ``key()`` gives a
-hashable form used to cache layers by their parameters.
+Each dependency turns query parameters into the same values the CLI builds from its options:
+:func:`query_filters` gives a :class:`geo_ssgp.filters.Filters` and :class:`HotspotParams`
+a method name resolved by :func:`geo_ssgp.filters.resolve_method`. Invalid values raise
+:class:`geo_ssgp.errors.BadInput`, which the error table turns into HTTP 422 naming the
+parameter.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
-from fastapi import HTTPException, Query, status
+from fastapi import Depends, Query
 
-from geo_ssgp.schema import API_SLUGS, CRIME_GROUPS, CRIME_TYPES, SOURCES
-
-MONTH_PATTERN = r"^\d{4}-\d{2}$"
-_TYPES = {t.casefold(): t for t in CRIME_TYPES} | {k: v for k, v in API_SLUGS.items()}
+from geo_ssgp.filters import Filters, resolve_method
+from geo_ssgp.schema import SOURCES
 
 
-def invalid(name: str, message: str) -> HTTPException:
-    """An HTTP 422 error in FastAPI's shape, naming the query parameter."""
-    return HTTPException(
-        status.HTTP_422_UNPROCESSABLE_CONTENT,
-        detail=[{"loc": ["query", name], "msg": message, "type": "value_error"}],
-    )
+def query_filters(
+    from_: Annotated[
+        str | None, Query(alias="from", description="First month, YYYY-MM (inclusive).")
+    ] = None,
+    to: Annotated[str | None, Query(description="Last month, YYYY-MM (inclusive).")] = None,
+    crime_type: Annotated[
+        list[str] | None,
+        Query(
+            description="police.uk crime type, API slug or group asb|violence|crime (any case); "
+            "repeat or comma-separate. All types when omitted."
+        ),
+    ] = None,
+    source: Annotated[
+        list[str] | None,
+        Query(description=f"Incident source: {', '.join(SOURCES)}. All when omitted."),
+    ] = None,
+) -> Filters:
+    """Period, crime types and sources shared by the layer, map and summary routes."""
+    return Filters.of(from_, to, crime_type, source)
 
 
-def check_month(name: str, value: str | None) -> str | None:
-    """Validate a ``YYYY-MM`` month (format and month number); ``None`` passes."""
-    if value is None or value == "":
-        return None
-    if not re.match(MONTH_PATTERN, value) or not 1 <= int(value[5:]) <= 12:
-        raise invalid(name, f"{value!r} is not a month; use YYYY-MM, e.g. 2025-06")
-    return value
-
-
-def crime_types_of(values: list[str] | None, name: str = "crime_type") -> tuple[str, ...]:
-    """Resolve crime-type names, API slugs and groups (``asb``, ``violence``, ``crime``).
-
-    Returns
-    -------
-    tuple of str
-        Sorted police.uk names; empty for "all types".
-    """
-    out: set[str] = set()
-    for raw in values or []:
-        for item in str(raw).split(","):
-            key = item.strip().casefold()
-            if not key:
-                continue
-            if key in CRIME_GROUPS:
-                out.update(CRIME_GROUPS[key])
-            elif key in _TYPES:
-                out.add(_TYPES[key])
-            else:
-                raise invalid(
-                    name,
-                    f"unknown crime type {item.strip()!r}; use a police.uk name, an API slug or "
-                    f"one of the groups {', '.join(CRIME_GROUPS)}",
-                )
-    return tuple(sorted(out))
-
-
-class Filters:
-    """Period, crime types and sources shared by the layer, map and summary routes.
-
-    Parameters
-    ----------
-    from_ : str, optional
-        First month ``YYYY-MM`` (query ``from``), inclusive.
-    to : str, optional
-        Last month ``YYYY-MM``, inclusive.
-    crime_type : list of str, optional
-        police.uk crime types, API slugs or groups ``asb``/``violence``/``crime``; repeat or
-        comma-separate. All types when omitted.
-    source : list of str, optional
-        Incident sources (``police-uk``, ``local``, ...). All when omitted.
-    """
-
-    def __init__(
-        self,
-        from_: Annotated[
-            str | None, Query(alias="from", description="First month, YYYY-MM (inclusive).")
-        ] = None,
-        to: Annotated[str | None, Query(description="Last month, YYYY-MM (inclusive).")] = None,
-        crime_type: Annotated[
-            list[str] | None,
-            Query(description="Crime type, API slug or group asb|violence|crime; repeatable."),
-        ] = None,
-        source: Annotated[
-            list[str] | None, Query(description=f"Incident source: {', '.join(SOURCES)}.")
-        ] = None,
-    ) -> None:
-        self.start = check_month("from", from_)
-        self.end = check_month("to", to)
-        if self.start and self.end and self.start > self.end:
-            raise invalid("from", f"'from' ({self.start}) is after 'to' ({self.end})")
-        self.crime_types = crime_types_of(crime_type)
-        sources = sorted({s.strip() for v in source or [] for s in v.split(",") if s.strip()})
-        bad = [s for s in sources if s not in SOURCES]
-        if bad:
-            raise invalid("source", f"unknown source {bad[0]!r}; use one of {', '.join(SOURCES)}")
-        self.sources = tuple(sources)
-
-    def key(self) -> tuple:
-        """Hashable form for cache keys."""
-        return (self.start, self.end, self.crime_types, self.sources)
-
-    def as_dict(self) -> dict:
-        """JSON form (``from``, ``to``, ``crime_types``, ``sources``)."""
-        return {
-            "from": self.start,
-            "to": self.end,
-            "crime_types": list(self.crime_types),
-            "sources": list(self.sources),
-        }
-
-    @classmethod
-    def of(
-        cls,
-        start: str | None = None,
-        end: str | None = None,
-        crime_types: list[str] | tuple[str, ...] | None = None,
-        sources: list[str] | tuple[str, ...] | None = None,
-    ) -> Filters:
-        """Build filters from plain values (e.g. a saved focus area's parameters)."""
-        return cls(start, end, list(crime_types or []) or None, list(sources or []) or None)
+#: A route parameter holding the request's :class:`~geo_ssgp.filters.Filters`.
+QueryFilters = Annotated[Filters, Depends(query_filters)]
 
 
 class AreaParams:
@@ -152,20 +66,14 @@ class HotspotParams:
     Parameters
     ----------
     method : str, optional
-        A method of :data:`geo_ssgp.hotspots.METHODS`; the default method when omitted.
+        A method name in any case, or ``default``; the default method when omitted.
     """
 
     def __init__(
         self,
         method: Annotated[
-            str | None, Query(description="Hotspot method; the default method when omitted.")
+            str | None,
+            Query(description="Hotspot method (any case) or 'default'; default when omitted."),
         ] = None,
     ) -> None:
-        from geo_ssgp import hotspots
-
-        name = method or hotspots.DEFAULT_METHOD
-        if name not in hotspots.METHODS:
-            raise invalid(
-                "method", f"unknown method {name!r}; use one of {', '.join(hotspots.METHODS)}"
-            )
-        self.method = name
+        self.method = resolve_method(method)

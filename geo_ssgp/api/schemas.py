@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -89,3 +89,127 @@ class UploadResult(BaseModel):
     quarantined: int
     by_reason: dict[str, int]
     message: str
+
+
+# responses of the data routes ----------------------------------------------------------------
+
+
+class Feature(BaseModel):
+    """A GeoJSON Feature (RFC 7946, WGS84)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["Feature"]
+    geometry: dict[str, Any] | None = Field(..., description="GeoJSON geometry, WGS84.")
+    properties: dict[str, Any]
+
+
+class FeatureCollection(BaseModel):
+    """A GeoJSON FeatureCollection (RFC 7946, WGS84)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["FeatureCollection"]
+    features: list[Feature]
+
+
+class AreaLayer(FeatureCollection):
+    """Areas with ``code``, ``name``, ``count``, ``rate_per_1000``, IMD and ``suppressed``."""
+
+    parameters: dict[str, Any] = Field(..., description="Level, period, types, denominators.")
+    suppress_below: int | None = Field(
+        ..., description="Counts from 1 to this minus 1 are null for this caller (None: none)."
+    )
+
+
+class HotspotLayerOut(FeatureCollection):
+    """Ranked hotspots (``rank`` 1 = strongest) with the parameters that made the layer."""
+
+    method: str
+    parameters: dict[str, Any] = Field(
+        ..., description="Method, cell size, bandwidth, neighbours, p adjustment, period, filters."
+    )
+
+
+class IncidentLayer(FeatureCollection):
+    """Incidents as police.uk snap points (not addresses)."""
+
+    count: int
+    restricted_included: bool
+
+
+class Health(BaseModel):
+    """Service health and data coverage."""
+
+    status: Literal["ok"]
+    pack: str
+    datasets: int
+    incidents: int
+    months: dict[str, str | None]
+
+
+class Meta(BaseModel):
+    """Choices for the page controls."""
+
+    role: str
+    months: list[str]
+    crime_types: list[str]
+    crime_groups: dict[str, list[str]]
+    wards: list[dict[str, str]]
+    localities: list[str]
+    methods: dict[str, str]
+    default_method: str
+    weights: dict[str, float]
+    components: dict[str, str]
+    suppress_below: int
+
+
+class Summary(BaseModel):
+    """A selection against the district: counts, rate, mix, trend, IMD, streets, LSOAs."""
+
+    model_config = ConfigDict(extra="allow")
+    selection: dict[str, Any]
+    period: dict[str, Any]
+    incidents: int | None
+    rate_per_1000: float | None
+    district: dict[str, Any]
+    crime_types: list[dict[str, Any]]
+    monthly: list[dict[str, Any]]
+    top_streets: list[dict[str, Any]]
+    lsoas: list[dict[str, Any]]
+    filters: dict[str, Any]
+
+
+class SelectionSummary(Summary):
+    """A summary with the selection's outline (GeoJSON Feature, WGS84)."""
+
+    outline: dict[str, Any]
+
+
+class FocusSummary(Summary):
+    """A saved focus area's summary."""
+
+    focus_area: dict[str, Any]
+
+
+class Candidates(BaseModel):
+    """Ranked pilot candidates with each component and its weight."""
+
+    unit: Literal["lsoa", "hotspot"]
+    method: str | None
+    weights: dict[str, float]
+    components: dict[str, Any]
+    filters: dict[str, Any]
+    rows: list[dict[str, Any]]
+
+
+class ComparisonRow(BaseModel):
+    """One measure across the compared focus areas."""
+
+    measure: str
+    values: list[Any]
+
+
+class Comparison(BaseModel):
+    """Focus areas side by side (one column each, then the district)."""
+
+    columns: list[str]
+    rows: list[ComparisonRow]

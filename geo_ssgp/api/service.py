@@ -1,68 +1,45 @@
-"""What the routes call: the pipeline functions behind a per-app cache, with access rules.
+"""What the routes call: the pipeline's functions behind a per-app cache, with access rules.
 
-:class:`Service` holds the settings, the area pack, the store and a :class:`LayerCache`.
-Each method composes the same functions the CLI and the notebook use
-(``pipeline``, ``areas``, ``hotspots``, ``focus``, ``maps``) and caches the result under its
-parameters plus the store version, so a warm request does not recompute and an ingest
-invalidates everything. Role rules (restricted records, small-count suppression) are applied
-here so that routes stay thin.
+:class:`Service` holds the settings, the area pack, the store and a :class:`LayerCache`. It
+owns two things only: **caching** (each result under its parameters plus the store version,
+so a warm request does not recompute and an ingest invalidates everything) and the **access
+policy** (restricted records and small-count suppression for roles other than analyst).
+Every figure, join, period rule and map comes from the stages the CLI and the notebook call
+(``areas``, ``hotspots``, ``focus``, ``reports``, ``maps``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
-from geo_ssgp import areas, focus, hotspots, maps, pipeline
+from geo_ssgp import areas, focus, hotspots, maps, pipeline, reports
 from geo_ssgp.api.auth import User
 from geo_ssgp.api.cache import LayerCache
-from geo_ssgp.api.params import Filters
 from geo_ssgp.api.privacy import suppress_frame, suppress_summary
 from geo_ssgp.config import CRS_BNG, Settings
-from geo_ssgp.filters import filter_incidents
+from geo_ssgp.errors import BadInput, NotEnoughData
+from geo_ssgp.filters import Filters, resolve_method
+from geo_ssgp.hotspots.label import label_hotspots
 from geo_ssgp.hotspots.layer import json_safe
-from geo_ssgp.pack import AreaPack, load_layer, load_points
+from geo_ssgp.pack import AreaPack, load_layer
 from geo_ssgp.schema import CRIME_GROUPS, CRIME_TYPES
 from geo_ssgp.store import FocusArea, SQLiteStore
 
-#: Hotspot methods drawn on the analyst map (the default method is shown on opening).
-MAP_METHODS = ("grid-count", "kde", "gistar", "lisa", "hdbscan")
-#: Months shown on the PCSO area view and compared in each meeting period.
-RECENT_MONTHS = 3
-#: Hotspots listed in the meeting table.
-MEETING_TOP = 10
-#: Seconds the store version is trusted before the catalogue is read again (ingests through
-#: the app invalidate at once; this bounds how long an ingest by the CLI goes unnoticed).
-VERSION_TTL_S = 2.0
 
-
-@dataclass(frozen=True)
-class Place:
-    """A ward or LSOA the PCSO view can show.
-
-    Attributes
-    ----------
-    kind : {"ward", "lsoa"}
-    code, name : str
-    geometry : shapely geometry (EPSG:27700)
-    """
-
-    kind: str
-    code: str
-    name: str
-    geometry: Any
+def _access(user: User | None) -> str:
+    """Cache-key part for what a caller may see."""
+    return "analyst" if user is None or user.is_analyst else "public"
 
 
 class Service:
@@ -89,7 +66,8 @@ class Service:
         """Ids of the stored datasets: changes with every ingest (re-read every few seconds)."""
         with self._version_lock:
             now = time.monotonic()
-            if self._version is None or now - self._version[0] > VERSION_TTL_S:
+            stale = self._version is None or now - self._version[0] > self.settings.version_ttl_s
+            if stale:
                 ids = tuple(int(i) for i in self.store.datasets()["id"])
                 self._version = (now, ids)
             return self._version[1]
@@ -134,19 +112,12 @@ class Service:
 
     def months(self) -> list[str]:
         """Months with incidents, ``YYYY-MM``, ascending."""
+        return self._cached(("months",), lambda: reports.data_months(self.incidents()))
 
-        def compute() -> list[str]:
-            inc = self.incidents()
-            if inc.empty:
-                return []
-            return sorted(pd.to_datetime(inc["month"]).dt.strftime("%Y-%m").unique())
-
-        return self._cached(("months",), compute)
-
-    def recent(self, n: int = RECENT_MONTHS) -> tuple[str | None, str | None]:
-        """First and last month of the latest ``n`` months with data."""
-        months = self.months()
-        return (months[-n], months[-1]) if months else (None, None)
+    def recent_filters(self, n: int | None = None) -> Filters:
+        """Filters for the latest ``n`` months with data (``settings.recent_months``)."""
+        start, end = reports.recent_period(self.months(), n or self.settings.recent_months)
+        return Filters.of(start, end)
 
     def filtered(self, filters: Filters, user: User | None = None) -> gpd.GeoDataFrame:
         """Incidents matching the filters; restricted records only for analysts.
@@ -161,19 +132,9 @@ class Service:
         -------
         geopandas.GeoDataFrame
         """
-        public_only = user is not None and not user.is_analyst
-
-        def compute() -> gpd.GeoDataFrame:
-            return filter_incidents(
-                self.incidents(),
-                start=filters.start,
-                end=filters.end,
-                crime_types=list(filters.crime_types) or None,
-                sources=list(filters.sources) or None,
-                restricted=False if public_only else None,
-            )
-
-        return self._cached(("filtered", filters.key(), public_only), compute)
+        if _access(user) == "public":
+            filters = dataclasses.replace(filters, restricted=False)
+        return self._cached(("filtered", filters.key()), lambda: filters.apply(self.incidents()))
 
     # layers --------------------------------------------------------------------------------
 
@@ -206,20 +167,11 @@ class Service:
         return out
 
     def hotspots(self, method: str, filters: Filters) -> hotspots.HotspotLayer:
-        """A hotspot layer (:func:`geo_ssgp.hotspots.run_method`) for the filters."""
-
-        def compute() -> hotspots.HotspotLayer:
-            return hotspots.run_method(
-                method,
-                self.incidents(),
-                self.pack,
-                start=filters.start,
-                end=filters.end,
-                crime_types=list(filters.crime_types) or None,
-                sources=list(filters.sources) or None,
-            )
-
-        return self._cached(("hotspots", method, filters.key()), compute)
+        """A hotspot layer (:func:`geo_ssgp.reports.hotspot_layer`) for the filters."""
+        return self._cached(
+            ("hotspots", method, filters.key()),
+            lambda: reports.hotspot_layer(method, self.incidents(), self.pack, filters),
+        )
 
     def hotspots_for(self, method: str, filters: Filters, user: User) -> hotspots.HotspotLayer:
         """A hotspot layer as the caller may see it.
@@ -247,12 +199,19 @@ class Service:
         def compute() -> np.ndarray:
             if not self.filtered(filters)["restricted"].any():
                 return labels
-            from geo_ssgp.hotspots.label import label_hotspots
-
             public = self.filtered(filters, user)
             return label_hotspots(layer.hotspots, public, self.pack).to_numpy()
 
         return self._cached(("public-labels", method, filters.key()), compute)
+
+    def optional_layer(
+        self, method: str, filters: Filters, user: User
+    ) -> hotspots.HotspotLayer | None:
+        """A hotspot layer, or ``None`` when the method cannot run on the selected data."""
+        try:
+            return self.hotspots_for(method, filters, user)
+        except NotEnoughData:
+            return None
 
     # maps ----------------------------------------------------------------------------------
 
@@ -271,7 +230,6 @@ class Service:
         str
             A complete HTML document (local ``/static/vendor`` assets).
         """
-        access = "analyst" if user.is_analyst else "public"
 
         def compute() -> str:
             layers = self._map_layers(filters, user)
@@ -289,79 +247,53 @@ class Service:
             maps.add_draw_control(fmap)
             return maps.render(fmap)
 
-        return self._cached(("analyst-map", filters.key(), access), compute)
+        return self._cached(("analyst-map", filters.key(), _access(user)), compute)
 
     def _map_layers(self, filters: Filters, user: User) -> dict[str, hotspots.HotspotLayer]:
         """The analyst map's hotspot layers; a method that cannot run on the data is left out.
 
         Methods refuse data they cannot work with (e.g. KDE's bandwidth rule needs two
-        incidents); the map then shows the other layers rather than failing.
+        incidents, :class:`~geo_ssgp.errors.NotEnoughData`); the map then shows the other
+        layers rather than failing. Any other error propagates.
         """
         layers = {}
-        for method in MAP_METHODS:
-            try:
-                layers[method] = self.hotspots_for(method, filters, user)
-            except ValueError:
-                continue
-        if hotspots.DEFAULT_METHOD not in layers:
-            layers = {}
-        return layers
+        for method in self.settings.map_methods:
+            layer = self.optional_layer(method, filters, user)
+            if layer is not None:
+                layers[method] = layer
+        return layers if hotspots.DEFAULT_METHOD in layers else {}
 
-    def area_map(self, place: Place, user: User) -> str:
+    def area_map(self, place: focus.Place, user: User) -> str:
         """HTML of the PCSO map of a ward or LSOA: last months' incidents and hotspots."""
-        access = "analyst" if user.is_analyst else "public"
         filters = self.recent_filters()
 
         def compute() -> str:
             area = gpd.GeoDataFrame({"name": [place.name]}, geometry=[place.geometry], crs=CRS_BNG)
-            fmap = maps.build_area_map(
-                self.pack,
-                area,
+            layer, incidents = reports.place_content(
+                place.geometry,
+                self.optional_layer(hotspots.DEFAULT_METHOD, filters, user),
                 self.filtered(filters, user),
-                self._optional_layer(hotspots.DEFAULT_METHOD, filters, user),
-                tiles=self.settings.tiles,
             )
+            fmap = maps.build_area_map(self.pack, area, incidents, layer, tiles=self.settings.tiles)
             return maps.render(fmap)
 
-        return self._cached(("area-map", place.code, access), compute)
+        return self._cached(("area-map", place.code, filters.key(), _access(user)), compute)
 
     def meeting_map(
         self, method: str, filters: Filters, user: User, standalone: bool = False
     ) -> str:
-        """HTML of one meeting period's map: the hotspot layer over LSOA counts and wards."""
-        access = "analyst" if user.is_analyst else "public"
-
-        def compute() -> str:
-            fmap = maps.base_map(self.pack, tiles=self.settings.tiles)
-            maps.add_area_layer(
-                fmap,
-                self.area_stats_for(None, filters, user),
-                "count",
-                name="LSOA: incidents",
-                show=True,
-            )
-            layer = self._optional_layer(method, filters, user)
-            if layer is not None:
-                maps.add_hotspot_layer(fmap, layer, show=True, layer_id=f"hotspots:{method}")
-            maps.add_ward_layer(fmap, load_layer(self.pack, "ward"))
-            folium.LayerControl(collapsed=False).add_to(fmap)
-            return maps.render_standalone(fmap) if standalone else maps.render(fmap)
-
-        return self._cached(("meeting-map", method, filters.key(), access, standalone), compute)
-
-    def _optional_layer(
-        self, method: str, filters: Filters, user: User
-    ) -> hotspots.HotspotLayer | None:
-        """A hotspot layer, or ``None`` when the method cannot run on the selected data."""
-        try:
-            return self.hotspots_for(method, filters, user)
-        except ValueError:
-            return None
-
-    def recent_filters(self, n: int = RECENT_MONTHS) -> Filters:
-        """Filters for the latest ``n`` months with data."""
-        start, end = self.recent(n)
-        return Filters.of(start, end)
+        """HTML of one meeting period's map (:func:`geo_ssgp.reports.meeting_map_html`)."""
+        return self._cached(
+            ("meeting-map", method, filters.key(), _access(user), standalone),
+            lambda: reports.meeting_map_html(
+                self.meeting_inputs(user),
+                self.pack,
+                method,
+                filters,
+                tiles=self.settings.tiles,
+                standalone=standalone,
+            ),
+        )
 
     # places and selections -----------------------------------------------------------------
 
@@ -370,19 +302,9 @@ class Service:
         wards = load_layer(self.pack, "ward")
         return wards[["code", "name"]].sort_values("name", ignore_index=True)
 
-    def place(self, key: str) -> Place:
-        """A ward (by code or name) or an LSOA (by code); KeyError if neither."""
-        text = key.strip().casefold()
-        for kind, layer in (("ward", "ward"), ("lsoa", self.pack.primary_lsoa)):
-            if not self.pack.has("layers", layer):
-                continue
-            table = load_layer(self.pack, layer)
-            match = (table["code"].str.casefold() == text) | (table["name"].str.casefold() == text)
-            hit = table[match]
-            if len(hit):
-                row = hit.iloc[0]
-                return Place(kind, str(row["code"]), str(row["name"]), row.geometry)
-        raise KeyError(f"no ward or LSOA {key!r}")
+    def place(self, key: str) -> focus.Place:
+        """A ward or LSOA by code or name (:func:`geo_ssgp.focus.find_place`)."""
+        return focus.find_place(self.pack, key)
 
     def meta(self, role: str) -> dict:
         """Choices for the page controls (months, types, wards, methods, weights, role)."""
@@ -392,22 +314,13 @@ class Service:
             "crime_types": CRIME_TYPES,
             "crime_groups": CRIME_GROUPS,
             "wards": self.wards().to_dict("records"),
-            "localities": self.localities(),
+            "localities": focus.localities(self.pack),
             "methods": {k: m.title for k, m in hotspots.METHODS.items()},
             "default_method": hotspots.DEFAULT_METHOD,
             "weights": focus.DEFAULT_WEIGHTS,
             "components": focus.COMPONENTS,
             "suppress_below": self.settings.suppress_below,
         }
-
-    def localities(self) -> list[str]:
-        """Names of the pack's localities inside the district, sorted."""
-        points = load_points(self.pack, "localities")
-        outline = shapely.union_all(
-            load_layer(self.pack, self.pack.primary_lsoa).geometry.values
-        )
-        inside = points[points.within(outline)]
-        return sorted(inside["name"].unique())
 
     def selection(self, spec: dict, filters: Filters, user: User) -> focus.Selection:
         """A :class:`geo_ssgp.focus.Selection` from a request's selection object.
@@ -428,17 +341,19 @@ class Service:
 
         Raises
         ------
-        ValueError
-            For an invalid or unknown selection.
+        BadInput
+            For an invalid or unknown selection, or a hotspot rank the layer does not have.
         """
         spec = {k: v for k, v in spec.items() if v not in (None, [], "")}
         if "hotspot" in spec:
             ref = spec.pop("hotspot")
-            method = hotspots.resolve_method(ref.get("method") or "default")
+            method = resolve_method(ref.get("method"))
             layer = self.hotspots_for(method, filters, user)
             hit = layer.hotspots[layer.hotspots["rank"] == int(ref.get("rank", 0))]
             if hit.empty:
-                raise ValueError(f"no hotspot of rank {ref.get('rank')} for method {method}")
+                raise BadInput(
+                    f"no hotspot of rank {ref.get('rank')} for method {method}", param="hotspot"
+                )
             spec["hotspot"] = hit.iloc[0]
         return focus.selection_from(self.pack, **spec)
 
@@ -448,17 +363,11 @@ class Service:
         Non-analysts get it from public records for the streets and small counts suppressed;
         the headline counts include every record (aggregates).
         """
-        key = (
-            "summary",
-            selection.kind,
-            selection.geometry.wkb,
-            tuple(selection.lsoa_codes),
-            filters.key(),
-        )
+        key = (selection.kind, selection.geometry.wkb, tuple(selection.lsoa_codes), filters.key())
 
-        def compute() -> dict:
+        def summarise(user_: User | None) -> dict:
             return focus.summarise(
-                self.filtered(filters),
+                self.filtered(filters, user_),
                 self.pack,
                 selection,
                 start=filters.start,
@@ -466,22 +375,26 @@ class Service:
                 crime_types=list(filters.crime_types) or None,
             )
 
-        result = self._cached(key, compute)
-        result = {**result, "filters": filters.as_dict()}
+        result = {**self._cached(("summary", *key), lambda: summarise(None))}
+        result["filters"] = filters.as_dict()
         if user.is_analyst:
             return result
-        public = self._cached(
-            ("summary-streets", *key[1:]),
-            lambda: focus.summarise(
-                self.filtered(filters, user),
-                self.pack,
-                selection,
-                start=filters.start,
-                end=filters.end,
-                crime_types=list(filters.crime_types) or None,
-            )["top_streets"],
-        )
+        public = self._cached(("summary-streets", *key), lambda: summarise(user)["top_streets"])
         return suppress_summary({**result, "top_streets": public}, self.settings.suppress_below)
+
+    def area_view(self, place: focus.Place, user: User) -> dict:
+        """The PCSO view of a place: summary of the recent months and the hotspots touching it."""
+        filters = self.recent_filters()
+        if place.kind == "ward":
+            sel = focus.selection_from(self.pack, ward=place.code)
+        else:
+            sel = focus.selection_from(self.pack, lsoa_codes=[place.code])
+        layer = self.optional_layer(hotspots.DEFAULT_METHOD, filters, user)
+        return {
+            "summary": self.summary(sel, filters, user),
+            "hotspots": [] if layer is None else reports.area_hotspots(layer, place.geometry),
+            "months": self.settings.recent_months,
+        }
 
     def focus_selection(self, area: FocusArea) -> focus.Selection:
         """The selection a saved focus area stands for."""
@@ -522,11 +435,12 @@ class Service:
 
         def compute() -> pd.DataFrame:
             inc = self.filtered(filters)
+            stats = self.area_stats(None, filters)
             if unit == "lsoa":
-                cands = self.area_stats(None, filters)
+                cands = stats
                 trend = focus.period_change(inc, cands, key=f"{self.pack.primary_lsoa}cd")
             else:
-                cands = self._hotspot_context(self.hotspots(method, filters), filters)
+                cands = focus.hotspot_context(self.hotspots(method, filters).hotspots, stats)
                 cands["label"] = self.hotspot_labels(method, filters, user)
                 trend = focus.period_change(inc, cands)
             table = focus.rank_candidates(cands, trend, weights)
@@ -547,89 +461,63 @@ class Service:
         )
         return self._cached(("candidates", *key), compute)
 
-    def _hotspot_context(self, layer: hotspots.HotspotLayer, filters: Filters) -> gpd.GeoDataFrame:
-        """Hotspots with the IMD decile and rate of the LSOA under each one's centre."""
-        spots = layer.hotspots.copy()
-        if spots.empty:
-            return spots
-        stats = self.area_stats(None, filters)[["code", "imd_decile", "rate_per_1000", "geometry"]]
-        points = gpd.GeoDataFrame(
-            {"i": np.arange(len(spots))},
-            geometry=spots.geometry.representative_point().to_numpy(),
-            crs=CRS_BNG,
-        )
-        joined = gpd.sjoin(points, stats, how="left", predicate="within").drop_duplicates("i")
-        joined = joined.set_index("i").reindex(np.arange(len(spots)))
-        spots["imd_decile"] = joined["imd_decile"].to_numpy()
-        spots["rate_per_1000"] = joined["rate_per_1000"].to_numpy()
-        return spots
-
     # meeting -------------------------------------------------------------------------------
 
-    def meeting_periods(
-        self, a_from: str | None, a_to: str | None, b_from: str | None, b_to: str | None
-    ) -> tuple[tuple[str | None, str | None], tuple[str | None, str | None]]:
-        """The two compared periods; by default the last quarter and the one before."""
-        months = self.months()
-        n = RECENT_MONTHS
-        if not (b_from and b_to):
-            b_from, b_to = (months[-n], months[-1]) if months else (None, None)
-        if not (a_from and a_to):
-            earlier = [m for m in months if b_from and m < b_from]
-            a_from, a_to = (earlier[-n], earlier[-1]) if len(earlier) >= 1 else (b_from, b_to)
-            if len(earlier) < n and earlier:
-                a_from = earlier[0]
-        return (a_from, a_to), (b_from, b_to)
+    def meeting_inputs(self, user: User) -> reports.MeetingInputs:
+        """Cached layers, incidents, rates and LSOA statistics for the meeting pack."""
+        return reports.MeetingInputs(
+            layer=lambda method, f: self.hotspots_for(method, f, user),
+            incidents=lambda f: self.filtered(f),
+            rates=self.district_rates,
+            area_stats=lambda f: self.area_stats_for(None, f, user),
+            months=self.months(),
+        )
 
-    def hotspot_change(
-        self, method: str, before: Filters, after: Filters, user: User, top: int = MEETING_TOP
-    ) -> list[dict]:
-        """Top hotspots of the later period with their incidents in the earlier one.
+    def meeting(
+        self,
+        method: str,
+        periods: dict[str, str | None],
+        crime_types: tuple[str, ...],
+        user: User,
+    ) -> dict:
+        """The meeting comparison (:func:`geo_ssgp.reports.meeting_context`) as the caller sees it.
+
+        Parameters
+        ----------
+        method : str
+            Resolved method name.
+        periods : dict
+            ``a_from``, ``a_to``, ``b_from``, ``b_to`` (``None`` for the defaults of
+            :func:`geo_ssgp.reports.meeting_periods`).
+        crime_types : tuple of str
+        user : User
 
         Returns
         -------
-        list of dict
-            ``rank``, ``label``, ``before``, ``after``, ``change`` (after - before),
-            ``change_pct``, ``new`` (no hotspot of the earlier period overlaps it),
-            ``single_snap_point``; small counts suppressed for non-analysts.
+        dict
+            The context with ``change`` as records (small counts suppressed for non-analysts).
         """
-        try:
-            later = self.hotspots(method, after).hotspots.head(top)
-            earlier = self.hotspots(method, before).hotspots
-        except ValueError:
-            return []
-        if later.empty:
-            return []
-        inc = self.filtered(before)
-        points = gpd.GeoDataFrame(geometry=inc.geometry.values, crs=CRS_BNG)
-        polys = gpd.GeoDataFrame(geometry=later.geometry.values, crs=CRS_BNG)
-        joined = gpd.sjoin(points, polys, how="inner", predicate="intersects")
-        n_before = joined.groupby("index_right").size().reindex(range(len(later)), fill_value=0)
-        overlaps = (
-            later.geometry.intersects(shapely.union_all(earlier.geometry.values))
-            if len(earlier)
-            else pd.Series(False, index=later.index)
+        (a0, a1), (b0, b1) = reports.meeting_periods(
+            self.months(), **periods, n=self.settings.recent_months
         )
-        table = pd.DataFrame(
-            {
-                "rank": later["rank"].astype(int).to_numpy(),
-                "label": pd.Series(self.hotspot_labels(method, after, user)[: len(later)])
-                .astype(str)
-                .to_numpy(),
-                "before": n_before.to_numpy(),
-                "after": later["n_incidents"].astype(int).to_numpy(),
-                "new": ~overlaps.to_numpy(),
-                "single_snap_point": later["single_snap_point"].astype(bool).to_numpy(),
-            }
-        )
-        table["change"] = table["after"] - table["before"]
-        table["change_pct"] = table["change"] / table["before"].where(table["before"] > 0) * 100
+        before, after = Filters.of(a0, a1, crime_types), Filters.of(b0, b1, crime_types)
+
+        def compute() -> dict:
+            context = reports.meeting_context(
+                self.meeting_inputs(user), method, before, after, top=self.settings.meeting_top
+            )
+            context["change"] = self._suppress_change(context["change"], user)
+            return context
+
+        return self._cached(("meeting", method, before.key(), after.key(), _access(user)), compute)
+
+    def _suppress_change(self, table: pd.DataFrame, user: User) -> list[dict]:
+        """The change table as records; small counts suppressed for non-analysts."""
         if not user.is_analyst:
             thr = self.settings.suppress_below
             for col in ("before", "after"):
-                table = suppress_frame(table, col, thr, ("change", "change_pct")).rename(
-                    columns={"suppressed": f"{col}_suppressed"}
-                )
+                table = suppress_frame(table, col, thr, ("change", "change_pct", "p_change"))
+                table = table.rename(columns={"suppressed": f"{col}_suppressed"})
         return json_safe(table.to_dict("records"))
 
     def district_rates(self, filters: Filters) -> dict:
@@ -663,7 +551,7 @@ class Service:
 
         Raises
         ------
-        geo_ssgp.incidents.IngestError
+        geo_ssgp.errors.IngestError
             The file cannot be read; nothing is stored.
         """
         with tempfile.TemporaryDirectory() as tmp:

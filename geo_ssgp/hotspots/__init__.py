@@ -29,13 +29,15 @@ import geopandas as gpd
 import pandas as pd
 
 from geo_ssgp.config import CRS_BNG
+from geo_ssgp.errors import NotEnoughData
 from geo_ssgp.filters import filter_incidents, month_text, resolve_crime_types, resolve_method
 from geo_ssgp.hotspots.change import compare_periods
 from geo_ssgp.hotspots.clusters import dbscan_hotspots, hdbscan_hotspots
 from geo_ssgp.hotspots.count import grid_count_hotspots
 from geo_ssgp.hotspots.gistar import gistar_area_hotspots, gistar_grid_hotspots
-from geo_ssgp.hotspots.grid import region_geometry, study_region
+from geo_ssgp.hotspots.grid import region_geometry, region_label, study_region
 from geo_ssgp.hotspots.kde import kde_hotspots
+from geo_ssgp.hotspots.label import label_hotspots
 from geo_ssgp.hotspots.layer import HotspotLayer
 from geo_ssgp.hotspots.lisa import lisa_hotspots
 from geo_ssgp.pack import AreaPack, load_layer, population
@@ -230,7 +232,7 @@ def run_method(
             raise ValueError("run_method needs a pack or a region")
         region = study_region(pack)
     if info["n_incidents"] == 0:
-        raise ValueError(
+        raise NotEnoughData(
             f"no incidents to analyse: the filters leave 0 of {len(incidents):,} incidents"
         )
     if method.unit == "areas":
@@ -243,13 +245,9 @@ def run_method(
         layer = method.func(points, areas, population=population, **params)
     else:
         layer = method.func(points, region, **params)
-    from geo_ssgp.hotspots.grid import region_label
-
     layer.parameters.update(info)
     layer.parameters["region"] = region_label(region)
     layer.parameters["pack"] = pack.name if pack is not None else None
     if label and pack is not None and len(layer.hotspots) and "location_text" in points:
-        from geo_ssgp.hotspots.label import label_hotspots
-
         layer.hotspots["label"] = label_hotspots(layer.hotspots, points, pack).to_numpy()
     return layer

@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 from scipy.stats import binomtest
 
+from geo_ssgp.hotspots.grid import point_xy
 from geo_ssgp.hotspots.layer import HotspotLayer
 
 
@@ -143,8 +144,6 @@ def _add_change(out, layer_a, layer_b, incidents_a, incidents_b) -> None:
 
 def _count_each(incidents: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> np.ndarray:
     """Incidents inside each polygon, counted independently (polygons may overlap)."""
-    from geo_ssgp.hotspots.grid import point_xy
-
     x, y = point_xy(incidents)
     tree = shapely.STRtree(shapely.points(x, y))
     poly_i, _ = tree.query(polygons.geometry.values, predicate="intersects")

@@ -39,6 +39,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from geo_ssgp.config import CRS_BNG
+from geo_ssgp.errors import BadInput, NotEnoughData
 from geo_ssgp.hotspots.grid import point_xy, region_geometry, region_label, snap_point_counts
 from geo_ssgp.hotspots.layer import HotspotLayer, finish_hotspots
 
@@ -187,7 +188,7 @@ def _layer(
     rank: str,
 ) -> HotspotLayer:
     if rank not in RANKS:
-        raise ValueError(f"rank must be one of {tuple(RANKS)}, not {rank!r}")
+        raise BadInput(f"rank must be one of {tuple(RANKS)}, not {rank!r}", param="rank")
     polys["cluster_incidents"] = polys["cluster_id"].map(assigned).fillna(0).astype(np.int64)
     polys = polys[~polys.geometry.is_empty].copy()
     polys["density_per_km2"] = polys["cluster_incidents"] / polys.geometry.area * 1e6
@@ -249,7 +250,7 @@ def dbscan_hotspots(
     snaps = snap_point_counts(incidents)
     n = int(snaps["n_incidents"].sum())
     if n == 0:
-        raise ValueError("no incidents to cluster")
+        raise NotEnoughData("no incidents to cluster")
     ms = default_min_samples(n) if min_samples is None else int(min_samples)
     radius = default_eps(snaps, ms, density_adjust, min_eps_m) if eps is None else float(eps)
     xy = snaps[["x", "y"]].to_numpy()
@@ -317,7 +318,7 @@ def hdbscan_hotspots(
     x, y = point_xy(incidents)
     n = len(x)
     if n < 2:
-        raise ValueError("HDBSCAN needs at least two incidents")
+        raise NotEnoughData("HDBSCAN needs at least two incidents")
     mcs = default_min_samples(n) if min_cluster_size is None else int(min_cluster_size)
     mcs = max(2, mcs)
     xy = np.column_stack([x, y])

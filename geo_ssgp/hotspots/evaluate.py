@@ -22,11 +22,17 @@ incidents in the region of area ``A``:
 
 from __future__ import annotations
 
+import inspect
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo_ssgp.hotspots.grid import Grid, grid_count, make_grid, select_top_cells
+from geo_ssgp.errors import BadInput
+from geo_ssgp.filters import filter_incidents
+from geo_ssgp.hotspots import METHODS, prepare_incidents, resolve_method, run_method
+from geo_ssgp.hotspots.grid import Grid, grid_count, make_grid, select_top_cells, study_region
+from geo_ssgp.hotspots.layer import HotspotLayer
 from geo_ssgp.pack import AreaPack
 
 #: Coverages (share of the region) reported by default.
@@ -57,8 +63,6 @@ def split_periods(
     -------
     (geopandas.GeoDataFrame, geopandas.GeoDataFrame)
     """
-    from geo_ssgp.filters import filter_incidents
-
     return (
         filter_incidents(incidents, start=train[0], end=train[1]),
         filter_incidents(incidents, start=test[0], end=test[1]),
@@ -148,8 +152,6 @@ def max_capture(area: np.ndarray, counts: np.ndarray, budget: float) -> float:
 
 def _scores_by_hotspots(layer, grid: Grid) -> pd.Series:
     """Cell scores from a layer's ranked hotspots: rank 1 first, other cells unscored."""
-    from geo_ssgp.hotspots.layer import HotspotLayer
-
     ranked = layer.hotspots.assign(score=-layer.hotspots["rank"].astype(float))
     return HotspotLayer(layer.method, ranked, layer.parameters, None).cell_scores(grid)
 
@@ -200,11 +202,8 @@ def backtest(
         ``{method: {coverage: {"pai", "pei", "rri", "hit_rate", "area_share",
         "n_cells", "n_test", "n_train"}}}`` including ``"naive-previous"``.
     """
-    from geo_ssgp.hotspots import METHODS, prepare_incidents, resolve_method, run_method
-    from geo_ssgp.hotspots.grid import study_region
-
     if rank_by not in {"surface", "hotspots"}:
-        raise ValueError(f"rank_by must be 'surface' or 'hotspots', not {rank_by!r}")
+        raise BadInput(f"rank_by must be 'surface' or 'hotspots', not {rank_by!r}", param="rank_by")
     train_pts, _ = prepare_incidents(train)
     test_pts, _ = prepare_incidents(test)
     if region is None:
@@ -248,8 +247,6 @@ def backtest(
 
 
 def _accepted(func) -> set[str]:
-    import inspect
-
     return set(inspect.signature(func).parameters)
 
 

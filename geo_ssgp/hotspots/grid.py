@@ -38,7 +38,8 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from geo_ssgp.config import CRS_BNG
-from geo_ssgp.pack import AreaPack
+from geo_ssgp.errors import BadInput, PackError
+from geo_ssgp.pack import AreaPack, load_layer
 
 #: Cells on the short side of the region's bounding box (sfhotspot's rule).
 CELLS_ON_SHORT_SIDE = 50
@@ -138,12 +139,10 @@ def study_region(pack: AreaPack) -> gpd.GeoDataFrame:
         One row with ``code`` (codes joined by ``+``), ``name`` and the dissolved
         geometry, EPSG:27700.
     """
-    from geo_ssgp.pack import load_layer
-
     districts = load_layer(pack, "district")
     districts = districts[districts["code"].isin(pack.district_codes)]
     if districts.empty:
-        raise ValueError(f"pack {pack.name!r}: none of {pack.district_codes} in the district layer")
+        raise PackError(f"pack {pack.name!r}: none of {pack.district_codes} in the district layer")
     return gpd.GeoDataFrame(
         {
             "code": ["+".join(districts["code"])],
@@ -276,14 +275,14 @@ def make_grid(
         Cells intersecting the region, in lattice order.
     """
     if kind not in {"square", "hex"}:
-        raise ValueError(f"grid kind must be 'square' or 'hex', not {kind!r}")
+        raise BadInput(f"grid kind must be 'square' or 'hex', not {kind!r}", param="grid")
     geom = region_geometry(region)
     if cell_size is None:
         size, rule = default_cell_size(geom), CELL_SIZE_RULE
     else:
         size, rule = float(cell_size), "user"
     if not size > 0:
-        raise ValueError(f"cell_size must be positive, got {cell_size!r}")
+        raise BadInput(f"cell_size must be positive, got {cell_size!r}", param="cell_size")
     origin, row, col, cx, cy, polys = _candidate_cells(kind, size, geom.bounds)
     shapely.prepare(geom)
     hit = shapely.intersects(geom, polys)
@@ -376,7 +375,9 @@ def grid_adjacency(grid: Grid, rule: str = "queen") -> sparse.csr_matrix:
     elif rule in {"queen", "rook"}:
         offsets = _QUEEN_OFFSETS if rule == "queen" else _ROOK_OFFSETS
     else:
-        raise ValueError(f"neighbour rule must be 'queen' or 'rook', not {rule!r}")
+        raise BadInput(
+            f"neighbour rule must be 'queen' or 'rook', not {rule!r}", param="neighbours"
+        )
     row = grid.cells["row"].to_numpy() - grid._offset[0]
     col = grid.cells["col"].to_numpy() - grid._offset[1]
     nr, nc = grid._lookup.shape
@@ -577,7 +578,7 @@ def select_top_cells(
         exceed ``coverage * total_area``.
     """
     if not 0 < coverage <= 1:
-        raise ValueError(f"coverage must be in (0, 1], got {coverage!r}")
+        raise BadInput(f"coverage must be in (0, 1], got {coverage!r}", param="coverage")
     score = np.asarray(score, dtype=float)
     order = ranked_order(score, seed)
     cum = np.cumsum(np.asarray(area, dtype=float)[order])

@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 from scipy.spatial import cKDTree
 
+from geo_ssgp.errors import BadInput, NotEnoughData
 from geo_ssgp.hotspots.count import select_cells
 from geo_ssgp.hotspots.grid import (
     components,
@@ -70,10 +71,10 @@ def default_bandwidth(incidents: gpd.GeoDataFrame) -> float:
     """
     x, y = point_xy(incidents)
     if len(x) < 2:
-        raise ValueError("the bandwidth rule needs at least two incidents")
+        raise NotEnoughData("the bandwidth rule needs at least two incidents")
     h = (bandwidth_nrd(x) + bandwidth_nrd(y)) / 2.0
     if not h > 0:
-        raise ValueError("the bandwidth rule gives zero: incidents sit on too few coordinates")
+        raise NotEnoughData("the bandwidth rule gives zero: incidents sit on too few coordinates")
     return float(h)
 
 
@@ -161,7 +162,7 @@ def kde_hotspots(
     else:
         h, rule = float(bandwidth), "user"
     if not h > 0:
-        raise ValueError(f"bandwidth must be positive, got {h!r}")
+        raise BadInput(f"bandwidth must be positive, got {h!r}", param="bandwidth")
     snaps = snap_point_counts(incidents)
     density = quartic_density(
         g.cells["x"].to_numpy(),

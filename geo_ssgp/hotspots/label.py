@@ -43,6 +43,7 @@ import shapely
 from shapely.geometry import Point
 
 from geo_ssgp.config import CRS_BNG
+from geo_ssgp.errors import BadInput
 from geo_ssgp.pack import AreaPack, load_layer, load_points, read_table
 
 #: Police.uk's generic anonymous-map-point kinds: places, not streets.
@@ -487,7 +488,7 @@ def label_hotspots(
         Plain-text labels (``"label"``), index aligned with ``hotspots``.
     """
     if top_streets < 1:
-        raise ValueError(f"top_streets must be at least 1, not {top_streets}")
+        raise BadInput(f"top_streets must be at least 1, not {top_streets}", param="top_streets")
     geom = hotspots.geometry if hotspots.crs is None else hotspots.geometry.to_crs(CRS_BNG)
     hot = gpd.GeoDataFrame({"hid": np.arange(len(hotspots))}, geometry=geom.to_numpy(), crs=CRS_BNG)
     if hot.empty:

@@ -178,12 +178,15 @@ def json_safe(value: Any) -> Any:
     -------
     Any
         The same structure with only ``dict``, ``list``, ``str``, ``int``, ``float``
-        (finite), ``bool`` and ``None``.
+        (finite), ``bool`` and ``None``; missing values (``None``, NaN, ``pd.NA``,
+        ``NaT``) become ``None``.
     """
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, np.ndarray, pd.Index, pd.Series)):
         return [json_safe(v) for v in list(value)]
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
@@ -193,13 +196,16 @@ def json_safe(value: Any) -> Any:
         return value if math.isfinite(value) else None
     if isinstance(value, (pd.Timestamp, dt.date, dt.datetime)):
         return value.isoformat()
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
     return value if isinstance(value, str) else str(value)
 
 
 def frame_to_geojson(frame: gpd.GeoDataFrame) -> dict:
     """A GeoDataFrame as a WGS84 FeatureCollection with JSON-safe properties.
+
+    :meth:`geopandas.GeoDataFrame.to_geo_dict` builds the features (missing values as
+    ``null``, no ids, no bounding boxes); :func:`json_safe` then converts what it leaves
+    (timestamps, infinities, numpy values inside object columns, non-text keys), and the
+    geometries get lists rather than tuples, exactly as they read back from JSON text.
 
     Parameters
     ----------
@@ -208,14 +214,12 @@ def frame_to_geojson(frame: gpd.GeoDataFrame) -> dict:
     Returns
     -------
     dict
-        A GeoJSON FeatureCollection (RFC 7946, lon/lat).
+        A GeoJSON FeatureCollection (RFC 7946, lon/lat); empty geometries are ``null``.
     """
-    wgs = frame.to_crs(CRS_WGS84)
-    props = pd.DataFrame(wgs.drop(columns=wgs.geometry.name))
-    records = json_safe(props.to_dict(orient="records"))
-    geoms = json.loads(gpd.GeoSeries(wgs.geometry.values, crs=CRS_WGS84).to_json())["features"]
-    features = [
-        {"type": "Feature", "properties": rec, "geometry": g["geometry"]}
-        for rec, g in zip(records, geoms, strict=True)
-    ]
-    return {"type": "FeatureCollection", "features": features}
+    doc = frame.to_crs(CRS_WGS84).to_geo_dict(na="null", drop_id=True)
+    features = doc["features"]
+    geometries = json.loads(json.dumps([f["geometry"] for f in features]))
+    for feature, geometry in zip(features, geometries, strict=True):
+        feature["properties"] = json_safe(feature["properties"])
+        feature["geometry"] = geometry
+    return doc

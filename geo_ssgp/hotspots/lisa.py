@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo_ssgp.errors import BadInput
 from geo_ssgp.hotspots.gistar import _VALUE_TEXT, adjust_pvalues
 from geo_ssgp.hotspots.layer import HotspotLayer, finish_hotspots
 from geo_ssgp.hotspots.rates import area_values, area_weights
@@ -61,7 +62,7 @@ def lisa_table(
         (quadrant if significant, else ``"not significant"``).
     """
     if not permutations:
-        raise ValueError("LISA needs permutations > 0")
+        raise BadInput("LISA needs permutations > 0", param="permutations")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         lm = esda.Moran_Local(

@@ -19,6 +19,7 @@ import shapely
 from esda.smoothing import Empirical_Bayes
 
 from geo_ssgp.config import CRS_BNG
+from geo_ssgp.errors import BadInput
 from geo_ssgp.hotspots.grid import point_xy
 
 VALUES = ("count", "rate", "eb_rate")
@@ -75,7 +76,7 @@ def area_values(
         ``eb_rate_per_1000``, ``value``, geometry; index 0..n-1 in ``areas`` order.
     """
     if value not in VALUES:
-        raise ValueError(f"value must be one of {VALUES}, not {value!r}")
+        raise BadInput(f"value must be one of {VALUES}, not {value!r}", param="value")
     table = gpd.GeoDataFrame(
         areas[["code", "name"]].reset_index(drop=True),
         geometry=areas.geometry.to_crs(CRS_BNG).reset_index(drop=True),
@@ -84,7 +85,7 @@ def area_values(
     table["count"] = count_in_areas(incidents, table)
     if population is None:
         if value != "count":
-            raise ValueError(f"value={value!r} needs a population table")
+            raise BadInput(f"value={value!r} needs a population table", param="value")
         table["population"] = np.nan
         table["rate_per_1000"] = np.nan
         table["eb_rate_per_1000"] = np.nan

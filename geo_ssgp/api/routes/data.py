@@ -1,7 +1,8 @@
 """JSON and GeoJSON routes under ``/api``: layers, incidents, selections and ranking.
 
-Routes only parse parameters (dependency classes in :mod:`geo_ssgp.api.params`), call the
-:class:`~geo_ssgp.api.service.Service` and shape the answer.
+Each route is dependencies -> one :class:`~geo_ssgp.api.service.Service` call -> a response
+documented by its ``response_model``. Errors are typed and mapped to status codes by
+:mod:`geo_ssgp.api.errors`; no route catches them.
 """
 
 from __future__ import annotations
@@ -9,12 +10,25 @@ from __future__ import annotations
 import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from geo_ssgp.api.auth import CurrentUser
-from geo_ssgp.api.params import AreaParams, Filters, HotspotParams, invalid
-from geo_ssgp.api.schemas import SummaryRequest
+from geo_ssgp.api.params import AreaParams, HotspotParams, QueryFilters
+from geo_ssgp.api.schemas import (
+    AreaLayer,
+    Candidates,
+    FiltersIn,
+    Health,
+    HotspotLayerOut,
+    IncidentLayer,
+    Meta,
+    SelectionSummary,
+    SummaryRequest,
+)
 from geo_ssgp.api.service import Service
+from geo_ssgp.errors import BadInput
+from geo_ssgp.filters import Filters
 from geo_ssgp.hotspots.layer import frame_to_geojson, json_safe
 
 router = APIRouter(prefix="/api", tags=["data"])
@@ -35,6 +49,22 @@ INCIDENT_FIELDS = [
 ]
 
 
+class GeoJSONResponse(JSONResponse):
+    """GeoJSON (``application/geo+json``, RFC 7946): the routes' documented response class."""
+
+    media_type = "application/geo+json"
+
+
+def geojson(body: bytes) -> Response:
+    """An already serialised GeoJSON answer."""
+    return Response(body, media_type=GeoJSONResponse.media_type)
+
+
+def json_bytes(body: bytes) -> Response:
+    """An already serialised JSON answer."""
+    return Response(body, media_type="application/json")
+
+
 def service(request: Request) -> Service:
     """The app's :class:`Service`."""
     return request.app.state.geo
@@ -43,18 +73,12 @@ def service(request: Request) -> Service:
 Svc = Annotated[Service, Depends(service)]
 
 
-def json_response(body: bytes) -> Response:
-    """An already serialised JSON answer."""
-    return Response(body, media_type="application/json")
+def filters_from_body(body: FiltersIn) -> Filters:
+    """Filters from a request body's ``filters`` object (checked like query parameters)."""
+    return Filters.of(body.from_, body.to, body.crime_types, body.sources)
 
 
-def filters_from_body(body: dict | object) -> Filters:
-    """Filters from a request body's ``filters`` object (validated like query parameters)."""
-    f = body
-    return Filters.of(getattr(f, "from_", None), getattr(f, "to", None), f.crime_types, f.sources)
-
-
-@router.get("/health", summary="Service health and data coverage")
+@router.get("/health", summary="Service health and data coverage", response_model=Health)
 def health(svc: Svc) -> dict:
     """Whether the service is up, with its pack, dataset and incident counts (no token)."""
     months = svc.months()
@@ -67,22 +91,24 @@ def health(svc: Svc) -> dict:
     }
 
 
-@router.get("/meta", summary="Choices for the page controls")
+@router.get("/meta", summary="Choices for the page controls", response_model=Meta)
 def meta(svc: Svc, user: CurrentUser) -> dict:
     """Months, crime types and groups, wards, localities, methods and the caller's role."""
     return svc.meta(user.role)
 
 
-@router.get("/areas", summary="Areas with incident statistics (GeoJSON)")
+@router.get(
+    "/areas",
+    summary="Areas with incident statistics (GeoJSON)",
+    response_model=AreaLayer,
+    response_class=GeoJSONResponse,
+)
 def area_layer(
-    svc: Svc,
-    user: CurrentUser,
-    filters: Annotated[Filters, Depends()],
-    params: Annotated[AreaParams, Depends()],
-) -> dict:
+    svc: Svc, user: CurrentUser, filters: QueryFilters, params: Annotated[AreaParams, Depends()]
+) -> Response:
     """Counts, rates per 1,000 and IMD per area; small counts suppressed for non-analysts."""
     if params.level and not svc.pack.has("layers", params.level):
-        raise invalid("level", f"the area pack has no {params.level} layer")
+        raise BadInput(f"the area pack has no {params.level} layer", param="level")
 
     def compute() -> dict:
         stats = svc.area_stats_for(params.level, filters, user)
@@ -92,40 +118,42 @@ def area_layer(
         return out
 
     key = ("areas", params.level, filters.key(), user.is_analyst)
-    return json_response(svc.cached_json(key, compute))
+    return geojson(svc.cached_json(key, compute))
 
 
-@router.get("/hotspots", summary="Hotspots of one method (GeoJSON with its parameters)")
+@router.get(
+    "/hotspots",
+    summary="Hotspots of one method (GeoJSON with its parameters)",
+    response_model=HotspotLayerOut,
+    response_class=GeoJSONResponse,
+)
 def hotspot_layer(
-    svc: Svc,
-    user: CurrentUser,
-    filters: Annotated[Filters, Depends()],
-    params: Annotated[HotspotParams, Depends()],
-) -> dict:
+    svc: Svc, user: CurrentUser, filters: QueryFilters, params: Annotated[HotspotParams, Depends()]
+) -> Response:
     """Ranked hotspot polygons; ``parameters`` says how the layer was made.
 
     A method that cannot run on the selected incidents (too few of them) gives HTTP 422 with
     the method's reason.
     """
-    try:
-        body = svc.cached_json(
-            ("hotspots", params.method, filters.key(), user.is_analyst),
-            lambda: svc.hotspots_for(params.method, filters, user).to_geojson(),
-        )
-    except ValueError as exc:
-        raise invalid("method", f"{params.method}: {exc}") from exc
-    return json_response(body)
+    key = ("hotspots", params.method, filters.key(), user.is_analyst)
+    body = svc.cached_json(key, lambda: svc.hotspots_for(params.method, filters, user).to_geojson())
+    return geojson(body)
 
 
-@router.get("/incidents", summary="Incidents as points (GeoJSON)")
+@router.get(
+    "/incidents",
+    summary="Incidents as points (GeoJSON)",
+    response_model=IncidentLayer,
+    response_class=GeoJSONResponse,
+)
 def incident_layer(
     svc: Svc,
     user: CurrentUser,
-    filters: Annotated[Filters, Depends()],
+    filters: QueryFilters,
     limit: Annotated[
         int | None, Query(ge=1, description="At most this many, newest first.")
     ] = None,
-) -> dict:
+) -> Response:
     """Incidents matching the filters; restricted (local) records only for analysts."""
 
     def compute() -> dict:
@@ -141,11 +169,15 @@ def incident_layer(
         return out
 
     key = ("incidents", filters.key(), user.is_analyst, limit)
-    return json_response(svc.cached_json(key, compute))
+    return geojson(svc.cached_json(key, compute))
 
 
-@router.post("/selection/summary", summary="Summarise a selection (not saved)")
-def selection_summary(svc: Svc, user: CurrentUser, body: SummaryRequest) -> dict:
+@router.post(
+    "/selection/summary",
+    summary="Summarise a selection (not saved)",
+    response_model=SelectionSummary,
+)
+def selection_summary(svc: Svc, user: CurrentUser, body: SummaryRequest) -> Response:
     """The focus summary of LSOAs, a drawn polygon, a hotspot, a ward or a locality."""
     filters = filters_from_body(body.filters)
     spec = body.selection.model_dump(exclude_none=True)
@@ -155,21 +187,22 @@ def selection_summary(svc: Svc, user: CurrentUser, body: SummaryRequest) -> dict
         return {**svc.summary(sel, filters, user), "outline": sel.to_geojson()}
 
     key = ("selection", json.dumps(spec, sort_keys=True), filters.key(), user.is_analyst)
-    try:
-        return json_response(svc.cached_json(key, compute))
-    except ValueError as exc:
-        raise HTTPException(422, detail=str(exc)) from exc
+    return json_bytes(svc.cached_json(key, compute))
 
 
-@router.get("/candidates", summary="Pilot candidates ranked by an explainable score")
+@router.get(
+    "/candidates",
+    summary="Pilot candidates ranked by an explainable score",
+    response_model=Candidates,
+)
 def candidates(
     svc: Svc,
     user: CurrentUser,
-    filters: Annotated[Filters, Depends()],
+    filters: QueryFilters,
+    method: Annotated[HotspotParams, Depends()],
     unit: Annotated[Literal["lsoa", "hotspot"], Query(description="Rank LSOAs or hotspots.")] = (
         "lsoa"
     ),
-    method: Annotated[str | None, Query(description="Hotspot method (unit=hotspot).")] = None,
     w_count: Annotated[float | None, Query(ge=0, description="Weight of the count.")] = None,
     w_rate: Annotated[float | None, Query(ge=0, description="Weight of the rate.")] = None,
     w_trend: Annotated[float | None, Query(ge=0, description="Weight of the trend.")] = None,
@@ -177,24 +210,12 @@ def candidates(
     top: Annotated[int, Query(ge=1, le=500)] = 25,
 ) -> dict:
     """Where should the next intensive-engagement pilot go? Each component with its weight."""
-    weights = {
-        k: v
-        for k, v in {
-            "count": w_count,
-            "rate": w_rate,
-            "trend": w_trend,
-            "deprivation": w_deprivation,
-        }.items()
-        if v is not None
-    }
-    name = HotspotParams(method).method
-    try:
-        table = svc.candidates(unit, name, filters, weights, user)
-    except ValueError as exc:
-        raise invalid("w_count", str(exc)) from exc
+    given = {"count": w_count, "rate": w_rate, "trend": w_trend, "deprivation": w_deprivation}
+    weights = {k: v for k, v in given.items() if v is not None}
+    table = svc.candidates(unit, method.method, filters, weights, user)
     return {
         "unit": unit,
-        "method": name if unit == "hotspot" else None,
+        "method": method.method if unit == "hotspot" else None,
         "weights": table.attrs.get("weights", {}),
         "components": table.attrs.get("components", {}),
         "filters": filters.as_dict(),

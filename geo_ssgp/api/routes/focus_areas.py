@@ -10,19 +10,34 @@ import json
 import re
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from geo_ssgp import focus
-from geo_ssgp.api.auth import Analyst, CurrentUser, User
-from geo_ssgp.api.params import Filters
+from geo_ssgp.api.auth import Analyst, CurrentUser
 from geo_ssgp.api.routes.data import Svc, filters_from_body
-from geo_ssgp.api.schemas import FocusAreaIn, FocusAreaOut, FocusAreaUpdate
+from geo_ssgp.api.schemas import (
+    Comparison,
+    FeatureCollection,
+    FocusAreaIn,
+    FocusAreaOut,
+    FocusAreaUpdate,
+    FocusSummary,
+)
 from geo_ssgp.api.service import Service
 from geo_ssgp.config import CRS_BNG, CRS_WGS84
+from geo_ssgp.errors import BadInput
+from geo_ssgp.filters import Filters
 from geo_ssgp.hotspots.layer import json_safe
 from geo_ssgp.store import FocusArea
 
 router = APIRouter(prefix="/api/focus-areas", tags=["focus areas"])
+
+
+def _feature_collection_schema() -> dict:
+    """JSON schema of a GeoJSON FeatureCollection, its Feature a shared component."""
+    schema = FeatureCollection.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return schema
 
 EXPORT_TYPES = {
     "geojson": ("application/geo+json", "geojson"),
@@ -52,17 +67,7 @@ def _out(area: FocusArea) -> dict:
 
 
 def _get(svc: Service, focus_id: int) -> FocusArea:
-    try:
-        return svc.store.get_focus_area(focus_id)
-    except KeyError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no focus area {focus_id}") from exc
-
-
-def _selection(svc: Service, spec: dict, filters: Filters, user: User) -> focus.Selection:
-    try:
-        return svc.selection(spec, filters, user)
-    except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
+    return svc.store.get_focus_area(focus_id)
 
 
 def _params(sel: focus.Selection, filters: Filters) -> dict:
@@ -87,17 +92,14 @@ def list_areas(svc: Svc, user: CurrentUser) -> list[dict]:
 def create_area(svc: Svc, user: Analyst, body: FocusAreaIn) -> dict:
     """Save a selection with a name and notes (analyst)."""
     filters = filters_from_body(body.filters)
-    sel = _selection(svc, body.selection.model_dump(exclude_none=True), filters, user)
-    try:
-        area = svc.store.save_focus_area(
-            body.name, body.notes, sel.geometry, sel.lsoa_codes, _params(sel, filters)
-        )
-    except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
+    sel = svc.selection(body.selection.model_dump(exclude_none=True), filters, user)
+    area = svc.store.save_focus_area(
+        body.name, body.notes, sel.geometry, sel.lsoa_codes, _params(sel, filters)
+    )
     return _out(area)
 
 
-@router.get("/compare", summary="Compare saved focus areas side by side")
+@router.get("/compare", summary="Compare saved focus areas side by side", response_model=Comparison)
 def compare_areas(
     svc: Svc,
     user: CurrentUser,
@@ -105,9 +107,7 @@ def compare_areas(
 ) -> dict:
     """One column per focus area (its own saved period and types), then the district."""
     if len(ids) < 2:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, detail="give at least two focus-area ids"
-        )
+        raise BadInput("give at least two focus-area ids", param="ids")
     summaries = {}
     for focus_id in ids:
         area = _get(svc, focus_id)
@@ -141,28 +141,26 @@ def update_area(svc: Svc, user: Analyst, focus_id: int, body: FocusAreaUpdate) -
         changes["notes"] = body.notes
     filters = filters_from_body(body.filters) if body.filters else svc.focus_filters(current)
     if body.selection is not None:
-        sel = _selection(svc, body.selection.model_dump(exclude_none=True), filters, user)
+        sel = svc.selection(body.selection.model_dump(exclude_none=True), filters, user)
         changes.update(geometry=sel.geometry, lsoa_codes=sel.lsoa_codes)
         changes["params"] = _params(sel, filters)
     elif body.filters is not None:
         changes["params"] = {**current.params, "filters": filters.as_dict()}
-    try:
-        return _out(svc.store.update_focus_area(focus_id, **changes))
-    except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
+    return _out(svc.store.update_focus_area(focus_id, **changes))
 
 
 @router.delete("/{focus_id}", summary="Delete a focus area", status_code=status.HTTP_204_NO_CONTENT)
 def delete_area(svc: Svc, user: Analyst, focus_id: int) -> Response:
     """Remove a focus area (analyst; 404 if there is none)."""
-    try:
-        svc.store.delete_focus_area(focus_id)
-    except KeyError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no focus area {focus_id}") from exc
+    svc.store.delete_focus_area(focus_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{focus_id}/summary", summary="Summary of a focus area against the district")
+@router.get(
+    "/{focus_id}/summary",
+    summary="Summary of a focus area against the district",
+    response_model=FocusSummary,
+)
 def area_summary(svc: Svc, user: CurrentUser, focus_id: int) -> dict:
     """Incidents, rate, mix, trend, IMD, streets and shares for the saved period and types."""
     area = _get(svc, focus_id)
@@ -175,7 +173,23 @@ def _filename(name: str, ext: str) -> str:
     return f"{slug}.{ext}"
 
 
-@router.get("/{focus_id}/export", summary="Export a focus area")
+@router.get(
+    "/{focus_id}/export",
+    summary="Export a focus area",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The focus area as a file (Content-Disposition: attachment).",
+            "content": {
+                "application/geo+json": {"schema": _feature_collection_schema()},
+                "text/csv": {"schema": {"type": "string", "description": "LSOA rows"}},
+                "application/geopackage+sqlite3": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+            },
+        }
+    },
+)
 def export_area(
     svc: Svc,
     user: CurrentUser,

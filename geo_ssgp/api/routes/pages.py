@@ -12,29 +12,24 @@ import datetime as dt
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from geo_ssgp import focus
+from geo_ssgp import reports
 from geo_ssgp.api.auth import COOKIE, User, optional_user, role_of
-from geo_ssgp.api.params import Filters, HotspotParams, check_month, crime_types_of
+from geo_ssgp.api.params import HotspotParams, QueryFilters
 from geo_ssgp.api.routes.data import Svc
-from geo_ssgp.api.service import RECENT_MONTHS, Service
-from geo_ssgp.config import ATTRIBUTION, default_settings
-from geo_ssgp.hotspots import DEFAULT_METHOD, METHODS
-from geo_ssgp.hotspots.layer import json_safe
-from geo_ssgp.schema import CRIME_GROUPS
+from geo_ssgp.api.service import Service
+from geo_ssgp.config import default_settings
+from geo_ssgp.filters import parse_month, resolve_crime_types
+from geo_ssgp.hotspots import METHODS
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(default_settings().templates_dir))
 
 #: Attribution lines shown in every page footer.
-PAGE_ATTRIBUTION = [ATTRIBUTION[k] for k in ("ons", "police", "imd")]
-
-
-#: Hotspots listed on the PCSO view (the strongest that touch the area).
-AREA_HOTSPOTS = 8
+PAGE_ATTRIBUTION = reports.PAGE_ATTRIBUTION
 
 
 class LoginRequired(Exception):
@@ -145,20 +140,13 @@ def analyst_page(request: Request, svc: Svc, user: PageUser) -> HTMLResponse:
 
 @router.get("/map/analyst", response_class=HTMLResponse)
 def analyst_map(
-    request: Request, svc: Svc, user: PageUser, filters: Annotated[Filters, Depends()]
+    request: Request, svc: Svc, user: PageUser, filters: QueryFilters
 ) -> HTMLResponse:
     """The analyst map document for the filters (shown in the page's iframe)."""
     return _map(request, svc.analyst_map(filters, user))
 
 
 # PCSO ----------------------------------------------------------------------------------------
-
-
-def _place(svc: Service, key: str):
-    try:
-        return svc.place(key)
-    except KeyError as exc:
-        raise HTTPException(404, detail=f"no ward or LSOA {key!r}") from exc
 
 
 @router.get("/area", response_class=HTMLResponse)
@@ -170,33 +158,21 @@ def area_index(request: Request, svc: Svc, user: PageUser) -> HTMLResponse:
 @router.get("/area/{key}", response_class=HTMLResponse)
 def area_page(request: Request, svc: Svc, user: PageUser, key: str) -> HTMLResponse:
     """The PCSO view of a ward or LSOA: last months' incidents, hotspots, streets, types."""
-    place = _place(svc, key)
-    filters = svc.recent_filters()
-    if place.kind == "ward":
-        sel = focus.selection_from(svc.pack, ward=place.code)
-    else:
-        sel = focus.selection_from(svc.pack, lsoa_codes=[place.code])
-    summary = svc.summary(sel, filters, user)
-    layer = svc.hotspots_for(DEFAULT_METHOD, filters, user)
-    spots = layer.hotspots[layer.hotspots.intersects(place.geometry)].head(AREA_HOTSPOTS)
+    place = svc.place(key)
     return render(
         request,
         "area.html",
         user,
         place=place,
-        summary=summary,
-        hotspots=json_safe(
-            spots[["rank", "label", "n_incidents", "single_snap_point"]].to_dict("records")
-        ),
-        months=RECENT_MONTHS,
         threshold=svc.settings.suppress_below,
+        **svc.area_view(place, user),
     )
 
 
 @router.get("/map/area/{key}", response_class=HTMLResponse)
 def area_map(request: Request, svc: Svc, user: PageUser, key: str) -> HTMLResponse:
     """The PCSO map document of a ward or LSOA."""
-    return _map(request, svc.area_map(_place(svc, key), user))
+    return _map(request, svc.area_map(svc.place(key), user))
 
 
 # meeting -------------------------------------------------------------------------------------
@@ -214,34 +190,16 @@ class MeetingParams:
         method: Annotated[str | None, Query()] = None,
         crime_type: Annotated[list[str] | None, Query()] = None,
     ) -> None:
-        self.months = {
-            k: check_month(k, v)
-            for k, v in (("a_from", a_from), ("a_to", a_to), ("b_from", b_from), ("b_to", b_to))
-        }
+        given = {"a_from": a_from, "a_to": a_to, "b_from": b_from, "b_to": b_to}
+        self.periods = {k: parse_month(v, k) for k, v in given.items()}
         self.method = HotspotParams(method).method
-        self.crime_types = crime_types_of(crime_type)
+        self.crime_types = tuple(resolve_crime_types(crime_type or []))
 
 
 def _meeting(svc: Service, params: MeetingParams, user: User) -> dict:
-    m = params.months
-    (a0, a1), (b0, b1) = svc.meeting_periods(m["a_from"], m["a_to"], m["b_from"], m["b_to"])
-    before = Filters.of(a0, a1, params.crime_types)
-    after = Filters.of(b0, b1, params.crime_types)
-    return {
-        "method": params.method,
-        "methods": {k: v.title for k, v in METHODS.items()},
-        "crime_types": list(params.crime_types),
-        "before": before,
-        "after": after,
-        "months": svc.months(),
-        "change": svc.hotspot_change(params.method, before, after, user),
-        "rates": [svc.district_rates(before), svc.district_rates(after)],
-        "group": next(
-            (g for g, types in CRIME_GROUPS.items() if sorted(types) == list(params.crime_types)),
-            "",
-        ),
-        "threshold": svc.settings.suppress_below,
-    }
+    context = svc.meeting(params.method, params.periods, params.crime_types, user)
+    methods = {k: v.title for k, v in METHODS.items()}
+    return {**context, "methods": methods, "threshold": svc.settings.suppress_below}
 
 
 @router.get("/meeting", response_class=HTMLResponse)
@@ -257,7 +215,7 @@ def meeting_map(
     request: Request,
     svc: Svc,
     user: PageUser,
-    filters: Annotated[Filters, Depends()],
+    filters: QueryFilters,
     params: Annotated[HotspotParams, Depends()],
 ) -> HTMLResponse:
     """The map document of one meeting period."""
@@ -271,24 +229,19 @@ def meeting_report(
     """The meeting view as one self-contained HTML file (assets inlined) to circulate."""
     data = _meeting(svc, params, user)
     maps_html = [
-        svc.meeting_map(params.method, data["before"], user, standalone=True),
-        svc.meeting_map(params.method, data["after"], user, standalone=True),
+        svc.meeting_map(params.method, data[period], user, standalone=True)
+        for period in ("before", "after")
     ]
-    response = templates.TemplateResponse(
-        request,
-        "meeting_report.html",
-        {
-            **data,
-            "user": user,
-            "pack": svc.pack,
-            "attribution": PAGE_ATTRIBUTION,
-            "maps": maps_html,
-            "css": (default_settings().static_dir / "app" / "app.css").read_text(encoding="utf-8"),
-            "generated": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        },
+    context = {k: v for k, v in data.items() if k not in ("methods", "threshold")}
+    page = reports.meeting_report(
+        context,
+        maps_html,
+        svc.pack,
+        svc.settings,
+        methods=data["methods"],
+        threshold=data["threshold"],
+        user=user,
     )
-    stamp = f"{data['after'].start or 'all'}_{data['after'].end or 'all'}"
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="meeting-report-{svc.pack.name}-{stamp}.html"'
-    )
-    return response
+    filename = reports.report_filename(svc.pack, data["after"])
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return HTMLResponse(page, headers=headers)

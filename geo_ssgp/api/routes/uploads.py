@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, s
 from geo_ssgp.api.auth import Analyst
 from geo_ssgp.api.routes.data import Svc
 from geo_ssgp.api.schemas import UploadResult
-from geo_ssgp.incidents import IngestError, parse_columns
+from geo_ssgp.incidents import parse_columns
 
 router = APIRouter(prefix="/api", tags=["uploads"])
 
@@ -61,17 +61,11 @@ async def upload(
         if size > limit:
             raise _too_large(limit)
         parts.append(chunk)
-    try:
-        mapping = parse_columns(columns) if columns else None
-    except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
+    mapping = parse_columns(columns) if columns else None
     name = safe_name(file.filename)
     from starlette.concurrency import run_in_threadpool
 
-    try:
-        result = await run_in_threadpool(svc.ingest_upload, name, b"".join(parts), mapping)
-    except IngestError as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(exc)) from exc
+    result = await run_in_threadpool(svc.ingest_upload, name, b"".join(parts), mapping)
     skipped = name in result["skipped"] or bool(result["skipped"])
     info = result["files"][0] if result["files"] else {}
     n_in = int(info.get("n_in", result["in"]))

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import shapely
 
+from geo_ssgp.errors import BadInput
 from geo_ssgp.hotspots import METHODS
 from geo_ssgp.hotspots.evaluate import (
     BASELINE,
@@ -109,9 +110,9 @@ def test_backtest_is_deterministic_and_rejects_bad_options(box):
     a = backtest(train, test, region=box, methods=["kde", "dbscan"], seed=4)
     b = backtest(train, test, region=box, methods=["kde", "dbscan"], seed=4)
     assert a == b
-    with pytest.raises(ValueError, match="rank_by"):
+    with pytest.raises(BadInput, match="rank_by"):
         backtest(train, test, region=box, methods=["kde"], rank_by="size")
-    with pytest.raises(ValueError, match="unknown hotspot method"):
+    with pytest.raises(BadInput, match="unknown hotspot method"):
         backtest(train, test, region=box, methods=["nope"])
 
 
@@ -120,14 +121,9 @@ def test_backtest_is_deterministic_and_rejects_bad_options(box):
 
 
 @pytest.fixture(scope="session")
-def gloucester_periods(pack, sample_files):
+def gloucester_periods(sample_ok):
     """Geocoded Gloucester incidents split 2025-01..06 (train) / 2025-07..09 (test)."""
-    from geo_ssgp.geocode import geocode
-    from geo_ssgp.incidents import read_incidents
-
-    geo = geocode(read_incidents(sample_files, pack=pack).incidents, pack)
-    ok = geo[geo["status"] == "ok"]
-    return split_periods(ok, ("2025-01", "2025-06"), ("2025-07", "2025-09"))
+    return split_periods(sample_ok, ("2025-01", "2025-06"), ("2025-07", "2025-09"))
 
 
 @pytest.fixture(scope="session")

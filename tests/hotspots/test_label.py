@@ -12,6 +12,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Point, box
 
 from geo_ssgp.config import CRS_BNG, get_settings
+from geo_ssgp.errors import BadInput
 from geo_ssgp.hotspots.label import (
     CityCentre,
     city_centre,
@@ -19,7 +20,6 @@ from geo_ssgp.hotspots.label import (
     label_hotspots,
     street_name,
 )
-from geo_ssgp.incidents import read_incidents
 from geo_ssgp.pack import load_layer, load_pack, load_points
 
 # Police.uk snap point of "On or near Widden Street" (2025 files) and the NPTG reference
@@ -137,7 +137,7 @@ def test_top_streets_limits_and_orders_names(pack):
     assert three == (
         "Barton and Tredworth: Widden Street / Tredworth Road / Ryecroft Street (near Tredworth)"
     )
-    with pytest.raises(ValueError, match="top_streets"):
+    with pytest.raises(BadInput, match="top_streets"):
         label_hotspots(hot, _incidents(rows), pack, top_streets=0)
 
 
@@ -334,9 +334,9 @@ def test_hotspots_in_wgs84_are_projected(pack):
 # Real data: 2025-01..09 Gloucester police.uk rows
 
 
-def _read_gloucester(pack) -> gpd.GeoDataFrame:
+def _gloucester_rows(result, pack) -> gpd.GeoDataFrame:
     """Gloucester rows of the nine police.uk street CSVs (LSOA 2021 code in the pack)."""
-    incidents = read_incidents(pack.sample_files(), pack=pack).incidents
+    incidents = result.incidents
     codes = set(load_layer(pack, "lsoa21")["code"])
     return incidents[incidents["source_lsoa"].isin(codes)].reset_index(drop=True)
 
@@ -354,8 +354,8 @@ def _grid_cells(incidents: gpd.GeoDataFrame, cell: float) -> gpd.GeoDataFrame:
 
 
 @pytest.fixture(scope="session")
-def gloucester_incidents(pack):
-    return _read_gloucester(pack)
+def gloucester_incidents(sample_result, pack):
+    return _gloucester_rows(sample_result, pack)
 
 
 @pytest.fixture(scope="session")

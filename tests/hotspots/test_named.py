@@ -3,20 +3,13 @@
 import pytest
 
 from geo_ssgp import hotspots
-from geo_ssgp.pipeline import read_and_geocode
 
 TOP = 15
 
 
 @pytest.fixture(scope="module")
-def geocoded(pack, sample_files):
-    _, table = read_and_geocode(sample_files, pack)
-    return table
-
-
-@pytest.fixture(scope="module")
-def default_labels(geocoded, pack):
-    layer = hotspots.run_method("default", geocoded, pack, start="2025-01", end="2025-09")
+def default_labels(sample_geocoded, pack):
+    layer = hotspots.run_method("default", sample_geocoded, pack, start="2025-01", end="2025-09")
     assert layer.method == hotspots.DEFAULT_METHOD
     return list(layer.hotspots.sort_values("rank")["label"].head(TOP))
 
@@ -38,8 +31,10 @@ def test_barton_and_tredworth_around_widden_street(default_labels):
     assert _has(default_labels, "Barton and Tredworth", "Widden Street")
 
 
-def test_all_three_significant_at_lsoa_level(geocoded, pack):
-    layer = hotspots.run_method("lsoa-gistar", geocoded, pack, start="2025-01", end="2025-09")
+def test_all_three_significant_at_lsoa_level(sample_geocoded, pack):
+    layer = hotspots.run_method(
+        "lsoa-gistar", sample_geocoded, pack, start="2025-01", end="2025-09"
+    )
     labels = list(layer.hotspots["label"])
     assert _has(labels, "city centre") and _has(labels, "Gloucester Park")
     assert _has(labels, "Kingsholm")

@@ -16,8 +16,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from geo_ssgp import maps, pipeline
-from geo_ssgp.api import create_app
-from geo_ssgp.config import get_settings
 
 ANALYST = {"Authorization": "Bearer dev-analyst"}
 PCSO = {"Authorization": "Bearer dev-pcso"}
@@ -29,23 +27,6 @@ LOCAL_LOG = (
     "X2,2025-08-04,Burglary,,,Nowhere\n"
     "X3,2025-08-05,Juggling,-2.2400,51.8600,Somewhere\n"
 )
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    settings = get_settings(store_dir=tmp_path_factory.mktemp("api-store"))
-    return create_app(settings, load_sample=True)
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    with TestClient(app) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def svc(app):
-    return app.state.geo
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +151,7 @@ def test_hotspots_geojson_carries_parameters(client):
 def test_unknown_hotspot_method_is_422_with_choices(client):
     r = client.get("/api/hotspots?method=magic", headers=ANALYST)
     assert r.status_code == 422
-    assert "unknown method 'magic'" in r.text and "grid-count" in r.text
+    assert "unknown hotspot method 'magic'" in r.text and "grid-count" in r.text
 
 
 def test_layers_are_cached_by_parameters(client, svc):

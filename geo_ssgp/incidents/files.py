@@ -1,0 +1,234 @@
+"""Incident files as bytes, text and tables, before any source format is applied.
+
+This module owns file access and the checks that make a whole file unreadable: expanding
+folders, reading bytes, sniffing Excel/JSON/CSV content, refusing binary and legacy ``.xls``
+files, decoding UTF-8, parsing JSON, refusing CSV with another delimiter than a comma, and
+reading CSV (with pyarrow) and ``.xlsx`` (with openpyxl) into tables of text. Every failure
+is an :class:`~geo_ssgp.errors.IngestError` that names the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from geo_ssgp.errors import IngestError
+from geo_ssgp.incidents.staging import RowsOf
+
+#: File name endings read when a folder is given.
+FOLDER_SUFFIXES = frozenset({".csv", ".json", ".geojson", ".xlsx"})
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def expand_paths(paths: str | Path | Iterable[str | Path]) -> list[Path]:
+    """Turn a path, a folder or several of them into a list of files.
+
+    Parameters
+    ----------
+    paths : path or iterable of paths
+        A folder stands for its files ending in :data:`FOLDER_SUFFIXES`, in name order.
+
+    Returns
+    -------
+    list of Path
+    """
+    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    out: list[Path] = []
+    for item in map(Path, items):
+        if item.is_dir():
+            out.extend(sorted(p for p in item.iterdir() if p.suffix.lower() in FOLDER_SUFFIXES))
+        else:
+            out.append(item)
+    return out
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes.
+
+    Raises
+    ------
+    IngestError
+        If the file is missing, unreadable or empty (white space only).
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise IngestError(f"{path.name}: file not found ({path})") from exc
+    except OSError as exc:
+        raise IngestError(f"{path.name}: cannot be read: {exc.strerror or exc}") from exc
+    if not data.strip():
+        raise IngestError(f"{path.name}: file is empty")
+    return data
+
+
+def sniff(path: Path, data: bytes) -> str:
+    """Classify a file's bytes as ``"excel"``, ``"json"`` or ``"csv"`` (text).
+
+    Raises
+    ------
+    IngestError
+        For a legacy ``.xls`` workbook or binary content.
+    """
+    if data.startswith(b"PK\x03\x04"):
+        return "excel"
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise IngestError(
+            f"{path.name}: legacy Excel .xls workbooks are not supported; save it as .xlsx or CSV"
+        )
+    if b"\x00" in data:
+        raise IngestError(
+            f"{path.name}: binary content (NUL bytes); expected a CSV, JSON or .xlsx file"
+        )
+    head = data.lstrip(_BOM + b" \t\r\n")[:1]
+    if path.suffix.lower() in {".json", ".geojson"} or head in (b"{", b"["):
+        return "json"
+    return "csv"
+
+
+def decode(name: str, data: bytes) -> str:
+    """UTF-8 text of a file (a byte-order mark is dropped).
+
+    Raises
+    ------
+    IngestError
+        Naming the first byte that is not UTF-8.
+    """
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise IngestError(
+            f"{name}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "save it as CSV UTF-8"
+        ) from exc
+
+
+def parse_json(name: str, text: str) -> Any:
+    """The JSON document in ``text``.
+
+    Raises
+    ------
+    IngestError
+        With the parser's message, line and column.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise IngestError(
+            f"{name}: invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from exc
+
+
+def csv_header(name: str, text: str) -> list[str]:
+    """Header fields of a comma-separated file, stripped.
+
+    Raises
+    ------
+    IngestError
+        If the first line has more semicolons, tabs or pipes than commas.
+    """
+    line = text.lstrip("\r\n").split("\n", 1)[0]
+    commas = line.count(",")
+    for delim, label in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+        if line.count(delim) > commas:
+            raise IngestError(
+                f"{name}: looks {label}-separated ({delim!r}); expected comma-separated CSV"
+            )
+    header = next(csv.reader(io.StringIO(text.lstrip("\r\n"))), [])
+    return [h.strip() for h in header]
+
+
+def unique_names(header: list[str]) -> list[str]:
+    """Column names made unique the way pandas does (``a``, ``a.1``, ...)."""
+    seen: dict[str, int] = {}
+    out = []
+    for col in header:
+        k = seen.get(col, 0)
+        seen[col] = k + 1
+        out.append(col if k == 0 else f"{col}.{k}")
+    return out
+
+
+def read_csv(name: str, data: bytes, header: list[str]) -> tuple[pd.DataFrame, RowsOf]:
+    """Read every column of a CSV file as text (``""`` for empty cells).
+
+    Parameters
+    ----------
+    name : str
+        File name, for messages.
+    data : bytes
+        The file's bytes (UTF-8, optionally with a byte-order mark).
+    header : list of str
+        The header from :func:`csv_header`; repeated names get ``.1``, ``.2`` suffixes.
+
+    Returns
+    -------
+    (pandas.DataFrame, callable)
+        The table, and a function giving the original rows (as dicts) by position.
+
+    Raises
+    ------
+    IngestError
+        If pyarrow cannot parse the file (ragged rows, broken quoting).
+    """
+    names = unique_names(header)
+    body = data[len(_BOM) :] if data.startswith(_BOM) else data
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in names},
+                null_values=[],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowException as exc:
+        raise IngestError(f"{name}: not a readable CSV: {exc}") from exc
+    raw = table.to_pandas(types_mapper={pa.string(): pd.StringDtype(na_value=np.nan)}.get)
+    return raw, lambda rows: table.take(pa.array(rows, type=pa.int64())).to_pylist()
+
+
+def read_excel(name: str, data: bytes) -> pd.DataFrame:
+    """Read the first sheet of an ``.xlsx`` workbook as text, header in the first row.
+
+    Raises
+    ------
+    IngestError
+        If openpyxl cannot read the workbook.
+    """
+    try:
+        raw = pd.read_excel(
+            io.BytesIO(data), sheet_name=0, dtype=str, na_filter=False, engine="openpyxl"
+        )
+    except Exception as exc:  # openpyxl raises many types for corrupt workbooks
+        raise IngestError(f"{name}: not a readable Excel workbook: {exc}") from exc
+    raw.columns = unique_names([str(c).strip() for c in raw.columns])
+    return raw
+
+
+def rows_of(raw: pd.DataFrame) -> RowsOf:
+    """A function giving rows of ``raw`` (as dicts) by position."""
+
+    def rows(positions: np.ndarray) -> list[dict]:
+        cols = list(raw.columns)
+        values = raw.iloc[positions].to_numpy(dtype=object)
+        return [dict(zip(cols, vals, strict=True)) for vals in values]
+
+    return rows
+
+
+def records_of(records: list) -> RowsOf:
+    """A function giving items of a JSON list by position."""
+    return lambda positions: [records[i] for i in positions]

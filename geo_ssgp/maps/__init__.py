@@ -1,0 +1,159 @@
+"""Folium map and layer builders for the analyst, PCSO and meeting maps (no HTTP here).
+
+Modules
+-------
+``assets``
+    Vendored Leaflet files and the map runtime: local links, :func:`render`,
+    :func:`render_parts`, :func:`render_standalone` (everything inlined).
+``codec``
+    Compact geometry and integer encoding of the data sent to the page.
+``format``
+    Escaping, value text, labels, classification and colour ramps.
+``elements``
+    The Folium elements that call the page runtime ``web/static/app/map-runtime.js``.
+``snap_points``
+    Incidents grouped by police.uk snap point for the incident layer.
+``layers``
+    :func:`base_map` and the ``add_*`` layer builders.
+``pages``
+    Whole maps: :func:`build_analyst_map`, :func:`build_area_map`, :func:`build_meeting_map`.
+``state``
+    Per-map bookkeeping stored on the ``folium.Map``.
+
+Every function takes layers in British National Grid (EPSG:27700) and converts to WGS84 only
+for the page. Polygons are simplified to about 2 m in BNG, coordinates are rounded to
+5 decimal places (about 1 m) and only the properties that are shown are sent.
+
+Page size
+---------
+Vector layers are not Folium ``GeoJson`` elements but a small layer factory in the page
+(``geoSsgp.vector``) fed with compact data: ring coordinates delta-coded as encoded-polyline
+text (:func:`encode_ints`), each distinct property value sent once, one style per class
+instead of one per feature, and the LSOA polygons sent once for the three choropleths.
+Incidents are grouped by snap point (:func:`snap_point_rows`). For the nine-month Gloucester
+sample the analyst map is about 0.18 MB against 11.7 MB for one Folium marker and popup per
+incident (``benchmarks/bench_maps.py``, baseline in ``benchmarks/naive_map.py``).
+
+Offline assets
+--------------
+Every script and stylesheet comes from the app: Leaflet and its plugins from
+``/static/vendor`` (``make web-assets``), the map runtime and its styles from
+``/static/app``. :func:`render_standalone` inlines them all, so the file opens with no server
+and no network. Base-map tiles are optional (``tiles=None`` draws none); LSOA, ward and
+district outlines keep the map readable without them.
+
+Page hook: ``window.geoSsgp``
+-----------------------------
+The map runtime creates (or extends) a ``window.geoSsgp`` object that page scripts use:
+
+``geoSsgp.map``
+    The ``L.Map``.
+``geoSsgp.layers[id]``
+    Each layer added by this package under a stable id: ``"areas:<column>"`` (LSOA
+    choropleths, e.g. ``"areas:rate_per_1000"``, ``"areas:count"``, ``"areas:imd_decile"``),
+    ``"wards"``, ``"hotspots:<key>"``, ``"surface"``, ``"incidents"``, ``"area"`` (outline of
+    the area map), ``"draw"`` (the ``L.FeatureGroup`` of drawn shapes). Each layer's
+    ``geoSsgpKind`` is its kind (``"areas"``, ``"wards"``, ...).
+``geoSsgp.onAreaClick(code, props, layerId)``
+    Define it to receive clicks on LSOA features. ``code`` is the LSOA code; ``props`` holds
+    the feature's display properties as HTML-escaped text: ``code``, ``name``, ``ward``,
+    ``count``, ``population``, ``rate``, ``share``, ``imd``, ``imd_rank``.
+``geoSsgp.onDraw(geojson)``
+    Define it to receive the polygon drawn with :func:`add_draw_control`: a GeoJSON Feature
+    (WGS84) when a polygon is drawn or edited, ``null`` when it is deleted. Only the latest
+    polygon is kept.
+``geoSsgp.selectAreas(codes)``
+    Outline the LSOAs whose codes are listed, in every LSOA layer (``[]`` clears).
+``geoSsgp.selected``
+    The codes currently outlined.
+``geoSsgp.startDrawing()``, ``geoSsgp.clearDrawing()``
+    Start the polygon tool as its toolbar button does; remove the drawn polygon
+    (``onDraw(null)`` follows).
+
+Page scripts may define the callbacks before or after the map script runs. To embed a map in
+a Jinja2 page use :func:`render_parts` (head links and styles, the map ``<div>``, the script),
+or serve :func:`render` as a page of its own.
+
+When the map is shown in a same-origin ``<iframe>``, the same events are also posted to the
+parent window as ``{type: "geo-ssgp:area-click", code, props, layer}`` and
+``{type: "geo-ssgp:draw", geojson}``.
+"""
+
+from geo_ssgp.errors import AssetError
+from geo_ssgp.maps.assets import (
+    APP_ASSETS,
+    APP_DIR,
+    DEFAULT_ASSET_BASE,
+    UNUSED_MAP_ASSETS,
+    VENDOR_ASSETS,
+    VENDOR_DIR,
+    external_assets,
+    render,
+    render_parts,
+    render_standalone,
+    use_local_assets,
+)
+from geo_ssgp.maps.codec import (
+    DECIMALS,
+    SIMPLIFY_M,
+    decode_ints,
+    encode_geometries,
+    encode_ints,
+)
+from geo_ssgp.maps.elements import attribution_lines
+from geo_ssgp.maps.format import SNAP_POINT_NOTE, classify
+from geo_ssgp.maps.layers import (
+    add_area_layer,
+    add_draw_control,
+    add_hotspot_layer,
+    add_incident_layer,
+    add_place_layer,
+    add_surface_layer,
+    add_ward_layer,
+    area_level,
+    base_map,
+)
+from geo_ssgp.maps.pages import (
+    ANALYST_LAYER_NAMES,
+    build_analyst_map,
+    build_area_map,
+    build_meeting_map,
+)
+from geo_ssgp.maps.snap_points import snap_point_rows
+
+__all__ = [
+    "ANALYST_LAYER_NAMES",
+    "APP_ASSETS",
+    "APP_DIR",
+    "DECIMALS",
+    "DEFAULT_ASSET_BASE",
+    "SIMPLIFY_M",
+    "SNAP_POINT_NOTE",
+    "UNUSED_MAP_ASSETS",
+    "VENDOR_ASSETS",
+    "VENDOR_DIR",
+    "AssetError",
+    "add_area_layer",
+    "add_draw_control",
+    "add_hotspot_layer",
+    "add_incident_layer",
+    "add_place_layer",
+    "add_surface_layer",
+    "add_ward_layer",
+    "area_level",
+    "attribution_lines",
+    "base_map",
+    "build_analyst_map",
+    "build_area_map",
+    "build_meeting_map",
+    "classify",
+    "decode_ints",
+    "encode_geometries",
+    "encode_ints",
+    "external_assets",
+    "render",
+    "render_parts",
+    "render_standalone",
+    "snap_point_rows",
+    "use_local_assets",
+]

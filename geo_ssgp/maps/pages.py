@@ -1,0 +1,233 @@
+"""Whole maps for the app's pages, composed from the layer builders.
+
+:func:`build_analyst_map` is the analyst's map (LSOA choropleths, every hotspot method,
+the KDE surface, incidents and wards), :func:`build_area_map` the PCSO's map of one ward or
+LSOA, and :func:`build_meeting_map` the map of one period on the meeting page and in its
+downloadable report. Each returns a ``folium.Map`` with local assets; render it with
+:func:`geo_ssgp.maps.render` or :func:`geo_ssgp.maps.render_standalone`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from geo_ssgp.config import CRS_BNG
+from geo_ssgp.maps.assets import DEFAULT_ASSET_BASE, use_local_assets
+from geo_ssgp.maps.layers import (
+    add_area_layer,
+    add_hotspot_layer,
+    add_incident_layer,
+    add_place_layer,
+    add_surface_layer,
+    add_ward_layer,
+    area_level,
+    base_map,
+    fit_to,
+)
+from geo_ssgp.pack import AreaPack
+
+#: Names of the analyst map's LSOA layers in the layer control, by column.
+ANALYST_LAYER_NAMES = {
+    "count": "LSOA: incidents",
+    "rate_per_1000": "LSOA: incidents per 1,000 residents",
+    "imd_decile": "LSOA: IMD decile",
+}
+
+
+def _surface_column(surface: gpd.GeoDataFrame) -> str:
+    for name in ("score", "density_per_km2", "density"):
+        if name in surface:
+            return name
+    numeric = surface.drop(columns=surface.geometry.name).select_dtypes("number").columns
+    if not len(numeric):
+        raise ValueError("surface has no numeric column to draw")
+    return str(numeric[0])
+
+
+def _add_analyst_areas(fmap: folium.Map, area_stats: gpd.GeoDataFrame, level: str | None) -> None:
+    """The LSOA choropleths of :data:`ANALYST_LAYER_NAMES` (IMD only when known; rate on)."""
+    for column, name in ANALYST_LAYER_NAMES.items():
+        if column == "imd_decile" and not (
+            column in area_stats and area_stats[column].notna().any()
+        ):
+            continue
+        add_area_layer(
+            fmap, area_stats, column, name=name, show=column == "rate_per_1000", level=level
+        )
+
+
+def build_analyst_map(
+    pack: AreaPack,
+    area_stats: gpd.GeoDataFrame,
+    wards: gpd.GeoDataFrame,
+    hotspot_layers: Mapping[str, Any],
+    default_method: str,
+    incidents: gpd.GeoDataFrame | None = None,
+    surface: gpd.GeoDataFrame | None = None,
+    tiles: str | None = None,
+    surface_column: str | None = None,
+    asset_base: str = DEFAULT_ASSET_BASE,
+) -> folium.Map:
+    """The analyst map: LSOA choropleths, hotspot layers, surface, incidents and wards.
+
+    Parameters
+    ----------
+    pack : AreaPack
+    area_stats : geopandas.GeoDataFrame
+        Per-LSOA statistics (see :func:`~geo_ssgp.maps.layers.add_area_layer`).
+    wards : geopandas.GeoDataFrame
+        Ward polygons (``code``, ``name``).
+    hotspot_layers : mapping of str to HotspotLayer
+        Hotspot layers by method key (e.g. ``"gistar"``, ``"kde"``, ``"hdbscan"``).
+    default_method : str
+        Key of the hotspot layer shown when the page opens.
+    incidents : geopandas.GeoDataFrame, optional
+        Incidents, drawn clustered by snap point (off by default).
+    surface : geopandas.GeoDataFrame, optional
+        KDE density grid (off by default).
+    tiles : str, optional
+        Base-map tiles; ``None`` draws none.
+    surface_column : str, optional
+        Value column of ``surface``; default ``score`` (a hotspot layer's surface),
+        ``density_per_km2``, ``density`` or the first numeric column.
+    asset_base : str
+        URL prefix of the vendor folder.
+
+    Returns
+    -------
+    folium.Map
+        With an expanded layer control listing :data:`ANALYST_LAYER_NAMES` (count, rate,
+        IMD decile choropleths, rate on), one ``"Hotspots: <key>"`` per hotspot layer
+        (``default_method`` on), ``"KDE surface"`` and ``"Incidents"`` (off) and
+        ``"Wards"`` (on).
+    """
+    if hotspot_layers and default_method not in hotspot_layers:
+        raise ValueError(
+            f"default_method {default_method!r} is not one of {sorted(hotspot_layers)}"
+        )
+    fmap = base_map(pack, tiles=tiles, asset_base=asset_base)
+    _add_analyst_areas(fmap, area_stats, area_level(area_stats, pack.primary_lsoa))
+    if surface is not None:
+        add_surface_layer(fmap, surface, surface_column or _surface_column(surface))
+    for key, layer in hotspot_layers.items():
+        add_hotspot_layer(
+            fmap,
+            layer,
+            name=f"Hotspots: {key}",
+            show=key == default_method,
+            layer_id=f"hotspots:{key}",
+        )
+    if incidents is not None:
+        add_incident_layer(fmap, incidents, show=False)
+    add_ward_layer(fmap, wards)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    return use_local_assets(fmap, asset_base)
+
+
+def _as_geoseries(area_geom: Any) -> gpd.GeoSeries:
+    if isinstance(area_geom, gpd.GeoDataFrame):
+        return area_geom.geometry
+    if isinstance(area_geom, gpd.GeoSeries):
+        return area_geom
+    return gpd.GeoSeries([area_geom], crs=CRS_BNG)
+
+
+def _area_name(area_geom: Any, name: str | None) -> str:
+    """The given name, else the GeoDataFrame's ``name`` values joined, else ``"Area"``."""
+    if name is None and isinstance(area_geom, gpd.GeoDataFrame) and "name" in area_geom:
+        name = ", ".join(area_geom["name"].astype(str))
+    return name or "Area"
+
+
+def build_area_map(
+    pack: AreaPack,
+    area_geom: Any,
+    incidents: gpd.GeoDataFrame | None,
+    hotspot_layer: Any | None,
+    tiles: str | None = None,
+    name: str | None = None,
+    asset_base: str = DEFAULT_ASSET_BASE,
+) -> folium.Map:
+    """A simple map of one ward or LSOA for PCSOs: its outline, hotspots and incidents.
+
+    Parameters
+    ----------
+    pack : AreaPack
+    area_geom : GeoDataFrame, GeoSeries or shapely geometry
+        The area (EPSG:27700); a GeoDataFrame's ``name`` column titles the outline.
+    incidents : geopandas.GeoDataFrame, optional
+        Incidents to draw (on); select them with :func:`geo_ssgp.reports.place_content`.
+    hotspot_layer : HotspotLayer, optional
+        Hotspots to draw (on); select them with :func:`geo_ssgp.reports.place_content`.
+    tiles : str, optional
+        Base-map tiles; ``None`` draws none.
+    name : str, optional
+        Area name for the layer control; defaults to the GeoDataFrame's ``name``.
+    asset_base : str
+        URL prefix of the vendor folder.
+
+    Returns
+    -------
+    folium.Map
+        Fitted to the area; layer ids ``"area"``, ``"hotspots"``, ``"incidents"``.
+    """
+    geoms = _as_geoseries(area_geom)
+    geoms = geoms.set_crs(CRS_BNG) if geoms.crs is None else geoms.to_crs(CRS_BNG)
+    name = _area_name(area_geom, name)
+    area = shapely.union_all(np.asarray(geoms.values))
+    fmap = base_map(pack, tiles=tiles, asset_base=asset_base)
+    fit_to(fmap, gpd.GeoSeries([area.buffer(100)], crs=CRS_BNG))
+    add_place_layer(fmap, area, name, layer_id="area")
+    if hotspot_layer is not None:
+        add_hotspot_layer(fmap, hotspot_layer, show=True, layer_id="hotspots")
+    if incidents is not None:
+        add_incident_layer(fmap, incidents, show=True)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    return use_local_assets(fmap, asset_base)
+
+
+def build_meeting_map(
+    pack: AreaPack,
+    area_stats: gpd.GeoDataFrame,
+    layer: Any | None,
+    wards: gpd.GeoDataFrame,
+    *,
+    method: str,
+    tiles: str | None = None,
+) -> folium.Map:
+    """The map of one meeting period: one method's hotspots over LSOA counts and wards.
+
+    Parameters
+    ----------
+    pack : AreaPack
+    area_stats : geopandas.GeoDataFrame
+        Per-LSOA statistics of the period (see :func:`~geo_ssgp.maps.layers.add_area_layer`);
+        coloured by ``count``.
+    layer : HotspotLayer, optional
+        Hotspots of the period; ``None`` when the method could not run on the data.
+    wards : geopandas.GeoDataFrame
+        Ward polygons (``code``, ``name``).
+    method : str
+        Method key; the hotspot layer's id is ``"hotspots:<method>"``.
+    tiles : str, optional
+        Base-map tiles; ``None`` draws none.
+
+    Returns
+    -------
+    folium.Map
+        Layers ``"LSOA: incidents"`` (on), ``"Hotspots: <layer method>"`` (on) and
+        ``"Wards"`` (on), with an expanded layer control.
+    """
+    fmap = base_map(pack, tiles=tiles)
+    add_area_layer(fmap, area_stats, "count", name="LSOA: incidents", show=True)
+    if layer is not None:
+        add_hotspot_layer(fmap, layer, show=True, layer_id=f"hotspots:{method}")
+    add_ward_layer(fmap, wards)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    return fmap

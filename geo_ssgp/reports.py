@@ -1,0 +1,426 @@
+"""Products shared by the web pages, the CLI and the notebook: meeting pack and PCSO area view.
+
+This stage owns how the analysis is put in front of people: which two periods a meeting
+compares by default (:func:`meeting_periods`), the table of top hotspots with their tested
+change (:func:`meeting_change`, on :func:`geo_ssgp.hotspots.change.compare_periods`), the
+hotspots a PCSO sees for a ward (:func:`area_hotspots`), and the self-contained meeting
+report (:func:`meeting_report`, rendered from the same Jinja2 template the app serves).
+The web layer adds only caching and the access policy; ``geo-ssgp meeting`` and the notebook
+call these functions directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import jinja2
+import numpy as np
+import pandas as pd
+
+from geo_ssgp import areas, maps
+from geo_ssgp.config import ATTRIBUTION, Settings
+from geo_ssgp.errors import NotEnoughData
+from geo_ssgp.filters import Filters
+from geo_ssgp.hotspots import HotspotLayer, run_method
+from geo_ssgp.hotspots.change import compare_periods
+from geo_ssgp.hotspots.layer import json_safe
+from geo_ssgp.pack import AreaPack, load_layer
+from geo_ssgp.schema import CRIME_GROUPS
+
+#: Attribution lines shown in every page footer and report.
+PAGE_ATTRIBUTION = [ATTRIBUTION[k] for k in ("ons", "police", "imd")]
+
+#: Columns of the meeting change table.
+CHANGE_COLUMNS = [
+    "rank",
+    "label",
+    "before",
+    "after",
+    "change",
+    "change_pct",
+    "p_change",
+    "new",
+    "single_snap_point",
+]
+
+
+def hotspot_layer(
+    method: str, incidents: gpd.GeoDataFrame, pack: AreaPack, filters: Filters
+) -> HotspotLayer:
+    """A hotspot layer of ``method`` for the incidents these filters select."""
+    return run_method(
+        method,
+        incidents,
+        pack,
+        start=filters.start,
+        end=filters.end,
+        crime_types=list(filters.crime_types) or None,
+        sources=list(filters.sources) or None,
+        restricted=filters.restricted,
+    )
+
+
+def data_months(incidents: pd.DataFrame) -> list[str]:
+    """Months with incidents, ``YYYY-MM``, ascending."""
+    if incidents.empty:
+        return []
+    return sorted(pd.to_datetime(incidents["month"]).dt.strftime("%Y-%m").unique())
+
+
+def recent_period(months: list[str], n: int) -> tuple[str | None, str | None]:
+    """First and last month of the latest ``n`` months with data (``None`` when none)."""
+    return (months[-n], months[-1]) if months else (None, None)
+
+
+def meeting_periods(
+    months: list[str],
+    a_from: str | None = None,
+    a_to: str | None = None,
+    b_from: str | None = None,
+    b_to: str | None = None,
+    n: int = 3,
+) -> tuple[tuple[str | None, str | None], tuple[str | None, str | None]]:
+    """The two periods a meeting compares; by default the last ``n`` months and the ``n`` before.
+
+    Parameters
+    ----------
+    months : list of str
+        Months with data, ascending.
+    a_from, a_to, b_from, b_to : str, optional
+        Earlier (A) and later (B) period; a period given in full is kept as it is.
+    n : int
+        Months per default period.
+
+    Returns
+    -------
+    ((str, str), (str, str))
+        ``(a_from, a_to), (b_from, b_to)``. With fewer than ``n`` earlier months, A is what
+        there is; with none, A equals B.
+    """
+    if not (b_from and b_to):
+        b_from, b_to = recent_period(months, n)
+    if not (a_from and a_to):
+        earlier = [m for m in months if b_from and m < b_from]
+        a_from, a_to = (earlier[-n], earlier[-1]) if earlier else (b_from, b_to)
+        if len(earlier) < n and earlier:
+            a_from = earlier[0]
+    return (a_from, a_to), (b_from, b_to)
+
+
+def meeting_change(
+    before: HotspotLayer,
+    after: HotspotLayer,
+    incidents_before: gpd.GeoDataFrame,
+    incidents_after: gpd.GeoDataFrame,
+    top: int = 10,
+) -> pd.DataFrame:
+    """The later period's top hotspots with their incidents in both periods and the change.
+
+    One rule for change: :func:`~geo_ssgp.hotspots.change.compare_periods` (a later hotspot
+    is ``new`` when it overlaps no hotspot of the earlier period; the change in counts inside
+    its polygon is tested per month with the exact two-Poisson test, ``p_change``).
+
+    Parameters
+    ----------
+    before, after : HotspotLayer
+        Layers of the earlier and later period (same method and settings).
+    incidents_before, incidents_after : geopandas.GeoDataFrame
+        The incidents of each period (same filters as the layers).
+    top : int
+        Hotspots of the later period listed, by rank.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`CHANGE_COLUMNS`, one row per listed hotspot.
+    """
+    later = after.hotspots
+    if later.empty:
+        return pd.DataFrame(columns=CHANGE_COLUMNS)
+    table = compare_periods(before, after, incidents_before, incidents_after)
+    table = table[table["status"] != "gone"].sort_values("rank").head(top)
+    snap = later.set_index("rank")["single_snap_point"] if "single_snap_point" in later else None
+    ranks = table["rank"].astype(int).to_numpy()
+    return pd.DataFrame(
+        {
+            "rank": ranks,
+            "label": table["label"].astype(str).to_numpy(),
+            "before": table["n_before"].astype(int).to_numpy(),
+            "after": table["n_after"].astype(int).to_numpy(),
+            "change": table["change"].astype(int).to_numpy(),
+            "change_pct": table["change_pct"].to_numpy(dtype=float),
+            "p_change": table["p_change"].to_numpy(dtype=float),
+            "new": (table["status"] == "new").to_numpy(),
+            "single_snap_point": (
+                snap.reindex(ranks).fillna(False).astype(bool).to_numpy()
+                if snap is not None
+                else np.zeros(len(ranks), dtype=bool)
+            ),
+        }
+    )
+
+
+def area_hotspots(layer: HotspotLayer, geometry: Any, top: int = 8) -> list[dict]:
+    """Hotspots touching a place (a PCSO's ward or LSOA), strongest first.
+
+    Parameters
+    ----------
+    layer : HotspotLayer
+    geometry : shapely geometry
+        The place's outline, EPSG:27700.
+    top : int
+        At most this many.
+
+    Returns
+    -------
+    list of dict
+        ``rank``, ``label``, ``n_incidents``, ``single_snap_point`` (JSON-ready).
+    """
+    spots = place_content(geometry, layer, None)[0].hotspots.head(top)
+    if spots.empty:
+        return []
+    columns = ["rank", "label", "n_incidents", "single_snap_point"]
+    return json_safe(spots[columns].to_dict("records"))
+
+
+def place_content(
+    geometry: Any, layer: HotspotLayer | None, incidents: gpd.GeoDataFrame | None
+) -> tuple[HotspotLayer | None, gpd.GeoDataFrame | None]:
+    """The hotspots that touch a place and the incidents inside it (or on its edge).
+
+    Parameters
+    ----------
+    geometry : shapely geometry
+        The place (a PCSO's ward or LSOA), EPSG:27700.
+    layer : HotspotLayer, optional
+    incidents : geopandas.GeoDataFrame, optional
+
+    Returns
+    -------
+    (HotspotLayer or None, GeoDataFrame or None)
+        The layer with only the hotspots intersecting the place (same method and
+        parameters), and the incidents intersecting it.
+    """
+    if layer is not None:
+        spots = layer.hotspots[layer.hotspots.intersects(geometry)]
+        layer = HotspotLayer(layer.method, spots, layer.parameters)
+    if incidents is not None:
+        incidents = incidents[incidents.intersects(geometry)]
+    return layer, incidents
+
+
+def crime_group(crime_types: tuple[str, ...] | list[str]) -> str:
+    """The group (``asb``, ``violence``, ``crime``) whose types these are exactly, or ``""``."""
+    wanted = sorted(crime_types)
+    return next((g for g, types in CRIME_GROUPS.items() if sorted(types) == wanted), "")
+
+
+@dataclass
+class MeetingInputs:
+    """How a meeting pack gets its layers, incidents and rates (the app passes cached ones).
+
+    Attributes
+    ----------
+    layer : callable
+        ``layer(method, filters) -> HotspotLayer`` (may raise ``NotEnoughData``).
+    incidents : callable
+        ``incidents(filters) -> GeoDataFrame`` of the filtered incidents.
+    rates : callable
+        ``rates(filters) -> dict``: :func:`geo_ssgp.areas.district_summary` for the period.
+    area_stats : callable
+        ``area_stats(filters) -> GeoDataFrame`` of LSOA statistics.
+    months : list of str
+        Months with data.
+    """
+
+    layer: Callable[[str, Filters], HotspotLayer]
+    incidents: Callable[[Filters], gpd.GeoDataFrame]
+    rates: Callable[[Filters], dict]
+    area_stats: Callable[[Filters], gpd.GeoDataFrame]
+    months: list[str] = field(default_factory=list)
+
+
+def direct_inputs(
+    incidents: gpd.GeoDataFrame, pack: AreaPack, all_incidents: gpd.GeoDataFrame | None = None
+) -> MeetingInputs:
+    """Meeting inputs computed directly from an incidents table (CLI and notebook).
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Geocoded incidents (rows with ``status != "ok"`` are left out of layers and stats).
+    pack : AreaPack
+    all_incidents : geopandas.GeoDataFrame, optional
+        Incidents inside and outside the area (county rates); defaults to ``incidents``.
+    """
+    inside = incidents[incidents["status"] == "ok"] if "status" in incidents else incidents
+    everything = incidents if all_incidents is None else all_incidents
+
+    def rates(f: Filters) -> dict:
+        return json_safe(areas.district_summary(everything, pack, start=f.start, end=f.end))
+
+    def stats(f: Filters) -> gpd.GeoDataFrame:
+        chosen = f.replace(start=None, end=None).apply(inside) if f.sources else inside
+        types = list(f.crime_types) or None
+        return areas.area_stats(
+            chosen, pack, level=pack.primary_lsoa, start=f.start, end=f.end, crime_types=types
+        )
+
+    return MeetingInputs(
+        layer=lambda method, f: hotspot_layer(method, inside, pack, f),
+        incidents=lambda f: f.apply(inside),
+        rates=rates,
+        area_stats=stats,
+        months=data_months(inside),
+    )
+
+
+def meeting_context(
+    inputs: MeetingInputs,
+    method: str,
+    before: Filters,
+    after: Filters,
+    top: int = 10,
+) -> dict:
+    """Everything the meeting page and report show, except the maps.
+
+    Parameters
+    ----------
+    inputs : MeetingInputs
+    method : str
+        Resolved hotspot method name.
+    before, after : Filters
+        The two periods (same crime types).
+    top : int
+        Hotspots in the change table.
+
+    Returns
+    -------
+    dict
+        ``method``, ``crime_types``, ``group``, ``before``, ``after``, ``months``, ``change``
+        (records of :func:`meeting_change`, empty when the method cannot run) and ``rates``.
+    """
+    try:
+        change = meeting_change(
+            inputs.layer(method, before),
+            inputs.layer(method, after),
+            inputs.incidents(before),
+            inputs.incidents(after),
+            top=top,
+        )
+    except NotEnoughData:
+        change = pd.DataFrame(columns=CHANGE_COLUMNS)
+    return {
+        "method": method,
+        "crime_types": list(after.crime_types),
+        "group": crime_group(after.crime_types),
+        "before": before,
+        "after": after,
+        "months": inputs.months,
+        "change": change,
+        "rates": [inputs.rates(before), inputs.rates(after)],
+    }
+
+
+def meeting_map_html(
+    inputs: MeetingInputs,
+    pack: AreaPack,
+    method: str,
+    filters: Filters,
+    *,
+    tiles: str | None = None,
+    standalone: bool = False,
+) -> str:
+    """One meeting period's map: the hotspot layer over LSOA counts and ward outlines."""
+    try:
+        layer = inputs.layer(method, filters)
+    except NotEnoughData:
+        layer = None
+    wards = load_layer(pack, "ward")
+    stats = inputs.area_stats(filters)
+    fmap = maps.build_meeting_map(pack, stats, layer, wards, method=method, tiles=tiles)
+    return maps.render_standalone(fmap) if standalone else maps.render(fmap)
+
+
+def _templates(settings: Settings) -> jinja2.Environment:
+    """The app's Jinja2 templates (autoescaped: text from data is escaped)."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(settings.templates_dir),
+        autoescape=jinja2.select_autoescape(["html"]),
+    )
+
+
+def meeting_report(
+    context: dict,
+    maps_html: list[str],
+    pack: AreaPack,
+    settings: Settings,
+    *,
+    methods: dict[str, str],
+    threshold: int | None = None,
+    user: Any = None,
+) -> str:
+    """The meeting view as one self-contained HTML document (assets inlined) to circulate.
+
+    Parameters
+    ----------
+    context : dict
+        :func:`meeting_context` (with ``change`` as records).
+    maps_html : list of str
+        The two standalone period maps.
+    pack : AreaPack
+    settings : Settings
+        Supplies the templates and the app stylesheet.
+    methods : dict
+        Method name -> title.
+    threshold : int, optional
+        Suppression threshold shown for suppressed counts.
+    user : object, optional
+        The viewer (shown in the page header when given).
+
+    Returns
+    -------
+    str
+        HTML.
+    """
+    template = _templates(settings).get_template("meeting_report.html")
+    return template.render(
+        **context,
+        methods=methods,
+        threshold=threshold or settings.suppress_below,
+        user=user,
+        pack=pack,
+        attribution=PAGE_ATTRIBUTION,
+        maps=maps_html,
+        css=(settings.static_dir / "app" / "app.css").read_text(encoding="utf-8"),
+        generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        year=dt.date.today().year,
+    )
+
+
+def report_filename(pack: AreaPack, after: Filters) -> str:
+    """File name of a meeting report: pack and later period."""
+    return f"meeting-report-{pack.name}-{after.start or 'all'}_{after.end or 'all'}.html"
+
+
+__all__ = [
+    "CHANGE_COLUMNS",
+    "MeetingInputs",
+    "area_hotspots",
+    "crime_group",
+    "data_months",
+    "direct_inputs",
+    "meeting_change",
+    "meeting_context",
+    "meeting_map_html",
+    "meeting_periods",
+    "meeting_report",
+    "place_content",
+    "hotspot_layer",
+    "recent_period",
+    "report_filename",
+]

@@ -1,0 +1,203 @@
+"""Getis-Ord Gi* on grid cells and LSOAs: p-values, multiple testing, direct esda calls.
+
+The calibration claim behind the default ``p_value="exact"`` is shown here on one seeded
+run; ``benchmarks/bench_gistar_calibration.py`` prints its rate over many runs.
+"""
+
+from __future__ import annotations
+
+import esda
+import geopandas as gpd
+import libpysal
+import numpy as np
+import pytest
+import shapely
+
+from geo_ssgp.errors import BadInput
+from geo_ssgp.hotspots import METHODS, run_method
+from geo_ssgp.hotspots.gistar import (
+    adjust_pvalues,
+    classify,
+    exact_pvalues,
+    gistar_area_hotspots,
+    gistar_grid_hotspots,
+    gistar_table,
+)
+from geo_ssgp.hotspots.grid import make_grid, study_region
+
+# ---------------------------------------------------------------------------------------
+# Calibration on pure noise
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_uniform_points_give_no_significant_gistar_cell_after_fdr(seed, synth, box):
+    layer = gistar_grid_hotspots(synth.points(synth.uniform(seed)), box, permutations=99, seed=seed)
+    surface = layer.surface
+    assert len(surface) == 2500  # 100 m default cells over 5 km
+    assert layer.hotspots.empty
+    assert not surface["hot_cold"].str.startswith("hot").any()
+    # the raw (unadjusted) p-values do flag cells: the adjustment is doing the work
+    assert ((surface["p"] < 0.05) & (surface["z"] > 0)).sum() > 10
+
+
+def test_normal_p_values_flag_noise_that_exact_p_values_do_not(synth, box):
+    """Why ``exact`` is the default: the normal approximation finds hot cells in noise.
+
+    One seeded run of 2,000 uniform points, the same cells and z-scores; only the p-value
+    differs. (Over seeds 0..29 the normal approximation flags 16 runs, the exact p-value none;
+    see the benchmark.)
+    """
+    points = synth.points(synth.uniform(10))
+    norm = gistar_grid_hotspots(points, box, permutations=0, p_value="norm")
+    exact = gistar_grid_hotspots(points, box, permutations=0, p_value="exact")
+    assert np.array_equal(norm.surface["z"], exact.surface["z"])
+    assert norm.surface["hot_cold"].str.startswith("hot").sum() == 7
+    assert not exact.surface["hot_cold"].str.startswith("hot").any()
+    assert exact.hotspots.empty
+
+
+# ---------------------------------------------------------------------------------------
+# Multiple testing and classes
+
+
+def test_benjamini_hochberg_matches_esda_fdr_and_hand_values():
+    p = np.array([0.01, 0.04, 0.03, 0.005, 0.2, np.nan])
+    adj = adjust_pvalues(p, "fdr_bh")
+    assert adj[:5] == pytest.approx([0.025, 0.05, 0.05, 0.025, 0.2])
+    assert np.isnan(adj[5])
+    assert adjust_pvalues(p, "bonferroni")[:5] == pytest.approx([0.05, 0.2, 0.15, 0.025, 1.0])
+    assert adjust_pvalues(p, "none")[:5] == pytest.approx(p[:5])
+    rng = np.random.default_rng(1)
+    raw = np.concatenate([rng.uniform(0, 1, 900), rng.uniform(0, 1e-4, 100)])
+    cut = esda.fdr(raw, 0.05)
+    assert ((adjust_pvalues(raw) <= 0.05) == (raw <= cut)).all()
+    with pytest.raises(BadInput, match="p_adjust") as err:
+        adjust_pvalues(raw, "holm")
+    assert err.value.param == "p_adjust"
+
+
+def test_adjust_pvalues_edge_cases_keep_shape_and_nan():
+    assert adjust_pvalues(np.array([])).shape == (0,)
+    assert np.isnan(adjust_pvalues(np.array([np.nan, np.nan]))).all()
+    assert adjust_pvalues(np.array([np.nan, 0.02])).tolist()[1] == pytest.approx(0.02)
+    ties = adjust_pvalues(np.array([0.01, 0.01, 0.01, 0.5]))
+    assert ties.tolist() == pytest.approx([0.01 * 4 / 3] * 3 + [0.5])
+    assert adjust_pvalues(np.array([0.9, 0.8]), "bonferroni").tolist() == [1.0, 1.0]
+
+
+def test_classes_by_adjusted_p_and_sign():
+    z = np.array([3.0, 2.0, 1.5, -3.0, 2.0])
+    p = np.array([0.001, 0.03, 0.08, 0.002, 0.5])
+    assert classify(z, p).tolist() == [
+        "hot 99%",
+        "hot 95%",
+        "hot 90%",
+        "cold 99%",
+        "not significant",
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+# p-values
+
+
+def test_exact_p_values_agree_with_monte_carlo_total_randomisation():
+    rng = np.random.default_rng(4)
+    w = libpysal.weights.lat2W(25, 25, rook=False)
+    y = rng.poisson(1.5, 625)
+    y[rng.integers(0, 625, 6)] += 25  # heavy tail, like snap points
+    p, upper = exact_pvalues(y, w)
+    adj = w.sparse.tocsr()
+    window = np.asarray(adj @ y).ravel() + y
+    size = np.asarray(adj.sum(axis=1)).ravel().astype(int) + 1
+    sims = 20000
+    draws = rng.choice(y, size=(sims, 9), replace=True)
+    for m in (4, 6, 9):
+        csum = np.sort(draws[:, :m].sum(axis=1))
+        sel = size == m
+        mc = 1.0 - np.searchsorted(csum, window[sel], side="left") / sims
+        assert np.abs(mc - upper[sel]).max() < 0.02
+    assert ((p >= 0) & (p <= 1)).all()
+
+
+def test_exact_p_values_approach_the_normal_approximation_for_large_counts():
+    rng = np.random.default_rng(8)
+    w = libpysal.weights.lat2W(30, 30, rook=False)
+    y = rng.poisson(400, 900).astype(float)
+    table = gistar_table(y, w, permutations=0, p_value="exact")
+    mid = (table["p_norm"] > 0.01) & (table["p_norm"] < 0.9)
+    assert np.abs(table.loc[mid, "p_exact"] - table.loc[mid, "p_norm"]).max() < 0.03
+
+
+def test_gistar_rejects_exact_p_for_rates_and_unknown_options():
+    w = libpysal.weights.lat2W(5, 5)
+    with pytest.raises(BadInput, match="integer counts"):
+        gistar_table(np.linspace(0.1, 2.5, 25), w, permutations=0, p_value="exact")
+    with pytest.raises(BadInput, match="p_value"):
+        gistar_table(np.arange(25), w, permutations=0, p_value="bootstrap")
+    table = gistar_table(np.linspace(0.1, 2.5, 25), w, permutations=99)
+    assert table["p"].equals(table["p_sim"])
+
+
+# ---------------------------------------------------------------------------------------
+# Real data: Gloucester 2025-01..09
+
+
+def _full_boxes(grid) -> gpd.GeoDataFrame:
+    """Unclipped square cells rebuilt independently from the lattice indices."""
+    x0, y0 = grid.origin
+    s = grid.cell_size
+    col, row = grid.cells["col"].to_numpy(), grid.cells["row"].to_numpy()
+    geoms = shapely.box(x0 + col * s, y0 + row * s, x0 + (col + 1) * s, y0 + (row + 1) * s)
+    return gpd.GeoDataFrame(geometry=geoms, crs="EPSG:27700")
+
+
+def test_real_gistar_equals_a_direct_esda_call(sample_ok, pack):
+    layer = run_method("gistar", sample_ok, pack, label=False, permutations=99, seed=3)
+    grid = make_grid(study_region(pack), cell_size=layer.parameters["cell_size_m"])
+    cells = _full_boxes(grid)
+    xy = sample_ok.geometry
+    joined = gpd.sjoin(gpd.GeoDataFrame(geometry=xy, crs=xy.crs), cells, predicate="within")
+    counts = joined.groupby("index_right").size().reindex(cells.index, fill_value=0)
+    assert counts.sum() == len(sample_ok) == layer.parameters["n_incidents"]
+    assert (layer.surface["count"].to_numpy() == counts.to_numpy()).all()
+    w = libpysal.weights.Queen.from_dataframe(cells, use_index=False)
+    w.transform = "B"
+    direct = esda.G_Local(
+        counts.to_numpy().astype(float),
+        w,
+        transform="B",
+        star=True,
+        permutations=99,
+        seed=3,
+        n_jobs=1,
+    )
+    assert np.allclose(layer.surface["z"].to_numpy(), direct.Zs)
+    assert np.allclose(layer.surface["p_sim"].to_numpy(), np.minimum(1, 2 * direct.p_sim))
+    assert np.allclose(layer.surface["p_norm"].to_numpy(), np.minimum(1, 2 * direct.p_norm))
+    hot = layer.hotspots
+    assert len(hot) >= 1 and (hot["hot_cold"].str.startswith("hot")).all()
+    assert (hot["p_adj"] < 0.05).all() and hot["z"].iloc[0] == layer.surface["z"].max()
+
+
+def test_real_lsoa_gistar_equals_a_direct_esda_call(sample_ok, pack, real_lsoa_counts):
+    lsoa, counts, w = real_lsoa_counts
+    y = counts.to_numpy().astype(float)
+    gi = run_method("lsoa-gistar", sample_ok, pack, label=False, permutations=0)
+    assert gi.parameters["areas"] == "lsoa21" and gi.parameters["n_areas"] == len(lsoa) == 82
+    surface = gi.surface.set_index("code").loc[lsoa["code"]]
+    assert (surface["count"].to_numpy() == counts.to_numpy()).all()
+    direct = esda.G_Local(y, w, transform="B", star=True, permutations=0)
+    assert np.allclose(surface["z"].to_numpy(), direct.Zs)
+    assert set(gi.hotspots["code"]) <= set(surface.index[surface["z"] > 0])
+
+
+def test_real_area_methods_accept_rates(sample_ok, pack):
+    layer = run_method(
+        "lsoa-gistar", sample_ok, pack, label=False, value="eb_rate", permutations=199
+    )
+    assert layer.parameters["variable"].startswith("empirical-Bayes")
+    assert layer.parameters["p_value"].startswith("two-sided conditional permutation")
+    assert layer.surface["population"].notna().all()
+    assert layer.surface["value"].equals(layer.surface["eb_rate_per_1000"])
+    assert METHODS["lsoa-gistar"].func is gistar_area_hotspots

@@ -1,0 +1,84 @@
+"""Whole files: unreadable content fails the call; folders, progress, CSV quoting."""
+
+from __future__ import annotations
+
+import pytest
+
+from geo_ssgp.incidents import IngestError, read_incidents
+
+
+def test_binary_file(tmp_path):
+    f = tmp_path / "photo.csv"
+    f.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    with pytest.raises(IngestError, match=r"^photo.csv: binary content \(NUL bytes\)"):
+        read_incidents(f)
+
+
+def test_not_utf8(tmp_path):
+    f = tmp_path / "latin.csv"
+    f.write_bytes("date,type,postcode\n2025-01-02,ASB,GL1 1AD £\n".encode("latin-1"))
+    with pytest.raises(IngestError, match=r"^latin.csv: not UTF-8 text \(byte 0xa3 at offset 42\)"):
+        read_incidents(f)
+
+
+def test_semicolon_delimited(ingest_fixtures):
+    with pytest.raises(
+        IngestError, match=r"^semicolon.csv: looks semicolon-separated \(';'\); expected comma"
+    ):
+        read_incidents(ingest_fixtures / "semicolon.csv")
+
+
+def test_tab_delimited(tmp_path, write):
+    f = write(tmp_path / "tabs.csv", "date\ttype\tlon\tlat\n2025-01-02\tASB\t-2.2\t51.8\n")
+    with pytest.raises(IngestError, match=r"^tabs.csv: looks tab-separated"):
+        read_incidents(f)
+
+
+def test_broken_json(ingest_fixtures):
+    with pytest.raises(IngestError, match=r"^broken.json: invalid JSON: .* at line \d+ column \d+"):
+        read_incidents(ingest_fixtures / "broken.json")
+
+
+def test_empty_and_missing_files(tmp_path, write):
+    with pytest.raises(IngestError, match="empty.csv: file is empty"):
+        read_incidents(write(tmp_path / "empty.csv", "\n"))
+    with pytest.raises(IngestError, match="nowhere.csv: file not found"):
+        read_incidents(tmp_path / "nowhere.csv")
+
+
+def test_one_bad_file_fails_the_call(sample_files, tmp_path, ingest_fixtures):
+    calls = []
+    with pytest.raises(IngestError, match="^semicolon.csv"):
+        read_incidents([sample_files[0], ingest_fixtures / "semicolon.csv"], progress=calls.append)
+    assert calls == [1]
+
+
+def test_progress_and_folders(tmp_path, write):
+    for i in range(3):
+        write(tmp_path / f"m{i}.csv", f"date,type,lon,lat\n2025-0{i + 1}-02,ASB,-2.2,51.8\n")
+    write(tmp_path / "notes.txt", "ignored")
+    calls = []
+    res = read_incidents(tmp_path, progress=calls.append)
+    assert calls == [1, 1, 1]
+    assert [f["name"] for f in res.files] == ["m0.csv", "m1.csv", "m2.csv"]
+
+
+def test_csv_quoting_bom_crlf_and_duplicate_headers(tmp_path):
+    f = tmp_path / "quoted.csv"
+    f.write_bytes(
+        b"\xef\xbb\xbfid,date,type,lon,lat,location,location\r\n"
+        b'Q1,2025-01-02,ASB,-2.2437,51.8651,"Kings Square, Gloucester","second"\r\n'
+        b'Q2,2025-01-02, asb ,-2.2437,51.8651,"Line one\r\nline two",x\r\n'
+        b"\r\n"
+    )
+    res = read_incidents(f)
+    inc = res.incidents
+    assert inc["incident_id"].tolist() == ["Q1", "Q2"]
+    assert inc["location_text"].tolist() == ["Kings Square, Gloucester", "Line one\r\nline two"]
+    assert inc["crime_type"].tolist() == ["Anti-social behaviour"] * 2
+
+
+def test_ragged_csv(tmp_path, write):
+    f = write(tmp_path / "ragged.csv", "date,type,lon,lat\n2025-01-02,ASB,-2.2,51.8,extra\n")
+    with pytest.raises(IngestError, match=r"^ragged.csv: not a readable CSV: .*columns"):
+        read_incidents(f)
