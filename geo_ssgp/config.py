@@ -47,6 +47,7 @@ ATTRIBUTION = {
         "English Indices of Deprivation 2019 © Crown copyright, MHCLG, "
         "licensed under the Open Government Licence v3.0."
     ),
+    "osm": "© OpenStreetMap contributors (ODbL 1.0, https://www.openstreetmap.org/copyright)",
     "naptan": (
         "Contains Department for Transport NaPTAN/NPTG data © Crown copyright, "
         "licensed under the Open Government Licence v3.0."

@@ -33,6 +33,7 @@ from geo_ssgp.errors import PackError
 #: ONS LSOA names are ``<district name> <3-digit MSOA number><letter>``.
 LSOA_NAME = re.compile(r"^(?P<district>.+) \d{3}[A-Z]$")
 
+
 @dataclass(frozen=True, eq=False)
 class AreaPack:
     """An area pack: the manifest plus the data folder its paths are relative to.
@@ -61,6 +62,8 @@ class AreaPack:
         Sample incident globs and their source format.
     places : dict
         Named places used in hotspot labels (e.g. ``city_centre``: streets or a point).
+    streets : dict
+        The street layer (``file``, ``name``, ``road_class``, ``ref`` columns), optional.
     """
 
     name: str
@@ -75,6 +78,7 @@ class AreaPack:
     tables: dict[str, dict[str, Any]]
     sample: dict[str, Any]
     places: dict[str, Any] = field(default_factory=dict)
+    streets: dict[str, Any] = field(default_factory=dict)
 
     def _key(self) -> tuple[Path, Path]:
         return (self.manifest, self.data_dir)
@@ -166,6 +170,7 @@ def load_pack(settings: Settings | None = None) -> AreaPack:
         tables=doc.get("tables", {}),
         sample=doc.get("sample", {}),
         places=doc.get("places", {}),
+        streets=doc.get("streets", {}),
     )
     _check_files(pack)
     return pack
@@ -175,6 +180,11 @@ def _check_files(pack: AreaPack) -> None:
     """Raise :class:`PackError` for the first file the manifest names that is missing."""
     if not pack.data_dir.is_dir():
         raise PackError(f"data folder {pack.data_dir} (used by {pack.manifest}) does not exist")
+    if pack.streets and not (pack.data_dir / pack.streets["file"]).is_file():
+        raise PackError(
+            f"{pack.data_dir / pack.streets['file']} is missing: named by [streets] in "
+            f"{pack.manifest}"
+        )
     for section in ("layers", "lookups", "tables"):
         for key in getattr(pack, section):
             for file in pack.paths(section, key):
@@ -339,12 +349,59 @@ def imd(pack: AreaPack) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------------------
 
+
+@lru_cache(maxsize=8)
+def _load_streets_cached(pack: AreaPack) -> gpd.GeoDataFrame:
+    entry = pack.streets
+    gdf = pyogrio.read_dataframe(pack.data_dir / entry["file"])
+    gdf = gdf.set_crs("EPSG:4326", allow_override=True) if gdf.crs is None else gdf
+
+    def column(key: str) -> pd.Series:
+        name = entry.get(key)
+        if name and name in gdf.columns:
+            return gdf[name].astype("string")
+        return pd.Series(pd.NA, index=gdf.index, dtype="string")
+
+    return gpd.GeoDataFrame(
+        {"name": column("name"), "road_class": column("road_class"), "ref": column("ref")},
+        geometry=gdf.geometry.to_crs(CRS_BNG),
+        crs=CRS_BNG,
+    )
+
+
+def has_streets(pack: AreaPack) -> bool:
+    """Whether the pack names a street layer (``[streets]``)."""
+    return bool(pack.streets)
+
+
+def load_streets(pack: AreaPack) -> gpd.GeoDataFrame:
+    """The pack's street lines in British National Grid.
+
+    Parameters
+    ----------
+    pack : AreaPack
+        A pack with a ``[streets]`` entry (see :func:`has_streets`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``name``, ``road_class`` (e.g. OSM ``highway``), ``ref`` (road number) as nullable
+        strings and (Multi)LineString geometry, EPSG:27700, in file order. A copy.
+
+    Raises
+    ------
+    PackError
+        When the pack has no street layer.
+    """
+    if not has_streets(pack):
+        raise PackError(f"area pack {pack.name!r} has no [streets] layer ({pack.manifest})")
+    return _load_streets_cached(pack).copy()
+
+
 # ---------------------------------------------------------------------------------------
 # Area geography: districts, wards and 2011 parents of LSOAs
 
 # Area geography: districts, wards and 2011 parents of LSOAs
-
-
 
 
 @lru_cache(maxsize=8)

@@ -61,3 +61,26 @@ def test_population_and_imd_tables(pack):
     table = imd(pack)
     assert len(table) == 373
     assert table["imd_decile"].between(1, 10).all()
+
+
+def test_streets_layer_from_the_manifest(pack):
+    from geo_ssgp.pack import has_streets, load_streets
+
+    assert has_streets(pack)
+    streets = load_streets(pack)
+    assert len(streets) == 1722
+    assert streets.crs.to_epsg() == 27700
+    assert list(streets.columns) == ["name", "road_class", "ref", "geometry"]
+    assert abs(streets.length.sum() / 1000 - 866.1) < 0.5
+    assert {"Widden Street", "Northgate Street", "Kingsholm Road"} <= set(streets["name"].dropna())
+    assert "A38" in set(streets["ref"].dropna())
+
+
+def test_pack_without_streets_says_so():
+    from geo_ssgp.errors import PackError
+    from geo_ssgp.pack import has_streets, load_streets
+
+    county = load_pack(get_settings(pack="gloucestershire"))
+    assert not has_streets(county)
+    with pytest.raises(PackError, match=r"has no \[streets\] layer"):
+        load_streets(county)
