@@ -45,8 +45,11 @@ PackOpt = Annotated[
     typer.Option("--pack", help="Area pack name in boundaries/ or a manifest path."),
 ]
 StoreOpt = Annotated[
-    Path | None,
-    typer.Option("--store", help="Store folder (default: GEO_SSGP_STORE or var/store)."),
+    str | None,
+    typer.Option(
+        "--store",
+        help="Store folder or postgresql:// URL (default: GEO_SSGP_STORE or var/store).",
+    ),
 ]
 ColumnsOpt = Annotated[
     str | None,
@@ -95,7 +98,7 @@ def command(name: str | None = None) -> Callable:
     return register
 
 
-def _context(data: Path | None, pack: str | None, store: Path | None):
+def _context(data: Path | None, pack: str | None, store: str | None):
     settings = get_settings(data_dir=data, pack=pack, store_dir=store)
     return settings, load_pack(settings)
 

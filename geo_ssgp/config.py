@@ -54,6 +54,8 @@ ATTRIBUTION = {
     ),
 }
 
+#: URL schemes that select the PostGIS store instead of the embedded one.
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 DEFAULT_TOKENS = "dev-analyst:analyst,dev-pcso:pcso,dev-viewer:viewer"
 ROLES = ("analyst", "pcso", "viewer")
 
@@ -121,10 +123,13 @@ class Settings(BaseSettings):
         validation_alias="GEO_SSGP_PACK",
         description="Area-pack name (boundaries/<name>.toml) or manifest path (GEO_SSGP_PACK).",
     )
-    store_dir: Path = Field(
+    store_dir: Path | str = Field(
         default_factory=lambda: Path.cwd() / "var" / "store",
         validation_alias="GEO_SSGP_STORE",
-        description="Folder of the embedded store (GEO_SSGP_STORE); default ./var/store.",
+        description=(
+            "Folder of the embedded store, or a postgresql:// URL of a PostGIS store"
+            " (GEO_SSGP_STORE); default ./var/store."
+        ),
     )
     tokens: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=lambda: parse_tokens(DEFAULT_TOKENS),
@@ -172,6 +177,12 @@ class Settings(BaseSettings):
     @classmethod
     def _tiles(cls, value: object) -> object:
         return None if value in ("", "none") else value
+
+    @field_validator("store_dir", mode="after")
+    @classmethod
+    def _store(cls, value: Path | str) -> Path | str:
+        is_url = isinstance(value, str) and value.startswith(POSTGRES_SCHEMES)
+        return value if is_url else Path(value)
 
     @field_validator("data_dir", mode="after")
     @classmethod

@@ -31,7 +31,7 @@ import pandas as pd
 from shapely import wkt
 from shapely.geometry.base import BaseGeometry
 
-from geo_ssgp.config import CRS_BNG, Settings
+from geo_ssgp.config import CRS_BNG, POSTGRES_SCHEMES, Settings
 from geo_ssgp.errors import BadInput, NotFound
 from geo_ssgp.schema import QUARANTINE_COLUMNS
 
@@ -402,18 +402,24 @@ def _focus_from_row(row: tuple) -> FocusArea:
     )
 
 
-def open_store(settings: Settings, pack_name: str) -> SQLiteStore:
+def open_store(settings: Settings, pack_name: str) -> Store:
     """Open (creating if needed) the store of one area pack.
 
     Parameters
     ----------
     settings : Settings
-        Gives the store folder.
+        Gives the store folder, or a ``postgresql://`` URL for the PostGIS store
+        (:mod:`geo_ssgp.store_postgis`).
     pack_name : str
-        Area-pack name; each pack has its own store.
+        Area-pack name; each pack has its own store (folder, or PostgreSQL schema).
 
     Returns
     -------
-    SQLiteStore
+    Store
+        :class:`SQLiteStore`, or :class:`~geo_ssgp.store_postgis.PostGISStore` for a URL.
     """
+    if isinstance(settings.store_dir, str) and settings.store_dir.startswith(POSTGRES_SCHEMES):
+        from geo_ssgp.store_postgis import PostGISStore
+
+        return PostGISStore(settings.store_dir, pack_name)
     return SQLiteStore(Path(settings.store_dir) / pack_name)

@@ -17,6 +17,13 @@ so ``pytest -m "not slow"`` is the fast subset.
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -133,3 +140,58 @@ def county_geocoded(sample_result, county_pack):
     check = _unchanged(out)
     yield out
     check("county_geocoded")
+
+
+# PostGIS: a throwaway PostgreSQL cluster for the store tests ---------------------------------
+
+
+def _pg_bindir() -> Path | None:
+    """Folder of Debian's PostgreSQL server binaries (newest version), if installed."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: p.parts[-3])
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgis_url():
+    """URL of a throwaway PostgreSQL + PostGIS cluster, stopped and deleted after the session.
+
+    ``initdb`` in a temporary folder, started with ``pg_ctl`` on a free local port (as the
+    ``postgres`` user when running as root, since PostgreSQL refuses to run as root), trust
+    authentication on 127.0.0.1 only. Skips only when Debian's ``postgresql`` or
+    ``postgresql-*-postgis-3`` packages are absent (``make test`` installs them).
+    """
+    bindir = _pg_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL server binaries not installed (make postgres-deps)")
+    version = bindir.parent.name
+    if not Path(f"/usr/share/postgresql/{version}/extension/postgis.control").exists():
+        pytest.skip(f"PostGIS for PostgreSQL {version} not installed (make postgres-deps)")
+    root = Path(tempfile.mkdtemp(prefix="geo_ssgp_pg_"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(root, user="postgres", group="postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data, port = root / "data", _free_port()
+
+    def run(*args: str) -> None:
+        subprocess.run([*as_user, *args], check=True, capture_output=True, timeout=120)
+
+    run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
+        "--no-sync")
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+    run(str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w",
+        "start")
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(root, ignore_errors=True)
