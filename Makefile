@@ -7,7 +7,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 PYTHON  ?= python3
 
-.PHONY: install run test test-fast lint bench clean node-deps browser-deps
+.PHONY: install run test test-fast lint bench clean node-deps browser-deps postgres-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,13 +32,23 @@ node-deps:
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y --no-install-recommends chromium; }
 
+# PostgreSQL + PostGIS for the PostGIS store tests: the tests start a throwaway cluster of their
+# own on a free local port (tests/conftest.py::postgis_url) and stop it when they finish, so
+# Debian's default "main" cluster is not created (nothing is left running).
+postgres-deps:
+	@ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || { \
+	  mkdir -p /etc/postgresql-common/createcluster.d \
+	  && echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/geo_ssgp.conf \
+	  && apt-get update \
+	  && apt-get install -y --no-install-recommends postgresql postgresql-postgis; }
+
 web/static/vendor/.stamp: | node-deps
 
 run: install
 	$(VENV)/bin/geo-ssgp serve
 
 # Lint, then the whole suite (unit, real-data, notebook, API and headless-Chromium browser tests).
-test: browser-deps install
+test: browser-deps postgres-deps install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 

@@ -472,12 +472,13 @@ def _restore(frame: pd.DataFrame, layout: list[list[list[str]]]) -> gpd.GeoDataF
     if extras:
         unpacked = pd.DataFrame([json.loads(e) if e else {} for e in frame["extra"]])
         frame = frame.assign(**{c: unpacked.get(c) for c in extras})
-    geometry = shapely.from_wkb([bytes(g) for g in frame["geometry"]])
-    out = frame.drop(columns="geometry").reindex(columns=[c for c in dtypes if c != "geometry"])
+    geometry = gpd.GeoSeries(shapely.from_wkb([bytes(g) for g in frame["geometry"]]), crs=CRS_BNG)
+    dtypes.setdefault("geometry", "geometry")
+    out = frame.assign(geometry=geometry).reindex(columns=list(dtypes))
     for name, dtype in dtypes.items():
         if name != "geometry":
             out[name] = _as_dtype(out[name], dtype)
-    return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geometry, crs=CRS_BNG), crs=CRS_BNG)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=CRS_BNG)
 
 
 def _as_dtype(series: pd.Series, dtype: str) -> pd.Series:
