@@ -333,6 +333,10 @@ def hotspots_cmd(
     coverage: Annotated[
         float | None, typer.Option(help="Share of the area selected as hotspots (0-1).")
     ] = None,
+    publish: Annotated[
+        str | None,
+        typer.Option(help="Also publish the layer as table layer_<NAME> in the PostGIS store."),
+    ] = None,
     data: DataOpt = None,
     pack: PackOpt = None,
     store: StoreOpt = None,
@@ -356,8 +360,20 @@ def hotspots_cmd(
     )
     out.write_text(json.dumps(layer.to_geojson()), encoding="utf-8")
     console.print(f"wrote {len(layer.hotspots):,} {layer.method} hotspots to {out}")
+    if publish:
+        console.print(f"published as {_publish(settings, area, publish, layer)} (open it in QGIS)")
     for row in layer.hotspots.sort_values("rank").head(10).itertuples():
         console.print(f"  {row.rank:>3}  {row.n_incidents:>6,}  {row.label}")
+
+
+def _publish(settings, area: AreaPack, name: str, layer) -> str:
+    """Write a layer into the PostGIS store as a QGIS-readable table; its qualified name."""
+    from geo_ssgp.store_postgis import PostGISStore
+
+    target = open_store(settings, area.name)
+    if not isinstance(target, PostGISStore):
+        raise BadInput("--publish needs the PostGIS store (--store postgresql://...)", "publish")
+    return target.publish_layer(name, layer)
 
 
 @command()

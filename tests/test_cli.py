@@ -152,3 +152,30 @@ def test_geocode_local_log_by_postcode_and_grid(tmp_path):
     assert list(table["status"]) == ["ok", "ok", "unknown_postcode"]
     assert table.loc[0, "lsoa21cd"] == "E01032937"  # GL1 1AD (Code-Point derived LSOA)
     assert table.loc[1, "ward_nm"] == "Barton and Tredworth"
+
+
+def test_ingest_and_publish_on_the_postgis_store(postgis_url, sample_files, tmp_path):
+    import psycopg
+
+    store = ["--store", postgis_url, "--pack", "gloucester"]
+    result = runner.invoke(app, ["ingest", str(sample_files[0]), *store])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "grid.geojson"
+    args = ["hotspots", "--out", str(out), "--method", "grid-count", "--publish", "grid-jan",
+            *store]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "published as gloucester.layer_grid_jan" in result.output
+    n_features = len(json.loads(out.read_text())["features"])
+    with psycopg.connect(postgis_url) as con:
+        rows = con.execute("SELECT count(*) FROM gloucester.layer_grid_jan").fetchone()[0]
+        stored = con.execute("SELECT count(*) FROM gloucester.datasets").fetchone()[0]
+    assert rows == n_features > 0 and stored == 1
+
+
+def test_publish_needs_the_postgis_store(ingested, store_dir, tmp_path):
+    args = ["hotspots", "--out", str(tmp_path / "h.geojson"), "--publish", "x",
+            "--store", str(store_dir)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "--publish needs the PostGIS store" in result.output
