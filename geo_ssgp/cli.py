@@ -71,6 +71,15 @@ CrimeTypeOpt = Annotated[
     ),
 ]
 MethodOpt = Annotated[str, typer.Option(help="Hotspot method (any case), or 'default'.")]
+EngineOpt = Annotated[
+    str, typer.Option(help="in-process (default) or dask: files read and geocoded in parallel.")
+]
+WorkersOpt = Annotated[
+    int | None, typer.Option(help="Dask engine: local worker processes (default 2).", min=1)
+]
+SchedulerOpt = Annotated[
+    str | None, typer.Option(help="Dask engine: address of a running scheduler (tcp://...).")
+]
 
 
 def command(name: str | None = None) -> Callable:
@@ -107,6 +116,22 @@ def _columns(text: str | None) -> dict[str, str] | None:
     from geo_ssgp.incidents import parse_columns
 
     return parse_columns(text) if text else None
+
+
+@contextmanager
+def _engine(engine: str, workers: int | None, scheduler: str | None):
+    """Yield a Dask client for ``--engine dask``, else ``None`` (the in-process path)."""
+    if engine not in ("in-process", "dask"):
+        raise BadInput(f"--engine {engine!r}: expected in-process or dask", "engine")
+    if engine == "in-process":
+        if workers or scheduler:
+            raise BadInput("--workers and --scheduler need --engine dask", "engine")
+        yield None
+        return
+    from geo_ssgp.dask_engine import dask_client
+
+    with dask_client(workers, scheduler) as client:
+        yield client
 
 
 @contextmanager
@@ -159,6 +184,9 @@ def ingest(
     data: DataOpt = None,
     pack: PackOpt = None,
     store: StoreOpt = None,
+    engine: EngineOpt = "in-process",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Validate, geocode and store incident files; print the in/accepted/quarantined balance."""
     from geo_ssgp.pipeline import ingest_files
@@ -166,8 +194,8 @@ def ingest(
     settings, area = _context(data, pack, store)
     target = open_store(settings, area.name)
     mapping = _columns(columns)
-    with _progress("Ingesting", len(files)) as advance:
-        summary = ingest_files(target, area, files, source, mapping, progress=advance)
+    with _engine(engine, workers, scheduler) as client, _progress("Ingesting", len(files)) as adv:
+        summary = ingest_files(target, area, files, source, mapping, progress=adv, client=client)
     target.log_run("ingest", {"files": [str(f) for f in files], "source": source}, summary)
     print_balance(summary)
 
@@ -178,8 +206,15 @@ def geocode_cmd(
     out: Annotated[Path, typer.Option("--out", help="Output CSV.")],
     source: SourceOpt = None,
     columns: ColumnsOpt = None,
+    parquet: Annotated[
+        Path | None,
+        typer.Option(help="Dask engine: also write Hilbert-ordered GeoParquet to this folder."),
+    ] = None,
     data: DataOpt = None,
     pack: PackOpt = None,
+    engine: EngineOpt = "in-process",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Write every input row, in input order, with its LSOA, ward, district and status."""
     from geo_ssgp.incidents import read_raw
@@ -187,8 +222,19 @@ def geocode_cmd(
 
     _, area = _context(data, pack, None)
     mapping = _columns(columns)
-    with _progress("Geocoding", len(files)) as advance:
-        result, geocoded = read_and_geocode(files, area, source, mapping, progress=advance)
+    if parquet and engine != "dask":
+        raise BadInput("--parquet needs --engine dask", "parquet")
+    with _engine(engine, workers, scheduler) as client:
+        if client is None:
+            with _progress("Geocoding", len(files)) as advance:
+                result, geocoded = read_and_geocode(files, area, source, mapping, advance)
+        else:
+            from geo_ssgp.dask_engine import geocode_to_parquet, read_and_geocode_dask
+
+            result, geocoded = read_and_geocode_dask(files, area, client, source, mapping)
+            if parquet:
+                geocode_to_parquet(files, area, client, parquet, source, mapping)
+                console.print(f"wrote Hilbert-ordered GeoParquet to {parquet}")
     raw = read_raw(files, source=source)
     table = geocode_rows(raw, result, geocoded)
     table.drop(columns=["source_file", "source_row"]).to_csv(out, index=False)

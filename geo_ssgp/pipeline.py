@@ -61,6 +61,7 @@ def ingest_files(
     source: str | None = None,
     columns: dict[str, str] | None = None,
     progress: Progress = None,
+    client=None,
 ) -> dict:
     """Read, validate, geocode and store incident files atomically.
 
@@ -77,7 +78,10 @@ def ingest_files(
     columns : dict, optional
         Column mapping for local logs.
     progress : callable, optional
-        Called with 1 per file read.
+        Called with 1 per file read (in-process engine only).
+    client : distributed.Client, optional
+        Read and geocode on this Dask cluster (:mod:`geo_ssgp.dask_engine`) instead of
+        in-process; the stored result is the same.
 
     Returns
     -------
@@ -91,7 +95,12 @@ def ingest_files(
         A file cannot be read at all (the message names the file).
     """
     paths = [Path(p) for p in paths]
-    result, geocoded = read_and_geocode(paths, pack, source, columns, progress)
+    if client is not None:
+        from geo_ssgp.dask_engine import read_and_geocode_dask
+
+        result, geocoded = read_and_geocode_dask(paths, pack, client, source, columns)
+    else:
+        result, geocoded = read_and_geocode(paths, pack, source, columns, progress)
     items, files, skipped = [], [], []
     for info in result.files:
         name = info["name"]

@@ -373,11 +373,9 @@ class PostGISStore(Store):
         """
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", name or ""):
             raise BadInput("a layer name is 1-40 letters, digits, '_' or '-'", param="name")
-        from geo_ssgp.hotspots.layer import json_safe
-
         table = f"layer_{name.lower().replace('-', '_')}"
         frame = layer.hotspots.to_crs(CRS_BNG)
-        params = json.dumps(json_safe(layer.parameters))
+        params = json.dumps(layer.parameters, default=str)  # JSON-safe by contract
         with self._connect() as con:
             con.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table)))
             con.execute(_layer_ddl(table, frame))

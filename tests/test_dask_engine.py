@@ -1,0 +1,102 @@
+"""The Dask engine gives the in-process result: same rows, same codes, same quarantine.
+
+One LocalCluster (2 worker processes) per module; the data are the Gloucester sample and
+small constructed files.
+"""
+
+import dask_geopandas
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from geo_ssgp.cli import app
+from geo_ssgp.dask_engine import dask_client, geocode_to_parquet, read_and_geocode_dask
+from geo_ssgp.errors import IngestError
+from geo_ssgp.pipeline import ingest_files, read_and_geocode
+from geo_ssgp.store import SQLiteStore
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def client():
+    with dask_client(workers=2) as c:
+        yield c
+
+
+def test_sample_equals_the_in_process_path(client, pack, sample_files, sample_result,
+                                           sample_geocoded):
+    result, geocoded = read_and_geocode_dask(sample_files, pack, client)
+    pd.testing.assert_frame_equal(geocoded, sample_geocoded)
+    pd.testing.assert_frame_equal(result.incidents, sample_result.incidents)
+    pd.testing.assert_frame_equal(result.quarantine, sample_result.quarantine)
+    assert result.n_in == sample_result.n_in == 44_665
+    assert result.files == sample_result.files
+    assert (geocoded["status"] == "ok").sum() == 14_333
+
+
+def test_hilbert_geoparquet_reads_back_with_partition_bounds(client, pack, sample_files,
+                                                              sample_geocoded, tmp_path):
+    files = sample_files[:3]
+    balance = geocode_to_parquet(files, pack, client, tmp_path / "pq", npartitions=4)
+    assert balance.incidents.empty and balance.n_in == sum(f["n_in"] for f in balance.files)
+    parts = dask_geopandas.read_parquet(tmp_path / "pq")
+    assert parts.npartitions == 4 and len(parts.spatial_partitions) == 4
+    assert parts.crs.to_epsg() == 27700
+    names = {f.name for f in files}
+    expected = sample_geocoded[sample_geocoded["source_file"].isin(names)]
+    got = parts.compute().sort_values(["source_file", "source_row"], ignore_index=True)
+    expected = expected.sort_values(["source_file", "source_row"], ignore_index=True)
+    pd.testing.assert_frame_equal(got, expected, check_index_type=False)
+    # each partition's points lie inside the bounds recorded for it
+    for i, bounds in enumerate(parts.spatial_partitions):
+        assert parts.get_partition(i).compute().within(bounds.buffer(1e-6)).all()
+
+
+def test_record_ids_repeated_across_files_are_refused(client, pack, tmp_path):
+    header = "ref,date,type,lon,lat\n"
+    a = tmp_path / "a.csv"
+    a.write_text(header + "X1,2025-01-02,ASB,-2.2437,51.8651\n", encoding="utf-8")
+    b = tmp_path / "b.csv"
+    b.write_text(header + "X1,2025-01-03,ASB,-2.2437,51.8651\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="1 record IDs repeat across files"):
+        read_and_geocode_dask([a, b], pack, client)
+    # within one file the rule is the in-process one: the repeat is quarantined
+    c = tmp_path / "c.csv"
+    c.write_text(header + "X1,2025-01-02,ASB,-2.2437,51.8651\nX1,2025-01-03,ASB,-2.2,51.8\n",
+                 encoding="utf-8")
+    result, _ = read_and_geocode_dask([c], pack, client)
+    assert result.quarantine["reason"].tolist() == ["duplicate_id"]
+
+
+def test_ingest_with_a_client_stores_what_in_process_stores(client, pack, sample_files,
+                                                            tmp_path):
+    files = sample_files[:2]
+    dask_store, plain_store = SQLiteStore(tmp_path / "d"), SQLiteStore(tmp_path / "p")
+    assert ingest_files(dask_store, pack, files, client=client) == ingest_files(
+        plain_store, pack, files
+    )
+    pd.testing.assert_frame_equal(dask_store.incidents(), plain_store.incidents())
+    pd.testing.assert_frame_equal(dask_store.quarantine(), plain_store.quarantine())
+
+
+def test_cli_geocode_engine_dask_writes_the_same_csv(pack, sample_files, tmp_path):
+    runner = CliRunner()
+    files = [str(f) for f in sample_files[:1]]
+    plain, dask_out = tmp_path / "plain.csv", tmp_path / "dask.csv"
+    assert runner.invoke(app, ["geocode", *files, "--out", str(plain)]).exit_code == 0
+    args = ["geocode", *files, "--out", str(dask_out), "--engine", "dask", "--workers", "1"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert dask_out.read_text() == plain.read_text()
+    _, geocoded = read_and_geocode(sample_files[:1], pack)
+    assert len(pd.read_csv(dask_out)) >= len(geocoded)
+
+
+def test_cli_engine_options_are_checked(sample_files, tmp_path):
+    runner = CliRunner()
+    out = str(tmp_path / "x.csv")
+    result = runner.invoke(app, ["geocode", str(sample_files[0]), "--out", out, "--engine", "x"])
+    assert result.exit_code == 2 and "--engine 'x': expected in-process or dask" in result.output
+    result = runner.invoke(app, ["geocode", str(sample_files[0]), "--out", out, "--workers", "2"])
+    assert result.exit_code == 2 and "need --engine dask" in result.output
