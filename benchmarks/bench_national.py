@@ -1,0 +1,245 @@
+"""A synthetic national year through the pipeline: in-process, --engine dask, raw dask-geopandas.
+
+The national year is built by tiling the real Gloucestershire LSOA polygons (LSOA 2011: the
+only county-wide LSOA polygons in the data folder) and the county's nine months of police.uk
+incidents over a grid of offsets across Great Britain (kept inside the BNG / UK lon-lat box
+the validator accepts), written once as police.uk street CSVs (one file per tile, the
+police.uk column layout) plus a synthetic area pack (tiled LSOA and district polygons).
+
+Timed, on the same files:
+
+* **in-process**: ``read_and_geocode`` (one process), LSOA counts, 100 m cell counts;
+* **dask engine**: ``geocode_to_parquet`` on a LocalCluster (read + validate + geocode per
+  file partition, Hilbert-ordered GeoParquet), then LSOA and 100 m cell counts from
+  ``dask_geopandas.read_parquet``;
+* **raw dask-geopandas**: ``dask.dataframe.read_csv`` + ``points_from_xy`` + ``to_crs`` +
+  ``dask_geopandas.sjoin`` to the LSOA polygons + counts (no validation, quarantine, edge
+  rules or district test: the floor of what the engine costs).
+
+Usage::
+
+    python benchmarks/bench_national.py                      # 6.5 million rows, 35,000 LSOAs
+    python benchmarks/bench_national.py --rows 500000 --lsoas 5000 --scaling
+
+``--scaling`` adds the Dask engine with 1 and 2 workers, and with 1x, 2x, 4x the rows.
+Peak memory is the largest resident set of this process plus its children (workers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import dask.dataframe as dd
+import dask_geopandas
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from geo_ssgp.config import get_settings
+from geo_ssgp.dask_engine import dask_client, geocode_to_parquet
+from geo_ssgp.incidents.locate import UK_LAT, UK_LON
+from geo_ssgp.pack import load_layer, load_pack
+from geo_ssgp.pipeline import read_and_geocode
+
+CELL = 100.0
+TILE_W, TILE_H = 80_000.0, 75_000.0
+
+
+def _offsets(county_bounds, n: int) -> list[tuple[float, float]]:
+    """Tile offsets on a grid across GB whose tiles stay inside the UK lon/lat box."""
+    to_wgs = Transformer.from_crs(27700, 4326, always_xy=True)
+    minx, miny, maxx, maxy = county_bounds
+    out = []
+    for y0 in np.arange(20_000, 1_200_000, TILE_H):
+        for x0 in np.arange(60_000, 660_000, TILE_W):
+            dx, dy = x0 - minx, y0 - miny
+            xs = [minx + dx, maxx + dx]
+            ys = [miny + dy, maxy + dy]
+            lon, lat = to_wgs.transform(np.repeat(xs, 2), np.tile(ys, 2))
+            if (lon.min() > UK_LON[0] and lon.max() < UK_LON[1] and lat.min() > UK_LAT[0]
+                    and lat.max() < UK_LAT[1]):
+                out.append((dx, dy))
+    if len(out) < n:
+        raise SystemExit(f"only {len(out)} tiles fit in the UK box; ask for fewer LSOAs")
+    return out[:n]
+
+
+def build(rows: int, lsoas: int, folder: Path) -> tuple[Path, list[Path]]:
+    """Write the synthetic pack and incident CSVs; return (manifest, files)."""
+    county = load_pack(get_settings(pack="gloucestershire"))
+    lsoa = load_layer(county, "lsoa11")  # columns code, name, geometry (EPSG:27700)
+    lads = load_layer(county, "district")
+    n_tiles = math.ceil(lsoas / len(lsoa))
+    offsets = _offsets(tuple(lads.total_bounds), n_tiles)
+    sample = pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False)
+                        for f in county.sample_files()], ignore_index=True)
+    to_bng = Transformer.from_crs(4326, 27700, always_xy=True)
+    to_wgs = Transformer.from_crs(27700, 4326, always_xy=True)
+    has_xy = sample["Longitude"] != ""
+    lon = pd.to_numeric(sample["Longitude"], errors="coerce").to_numpy()
+    lat = pd.to_numeric(sample["Latitude"], errors="coerce").to_numpy()
+    x, y = to_bng.transform(lon, lat)
+    (folder / "incidents").mkdir(parents=True)
+    per_tile = math.ceil(rows / n_tiles)
+    polys, districts, files = [], [], []
+    for t, (dx, dy) in enumerate(offsets):
+        tag = f"T{t:03d}"
+        polys.append(_shifted(lsoa, dx, dy, tag))
+        districts.append(_shifted(lads, dx, dy, tag))
+        take = np.arange(t * per_tile, min((t + 1) * per_tile, rows)) % len(sample)
+        tile = sample.iloc[take].copy()
+        tx, ty = to_wgs.transform(x[take] + dx, y[take] + dy)
+        moved = has_xy.to_numpy()[take]
+        tile.loc[moved, "Longitude"] = np.round(tx[moved], 6).astype(str)
+        tile.loc[moved, "Latitude"] = np.round(ty[moved], 6).astype(str)
+        tile["Crime ID"] = np.where(tile["Crime ID"] != "", tag + tile["Crime ID"] +
+                                    np.arange(len(tile)).astype(str), "")
+        path = folder / "incidents" / f"2025-{tag}-street.csv"
+        tile.to_csv(path, index=False)
+        files.append(path)
+    pd.concat(polys).to_file(folder / "lsoa.geojson", driver="GeoJSON")
+    dist = pd.concat(districts)
+    dist.to_file(folder / "districts.geojson", driver="GeoJSON")
+    codes = ", ".join(f'"{c}"' for c in dist["code"])
+    manifest = folder / "national.toml"
+    manifest.write_text(
+        f'[pack]\nname = "national"\ntitle = "Synthetic national year"\n'
+        f"district_codes = [{codes}]\n\n"
+        '[layers.lsoa11]\nfile = "lsoa.geojson"\ncode = "code"\nname = "name"\n\n'
+        '[layers.district]\nfile = "districts.geojson"\ncode = "code"\nname = "name"\n',
+        encoding="utf-8",
+    )
+    return manifest, files
+
+
+def _shifted(frame: gpd.GeoDataFrame, dx: float, dy: float, tag: str) -> gpd.GeoDataFrame:
+    out = frame.copy()
+    out["geometry"] = shapely.transform(out.geometry.values, lambda c: c + [dx, dy])
+    out["code"] = tag + out["code"]
+    return out
+
+
+def _cell_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Incidents per occupied 100 m cell (key = cell column * 2**32 + cell row)."""
+    key = (np.floor(frame.geometry.x.to_numpy() / CELL).astype("int64") * 2**32
+           + np.floor(frame.geometry.y.to_numpy() / CELL).astype("int64"))
+    counts = pd.Series(key).value_counts()
+    return pd.DataFrame({"key": counts.index.to_numpy(), "n": counts.to_numpy()})
+
+
+def _sum_cells(parts) -> dd.Series:
+    meta = pd.DataFrame({"key": pd.Series([], dtype="int64"), "n": pd.Series([], dtype="int64")})
+    return parts.map_partitions(_cell_counts, meta=meta).groupby("key")["n"].sum()
+
+
+def in_process(pack, files) -> dict:
+    t = time.perf_counter()
+    _, geocoded = read_and_geocode(files, pack)
+    ok = geocoded[geocoded["status"] == "ok"]
+    lsoa = ok["lsoa11cd"].value_counts()
+    cells = _cell_counts(ok)["key"]
+    return {"seconds": time.perf_counter() - t, "rows": len(geocoded), "lsoas": len(lsoa),
+            "cells": len(cells), "ok": len(ok)}
+
+
+def dask_engine(pack, files, workers: int, out: Path) -> dict:
+    with dask_client(workers=workers) as client:
+        t = time.perf_counter()
+        balance = geocode_to_parquet(files, pack, client, out, npartitions=len(files))
+        parts = dask_geopandas.read_parquet(out)
+        ok = parts[parts["status"] == "ok"]
+        lsoa = ok["lsoa11cd"].value_counts()
+        lsoa, cells = client.compute([lsoa, _sum_cells(ok)], sync=True)
+        seconds = time.perf_counter() - t
+    return {"seconds": seconds, "rows": balance.n_in - len(balance.quarantine),
+            "lsoas": len(lsoa), "cells": len(cells), "ok": int(lsoa.sum())}
+
+
+def raw_sjoin(pack, files, workers: int) -> dict:
+    polygons = load_layer(pack, "lsoa11")[["code", "geometry"]]
+    with dask_client(workers=workers) as client:
+        t = time.perf_counter()
+        frame = dd.read_csv([str(f) for f in files], usecols=["Longitude", "Latitude"],
+                            dtype=float, blocksize=None).dropna()
+        xy = dask_geopandas.points_from_xy(frame, "Longitude", "Latitude", crs="EPSG:4326")
+        points = dask_geopandas.from_dask_dataframe(frame, geometry=xy).set_crs(4326)
+        points = points.to_crs(27700)
+        joined = dask_geopandas.sjoin(points, polygons, predicate="within")
+        lsoa = joined["code"].value_counts()
+        lsoa, cells = client.compute([lsoa, _sum_cells(joined)], sync=True)
+        seconds = time.perf_counter() - t
+    return {"seconds": seconds, "rows": int(lsoa.sum()), "lsoas": len(lsoa), "cells": len(cells),
+            "ok": int(lsoa.sum())}
+
+
+def peak_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, kids) / 1024
+
+
+def line(name: str, r: dict, n_rows: int) -> str:
+    rate = n_rows / r["seconds"]
+    return (f"{name:<34} {r['seconds']:8.1f} s {rate:12,.0f} rows/s  LSOAs {r['lsoas']:,}"
+            f"  cells {r['cells']:,}  ok {r['ok']:,}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=6_500_000)
+    parser.add_argument("--lsoas", type=int, default=35_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--scaling", action="store_true", help="1 vs 2 workers; 1x/2x/4x rows")
+    parser.add_argument("--skip-in-process", action="store_true")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="geo_ssgp_national_"))
+    try:
+        run(args, root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run(args, root: Path) -> None:
+    t = time.perf_counter()
+    manifest, files = build(args.rows, args.lsoas, root / "x1")
+    pack = load_pack(get_settings(data_dir=root / "x1", pack=str(manifest)))
+    n_lsoa = len(load_layer(pack, "lsoa11"))
+    print(f"synthetic year: {args.rows:,} rows in {len(files)} files, {n_lsoa:,} LSOAs "
+          f"(built in {time.perf_counter() - t:.1f} s)")
+    d = dask_engine(pack, files, args.workers, root / "pq")
+    print(line(f"dask engine, {args.workers} workers", d, args.rows))
+    r = raw_sjoin(pack, files, args.workers)
+    print(line(f"raw dask_geopandas.sjoin, {args.workers} w", r, args.rows))
+    if not args.skip_in_process:
+        p = in_process(pack, files)
+        print(line("in-process (one process)", p, args.rows))
+        assert (p["lsoas"], p["cells"], p["ok"]) == (d["lsoas"], d["cells"], d["ok"])
+    print(f"peak memory: {peak_mb():,.0f} MB (largest process: driver or one worker)")
+    if args.scaling:
+        scaling(args, root, pack, files)
+
+
+def scaling(args, root: Path, pack, files) -> None:
+    print("\nscaling (dask engine):")
+    print(f"{'rows':>12} {'workers':>8} {'seconds':>8} {'rows/s':>12}")
+    for workers in (1, 2):
+        d = dask_engine(pack, files, workers, root / f"pq{workers}")
+        print(f"{args.rows:>12,} {workers:>8} {d['seconds']:>8.1f} {args.rows / d['seconds']:>12,.0f}")
+    for k in (2, 4):
+        rows = args.rows * k
+        manifest, more = build(rows, args.lsoas, root / f"x{k}")
+        bigger = load_pack(get_settings(data_dir=root / f"x{k}", pack=str(manifest)))
+        d = dask_engine(bigger, more, args.workers, root / f"pqx{k}")
+        print(f"{rows:>12,} {args.workers:>8} {d['seconds']:>8.1f} {rows / d['seconds']:>12,.0f}")
+
+
+if __name__ == "__main__":
+    main()
