@@ -54,3 +54,4 @@ def test_wheel_contains_templates_static_files_and_manifests(tmp_path):
     ):
         assert share + required in names, required
     assert not any(n.startswith("web/") for n in names)
+    assert "geo_ssgp/migrations/postgis/0001_initial.sql" in names  # the PostGIS schema
