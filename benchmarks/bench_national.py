@@ -232,13 +232,17 @@ def scaling(args, root: Path, pack, files) -> None:
     print(f"{'rows':>12} {'workers':>8} {'seconds':>8} {'rows/s':>12}")
     for workers in (1, 2):
         d = dask_engine(pack, files, workers, root / f"pq{workers}")
-        print(f"{args.rows:>12,} {workers:>8} {d['seconds']:>8.1f} {args.rows / d['seconds']:>12,.0f}")
+        print(_scale_row(args.rows, workers, d["seconds"]))
     for k in (2, 4):
         rows = args.rows * k
         manifest, more = build(rows, args.lsoas, root / f"x{k}")
         bigger = load_pack(get_settings(data_dir=root / f"x{k}", pack=str(manifest)))
         d = dask_engine(bigger, more, args.workers, root / f"pqx{k}")
-        print(f"{rows:>12,} {args.workers:>8} {d['seconds']:>8.1f} {rows / d['seconds']:>12,.0f}")
+        print(_scale_row(rows, args.workers, d["seconds"]))
+
+
+def _scale_row(rows: int, workers: int, seconds: float) -> str:
+    return f"{rows:>12,} {workers:>8} {seconds:>8.1f} {rows / seconds:>12,.0f}"
 
 
 if __name__ == "__main__":

@@ -199,3 +199,10 @@ def test_sample_round_trip_equals_the_embedded_store(store, pack, sample_files, 
     again = ingest_files(store, pack, files)  # keyed by file hash: a no-op
     assert again["skipped"] == [f.name for f in files] and again["in"] == 0
     assert len(store.incidents()) == first["accepted"]
+
+
+def test_unreachable_database_is_one_clear_error_without_the_password():
+    message = r"cannot connect to the PostGIS store at 127.0.0.1:1/x"
+    with pytest.raises(BadInput, match=message) as e:
+        PostGISStore("postgresql://u:hunter2@127.0.0.1:1/x?connect_timeout=2", "gloucester")
+    assert "hunter2" not in str(e.value)
