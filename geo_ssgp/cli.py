@@ -25,7 +25,7 @@ from geo_ssgp.config import get_settings
 from geo_ssgp.errors import BadInput, GeoSsgpError, IngestError
 from geo_ssgp.filters import Filters, parse_month, resolve_method
 from geo_ssgp.pack import AreaPack, load_pack
-from geo_ssgp.store import SQLiteStore, open_store
+from geo_ssgp.store import Store, open_store
 
 app = typer.Typer(
     help="Geospatial hotspot mapping for community safety partnerships.",
@@ -268,7 +268,7 @@ def agreement(
     )
 
 
-def _store_incidents(area: AreaPack, target: SQLiteStore):
+def _store_incidents(area: AreaPack, target: Store):
     """Analysed incidents of the store, loading the pack's sample first if it is empty."""
     from geo_ssgp.pipeline import analysed_incidents, ensure_sample
 
