@@ -44,6 +44,10 @@ class NotFound(GeoSsgpError, KeyError):
     """A named thing does not exist (a ward, an LSOA, a focus area, a hotspot rank)."""
 
 
+class Forbidden(GeoSsgpError, PermissionError):
+    """The caller's role may not see or do this (restricted records, writes)."""
+
+
 class PackError(GeoSsgpError, ValueError):
     """An area pack manifest is invalid or names a file that does not exist."""
 

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from geo_ssgp.errors import (
     AssetError,
     BadInput,
+    Forbidden,
     GeoSsgpError,
     IngestError,
     NotEnoughData,
@@ -26,6 +27,7 @@ STATUS: dict[type[GeoSsgpError], int] = {
     BadInput: 422,
     NotEnoughData: 422,
     NotFound: 404,
+    Forbidden: 403,
     IngestError: 400,
     PackError: 500,
     AssetError: 500,

@@ -8,6 +8,7 @@ from geo_ssgp.api.errors import STATUS, error_body, status_of
 from geo_ssgp.errors import (
     AssetError,
     BadInput,
+    Forbidden,
     IngestError,
     NotEnoughData,
     NotFound,
@@ -69,6 +70,7 @@ def test_error_table_maps_each_typed_error_once():
         BadInput: 422,
         NotEnoughData: 422,
         NotFound: 404,
+        Forbidden: 403,
         IngestError: 400,
         PackError: 500,
         AssetError: 500,
