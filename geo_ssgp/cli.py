@@ -70,12 +70,13 @@ CrimeTypeOpt = Annotated[
 MethodOpt = Annotated[str, typer.Option(help="Hotspot method (any case), or 'default'.")]
 
 
-def command(name: str | None = None) -> Callable:
+def command(name: str | None = None, group: typer.Typer | None = None) -> Callable:
     """Register a command whose project errors print one line and exit non-zero.
 
     A :class:`~geo_ssgp.errors.GeoSsgpError` (bad option value, pack error, not enough data)
     exits with 2; an :class:`~geo_ssgp.errors.IngestError` with 1 after saying that nothing
-    was stored. Anything else is a bug and keeps its traceback.
+    was stored. Anything else is a bug and keeps its traceback. ``group`` registers the
+    command under a sub-command group (``geo-ssgp datasets list``) instead of the top level.
     """
 
     def register(func: Callable) -> Callable:
@@ -90,7 +91,7 @@ def command(name: str | None = None) -> Callable:
                 err_console.print(f"[red]error:[/red] {escape(str(exc))}")
                 raise typer.Exit(2) from exc
 
-        return app.command(name)(run)
+        return (group or app).command(name)(run)
 
     return register
 
@@ -468,6 +469,37 @@ def serve(
     _store_incidents(area, open_store(settings, area.name))
     console.print(f"Serving {area.title} on http://{host}:{port}/")
     uvicorn.run(create_app(settings, warm=True), host=host, port=port, log_level="info")
+
+
+datasets_app = typer.Typer(help="List or remove stored datasets.", no_args_is_help=True)
+app.add_typer(datasets_app, name="datasets")
+
+
+@command("list", group=datasets_app)
+def datasets_list(data: DataOpt = None, pack: PackOpt = None, store: StoreOpt = None) -> None:
+    """Print the stored datasets: id, name, source and row balance."""
+    settings, area = _context(data, pack, store)
+    table = open_store(settings, area.name).datasets()
+    for row in table.itertuples():
+        console.print(
+            f"{row.id:>5}  {escape(row.name)}  {row.source}  in {row.n_in:,}, "
+            f"accepted {row.n_accepted:,}, quarantined {row.n_quarantined:,}  ({row.ingested_at})"
+        )
+    console.print(f"{len(table):,} dataset(s)")
+
+
+@command("remove", group=datasets_app)
+def datasets_remove(
+    dataset_id: Annotated[int, typer.Argument(help="Dataset id (from `datasets list`).")],
+    data: DataOpt = None,
+    pack: PackOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Remove one dataset and its files atomically."""
+    settings, area = _context(data, pack, store)
+    removed = open_store(settings, area.name).remove_dataset(dataset_id)
+    console.print(f"removed dataset {removed['id']} ({escape(removed['name'])}, "
+                  f"{removed['n_accepted']:,} incidents)")
 
 
 def _coverages(text: str) -> tuple[float, ...]:

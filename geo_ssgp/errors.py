@@ -48,12 +48,20 @@ class Forbidden(GeoSsgpError, PermissionError):
     """The caller's role may not see or do this (restricted records, writes)."""
 
 
+class StaleWrite(GeoSsgpError, RuntimeError):
+    """A write based on a version of a record that has changed since (lost-update guard)."""
+
+
 class PackError(GeoSsgpError, ValueError):
     """An area pack manifest is invalid or names a file that does not exist."""
 
 
 class IngestError(GeoSsgpError, ValueError):
     """An input file cannot be read at all (not a row-level problem: those are quarantined)."""
+
+
+class AlreadyStored(IngestError):
+    """The same file was stored by a concurrent ingest; nothing changed."""
 
 
 class AssetError(GeoSsgpError, RuntimeError):

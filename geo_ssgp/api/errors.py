@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from geo_ssgp.errors import (
+    AlreadyStored,
     AssetError,
     BadInput,
     Forbidden,
@@ -20,18 +22,62 @@ from geo_ssgp.errors import (
     NotEnoughData,
     NotFound,
     PackError,
+    StaleWrite,
 )
 
 #: Status code of each error class (the first matching class in order wins).
 STATUS: dict[type[GeoSsgpError], int] = {
+    AlreadyStored: 409,
     BadInput: 422,
     NotEnoughData: 422,
     NotFound: 404,
     Forbidden: 403,
+    StaleWrite: 412,
     IngestError: 400,
     PackError: 500,
     AssetError: 500,
 }
+
+
+class ErrorOut(BaseModel):
+    """The body of every error response other than 422: one human-readable message."""
+
+    detail: str = Field(description="What went wrong, in words a user can act on.")
+
+
+#: What each documented error status means in this API.
+DESCRIPTIONS = {
+    400: "The uploaded file cannot be read; nothing was stored.",
+    401: "No valid token or session (send `Authorization: Bearer <token>`).",
+    403: "Your role may not do this (writes and restricted records need analyst), or a "
+    "cookie-authenticated write came from another origin.",
+    404: "No such focus area, dataset, place or hotspot.",
+    409: "The same file was stored by a concurrent upload; nothing changed.",
+    412: "The focus area changed since you read it (`If-Match` does not match its ETag).",
+    413: "The request body is larger than the configured limit.",
+    429: "Too many failed authentication attempts from this client; retry later.",
+    503: "The layer is still being computed or took too long; retry shortly.",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict]:
+    """OpenAPI ``responses`` entries for these status codes, all with :class:`ErrorOut`.
+
+    Parameters
+    ----------
+    *codes : int
+        Keys of :data:`DESCRIPTIONS`.
+
+    Returns
+    -------
+    dict
+        For a route's or router's ``responses=``.
+    """
+    json_body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+    return {
+        code: {"model": ErrorOut, "description": DESCRIPTIONS[code], "content": json_body}
+        for code in codes
+    }
 
 
 def status_of(exc: GeoSsgpError) -> int:

@@ -91,6 +91,18 @@ class UploadResult(BaseModel):
     message: str
 
 
+class DatasetOut(BaseModel):
+    """One stored dataset (an ingested file) from the store's catalogue."""
+
+    id: int
+    name: str
+    source: str
+    n_in: int
+    n_accepted: int
+    n_quarantined: int
+    ingested_at: str
+
+
 # responses of the data routes ----------------------------------------------------------------
 
 

@@ -531,6 +531,18 @@ class Service:
 
     # ingest --------------------------------------------------------------------------------
 
+    def datasets(self) -> list[dict]:
+        """The store's catalogue as records (:class:`geo_ssgp.api.schemas.DatasetOut`)."""
+        cols = ["id", "name", "source", "n_in", "n_accepted", "n_quarantined", "ingested_at"]
+        return json_safe(self.store.datasets()[cols].to_dict("records"))
+
+    def remove_dataset(self, dataset_id: int) -> dict:
+        """Remove a dataset from the store (atomically) and forget every cached layer."""
+        try:
+            return self.store.remove_dataset(dataset_id)
+        finally:
+            self.invalidate()
+
     def ingest_upload(self, name: str, data: bytes, columns: dict | None = None) -> dict:
         """Ingest an uploaded local incident log through the pipeline, atomically.
 

@@ -6,6 +6,7 @@ import pytest
 
 from geo_ssgp.api.errors import STATUS, error_body, status_of
 from geo_ssgp.errors import (
+    AlreadyStored,
     AssetError,
     BadInput,
     Forbidden,
@@ -13,6 +14,7 @@ from geo_ssgp.errors import (
     NotEnoughData,
     NotFound,
     PackError,
+    StaleWrite,
 )
 
 ANALYST = {"Authorization": "Bearer dev-analyst"}
@@ -67,10 +69,12 @@ def test_geojson_routes_are_documented_and_served_as_geojson(spec, client, path)
 
 def test_error_table_maps_each_typed_error_once():
     assert STATUS == {
+        AlreadyStored: 409,
         BadInput: 422,
         NotEnoughData: 422,
         NotFound: 404,
         Forbidden: 403,
+        StaleWrite: 412,
         IngestError: 400,
         PackError: 500,
         AssetError: 500,

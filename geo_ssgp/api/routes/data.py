@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from geo_ssgp.api.auth import CurrentUser, User
+from geo_ssgp.api.errors import error_responses
 from geo_ssgp.api.params import AreaParams, HotspotParams, QueryFilters
 from geo_ssgp.api.schemas import (
     AreaLayer,
@@ -31,7 +32,7 @@ from geo_ssgp.errors import BadInput
 from geo_ssgp.filters import Filters
 from geo_ssgp.hotspots.layer import frame_to_geojson, json_safe
 
-router = APIRouter(prefix="/api", tags=["data"])
+router = APIRouter(prefix="/api", tags=["data"], responses=error_responses(401, 403, 429))
 
 #: Incident properties returned by ``/api/incidents``.
 INCIDENT_FIELDS = [
