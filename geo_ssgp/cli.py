@@ -459,13 +459,34 @@ def serve(
     data: DataOpt = None,
     pack: PackOpt = None,
     store: StoreOpt = None,
+    dev: Annotated[
+        bool,
+        typer.Option(
+            "--dev", help="Development mode: the public dev-* tokens work (never expose it)."
+        ),
+    ] = False,
 ) -> None:
-    """Run the web app; on first start with an empty store, load the pack's sample."""
+    """Run the web app; on first start with an empty store, load the pack's sample.
+
+    Refuses to start without configured tokens (GEO_SSGP_TOKENS) unless ``--dev`` is given.
+    """
     import uvicorn
 
     from geo_ssgp.api import create_app
 
     settings, area = _context(data, pack, store)
+    if dev:
+        settings = get_settings(data, pack, store, dev=True)
+    if not settings.tokens:
+        raise BadInput(
+            "no access tokens configured: set GEO_SSGP_TOKENS=token:role,... "
+            "(roles analyst, pcso, viewer), or run `geo-ssgp serve --dev` for development"
+        )
+    if settings.dev:
+        err_console.print(
+            "[bold red]DEVELOPMENT MODE[/bold red]: the public tokens dev-analyst, dev-pcso and "
+            "dev-viewer are accepted and listed on the login page. Never expose this server."
+        )
     _store_incidents(area, open_store(settings, area.name))
     console.print(f"Serving {area.title} on http://{host}:{port}/")
     uvicorn.run(create_app(settings, warm=True), host=host, port=port, log_level="info")

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from geo_ssgp.errors import BadInput
@@ -126,10 +126,23 @@ class Settings(BaseSettings):
         validation_alias="GEO_SSGP_STORE",
         description="Folder of the embedded store (GEO_SSGP_STORE); default ./var/store.",
     )
+    dev: bool = Field(
+        False,
+        validation_alias="GEO_SSGP_DEV",
+        description="Development mode (GEO_SSGP_DEV=1, `serve --dev`): without GEO_SSGP_TOKENS "
+        "the public dev-analyst/dev-pcso/dev-viewer tokens work and the login page lists them.",
+    )
     tokens: Annotated[dict[str, str], NoDecode] = Field(
-        default_factory=lambda: parse_tokens(DEFAULT_TOKENS),
+        default_factory=dict,
         validation_alias="GEO_SSGP_TOKENS",
-        description="Bearer token -> role, written token:role,... (GEO_SSGP_TOKENS).",
+        description="Bearer token -> role, written token:role,... (GEO_SSGP_TOKENS). None by "
+        "default: `serve` refuses to start without tokens unless in development mode.",
+    )
+    auth_failures_per_minute: int = Field(
+        20, ge=1, description="Failed authentications per client and minute before HTTP 429."
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest non-upload request body in bytes; larger is 413."
     )
     suppress_below: int = Field(
         3, ge=1, description="Counts from 1 to this minus 1 are hidden from pcso/viewer."
@@ -167,6 +180,12 @@ class Settings(BaseSettings):
     @classmethod
     def _tokens(cls, value: object) -> object:
         return parse_tokens(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _dev_tokens(self) -> Settings:
+        if self.dev and not self.tokens:
+            object.__setattr__(self, "tokens", parse_tokens(DEFAULT_TOKENS))
+        return self
 
     @field_validator("tiles", mode="before")
     @classmethod

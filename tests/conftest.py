@@ -17,6 +17,8 @@ so ``pytest -m "not slow"`` is the fast subset.
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
 
@@ -24,6 +26,9 @@ from geo_ssgp.config import get_settings
 from geo_ssgp.geocode import geocode
 from geo_ssgp.pack import load_pack
 from geo_ssgp.pipeline import read_and_geocode
+
+# The tests use the public development tokens (dev-analyst, dev-pcso, dev-viewer).
+os.environ.setdefault("GEO_SSGP_DEV", "1")
 
 
 @pytest.hookimpl(tryfirst=True)
