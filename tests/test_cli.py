@@ -1,6 +1,7 @@
 """The CLI contract on the real sample: ingest, geocode, agreement, areas, hotspots, evaluate."""
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -152,3 +153,25 @@ def test_geocode_local_log_by_postcode_and_grid(tmp_path):
     assert list(table["status"]) == ["ok", "ok", "unknown_postcode"]
     assert table.loc[0, "lsoa21cd"] == "E01032937"  # GL1 1AD (Code-Point derived LSOA)
     assert table.loc[1, "ward_nm"] == "Barton and Tredworth"
+
+
+def test_datasets_list_and_remove(ingested, store_dir, tmp_path):
+    listed = runner.invoke(app, ["datasets", "list", "--store", str(store_dir)])
+    assert listed.exit_code == 0 and "dataset(s)" in listed.output
+    first = listed.output.split()[0]
+    copy = tmp_path / "copy"
+    shutil.copytree(store_dir, copy)
+    removed = runner.invoke(app, ["datasets", "remove", first, "--store", str(copy)])
+    assert removed.exit_code == 0 and f"removed dataset {first}" in removed.output
+    again = runner.invoke(app, ["datasets", "remove", first, "--store", str(copy)])
+    assert again.exit_code == 2 and f"no dataset {first}" in again.output
+    huge = runner.invoke(app, ["datasets", "remove", str(2**63), "--store", str(copy)])
+    assert huge.exit_code == 2 and "no dataset" in huge.output
+
+
+def test_serve_refuses_to_start_without_tokens_outside_development_mode(monkeypatch, tmp_path):
+    monkeypatch.delenv("GEO_SSGP_DEV", raising=False)
+    monkeypatch.delenv("GEO_SSGP_TOKENS", raising=False)
+    result = runner.invoke(app, ["serve", "--store", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no access tokens configured" in result.output and "--dev" in result.output

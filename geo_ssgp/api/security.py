@@ -151,12 +151,12 @@ class SecurityMiddleware:
             if request.headers.get("origin") or cookies:
                 if not _same_origin(request):
                     return _error(403, "cross-site request refused (Origin is not this site)")
+        if request.url.path in UPLOAD_PATHS and (denied := self.check_uploader(request)):
+            return denied
         length = request.headers.get("content-length", "")
         limit = self.body_limit(request)
         if length.isdigit() and int(length) > limit:
             return _error(413, f"the request body is larger than {limit:,} bytes")
-        if request.url.path in UPLOAD_PATHS:
-            return self.check_uploader(request)
         return None
 
     def check_uploader(self, request: Request):
