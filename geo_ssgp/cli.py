@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from geo_ssgp import tables
 from geo_ssgp.config import get_settings
 from geo_ssgp.errors import BadInput, GeoSsgpError, IngestError
 from geo_ssgp.filters import Filters, parse_month, resolve_method
@@ -189,7 +190,7 @@ def geocode_cmd(
         result, geocoded = read_and_geocode(files, area, source, mapping, progress=advance)
     raw = read_raw(files, source=source)
     table = geocode_rows(raw, result, geocoded)
-    table.drop(columns=["source_file", "source_row"]).to_csv(out, index=False)
+    tables.to_csv(table.drop(columns=["source_file", "source_row"]), out)
     counts = table["status"].value_counts()
     console.print(f"wrote {len(table):,} rows to {out}")
     for status, n in counts.items():
@@ -278,7 +279,7 @@ def areas(
     stats = area_stats(
         incidents, area, level=level, start=filters.start, end=filters.end, crime_types=types
     )
-    stats.drop(columns="geometry").to_csv(out, index=False)
+    tables.to_csv(stats.drop(columns="geometry"), out)
     console.print(f"wrote {len(stats):,} {level} areas to {out}")
     everything = target.incidents()
     print_district_summary(district_summary(everything, area, start=filters.start, end=filters.end))

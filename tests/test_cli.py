@@ -175,3 +175,20 @@ def test_serve_refuses_to_start_without_tokens_outside_development_mode(monkeypa
     result = runner.invoke(app, ["serve", "--store", str(tmp_path)])
     assert result.exit_code == 2
     assert "no access tokens configured" in result.output and "--dev" in result.output
+
+
+def test_geocode_output_is_spreadsheet_safe_and_keeps_column_names(tmp_path):
+    src = tmp_path / "log.csv"
+    src.write_text(
+        "ref,date,type,longitude,latitude,location\n"
+        "F1,2025-08-03,ASB,-2.22124,51.88177,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"\n"
+        "F2,2025-08-04,ASB,-2.22124,51.88177,@SUM(1+1)\n"
+    )
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["geocode", str(src), "--out", str(out), "--source", "local"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, dtype=str)
+    assert list(table.columns[:6]) == ["ref", "date", "type", "longitude", "latitude", "location"]
+    assert "longitude_x" not in table.columns and "longitude_geocoded" in table.columns
+    assert list(table["location"]) == ["'=HYPERLINK(\"http://x\",\"y\")", "'@SUM(1+1)"]
+    assert list(table["longitude"]) == ["-2.22124", "-2.22124"]
