@@ -126,3 +126,21 @@ def test_error_statuses_are_documented_with_one_model(client):
     assert "404" in ops[("get", "/api/focus-areas/{focus_id}")]["responses"]
     assert "412" in ops[("put", "/api/focus-areas/{focus_id}")]["responses"]
     assert {"400", "409", "413"} <= set(ops[("post", "/api/uploads")]["responses"])
+
+
+@pytest.mark.parametrize("body", [
+    {"name": "x" * 201, "selection": {"ward": "Westgate"}},
+    {"name": "x", "notes": "n" * 10_001, "selection": {"ward": "Westgate"}},
+    {"name": "x", "selection": {"ward": "w" * 101}},
+    {"name": "x", "selection": {"lsoa_codes": ["E" * 21]}},
+    {"name": "x", "selection": {"ward": "Westgate"}, "filters": {"from": "2" * 21}},
+])
+def test_text_fields_have_maximum_lengths(client, body):
+    r = client.post("/api/focus-areas", headers=ANALYST, json=body)
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["type"] in ("string_too_long", "too_long")
+
+
+def test_a_60k_character_id_is_refused_without_a_server_error(client):
+    r = client.get("/api/focus-areas/" + "9" * 60_000, headers=ANALYST)
+    assert r.status_code in (404, 422)

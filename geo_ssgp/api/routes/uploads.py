@@ -48,7 +48,8 @@ async def upload(
     user: Analyst,
     file: Annotated[UploadFile, File(description="Local incident log, CSV or .xlsx.")],
     columns: Annotated[
-        str | None, Form(description="Column mapping, e.g. lon=X,lat=Y,date=D,type=T.")
+        str | None,
+        Form(max_length=2000, description="Column mapping, e.g. lon=X,lat=Y,date=D,type=T."),
     ] = None,
 ) -> dict:
     """Ingest a local log as restricted records: validated, geocoded and stored atomically.
