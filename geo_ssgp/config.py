@@ -144,6 +144,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="Largest non-upload request body in bytes; larger is 413."
     )
+    earliest_month: str = Field(
+        "2010-01",
+        pattern=r"^\d{4}-\d{2}$",
+        description="Earliest plausible incident month, YYYY-MM (GEO_SSGP_EARLIEST_MONTH); "
+        "earlier months and months after next month are quarantined as implausible_month.",
+    )
     suppress_below: int = Field(
         3, ge=1, description="Counts from 1 to this minus 1 are hidden from pcso/viewer."
     )

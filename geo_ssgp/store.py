@@ -40,7 +40,7 @@ from shapely import wkt
 from shapely.geometry.base import BaseGeometry
 
 from geo_ssgp.config import CRS_BNG, Settings
-from geo_ssgp.errors import AlreadyStored, BadInput, NotFound, StaleWrite
+from geo_ssgp.errors import AlreadyStored, BadInput, IngestError, NotFound, StaleWrite
 from geo_ssgp.schema import QUARANTINE_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -261,6 +261,10 @@ class SQLiteStore(Store):
         list of int
             Dataset ids, in the order given.
         """
+        for info, _, _ in items:
+            if int(info["n_in"]) == 0:
+                raise IngestError(f"{info['name']}: the file has no rows (a header alone is not a "
+                                  "dataset)")
         staged: list[tuple[Path, Path]] = []
         try:
             with self._connect() as con:

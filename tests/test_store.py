@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from geo_ssgp.errors import AlreadyStored, NotFound, StaleWrite
+from geo_ssgp.errors import AlreadyStored, IngestError, NotFound, StaleWrite
 from geo_ssgp.store import MAX_ID, SQLiteStore
 
 
@@ -175,3 +175,12 @@ def test_opening_a_store_removes_crash_leftovers(tmp_path, caplog):
     assert sorted(reopened.removed_leftovers) == [".bbb.0123.parquet", "ccc.parquet"]
     assert "removed 2 leftover file(s)" in caplog.text
     assert fresh.exists() and len(reopened.incidents()) == 3
+
+
+def test_a_header_only_file_is_not_stored(tmp_path):
+    store = SQLiteStore(tmp_path)
+    info, incidents, quarantine = _dataset("empty", 0)
+    info.update(n_in=0, n_quarantined=0)
+    with pytest.raises(IngestError, match="empty.csv: the file has no rows"):
+        store.add_datasets([(info, incidents, quarantine.iloc[0:0])])
+    assert store.datasets().empty and list(store.data_dir.iterdir()) == []
