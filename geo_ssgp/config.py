@@ -178,6 +178,15 @@ class Settings(BaseSettings):
         3, ge=1, description="Months on the PCSO view and in each default meeting period."
     )
     meeting_top: int = Field(10, ge=1, description="Hotspots listed in the meeting table.")
+    layer_workers: int = Field(
+        1, ge=1, description="Threads that build maps on a cache miss (a bounded pool)."
+    )
+    layer_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds a request waits for a map being built before it answers 503 "
+        "'still computing' (the build goes on and fills the cache).",
+    )
     version_ttl_s: float = Field(
         2.0, ge=0, description="Seconds the store version is trusted before it is re-read."
     )

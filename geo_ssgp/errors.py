@@ -52,6 +52,10 @@ class StaleWrite(GeoSsgpError, RuntimeError):
     """A write based on a version of a record that has changed since (lost-update guard)."""
 
 
+class StillComputing(GeoSsgpError, TimeoutError):
+    """A result is still being computed in the background; ask again shortly."""
+
+
 class PackError(GeoSsgpError, ValueError):
     """An area pack manifest is invalid or names a file that does not exist."""
 

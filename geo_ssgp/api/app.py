@@ -75,14 +75,18 @@ def create_app(
 
 
 def _warm(service: Service) -> None:
-    """Fill the cache with the default analyst map in a daemon thread."""
+    """Fill the cache with the default analyst map in a daemon thread (start-up never waits)."""
     import threading
 
     from geo_ssgp.api.auth import User
+    from geo_ssgp.errors import StillComputing
     from geo_ssgp.filters import Filters
 
     def run() -> None:
         for role in ("analyst", "viewer"):
-            service.analyst_map(Filters.of(), User(role))
+            try:
+                service.analyst_map(Filters.of(), User(role))
+            except StillComputing:  # the pool goes on building it
+                pass
 
     threading.Thread(target=run, name="geo-ssgp-warm", daemon=True).start()

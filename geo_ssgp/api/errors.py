@@ -9,7 +9,7 @@ and gives FastAPI's plain 500, never a silently missing layer.
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from geo_ssgp.errors import (
@@ -23,6 +23,7 @@ from geo_ssgp.errors import (
     NotFound,
     PackError,
     StaleWrite,
+    StillComputing,
 )
 
 #: Status code of each error class (the first matching class in order wins).
@@ -33,6 +34,7 @@ STATUS: dict[type[GeoSsgpError], int] = {
     NotFound: 404,
     Forbidden: 403,
     StaleWrite: 412,
+    StillComputing: 503,
     IngestError: 400,
     PackError: 500,
     AssetError: 500,
@@ -93,10 +95,30 @@ def error_body(exc: GeoSsgpError, status: int) -> dict:
     return {"detail": exc.message}
 
 
-async def handle(request: Request, exc: GeoSsgpError) -> JSONResponse:
-    """Exception handler for every :class:`GeoSsgpError`."""
+#: Seconds a client is asked to wait before retrying a 503 "still computing".
+RETRY_AFTER_S = 3
+#: A map document still being built: it reloads itself (no script needed).
+STILL_COMPUTING_HTML = (
+    '<!doctype html><html><head><meta charset="utf-8">'
+    f'<meta http-equiv="refresh" content="{RETRY_AFTER_S}"><title>Computing</title></head>'
+    "<body><p>Still computing this map; it reloads by itself in a few seconds.</p></body></html>"
+)
+
+
+async def handle(request: Request, exc: GeoSsgpError) -> Response:
+    """Exception handler for every :class:`GeoSsgpError`.
+
+    A 503 (still computing) carries ``Retry-After``; for a map document (``/map/...``,
+    shown in an iframe) it is a small page that reloads itself, sent as 202 Accepted (the
+    build goes on; a browser shows the page instead of an error).
+    """
     status = status_of(exc)
-    return JSONResponse(error_body(exc, status), status_code=status)
+    if status != 503:
+        return JSONResponse(error_body(exc, status), status_code=status)
+    headers = {"Retry-After": str(RETRY_AFTER_S)}
+    if request.url.path.startswith("/map/"):
+        return HTMLResponse(STILL_COMPUTING_HTML, status_code=202, headers=headers)
+    return JSONResponse(error_body(exc, status), status_code=503, headers=headers)
 
 
 def install(app: FastAPI) -> None:

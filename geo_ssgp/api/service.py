@@ -15,6 +15,8 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,7 @@ from geo_ssgp.api.privacy import (
     visible_filters,
 )
 from geo_ssgp.config import CRS_BNG, Settings
-from geo_ssgp.errors import BadInput, NotEnoughData
+from geo_ssgp.errors import BadInput, NotEnoughData, StillComputing
 from geo_ssgp.filters import Filters, resolve_method
 from geo_ssgp.hotspots.layer import json_safe
 from geo_ssgp.pack import AreaPack, load_layer
@@ -63,6 +65,9 @@ class Service:
         self.cache = LayerCache()
         self._version: tuple[float, tuple[int, ...]] | None = None
         self._version_lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(settings.layer_workers, thread_name_prefix="geo-ssgp-map")
+        self._building: dict[tuple, Future] = {}
+        self._building_lock = threading.Lock()
 
     # data ----------------------------------------------------------------------------------
 
@@ -84,6 +89,41 @@ class Service:
 
     def _cached(self, key: tuple, compute: Any) -> Any:
         return self.cache.get((self.version(), *key), compute)
+
+    def bounded(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """A cached result built in the bounded worker pool, waited for at most a while.
+
+        A cache hit is answered at once, whatever the pool is doing. A miss is built by one
+        of ``settings.layer_workers`` threads (one build per key, however many ask); the
+        request waits up to ``settings.layer_timeout_s`` and then gets
+        :class:`~geo_ssgp.errors.StillComputing` (HTTP 503) while the build goes on and
+        fills the cache for the next request.
+
+        Parameters
+        ----------
+        key : tuple
+        compute : callable
+
+        Returns
+        -------
+        object
+        """
+        full = (self.version(), *key)
+        found, value = self.cache.peek(full)
+        if found:
+            return value
+        with self._building_lock:
+            future = self._building.get(full)
+            if future is None:
+                future = self._pool.submit(self.cache.get, full, compute)
+                self._building[full] = future
+                future.add_done_callback(lambda _: self._building.pop(full, None))
+        try:
+            return future.result(timeout=self.settings.layer_timeout_s)
+        except FutureTimeout:
+            raise StillComputing(
+                "this map is still being computed; it will be ready shortly"
+            ) from None
 
     def cached_json(self, key: tuple, compute: Callable[[], Any]) -> bytes:
         """A JSON answer serialised once per parameters and store version.
@@ -243,7 +283,7 @@ class Service:
             maps.add_draw_control(fmap)
             return maps.render(fmap)
 
-        return self._cached(("analyst-map", filters.key(), _access(user)), compute)
+        return self.bounded(("analyst-map", filters.key(), _access(user)), compute)
 
     def _map_layers(self, filters: Filters, user: User) -> dict[str, hotspots.HotspotLayer]:
         """The analyst map's hotspot layers; a method that cannot run on the data is left out.
@@ -273,13 +313,13 @@ class Service:
             fmap = maps.build_area_map(self.pack, area, incidents, layer, tiles=self.settings.tiles)
             return maps.render(fmap)
 
-        return self._cached(("area-map", place.code, filters.key(), _access(user)), compute)
+        return self.bounded(("area-map", place.code, filters.key(), _access(user)), compute)
 
     def meeting_map(
         self, method: str, filters: Filters, user: User, standalone: bool = False
     ) -> str:
         """HTML of one meeting period's map (:func:`geo_ssgp.reports.meeting_map_html`)."""
-        return self._cached(
+        return self.bounded(
             ("meeting-map", method, filters.key(), _access(user), standalone),
             lambda: reports.meeting_map_html(
                 self.meeting_inputs(user),

@@ -144,3 +144,47 @@ def test_text_fields_have_maximum_lengths(client, body):
 def test_a_60k_character_id_is_refused_without_a_server_error(client):
     r = client.get("/api/focus-areas/" + "9" * 60_000, headers=ANALYST)
     assert r.status_code in (404, 422)
+
+
+@pytest.mark.slow
+def test_a_slow_map_answers_still_computing_while_health_and_cached_pages_answer(app, client):
+    """Never freeze: a map build longer than ``layer_timeout_s`` gives a page that reloads
+    itself (202); meanwhile health and a cached map answer at once (a timing ratio)."""
+    import time
+
+    from geo_ssgp.api.auth import User
+    from geo_ssgp.filters import Filters
+
+    svc = app.state.geo
+    cached = client.get("/map/analyst?from=2025-09&to=2025-09", headers=ANALYST)
+    assert cached.status_code == 200
+    release = threading.Event()
+    original = svc.area_stats_for
+    timeout = svc.settings.layer_timeout_s
+    svc.settings.__dict__["layer_timeout_s"] = 0.5  # (settings are frozen; test-only change)
+
+    def slow(*args, **kwargs):
+        release.wait(20)
+        return original(*args, **kwargs)
+
+    svc.area_stats_for = slow
+    try:
+        t0 = time.perf_counter()
+        r = client.get("/map/analyst?from=2025-08&to=2025-08", headers=ANALYST)
+        assert r.status_code == 202 and r.headers["retry-after"] == "3"
+        assert 'http-equiv="refresh"' in r.text and "Still computing" in r.text
+        api = client.get("/api/areas?from=2025-08&to=2025-08", headers=ANALYST)
+        t1 = time.perf_counter()
+        health = client.get("/api/health")
+        again = client.get("/map/analyst?from=2025-09&to=2025-09", headers=ANALYST)
+        quick = time.perf_counter() - t1
+        assert health.status_code == 200 and again.status_code == 200 and api.status_code == 200
+        assert quick < (t1 - t0)  # answered while the build is still blocked
+        with pytest.raises(Exception, match="still being computed"):
+            svc.analyst_map(Filters.of("2025-08", "2025-08"), User("analyst"))
+    finally:
+        release.set()
+        svc.area_stats_for = original
+        svc.settings.__dict__["layer_timeout_s"] = timeout
+    svc._pool.submit(lambda: None).result(timeout=60)  # the build finished and was cached
+    assert client.get("/map/analyst?from=2025-08&to=2025-08", headers=ANALYST).status_code == 200

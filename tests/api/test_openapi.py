@@ -15,6 +15,7 @@ from geo_ssgp.errors import (
     NotFound,
     PackError,
     StaleWrite,
+    StillComputing,
 )
 
 ANALYST = {"Authorization": "Bearer dev-analyst"}
@@ -75,6 +76,7 @@ def test_error_table_maps_each_typed_error_once():
         NotFound: 404,
         Forbidden: 403,
         StaleWrite: 412,
+        StillComputing: 503,
         IngestError: 400,
         PackError: 500,
         AssetError: 500,
