@@ -44,8 +44,11 @@ postgres-deps:
 
 web/static/vendor/.stamp: | node-deps
 
+# Development mode: the public dev-* tokens work (serve prints a warning). For a real
+# deployment set GEO_SSGP_TOKENS=token:role,... and run `geo-ssgp serve` without --dev.
 run: install
-	$(VENV)/bin/geo-ssgp serve
+	@echo "*** make run starts a DEVELOPMENT server: public tokens dev-analyst/dev-pcso/dev-viewer ***"
+	$(VENV)/bin/geo-ssgp serve --dev
 
 # Lint, then the whole suite (unit, real-data, notebook, API and headless-Chromium browser tests).
 test: browser-deps postgres-deps install

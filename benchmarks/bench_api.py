@@ -105,10 +105,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(store: Path) -> tuple[subprocess.Popen, str]:
-    """uvicorn running the app factory on the benchmark store, in its own process."""
+def start_server(store: Path, **env_extra: str) -> tuple[subprocess.Popen, str]:
+    """uvicorn running the app factory on the benchmark store, in its own process.
+
+    Development mode (the dev-* tokens); ``env_extra`` adds ``GEO_SSGP_*`` settings.
+    """
     port = free_port()
-    env = {**os.environ, "GEO_SSGP_STORE": str(store)}
+    env = {**os.environ, "GEO_SSGP_STORE": str(store), "GEO_SSGP_DEV": "1", **env_extra}
     cmd = [sys.executable, "-m", "uvicorn", "geo_ssgp.api:create_app", "--factory",
            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     proc = subprocess.Popen(cmd, env=env)
@@ -174,7 +177,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp) / "store"
         t0 = time.perf_counter()
-        app = create_app(get_settings(store_dir=store), load_sample=True)
+        app = create_app(get_settings(store_dir=store, dev=True), load_sample=True)
         svc = app.state.geo
         print(f"sample ingested in {time.perf_counter() - t0:.1f} s: "
               f"{len(pipeline.analysed_incidents(svc.store)):,} incidents in the district, "

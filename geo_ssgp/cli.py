@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from geo_ssgp import tables
 from geo_ssgp.config import get_settings
 from geo_ssgp.errors import BadInput, GeoSsgpError, IngestError
 from geo_ssgp.filters import Filters, parse_month, resolve_method
@@ -82,12 +83,13 @@ SchedulerOpt = Annotated[
 ]
 
 
-def command(name: str | None = None) -> Callable:
+def command(name: str | None = None, group: typer.Typer | None = None) -> Callable:
     """Register a command whose project errors print one line and exit non-zero.
 
     A :class:`~geo_ssgp.errors.GeoSsgpError` (bad option value, pack error, not enough data)
     exits with 2; an :class:`~geo_ssgp.errors.IngestError` with 1 after saying that nothing
-    was stored. Anything else is a bug and keeps its traceback.
+    was stored. Anything else is a bug and keeps its traceback. ``group`` registers the
+    command under a sub-command group (``geo-ssgp datasets list``) instead of the top level.
     """
 
     def register(func: Callable) -> Callable:
@@ -102,7 +104,7 @@ def command(name: str | None = None) -> Callable:
                 err_console.print(f"[red]error:[/red] {escape(str(exc))}")
                 raise typer.Exit(2) from exc
 
-        return app.command(name)(run)
+        return (group or app).command(name)(run)
 
     return register
 
@@ -237,7 +239,7 @@ def geocode_cmd(
                 console.print(f"wrote Hilbert-ordered GeoParquet to {parquet}")
     raw = read_raw(files, source=source)
     table = geocode_rows(raw, result, geocoded)
-    table.drop(columns=["source_file", "source_row"]).to_csv(out, index=False)
+    tables.to_csv(table.drop(columns=["source_file", "source_row"]), out)
     counts = table["status"].value_counts()
     console.print(f"wrote {len(table):,} rows to {out}")
     for status, n in counts.items():
@@ -326,7 +328,7 @@ def areas(
     stats = area_stats(
         incidents, area, level=level, start=filters.start, end=filters.end, crime_types=types
     )
-    stats.drop(columns="geometry").to_csv(out, index=False)
+    tables.to_csv(stats.drop(columns="geometry"), out)
     console.print(f"wrote {len(stats):,} {level} areas to {out}")
     everything = target.incidents()
     print_district_summary(district_summary(everything, area, start=filters.start, end=filters.end))
@@ -523,16 +525,68 @@ def serve(
     data: DataOpt = None,
     pack: PackOpt = None,
     store: StoreOpt = None,
+    dev: Annotated[
+        bool,
+        typer.Option(
+            "--dev", help="Development mode: the public dev-* tokens work (never expose it)."
+        ),
+    ] = False,
 ) -> None:
-    """Run the web app; on first start with an empty store, load the pack's sample."""
+    """Run the web app; on first start with an empty store, load the pack's sample.
+
+    Refuses to start without configured tokens (GEO_SSGP_TOKENS) unless ``--dev`` is given.
+    """
     import uvicorn
 
     from geo_ssgp.api import create_app
 
     settings, area = _context(data, pack, store)
+    if dev:
+        settings = get_settings(data, pack, store, dev=True)
+    if not settings.tokens:
+        raise BadInput(
+            "no access tokens configured: set GEO_SSGP_TOKENS=token:role,... "
+            "(roles analyst, pcso, viewer), or run `geo-ssgp serve --dev` for development"
+        )
+    if settings.dev:
+        err_console.print(
+            "[bold red]DEVELOPMENT MODE[/bold red]: the public tokens dev-analyst, dev-pcso and "
+            "dev-viewer are accepted and listed on the login page. Never expose this server."
+        )
     _store_incidents(area, open_store(settings, area.name))
     console.print(f"Serving {area.title} on http://{host}:{port}/")
     uvicorn.run(create_app(settings, warm=True), host=host, port=port, log_level="info")
+
+
+datasets_app = typer.Typer(help="List or remove stored datasets.", no_args_is_help=True)
+app.add_typer(datasets_app, name="datasets")
+
+
+@command("list", group=datasets_app)
+def datasets_list(data: DataOpt = None, pack: PackOpt = None, store: StoreOpt = None) -> None:
+    """Print the stored datasets: id, name, source and row balance."""
+    settings, area = _context(data, pack, store)
+    table = open_store(settings, area.name).datasets()
+    for row in table.itertuples():
+        console.print(
+            f"{row.id:>5}  {escape(row.name)}  {row.source}  in {row.n_in:,}, "
+            f"accepted {row.n_accepted:,}, quarantined {row.n_quarantined:,}  ({row.ingested_at})"
+        )
+    console.print(f"{len(table):,} dataset(s)")
+
+
+@command("remove", group=datasets_app)
+def datasets_remove(
+    dataset_id: Annotated[int, typer.Argument(help="Dataset id (from `datasets list`).")],
+    data: DataOpt = None,
+    pack: PackOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Remove one dataset and its files atomically."""
+    settings, area = _context(data, pack, store)
+    removed = open_store(settings, area.name).remove_dataset(dataset_id)
+    console.print(f"removed dataset {removed['id']} ({escape(removed['name'])}, "
+                  f"{removed['n_accepted']:,} incidents)")
 
 
 def _coverages(text: str) -> tuple[float, ...]:

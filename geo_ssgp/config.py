@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from geo_ssgp.errors import BadInput
@@ -131,10 +131,29 @@ class Settings(BaseSettings):
             " (GEO_SSGP_STORE); default ./var/store."
         ),
     )
+    dev: bool = Field(
+        False,
+        validation_alias="GEO_SSGP_DEV",
+        description="Development mode (GEO_SSGP_DEV=1, `serve --dev`): without GEO_SSGP_TOKENS "
+        "the public dev-analyst/dev-pcso/dev-viewer tokens work and the login page lists them.",
+    )
     tokens: Annotated[dict[str, str], NoDecode] = Field(
-        default_factory=lambda: parse_tokens(DEFAULT_TOKENS),
+        default_factory=dict,
         validation_alias="GEO_SSGP_TOKENS",
-        description="Bearer token -> role, written token:role,... (GEO_SSGP_TOKENS).",
+        description="Bearer token -> role, written token:role,... (GEO_SSGP_TOKENS). None by "
+        "default: `serve` refuses to start without tokens unless in development mode.",
+    )
+    auth_failures_per_minute: int = Field(
+        20, ge=1, description="Failed authentications per client and minute before HTTP 429."
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest non-upload request body in bytes; larger is 413."
+    )
+    earliest_month: str = Field(
+        "2010-01",
+        pattern=r"^\d{4}-\d{2}$",
+        description="Earliest plausible incident month, YYYY-MM (GEO_SSGP_EARLIEST_MONTH); "
+        "earlier months and months after next month are quarantined as implausible_month.",
     )
     suppress_below: int = Field(
         3, ge=1, description="Counts from 1 to this minus 1 are hidden from pcso/viewer."
@@ -164,6 +183,15 @@ class Settings(BaseSettings):
         3, ge=1, description="Months on the PCSO view and in each default meeting period."
     )
     meeting_top: int = Field(10, ge=1, description="Hotspots listed in the meeting table.")
+    layer_workers: int = Field(
+        1, ge=1, description="Threads that build maps on a cache miss (a bounded pool)."
+    )
+    layer_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds a request waits for a map being built before it answers 503 "
+        "'still computing' (the build goes on and fills the cache).",
+    )
     version_ttl_s: float = Field(
         2.0, ge=0, description="Seconds the store version is trusted before it is re-read."
     )
@@ -172,6 +200,12 @@ class Settings(BaseSettings):
     @classmethod
     def _tokens(cls, value: object) -> object:
         return parse_tokens(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _dev_tokens(self) -> Settings:
+        if self.dev and not self.tokens:
+            object.__setattr__(self, "tokens", parse_tokens(DEFAULT_TOKENS))
+        return self
 
     @field_validator("tiles", mode="before")
     @classmethod

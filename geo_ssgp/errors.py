@@ -44,12 +44,28 @@ class NotFound(GeoSsgpError, KeyError):
     """A named thing does not exist (a ward, an LSOA, a focus area, a hotspot rank)."""
 
 
+class Forbidden(GeoSsgpError, PermissionError):
+    """The caller's role may not see or do this (restricted records, writes)."""
+
+
+class StaleWrite(GeoSsgpError, RuntimeError):
+    """A write based on a version of a record that has changed since (lost-update guard)."""
+
+
+class StillComputing(GeoSsgpError, TimeoutError):
+    """A result is still being computed in the background; ask again shortly."""
+
+
 class PackError(GeoSsgpError, ValueError):
     """An area pack manifest is invalid or names a file that does not exist."""
 
 
 class IngestError(GeoSsgpError, ValueError):
     """An input file cannot be read at all (not a row-level problem: those are quarantined)."""
+
+
+class AlreadyStored(IngestError):
+    """The same file was stored by a concurrent ingest; nothing changed."""
 
 
 class AssetError(GeoSsgpError, RuntimeError):

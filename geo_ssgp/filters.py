@@ -325,6 +325,8 @@ def filter_incidents(
     last = month_start(end) if end is not None else None
     if first is not None and last is not None and first > last:
         raise BadInput(f"start {first:%Y-%m} is after end {last:%Y-%m}", param="from")
+    if incidents.empty:  # an empty store has no columns to filter on
+        return incidents
     if first is not None or last is not None:
         months = pd.to_datetime(incidents["month"])
         if first is not None:

@@ -38,7 +38,7 @@ import shapely
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from geo_ssgp import areas
+from geo_ssgp import areas, tables
 from geo_ssgp.config import CRS_BNG, CRS_WGS84
 from geo_ssgp.errors import BadInput, NotFound
 from geo_ssgp.filters import filter_incidents
@@ -905,7 +905,7 @@ def export_csv(summary: dict) -> str:
         "imd_decile",
     ]
     rows = pd.DataFrame(summary["lsoas"], columns=cols)
-    return rows.to_csv(index=False, float_format="%.4g", lineterminator="\n")
+    return tables.to_csv(rows, float_format="%.4g", lineterminator="\n")
 
 
 def export_gpkg(

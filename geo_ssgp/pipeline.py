@@ -177,7 +177,9 @@ def geocode_rows(
     -------
     pandas.DataFrame
         ``raw`` plus ``status``, ``lsoa21cd``, ``lsoa21nm``, ``lsoa11cd``, ``ward_cd``,
-        ``ward_nm``, ``lad_cd``, ``edge_distance_m``, ``longitude``, ``latitude``.
+        ``ward_nm``, ``lad_cd``, ``edge_distance_m``, ``longitude``, ``latitude`` (an added
+        column whose name the input already uses gets the suffix ``_geocoded``; the input's
+        columns are never renamed).
     """
     wgs = geocoded.to_crs("EPSG:4326")
     added = pd.DataFrame(
@@ -195,5 +197,11 @@ def geocode_rows(
         columns={"reason": "status"}
     )
     added = pd.concat([added, quarantined], ignore_index=True)
-    out = raw.merge(added, on=["source_file", "source_row"], how="left", validate="one_to_one")
-    return out
+    # the input's own columns keep their names; an added column that clashes gets _geocoded
+    return raw.merge(
+        added,
+        on=["source_file", "source_row"],
+        how="left",
+        validate="one_to_one",
+        suffixes=("", "_geocoded"),
+    )

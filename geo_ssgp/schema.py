@@ -58,6 +58,7 @@ QUARANTINE_REASONS = {
     "unknown_postcode": "postcode not found in the area pack's postcode file",
     "bad_postcode": "text is not a UK postcode",
     "bad_date": "date or month does not parse",
+    "implausible_month": "month outside the plausible window (earliest_month to next month)",
     "unknown_crime_type": "crime type is not a known police.uk category",
     "duplicate_id": "record ID repeats an earlier record of the same source",
 }

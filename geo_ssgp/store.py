@@ -8,14 +8,22 @@ Layout of a store folder (one per area pack)::
 
 Every write is atomic: data files are written under temporary names and only renamed into
 place inside the SQLite transaction that records them, so a failure leaves the store as it
-was. Datasets are keyed by the SHA-256 of the source file, so re-ingesting a file is a no-op.
+was. Datasets are keyed by the SHA-256 of the source file, so re-ingesting a file is a no-op;
+two concurrent ingests of one file store it once (the second gets
+:class:`~geo_ssgp.errors.AlreadyStored`). Opening a store removes temporary and orphan data
+files a killed process left behind, and logs what it removed. Focus-area updates merge only
+the fields given, in one transaction, optionally guarded by the area's ``etag``
+(:class:`~geo_ssgp.errors.StaleWrite` when it changed since it was read). Ids are 64-bit:
+anything outside ``1 .. 2**63 - 1`` is simply not found.
 :class:`Store` is the small interface the rest of the code uses; another backend (for example
 PostGIS) implements the same methods.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import sqlite3
 import uuid
 from abc import ABC, abstractmethod
@@ -32,8 +40,13 @@ from shapely import wkt
 from shapely.geometry.base import BaseGeometry
 
 from geo_ssgp.config import CRS_BNG, POSTGRES_SCHEMES, Settings
-from geo_ssgp.errors import BadInput, NotFound
+from geo_ssgp.errors import AlreadyStored, BadInput, IngestError, NotFound, StaleWrite
 from geo_ssgp.schema import QUARANTINE_COLUMNS
+
+log = logging.getLogger(__name__)
+
+#: Largest id SQLite stores (signed 64-bit INTEGER PRIMARY KEY).
+MAX_ID = 2**63 - 1
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS datasets (
@@ -93,6 +106,16 @@ class FocusArea:
     created_at: str
     updated_at: str
 
+    @property
+    def etag(self) -> str:
+        """A strong validator of the stored content (HTTP ``ETag``), changes with every edit."""
+        text = json.dumps(
+            [self.name, self.notes, self.geometry.wkt, self.lsoa_codes, self.params],
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(f"{self.updated_at}|{text}".encode()).hexdigest()[:32]
+
 
 class Store(ABC):
     """Interface of an incident store; :class:`SQLiteStore` is the embedded default."""
@@ -128,8 +151,18 @@ class Store(ABC):
         """Create a focus area."""
 
     @abstractmethod
-    def update_focus_area(self, focus_id: int, **changes: Any) -> FocusArea:
-        """Change name, notes, geometry, lsoa_codes or params of a focus area."""
+    def remove_dataset(self, dataset_id: int) -> dict:
+        """Remove one dataset and its files atomically; raises NotFound if absent."""
+
+    @abstractmethod
+    def update_focus_area(
+        self, focus_id: int, if_match: str | None = None, **changes: Any
+    ) -> FocusArea:
+        """Change name, notes, geometry, lsoa_codes or params of a focus area.
+
+        Only the given fields change, in one transaction; with ``if_match`` the update is
+        refused (StaleWrite) when the area's etag differs.
+        """
 
     @abstractmethod
     def get_focus_area(self, focus_id: int) -> FocusArea:
@@ -165,6 +198,36 @@ class SQLiteStore(Store):
         with self._connect() as con:
             con.executescript(SCHEMA)
         self._cache: tuple[tuple[str, ...], gpd.GeoDataFrame] | None = None
+        self.removed_leftovers = self.clean_leftovers()
+
+    def clean_leftovers(self, min_age_s: float = 60.0) -> list[str]:
+        """Remove temporary and orphan data files (left by a killed ingest); log each one.
+
+        A temporary file starts with ``.``; an orphan is a data file whose hash the catalogue
+        does not hold.
+
+        Parameters
+        ----------
+        min_age_s : float
+            Files younger than this are left alone (an ingest may be writing them).
+
+        Returns
+        -------
+        list of str
+            Names of the removed files.
+        """
+        known = set(self.datasets()["sha256"])
+        cutoff = datetime.now(UTC).timestamp() - min_age_s
+        removed = []
+        for path in self.data_dir.iterdir():
+            orphan = path.name.split(".")[0] not in known
+            if (path.name.startswith(".") or orphan) and path.stat().st_mtime <= cutoff:
+                path.unlink(missing_ok=True)
+                removed.append(path.name)
+        if removed:
+            names = ", ".join(sorted(removed))
+            log.warning("removed %d leftover file(s) in %s: %s", len(removed), self.data_dir, names)
+        return removed
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -198,12 +261,24 @@ class SQLiteStore(Store):
         list of int
             Dataset ids, in the order given.
         """
+        for info, _, _ in items:
+            if int(info["n_in"]) == 0:
+                raise IngestError(f"{info['name']}: the file has no rows (a header alone is not a "
+                                  "dataset)")
         staged: list[tuple[Path, Path]] = []
         try:
             with self._connect() as con:
                 ids = [self._insert(con, info, inc, qua, staged) for info, inc, qua in items]
                 for tmp, final in staged:
                     tmp.replace(final)
+        except sqlite3.IntegrityError as exc:
+            for tmp, _ in staged:
+                tmp.unlink(missing_ok=True)
+            if "sha256" not in str(exc):
+                raise
+            raise AlreadyStored(
+                "this file is already stored (another ingest stored it first); nothing changed"
+            ) from None
         except BaseException:
             for tmp, final in staged:
                 tmp.unlink(missing_ok=True)
@@ -251,6 +326,39 @@ class SQLiteStore(Store):
         """Catalogue of stored datasets, oldest first."""
         with self._connect() as con:
             return pd.read_sql_query("SELECT * FROM datasets ORDER BY id", con)
+
+    def remove_dataset(self, dataset_id: int) -> dict:
+        """Remove one dataset: its catalogue row in one transaction, then its files.
+
+        A crash between the two leaves orphan files only, which the next start removes
+        (:meth:`clean_leftovers`); the catalogue never names a missing file.
+
+        Parameters
+        ----------
+        dataset_id : int
+
+        Returns
+        -------
+        dict
+            The removed catalogue row.
+
+        Raises
+        ------
+        NotFound
+            No dataset with this id.
+        """
+        _check_id(dataset_id, "dataset")
+        with self._connect() as con:
+            con.row_factory = sqlite3.Row
+            row = con.execute("SELECT * FROM datasets WHERE id = ?", (dataset_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"no dataset {dataset_id}", param="dataset_id")
+            con.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
+        info = dict(row)
+        for suffix in (".parquet", ".quarantine.parquet"):
+            (self.data_dir / f"{info['sha256']}{suffix}").unlink(missing_ok=True)
+        self._cache = None
+        return info
 
     def incidents(self) -> gpd.GeoDataFrame:
         """All stored geocoded incidents in ingest order (cached until the next write)."""
@@ -337,35 +445,56 @@ class SQLiteStore(Store):
             focus_id = int(cur.lastrowid)
         return self.get_focus_area(focus_id)
 
-    def update_focus_area(self, focus_id: int, **changes: Any) -> FocusArea:
-        """Change fields of a focus area in one transaction (NotFound if absent)."""
-        current = self.get_focus_area(focus_id)
-        name = changes.get("name", current.name)
-        geometry = changes.get("geometry", current.geometry)
-        _check_focus(name, geometry)
+    def update_focus_area(
+        self, focus_id: int, if_match: str | None = None, **changes: Any
+    ) -> FocusArea:
+        """Change the given fields of a focus area in one transaction.
+
+        Parameters
+        ----------
+        focus_id : int
+        if_match : str, optional
+            The :attr:`FocusArea.etag` the caller last read; refused if it changed since.
+        **changes
+            Any of ``name``, ``notes``, ``geometry``, ``lsoa_codes``, ``params``. Fields not
+            given keep their stored value (two concurrent edits of different fields both
+            land).
+
+        Returns
+        -------
+        FocusArea
+
+        Raises
+        ------
+        NotFound, BadInput, StaleWrite
+        """
+        values = _focus_columns(changes)
         with self._connect() as con:
-            con.execute(
-                "UPDATE focus_areas SET name=?, notes=?, geometry_wkt=?, lsoa_codes=?, params=?,"
-                " updated_at=? WHERE id=?",
-                (
-                    name.strip(),
-                    changes.get("notes", current.notes) or "",
-                    geometry.wkt,
-                    json.dumps(list(changes.get("lsoa_codes", current.lsoa_codes))),
-                    json.dumps(changes.get("params", current.params), default=str),
-                    _now(),
-                    focus_id,
-                ),
-            )
-        return self.get_focus_area(focus_id)
+            con.execute("BEGIN IMMEDIATE")
+            current = self._focus_row(con, focus_id)
+            if if_match is not None and if_match.strip('"') != current.etag:
+                raise StaleWrite(
+                    f"focus area {focus_id} changed since it was read; reload and retry",
+                    param="If-Match",
+                )
+            name = changes.get("name", current.name)
+            _check_focus(name, changes.get("geometry", current.geometry))
+            values["updated_at"] = _now()
+            sets = ", ".join(f"{col}=?" for col in values)
+            con.execute(f"UPDATE focus_areas SET {sets} WHERE id=?", (*values.values(), focus_id))
+            return self._focus_row(con, focus_id)
+
+    def _focus_row(self, con: sqlite3.Connection, focus_id: int) -> FocusArea:
+        _check_id(focus_id, "focus area")
+        row = con.execute("SELECT * FROM focus_areas WHERE id = ?", (focus_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no focus area {focus_id}", param="focus_id")
+        return _focus_from_row(row)
 
     def get_focus_area(self, focus_id: int) -> FocusArea:
         """One focus area by id; raises NotFound if there is none."""
         with self._connect() as con:
-            row = con.execute("SELECT * FROM focus_areas WHERE id = ?", (focus_id,)).fetchone()
-        if row is None:
-            raise NotFound(f"no focus area {focus_id}", param="focus_id")
-        return _focus_from_row(row)
+            return self._focus_row(con, focus_id)
 
     def list_focus_areas(self) -> list[FocusArea]:
         """All focus areas, oldest first."""
@@ -375,10 +504,36 @@ class SQLiteStore(Store):
 
     def delete_focus_area(self, focus_id: int) -> None:
         """Remove a focus area; raises NotFound if there is none."""
+        _check_id(focus_id, "focus area")
         with self._connect() as con:
             cur = con.execute("DELETE FROM focus_areas WHERE id = ?", (focus_id,))
         if cur.rowcount == 0:
             raise NotFound(f"no focus area {focus_id}", param="focus_id")
+
+
+def _check_id(value: int, what: str) -> None:
+    """NotFound for an id no row can have (outside SQLite's signed 64-bit range)."""
+    if not 1 <= value <= MAX_ID:
+        raise NotFound(f"no {what} {value}", param=f"{what.replace(' ', '_')}_id")
+
+
+def _focus_columns(changes: dict[str, Any]) -> dict[str, Any]:
+    """Column values of the changed focus-area fields (only those given)."""
+    unknown = set(changes) - {"name", "notes", "geometry", "lsoa_codes", "params"}
+    if unknown:
+        raise BadInput(f"unknown focus-area field(s): {', '.join(sorted(unknown))}")
+    out: dict[str, Any] = {}
+    if "name" in changes:
+        out["name"] = str(changes["name"]).strip()
+    if "notes" in changes:
+        out["notes"] = changes["notes"] or ""
+    if "geometry" in changes:
+        out["geometry_wkt"] = changes["geometry"].wkt
+    if "lsoa_codes" in changes:
+        out["lsoa_codes"] = json.dumps(list(changes["lsoa_codes"]))
+    if "params" in changes:
+        out["params"] = json.dumps(changes["params"], default=str)
+    return out
 
 
 def _check_focus(name: str, geometry: BaseGeometry) -> None:

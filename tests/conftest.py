@@ -32,6 +32,9 @@ from geo_ssgp.geocode import geocode
 from geo_ssgp.pack import load_pack
 from geo_ssgp.pipeline import read_and_geocode
 
+# The tests use the public development tokens (dev-analyst, dev-pcso, dev-viewer).
+os.environ.setdefault("GEO_SSGP_DEV", "1")
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):

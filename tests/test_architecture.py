@@ -21,6 +21,7 @@ RANK = {
     "errors": 0,
     "config": 0,
     "schema": 0,
+    "tables": 0,
     "filters": 1,
     "pack": 2,
     "incidents": 3,

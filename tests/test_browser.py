@@ -229,7 +229,7 @@ def test_click_lsoa_summarise_save_and_reload(browser, server):
     try:
         _click_lsoa(page, frame, server["svc"], LSOA)
         page.wait_for_function(
-            "document.getElementById('sum-incidents').textContent.length > 0", timeout=30_000
+            "() => document.getElementById('sum-incidents').textContent.length > 0", timeout=30_000
         )
         assert "Gloucester 001A" in page.locator("#selection-label").inner_text()
         incidents = page.locator("#sum-incidents").inner_text()
@@ -244,7 +244,7 @@ def test_click_lsoa_summarise_save_and_reload(browser, server):
         page.fill("#save-notes", "chosen in the browser")
         page.click("#save-button")
         page.wait_for_function(
-            "/Saved as #\\d+/.test(document.getElementById('save-status').textContent)",
+            "() => /Saved as #\\d+/.test(document.getElementById('save-status').textContent)",
             timeout=30_000,
         )
         page.reload()
@@ -255,7 +255,8 @@ def test_click_lsoa_summarise_save_and_reload(browser, server):
         assert "chosen in the browser" in row.inner_text()
         row.locator("button.open").click()
         page.wait_for_function(
-            "document.getElementById('selection-label').textContent.startsWith('Browser pilot')",
+            "() => document.getElementById('selection-label').textContent"
+            ".startsWith('Browser pilot')",
             timeout=30_000,
         )
         assert page.locator("#sum-incidents").inner_text() == incidents

@@ -1,6 +1,7 @@
 """The CLI contract on the real sample: ingest, geocode, agreement, areas, hotspots, evaluate."""
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -61,8 +62,17 @@ def test_agreement_command():
 
 def test_areas_command(ingested, store_dir, tmp_path):
     out = tmp_path / "lsoa.csv"
-    args = ["areas", "--from", "2025-01", "--to", "2025-09", "--out", str(out),
-            "--store", str(store_dir)]
+    args = [
+        "areas",
+        "--from",
+        "2025-01",
+        "--to",
+        "2025-09",
+        "--out",
+        str(out),
+        "--store",
+        str(store_dir),
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out)
@@ -70,8 +80,17 @@ def test_areas_command(ingested, store_dir, tmp_path):
     assert table["count"].sum() == 14_333
     assert "132,407" in result.output and "645,095" in result.output
     asb = tmp_path / "ward_asb.csv"
-    args = ["areas", "--level", "ward", "--crime-type", "Anti-social behaviour",
-            "--out", str(asb), "--store", str(store_dir)]
+    args = [
+        "areas",
+        "--level",
+        "ward",
+        "--crime-type",
+        "Anti-social behaviour",
+        "--out",
+        str(asb),
+        "--store",
+        str(store_dir),
+    ]
     assert runner.invoke(app, args).exit_code == 0
     wards = pd.read_csv(asb)
     assert len(wards) == 18
@@ -81,8 +100,17 @@ def test_areas_command(ingested, store_dir, tmp_path):
 def test_hotspots_command_from_files(tmp_path, sample_files):
     out = tmp_path / "h.geojson"
     glob = str(sample_files[0].parent / "2025-0[1-3]-*.csv")
-    args = ["hotspots", "--method", "kde", "--incidents", glob, "--bandwidth", "200",
-            "--out", str(out)]
+    args = [
+        "hotspots",
+        "--method",
+        "kde",
+        "--incidents",
+        glob,
+        "--bandwidth",
+        "200",
+        "--out",
+        str(out),
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     doc = json.loads(out.read_text())
@@ -95,17 +123,37 @@ def test_hotspots_command_from_files(tmp_path, sample_files):
 
 
 def test_hotspots_unknown_method(tmp_path, ingested, store_dir):
-    args = ["hotspots", "--method", "magic", "--out", str(tmp_path / "x.geojson"),
-            "--store", str(store_dir)]
+    args = [
+        "hotspots",
+        "--method",
+        "magic",
+        "--out",
+        str(tmp_path / "x.geojson"),
+        "--store",
+        str(store_dir),
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert "unknown hotspot method" in result.output
 
 
 def test_evaluate_json(ingested, store_dir):
-    args = ["evaluate", "--train-from", "2025-01", "--train-to", "2025-06",
-            "--test-from", "2025-07", "--test-to", "2025-09", "--methods", "default,kde",
-            "--json", "--store", str(store_dir)]
+    args = [
+        "evaluate",
+        "--train-from",
+        "2025-01",
+        "--train-to",
+        "2025-06",
+        "--test-from",
+        "2025-07",
+        "--test-to",
+        "2025-09",
+        "--methods",
+        "default,kde",
+        "--json",
+        "--store",
+        str(store_dir),
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
@@ -125,8 +173,18 @@ def test_geocode_writes_every_row_in_input_order(tmp_path, sample_files):
     assert len(table) == len(raw) == 4_485
     assert list(table.columns[:12]) == list(raw.columns)
     assert (table["Location"] == raw["Location"]).all()
-    added = ["status", "lsoa21cd", "lsoa21nm", "lsoa11cd", "ward_cd", "ward_nm", "lad_cd",
-             "edge_distance_m", "longitude", "latitude"]
+    added = [
+        "status",
+        "lsoa21cd",
+        "lsoa21nm",
+        "lsoa11cd",
+        "ward_cd",
+        "ward_nm",
+        "lad_cd",
+        "edge_distance_m",
+        "longitude",
+        "latitude",
+    ]
     assert added == list(table.columns[12:])
     counts = table["status"].value_counts()
     assert counts["no_location"] == 86
@@ -161,8 +219,16 @@ def test_ingest_and_publish_on_the_postgis_store(postgis_url, sample_files, tmp_
     result = runner.invoke(app, ["ingest", str(sample_files[0]), *store])
     assert result.exit_code == 0, result.output
     out = tmp_path / "grid.geojson"
-    args = ["hotspots", "--out", str(out), "--method", "grid-count", "--publish", "grid-jan",
-            *store]
+    args = [
+        "hotspots",
+        "--out",
+        str(out),
+        "--method",
+        "grid-count",
+        "--publish",
+        "grid-jan",
+        *store,
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "published as gloucester.layer_grid_jan" in result.output
@@ -174,8 +240,54 @@ def test_ingest_and_publish_on_the_postgis_store(postgis_url, sample_files, tmp_
 
 
 def test_publish_needs_the_postgis_store(ingested, store_dir, tmp_path):
-    args = ["hotspots", "--out", str(tmp_path / "h.geojson"), "--publish", "x",
-            "--store", str(store_dir)]
+    args = [
+        "hotspots",
+        "--out",
+        str(tmp_path / "h.geojson"),
+        "--publish",
+        "x",
+        "--store",
+        str(store_dir),
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert "--publish needs the PostGIS store" in result.output
+
+
+def test_datasets_list_and_remove(ingested, store_dir, tmp_path):
+    listed = runner.invoke(app, ["datasets", "list", "--store", str(store_dir)])
+    assert listed.exit_code == 0 and "dataset(s)" in listed.output
+    first = listed.output.split()[0]
+    copy = tmp_path / "copy"
+    shutil.copytree(store_dir, copy)
+    removed = runner.invoke(app, ["datasets", "remove", first, "--store", str(copy)])
+    assert removed.exit_code == 0 and f"removed dataset {first}" in removed.output
+    again = runner.invoke(app, ["datasets", "remove", first, "--store", str(copy)])
+    assert again.exit_code == 2 and f"no dataset {first}" in again.output
+    huge = runner.invoke(app, ["datasets", "remove", str(2**63), "--store", str(copy)])
+    assert huge.exit_code == 2 and "no dataset" in huge.output
+
+
+def test_serve_refuses_to_start_without_tokens_outside_development_mode(monkeypatch, tmp_path):
+    monkeypatch.delenv("GEO_SSGP_DEV", raising=False)
+    monkeypatch.delenv("GEO_SSGP_TOKENS", raising=False)
+    result = runner.invoke(app, ["serve", "--store", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no access tokens configured" in result.output and "--dev" in result.output
+
+
+def test_geocode_output_is_spreadsheet_safe_and_keeps_column_names(tmp_path):
+    src = tmp_path / "log.csv"
+    src.write_text(
+        "ref,date,type,longitude,latitude,location\n"
+        'F1,2025-08-03,ASB,-2.22124,51.88177,"=HYPERLINK(""http://x"",""y"")"\n'
+        "F2,2025-08-04,ASB,-2.22124,51.88177,@SUM(1+1)\n"
+    )
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["geocode", str(src), "--out", str(out), "--source", "local"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, dtype=str)
+    assert list(table.columns[:6]) == ["ref", "date", "type", "longitude", "latitude", "location"]
+    assert "longitude_x" not in table.columns and "longitude_geocoded" in table.columns
+    assert list(table["location"]) == ['\'=HYPERLINK("http://x","y")', "'@SUM(1+1)"]
+    assert list(table["longitude"]) == ["-2.22124", "-2.22124"]

@@ -5,7 +5,9 @@ import pytest
 from geo_ssgp.config import DEFAULT_DATA_DIR, DEFAULT_TOKENS, get_settings, parse_tokens
 from geo_ssgp.errors import BadInput
 
-SETTINGS_ENV = ("GEO_SSGP_DATA", "GEO_SSGP_TILES", "GEO_SSGP_TOKENS", "GEO_SSGP_SUPPRESS_BELOW")
+SETTINGS_ENV = (
+    "GEO_SSGP_DATA", "GEO_SSGP_TILES", "GEO_SSGP_TOKENS", "GEO_SSGP_SUPPRESS_BELOW", "GEO_SSGP_DEV"
+)
 
 
 @pytest.fixture
@@ -32,7 +34,7 @@ def test_data_folder_from_environment(monkeypatch, tmp_path):
 def test_defaults_without_environment(clean_env):
     settings = get_settings()
     assert settings.tiles is None
-    assert settings.tokens == parse_tokens(DEFAULT_TOKENS)
+    assert settings.tokens == {} and settings.dev is False  # no live dev tokens by default
     assert settings.suppress_below == 3
 
 
@@ -68,3 +70,10 @@ def test_tokens():
     with pytest.raises(BadInput) as err:
         parse_tokens("a:admin")
     assert err.value.param == "GEO_SSGP_TOKENS"
+
+
+def test_development_mode_enables_the_dev_tokens_only_without_configured_ones(clean_env):
+    clean_env.setenv("GEO_SSGP_DEV", "1")
+    assert get_settings().tokens == parse_tokens(DEFAULT_TOKENS)
+    clean_env.setenv("GEO_SSGP_TOKENS", "s3cret:analyst")
+    assert get_settings().tokens == {"s3cret": "analyst"}

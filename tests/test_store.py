@@ -1,5 +1,7 @@
 """The store interface, run against both backends: embedded SQLite + GeoParquet and PostGIS."""
 
+import os
+import threading
 import uuid
 
 import geopandas as gpd
@@ -7,7 +9,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from geo_ssgp.store import SQLiteStore
+from geo_ssgp.errors import AlreadyStored, IngestError, NotFound, StaleWrite
+from geo_ssgp.store import MAX_ID, SQLiteStore
 
 
 @pytest.fixture(params=["sqlite", "postgis"])
@@ -65,7 +68,7 @@ def test_failed_write_leaves_store_unchanged(new_store):
     files = getattr(store, "data_dir", None)
     before = sorted(p.name for p in files.iterdir()) if files else None
     # the second dataset repeats a stored hash: the UNIQUE constraint fails mid-transaction
-    with pytest.raises(Exception, match="(?i)unique"):
+    with pytest.raises(AlreadyStored, match="already stored"):
         store.add_datasets([_dataset("ddd"), _dataset("aaa")])
     if files:
         assert sorted(p.name for p in files.iterdir()) == before
@@ -101,3 +104,109 @@ def test_focus_area_rejects_bad_input_without_writing(new_store):
     with pytest.raises(ValueError):
         store.update_focus_area(area.id, name="")
     assert store.get_focus_area(area.id).name == "ok"
+
+
+# --------------------------------------------------------------------------------------------
+# hardening: ids, concurrent writers, dataset removal, crash leftovers
+
+
+@pytest.mark.parametrize("bad", [0, -1, MAX_ID + 1, 10**20])
+def test_ids_outside_64_bits_are_not_found(tmp_path, bad):
+    store = SQLiteStore(tmp_path)
+    for call in (store.get_focus_area, store.delete_focus_area, store.remove_dataset):
+        with pytest.raises(NotFound):
+            call(bad)
+    with pytest.raises(NotFound):
+        store.update_focus_area(bad, name="x")
+
+
+def test_concurrent_edits_of_different_fields_both_land(tmp_path):
+    store = SQLiteStore(tmp_path)
+    lost = 0
+    for i in range(20):
+        area = store.save_focus_area(f"a{i}", "", box(0, 0, 1, 1), [], {})
+        barrier = threading.Barrier(2)
+
+        def edit(field, value, area_id=area.id, barrier=barrier):
+            barrier.wait()
+            store.update_focus_area(area_id, **{field: value})
+
+        threads = [threading.Thread(target=edit, args=("name", f"new{i}")),
+                   threading.Thread(target=edit, args=("notes", f"note{i}"))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        final = store.get_focus_area(area.id)
+        lost += (final.name, final.notes) != (f"new{i}", f"note{i}")
+    assert lost == 0
+
+
+def test_a_write_based_on_a_stale_read_is_refused(tmp_path):
+    store = SQLiteStore(tmp_path)
+    area = store.save_focus_area("a", "", box(0, 0, 1, 1), [], {})
+    first = store.update_focus_area(area.id, if_match=area.etag, notes="one")
+    assert first.etag != area.etag
+    with pytest.raises(StaleWrite, match="changed since it was read"):
+        store.update_focus_area(area.id, if_match=area.etag, notes="two")
+    assert store.get_focus_area(area.id).notes == "one"
+
+
+def test_concurrent_ingests_of_one_file_store_it_once(tmp_path):
+    store = SQLiteStore(tmp_path)
+    barrier, outcomes = threading.Barrier(4), []
+
+    def ingest():
+        barrier.wait()
+        try:
+            outcomes.append(store.add_datasets([_dataset("same")]))
+        except AlreadyStored as exc:
+            outcomes.append(str(exc))
+
+    threads = [threading.Thread(target=ingest) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(isinstance(o, list) for o in outcomes) == 1
+    assert all("already stored" in o for o in outcomes if isinstance(o, str))
+    assert list(store.datasets()["sha256"]) == ["same"]
+    assert sorted(p.name for p in store.data_dir.iterdir()) == [
+        "same.parquet", "same.quarantine.parquet"]
+
+
+def test_remove_dataset_deletes_row_and_files(tmp_path):
+    store = SQLiteStore(tmp_path)
+    first, second = store.add_datasets([_dataset("aaa"), _dataset("bbb", 2)])
+    removed = store.remove_dataset(first)
+    assert removed["sha256"] == "aaa" and removed["n_accepted"] == 3
+    assert list(store.datasets()["sha256"]) == ["bbb"]
+    assert len(store.incidents()) == 2
+    assert not any(p.name.startswith("aaa") for p in store.data_dir.iterdir())
+    with pytest.raises(NotFound, match="no dataset"):
+        store.remove_dataset(first)
+
+
+def test_opening_a_store_removes_crash_leftovers(tmp_path, caplog):
+    store = SQLiteStore(tmp_path)
+    store.add_datasets([_dataset("aaa")])
+    leftovers = [store.data_dir / ".bbb.0123.parquet", store.data_dir / "ccc.parquet"]
+    for path in leftovers:
+        path.write_bytes(b"PAR")
+        os.utime(path, (0, 0))
+    fresh = store.data_dir / ".ddd.4567.parquet"  # an ingest still writing: kept
+    fresh.write_bytes(b"")
+    with caplog.at_level("WARNING", logger="geo_ssgp.store"):
+        reopened = SQLiteStore(tmp_path)
+    assert sorted(reopened.removed_leftovers) == [".bbb.0123.parquet", "ccc.parquet"]
+    assert "removed 2 leftover file(s)" in caplog.text
+    assert fresh.exists() and len(reopened.incidents()) == 3
+
+
+def test_a_header_only_file_is_not_stored(tmp_path):
+    store = SQLiteStore(tmp_path)
+    info, incidents, quarantine = _dataset("empty", 0)
+    info.update(n_in=0, n_quarantined=0)
+    with pytest.raises(IngestError, match="empty.csv: the file has no rows"):
+        store.add_datasets([(info, incidents, quarantine.iloc[0:0])])
+    assert store.datasets().empty and list(store.data_dir.iterdir()) == []

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from geo_ssgp import pipeline
-from geo_ssgp.api import errors
+from geo_ssgp.api import errors, security
 from geo_ssgp.api.routes import data, focus_areas, pages, uploads
 from geo_ssgp.api.service import Service
 from geo_ssgp.config import Settings, get_settings
@@ -22,10 +22,13 @@ DESCRIPTION = """
 Hotspot maps, area statistics and focus areas for a community safety partnership.
 
 **Access.** Send `Authorization: Bearer <token>`; tokens and their roles (analyst, pcso,
-viewer) come from `GEO_SSGP_TOKENS` (development default
-`dev-analyst:analyst,dev-pcso:pcso,dev-viewer:viewer`). Writes need analyst. Restricted (local)
-records are returned only to analysts; other roles get aggregates with counts below
-`GEO_SSGP_SUPPRESS_BELOW` (default 3) suppressed (`null` plus a `suppressed` flag).
+viewer) come from `GEO_SSGP_TOKENS` (development mode only: `dev-analyst`, `dev-pcso`,
+`dev-viewer`). Browsers use a server-side session cookie from `/login`. Writes need analyst;
+cookie-authenticated writes need an `Origin` of this site. Too many failed authentications
+from one client give 429. Restricted (local) records are used only for analysts: other roles
+get aggregates of public records, with counts below `GEO_SSGP_SUPPRESS_BELOW` (default 3)
+suppressed together with every figure derived from them (`null` plus a `suppressed` flag).
+Every error other than 422 has the body `{"detail": "<message>"}` (`ErrorOut`).
 """
 
 
@@ -61,6 +64,7 @@ def create_app(
     )
     app.state.geo = Service(settings, pack, store)
     errors.install(app)
+    security.install(app)
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     for module in (data, focus_areas, uploads, pages):
@@ -71,14 +75,18 @@ def create_app(
 
 
 def _warm(service: Service) -> None:
-    """Fill the cache with the default analyst map in a daemon thread."""
+    """Fill the cache with the default analyst map in a daemon thread (start-up never waits)."""
     import threading
 
     from geo_ssgp.api.auth import User
+    from geo_ssgp.errors import StillComputing
     from geo_ssgp.filters import Filters
 
     def run() -> None:
         for role in ("analyst", "viewer"):
-            service.analyst_map(Filters.of(), User(role))
+            try:
+                service.analyst_map(Filters.of(), User(role))
+            except StillComputing:  # the pool goes on building it
+                pass
 
     threading.Thread(target=run, name="geo-ssgp-warm", daemon=True).start()

@@ -63,6 +63,15 @@ class LayerCache:
                 self._key_locks.pop(key, None)
         return value
 
+    def peek(self, key: Hashable) -> tuple[bool, Any]:
+        """``(True, value)`` when ``key`` is cached, else ``(False, None)``; never computes."""
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                self.hits += 1
+                return True, self._data[key]
+        return False, None
+
     def clear(self) -> None:
         """Drop every entry (after an ingest)."""
         with self._lock:

@@ -9,27 +9,77 @@ and gives FastAPI's plain 500, never a silently missing layer.
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
 
 from geo_ssgp.errors import (
+    AlreadyStored,
     AssetError,
     BadInput,
+    Forbidden,
     GeoSsgpError,
     IngestError,
     NotEnoughData,
     NotFound,
     PackError,
+    StaleWrite,
+    StillComputing,
 )
 
 #: Status code of each error class (the first matching class in order wins).
 STATUS: dict[type[GeoSsgpError], int] = {
+    AlreadyStored: 409,
     BadInput: 422,
     NotEnoughData: 422,
     NotFound: 404,
+    Forbidden: 403,
+    StaleWrite: 412,
+    StillComputing: 503,
     IngestError: 400,
     PackError: 500,
     AssetError: 500,
 }
+
+
+class ErrorOut(BaseModel):
+    """The body of every error response other than 422: one human-readable message."""
+
+    detail: str = Field(description="What went wrong, in words a user can act on.")
+
+
+#: What each documented error status means in this API.
+DESCRIPTIONS = {
+    400: "The uploaded file cannot be read; nothing was stored.",
+    401: "No valid token or session (send `Authorization: Bearer <token>`).",
+    403: "Your role may not do this (writes and restricted records need analyst), or a "
+    "cookie-authenticated write came from another origin.",
+    404: "No such focus area, dataset, place or hotspot.",
+    409: "The same file was stored by a concurrent upload; nothing changed.",
+    412: "The focus area changed since you read it (`If-Match` does not match its ETag).",
+    413: "The request body is larger than the configured limit.",
+    429: "Too many failed authentication attempts from this client; retry later.",
+    503: "The layer is still being computed or took too long; retry shortly.",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict]:
+    """OpenAPI ``responses`` entries for these status codes, all with :class:`ErrorOut`.
+
+    Parameters
+    ----------
+    *codes : int
+        Keys of :data:`DESCRIPTIONS`.
+
+    Returns
+    -------
+    dict
+        For a route's or router's ``responses=``.
+    """
+    json_body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+    return {
+        code: {"model": ErrorOut, "description": DESCRIPTIONS[code], "content": json_body}
+        for code in codes
+    }
 
 
 def status_of(exc: GeoSsgpError) -> int:
@@ -45,10 +95,30 @@ def error_body(exc: GeoSsgpError, status: int) -> dict:
     return {"detail": exc.message}
 
 
-async def handle(request: Request, exc: GeoSsgpError) -> JSONResponse:
-    """Exception handler for every :class:`GeoSsgpError`."""
+#: Seconds a client is asked to wait before retrying a 503 "still computing".
+RETRY_AFTER_S = 3
+#: A map document still being built: it reloads itself (no script needed).
+STILL_COMPUTING_HTML = (
+    '<!doctype html><html><head><meta charset="utf-8">'
+    f'<meta http-equiv="refresh" content="{RETRY_AFTER_S}"><title>Computing</title></head>'
+    "<body><p>Still computing this map; it reloads by itself in a few seconds.</p></body></html>"
+)
+
+
+async def handle(request: Request, exc: GeoSsgpError) -> Response:
+    """Exception handler for every :class:`GeoSsgpError`.
+
+    A 503 (still computing) carries ``Retry-After``; for a map document (``/map/...``,
+    shown in an iframe) it is a small page that reloads itself, sent as 202 Accepted (the
+    build goes on; a browser shows the page instead of an error).
+    """
     status = status_of(exc)
-    return JSONResponse(error_body(exc, status), status_code=status)
+    if status != 503:
+        return JSONResponse(error_body(exc, status), status_code=status)
+    headers = {"Retry-After": str(RETRY_AFTER_S)}
+    if request.url.path.startswith("/map/"):
+        return HTMLResponse(STILL_COMPUTING_HTML, status_code=202, headers=headers)
+    return JSONResponse(error_body(exc, status), status_code=503, headers=headers)
 
 
 def install(app: FastAPI) -> None:

@@ -19,9 +19,12 @@ from geo_ssgp.schema import SOURCES
 
 def query_filters(
     from_: Annotated[
-        str | None, Query(alias="from", description="First month, YYYY-MM (inclusive).")
+        str | None,
+        Query(alias="from", max_length=20, description="First month, YYYY-MM (inclusive)."),
     ] = None,
-    to: Annotated[str | None, Query(description="Last month, YYYY-MM (inclusive).")] = None,
+    to: Annotated[
+        str | None, Query(max_length=20, description="Last month, YYYY-MM (inclusive).")
+    ] = None,
     crime_type: Annotated[
         list[str] | None,
         Query(

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+#: Bounded text of the request bodies (no field is unbounded).
+Code = Annotated[str, Field(max_length=20)]
+Short = Annotated[str, Field(max_length=100)]
 
 
 class HotspotRef(BaseModel):
     """A hotspot of a layer: its method and rank (1 = strongest)."""
 
-    method: str | None = Field(None, description="Hotspot method; the default when omitted.")
+    method: str | None = Field(
+        None, max_length=50, description="Hotspot method; the default when omitted."
+    )
     rank: int = Field(..., ge=1)
 
 
@@ -19,13 +25,17 @@ class SelectionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    lsoa_codes: list[str] | None = Field(None, description="LSOA codes (primary level).")
+    lsoa_codes: list[Code] | None = Field(
+        None, max_length=2000, description="LSOA codes (primary level)."
+    )
     polygon: dict[str, Any] | None = Field(
         None, description="Drawn outline: GeoJSON Polygon/MultiPolygon or Feature, WGS84."
     )
     hotspot: HotspotRef | None = None
-    ward: str | None = Field(None, description="Ward name or code.")
-    locality: str | None = Field(None, description="Locality name (a circle around it).")
+    ward: str | None = Field(None, max_length=100, description="Ward name or code.")
+    locality: str | None = Field(
+        None, max_length=100, description="Locality name (a circle around it)."
+    )
 
 
 class FiltersIn(BaseModel):
@@ -33,10 +43,12 @@ class FiltersIn(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    from_: str | None = Field(None, alias="from", description="First month, YYYY-MM.")
-    to: str | None = Field(None, description="Last month, YYYY-MM.")
-    crime_types: list[str] = Field(default_factory=list)
-    sources: list[str] = Field(default_factory=list)
+    from_: str | None = Field(
+        None, alias="from", max_length=20, description="First month, YYYY-MM."
+    )
+    to: str | None = Field(None, max_length=20, description="Last month, YYYY-MM.")
+    crime_types: list[Short] = Field(default_factory=list, max_length=50)
+    sources: list[Short] = Field(default_factory=list, max_length=10)
 
 
 class SummaryRequest(BaseModel):
@@ -89,6 +101,18 @@ class UploadResult(BaseModel):
     quarantined: int
     by_reason: dict[str, int]
     message: str
+
+
+class DatasetOut(BaseModel):
+    """One stored dataset (an ingested file) from the store's catalogue."""
+
+    id: int
+    name: str
+    source: str
+    n_in: int
+    n_accepted: int
+    n_quarantined: int
+    ingested_at: str
 
 
 # responses of the data routes ----------------------------------------------------------------

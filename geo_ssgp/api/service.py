@@ -10,27 +10,33 @@ Every figure, join, period rule and map comes from the stages the CLI and the no
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from geo_ssgp import areas, focus, hotspots, maps, pipeline, reports
 from geo_ssgp.api.auth import User
 from geo_ssgp.api.cache import LayerCache
-from geo_ssgp.api.privacy import suppress_frame, suppress_summary
+from geo_ssgp.api.privacy import (
+    AREA_KEEP,
+    CANDIDATE_KEEP,
+    HOTSPOT_KEEP,
+    suppress_frame,
+    suppress_summary,
+    visible_filters,
+)
 from geo_ssgp.config import CRS_BNG, Settings
-from geo_ssgp.errors import BadInput, NotEnoughData
+from geo_ssgp.errors import BadInput, NotEnoughData, StillComputing
 from geo_ssgp.filters import Filters, resolve_method
-from geo_ssgp.hotspots.label import label_hotspots
 from geo_ssgp.hotspots.layer import json_safe
 from geo_ssgp.pack import AreaPack, load_layer
 from geo_ssgp.schema import CRIME_GROUPS, CRIME_TYPES
@@ -59,6 +65,9 @@ class Service:
         self.cache = LayerCache()
         self._version: tuple[float, tuple[int, ...]] | None = None
         self._version_lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(settings.layer_workers, thread_name_prefix="geo-ssgp-map")
+        self._building: dict[tuple, Future] = {}
+        self._building_lock = threading.Lock()
 
     # data ----------------------------------------------------------------------------------
 
@@ -80,6 +89,41 @@ class Service:
 
     def _cached(self, key: tuple, compute: Any) -> Any:
         return self.cache.get((self.version(), *key), compute)
+
+    def bounded(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """A cached result built in the bounded worker pool, waited for at most a while.
+
+        A cache hit is answered at once, whatever the pool is doing. A miss is built by one
+        of ``settings.layer_workers`` threads (one build per key, however many ask); the
+        request waits up to ``settings.layer_timeout_s`` and then gets
+        :class:`~geo_ssgp.errors.StillComputing` (HTTP 503) while the build goes on and
+        fills the cache for the next request.
+
+        Parameters
+        ----------
+        key : tuple
+        compute : callable
+
+        Returns
+        -------
+        object
+        """
+        full = (self.version(), *key)
+        found, value = self.cache.peek(full)
+        if found:
+            return value
+        with self._building_lock:
+            future = self._building.get(full)
+            if future is None:
+                future = self._pool.submit(self.cache.get, full, compute)
+                self._building[full] = future
+                future.add_done_callback(lambda _: self._building.pop(full, None))
+        try:
+            return future.result(timeout=self.settings.layer_timeout_s)
+        except FutureTimeout:
+            raise StillComputing(
+                "this map is still being computed; it will be ready shortly"
+            ) from None
 
     def cached_json(self, key: tuple, compute: Callable[[], Any]) -> bytes:
         """A JSON answer serialised once per parameters and store version.
@@ -110,14 +154,26 @@ class Service:
         """Stored incidents inside the area (``status == "ok"``)."""
         return self._cached(("ok",), lambda: pipeline.analysed_incidents(self.store))
 
-    def months(self) -> list[str]:
-        """Months with incidents, ``YYYY-MM``, ascending."""
-        return self._cached(("months",), lambda: reports.data_months(self.incidents()))
+    def months(self, user: User | None = None) -> list[str]:
+        """Months with incidents the caller may see, ``YYYY-MM``, ascending."""
+        return self._cached(
+            ("months", _access(user)),
+            lambda: reports.data_months(self.filtered(Filters.of(), user)),
+        )
 
-    def recent_filters(self, n: int | None = None) -> Filters:
+    def recent_filters(self, n: int | None = None, user: User | None = None) -> Filters:
         """Filters for the latest ``n`` months with data (``settings.recent_months``)."""
-        start, end = reports.recent_period(self.months(), n or self.settings.recent_months)
+        months = self.months(user)
+        start, end = reports.recent_period(months, n or self.settings.recent_months)
         return Filters.of(start, end)
+
+    def visible(self, filters: Filters, user: User | None) -> Filters:
+        """The filters an answer for this caller is computed with.
+
+        The one access rule (:func:`geo_ssgp.api.privacy.visible_filters`): analysts (and
+        ``user=None``, internal use) get every record, other roles public records only.
+        """
+        return visible_filters(filters, _access(user) == "analyst")
 
     def filtered(self, filters: Filters, user: User | None = None) -> gpd.GeoDataFrame:
         """Incidents matching the filters; restricted records only for analysts.
@@ -132,8 +188,7 @@ class Service:
         -------
         geopandas.GeoDataFrame
         """
-        if _access(user) == "public":
-            filters = dataclasses.replace(filters, restricted=False)
+        filters = self.visible(filters, user)
         return self._cached(("filtered", filters.key()), lambda: filters.apply(self.incidents()))
 
     # layers --------------------------------------------------------------------------------
@@ -143,7 +198,8 @@ class Service:
         level = level or self.pack.primary_lsoa
 
         def compute() -> gpd.GeoDataFrame:
-            inc = self.filtered(filters) if filters.sources else self.incidents()
+            chosen = filters.sources or filters.restricted is not None
+            inc = self.filtered(filters) if chosen else self.incidents()
             return areas.area_stats(
                 inc,
                 self.pack,
@@ -156,15 +212,11 @@ class Service:
         return self._cached(("areas", level, filters.key()), compute)
 
     def area_stats_for(self, level: str | None, filters: Filters, user: User) -> gpd.GeoDataFrame:
-        """Per-area statistics with small counts suppressed for non-analysts."""
-        stats = self.area_stats(level, filters)
+        """Per-area statistics of public records with small counts suppressed for non-analysts."""
+        stats = self.area_stats(level, self.visible(filters, user))
         if user.is_analyst:
             return stats.assign(suppressed=False)
-        out = suppress_frame(
-            stats, "count", self.settings.suppress_below, ("rate_per_1000", "share_of_district")
-        )
-        out.attrs = stats.attrs
-        return out
+        return suppress_frame(stats, "count", self.settings.suppress_below, keep=AREA_KEEP)
 
     def hotspots(self, method: str, filters: Filters) -> hotspots.HotspotLayer:
         """A hotspot layer (:func:`geo_ssgp.reports.hotspot_layer`) for the filters."""
@@ -176,33 +228,17 @@ class Service:
     def hotspots_for(self, method: str, filters: Filters, user: User) -> hotspots.HotspotLayer:
         """A hotspot layer as the caller may see it.
 
-        Non-analysts get small incident counts suppressed and labels built from public
-        records only (a label names streets, so a restricted record's location text must not
-        reach it); the polygons and counts still include restricted records (aggregates).
+        Non-analysts get a layer of public records only (so its labels name no restricted
+        location) with small incident counts suppressed together with every count-derived
+        column (:data:`geo_ssgp.api.privacy.HOTSPOT_KEEP`).
         """
-        layer = self.hotspots(method, filters)
+        layer = self.hotspots(method, self.visible(filters, user))
         if user.is_analyst or layer.hotspots.empty:
             return layer
         spots = suppress_frame(
-            layer.hotspots, "n_incidents", self.settings.suppress_below, ("score", "count")
+            layer.hotspots, "n_incidents", self.settings.suppress_below, keep=HOTSPOT_KEEP
         )
-        spots["label"] = self.hotspot_labels(method, filters, user)
         return hotspots.HotspotLayer(layer.method, spots, layer.parameters, layer.surface)
-
-    def hotspot_labels(self, method: str, filters: Filters, user: User) -> np.ndarray:
-        """Labels of a layer's hotspots; for non-analysts from public records only."""
-        layer = self.hotspots(method, filters)
-        labels = layer.hotspots["label"].to_numpy() if "label" in layer.hotspots else None
-        if user.is_analyst or layer.hotspots.empty:
-            return labels
-
-        def compute() -> np.ndarray:
-            if not self.filtered(filters)["restricted"].any():
-                return labels
-            public = self.filtered(filters, user)
-            return label_hotspots(layer.hotspots, public, self.pack).to_numpy()
-
-        return self._cached(("public-labels", method, filters.key()), compute)
 
     def optional_layer(
         self, method: str, filters: Filters, user: User
@@ -247,7 +283,7 @@ class Service:
             maps.add_draw_control(fmap)
             return maps.render(fmap)
 
-        return self._cached(("analyst-map", filters.key(), _access(user)), compute)
+        return self.bounded(("analyst-map", filters.key(), _access(user)), compute)
 
     def _map_layers(self, filters: Filters, user: User) -> dict[str, hotspots.HotspotLayer]:
         """The analyst map's hotspot layers; a method that cannot run on the data is left out.
@@ -265,7 +301,7 @@ class Service:
 
     def area_map(self, place: focus.Place, user: User) -> str:
         """HTML of the PCSO map of a ward or LSOA: last months' incidents and hotspots."""
-        filters = self.recent_filters()
+        filters = self.recent_filters(user=user)
 
         def compute() -> str:
             area = gpd.GeoDataFrame({"name": [place.name]}, geometry=[place.geometry], crs=CRS_BNG)
@@ -277,13 +313,13 @@ class Service:
             fmap = maps.build_area_map(self.pack, area, incidents, layer, tiles=self.settings.tiles)
             return maps.render(fmap)
 
-        return self._cached(("area-map", place.code, filters.key(), _access(user)), compute)
+        return self.bounded(("area-map", place.code, filters.key(), _access(user)), compute)
 
     def meeting_map(
         self, method: str, filters: Filters, user: User, standalone: bool = False
     ) -> str:
         """HTML of one meeting period's map (:func:`geo_ssgp.reports.meeting_map_html`)."""
-        return self._cached(
+        return self.bounded(
             ("meeting-map", method, filters.key(), _access(user), standalone),
             lambda: reports.meeting_map_html(
                 self.meeting_inputs(user),
@@ -310,7 +346,7 @@ class Service:
         """Choices for the page controls (months, types, wards, methods, weights, role)."""
         return {
             "role": role,
-            "months": self.months(),
+            "months": self.months(None if role == "analyst" else User(role)),
             "crime_types": CRIME_TYPES,
             "crime_groups": CRIME_GROUPS,
             "wards": self.wards().to_dict("records"),
@@ -360,14 +396,14 @@ class Service:
     def summary(self, selection: focus.Selection, filters: Filters, user: User) -> dict:
         """A focus summary (:func:`geo_ssgp.focus.summarise`) with the caller's access rules.
 
-        Non-analysts get it from public records for the streets and small counts suppressed;
-        the headline counts include every record (aggregates).
+        Non-analysts get it from public records with small counts suppressed.
         """
+        filters = self.visible(filters, user)
         key = (selection.kind, selection.geometry.wkb, tuple(selection.lsoa_codes), filters.key())
 
-        def summarise(user_: User | None) -> dict:
+        def summarise() -> dict:
             return focus.summarise(
-                self.filtered(filters, user_),
+                self.filtered(filters),
                 self.pack,
                 selection,
                 start=filters.start,
@@ -375,16 +411,15 @@ class Service:
                 crime_types=list(filters.crime_types) or None,
             )
 
-        result = {**self._cached(("summary", *key), lambda: summarise(None))}
+        result = {**self._cached(("summary", *key), summarise)}
         result["filters"] = filters.as_dict()
         if user.is_analyst:
             return result
-        public = self._cached(("summary-streets", *key), lambda: summarise(user)["top_streets"])
-        return suppress_summary({**result, "top_streets": public}, self.settings.suppress_below)
+        return suppress_summary(result, self.settings.suppress_below)
 
     def area_view(self, place: focus.Place, user: User) -> dict:
         """The PCSO view of a place: summary of the recent months and the hotspots touching it."""
-        filters = self.recent_filters()
+        filters = self.recent_filters(user=user)
         if place.kind == "ward":
             sel = focus.selection_from(self.pack, ward=place.code)
         else:
@@ -432,6 +467,7 @@ class Service:
         -------
         pandas.DataFrame
         """
+        filters = self.visible(filters, user)
 
         def compute() -> pd.DataFrame:
             inc = self.filtered(filters)
@@ -441,15 +477,12 @@ class Service:
                 trend = focus.period_change(inc, cands, key=f"{self.pack.primary_lsoa}cd")
             else:
                 cands = focus.hotspot_context(self.hotspots(method, filters).hotspots, stats)
-                cands["label"] = self.hotspot_labels(method, filters, user)
                 trend = focus.period_change(inc, cands)
             table = focus.rank_candidates(cands, trend, weights)
             if not user.is_analyst:
-                attrs = table.attrs
                 table = suppress_frame(
-                    table, "count", self.settings.suppress_below, ("rate_per_1000",)
+                    table, "count", self.settings.suppress_below, keep=CANDIDATE_KEEP
                 )
-                table.attrs = attrs
             return table
 
         key = (
@@ -467,10 +500,10 @@ class Service:
         """Cached layers, incidents, rates and LSOA statistics for the meeting pack."""
         return reports.MeetingInputs(
             layer=lambda method, f: self.hotspots_for(method, f, user),
-            incidents=lambda f: self.filtered(f),
-            rates=self.district_rates,
+            incidents=lambda f: self.filtered(f, user),
+            rates=lambda f: self.district_rates(f, user),
             area_stats=lambda f: self.area_stats_for(None, f, user),
-            months=self.months(),
+            months=self.months(user),
         )
 
     def meeting(
@@ -498,7 +531,7 @@ class Service:
             The context with ``change`` as records (small counts suppressed for non-analysts).
         """
         (a0, a1), (b0, b1) = reports.meeting_periods(
-            self.months(), **periods, n=self.settings.recent_months
+            self.months(user), **periods, n=self.settings.recent_months
         )
         before, after = Filters.of(a0, a1, crime_types), Filters.of(b0, b1, crime_types)
 
@@ -520,18 +553,35 @@ class Service:
                 table = table.rename(columns={"suppressed": f"{col}_suppressed"})
         return json_safe(table.to_dict("records"))
 
-    def district_rates(self, filters: Filters) -> dict:
-        """District and county rates per 1,000 (:func:`geo_ssgp.areas.district_summary`)."""
-        return self._cached(
-            ("district", filters.start, filters.end),
-            lambda: json_safe(
-                areas.district_summary(
-                    self.all_incidents(), self.pack, start=filters.start, end=filters.end
-                )
-            ),
-        )
+    def district_rates(self, filters: Filters, user: User | None = None) -> dict:
+        """District and county rates per 1,000 (:func:`geo_ssgp.areas.district_summary`).
+
+        For non-analysts from public records only.
+        """
+        public = _access(user) == "public"
+
+        def compute() -> dict:
+            inc = self.all_incidents()
+            if public:
+                inc = inc[~inc["restricted"].astype(bool)]
+            summary = areas.district_summary(inc, self.pack, start=filters.start, end=filters.end)
+            return json_safe(summary)
+
+        return self._cached(("district", filters.start, filters.end, public), compute)
 
     # ingest --------------------------------------------------------------------------------
+
+    def datasets(self) -> list[dict]:
+        """The store's catalogue as records (:class:`geo_ssgp.api.schemas.DatasetOut`)."""
+        cols = ["id", "name", "source", "n_in", "n_accepted", "n_quarantined", "ingested_at"]
+        return json_safe(self.store.datasets()[cols].to_dict("records"))
+
+    def remove_dataset(self, dataset_id: int) -> dict:
+        """Remove a dataset from the store (atomically) and forget every cached layer."""
+        try:
+            return self.store.remove_dataset(dataset_id)
+        finally:
+            self.invalidate()
 
     def ingest_upload(self, name: str, data: bytes, columns: dict | None = None) -> dict:
         """Ingest an uploaded local incident log through the pipeline, atomically.

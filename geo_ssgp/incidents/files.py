@@ -68,7 +68,17 @@ def read_bytes(path: Path) -> bytes:
         raise IngestError(f"{path.name}: cannot be read: {exc.strerror or exc}") from exc
     if not data.strip():
         raise IngestError(f"{path.name}: file is empty")
-    return data
+    return _utf16_to_utf8(path.name, data)
+
+
+def _utf16_to_utf8(name: str, data: bytes) -> bytes:
+    """UTF-8 bytes of a UTF-16 text file with a byte-order mark (Excel's "Unicode text")."""
+    if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data
+    try:
+        return data.decode("utf-16").encode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{name}: starts like UTF-16 text but does not decode as it") from exc
 
 
 def sniff(path: Path, data: bytes) -> str:
@@ -84,6 +94,11 @@ def sniff(path: Path, data: bytes) -> str:
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise IngestError(
             f"{path.name}: legacy Excel .xls workbooks are not supported; save it as .xlsx or CSV"
+        )
+    if b"\x00" in data and max(data[0:40:2].count(0), data[1:40:2].count(0)) >= 15:
+        raise IngestError(
+            f"{path.name}: looks like UTF-16 text without a byte-order mark; "
+            "save it as CSV UTF-8"
         )
     if b"\x00" in data:
         raise IngestError(

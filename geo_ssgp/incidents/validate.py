@@ -9,6 +9,7 @@ per-file summary, so that rows in = accepted + quarantined for every file.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -16,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo_ssgp.config import CRS_BNG
+from geo_ssgp.config import CRS_BNG, default_settings
 from geo_ssgp.incidents.dedupe import incident_ids, mark_duplicates
 from geo_ssgp.incidents.locate import locate
 from geo_ssgp.incidents.quarantine import Reasons, quarantine_table
@@ -131,9 +132,30 @@ def _text_out(column: pd.Series | None, keep: np.ndarray) -> pd.Series:
     return column.take(keep).reset_index(drop=True)
 
 
+def plausible_months() -> tuple[np.datetime64, np.datetime64]:
+    """First and last plausible month: ``earliest_month`` setting to next month (UTC)."""
+    first = np.datetime64(default_settings().earliest_month, "M")
+    last = np.datetime64(dt.datetime.now(dt.UTC).strftime("%Y-%m"), "M") + 1
+    return first, last
+
+
 def _check_dates(reasons: Reasons, frame: Columns, dates: pd.Series) -> np.ndarray:
-    """Month of each row; ``bad_date`` for blank or unparsable dates."""
+    """Month of each row; ``bad_date`` or ``implausible_month`` where it cannot be used.
+
+    Blank and unparsable dates are ``bad_date``; months outside :func:`plausible_months` are
+    ``implausible_month``.
+    """
     month, ok = parse_months(dates)
+    first, last = plausible_months()
+    months = month.astype("datetime64[M]")
+    outside = ok & ((months < first) | (months > last))
+    reasons.mark(
+        outside,
+        "implausible_month",
+        lambda m: "month "
+        + pd.Series(month[m]).dt.strftime("%Y-%m").to_numpy(dtype=object)
+        + f" is outside the plausible window {first} to {last}",
+    )
     sdate = frame["date"]
     reasons.mark(
         ~ok,

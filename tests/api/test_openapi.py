@@ -6,12 +6,16 @@ import pytest
 
 from geo_ssgp.api.errors import STATUS, error_body, status_of
 from geo_ssgp.errors import (
+    AlreadyStored,
     AssetError,
     BadInput,
+    Forbidden,
     IngestError,
     NotEnoughData,
     NotFound,
     PackError,
+    StaleWrite,
+    StillComputing,
 )
 
 ANALYST = {"Authorization": "Bearer dev-analyst"}
@@ -66,9 +70,13 @@ def test_geojson_routes_are_documented_and_served_as_geojson(spec, client, path)
 
 def test_error_table_maps_each_typed_error_once():
     assert STATUS == {
+        AlreadyStored: 409,
         BadInput: 422,
         NotEnoughData: 422,
         NotFound: 404,
+        Forbidden: 403,
+        StaleWrite: 412,
+        StillComputing: 503,
         IngestError: 400,
         PackError: 500,
         AssetError: 500,

@@ -61,7 +61,8 @@ def test_data_routes_need_a_valid_token(client, path):
 
 
 def test_token_cookie_and_query_parameter_work(client):
-    assert client.get("/api/meta?token=dev-pcso").json()["role"] == "pcso"
+    with TestClient(client.app) as linked:  # ?token= is exchanged for a session cookie
+        assert linked.get("/api/meta?token=dev-pcso").json()["role"] == "pcso"
     with TestClient(client.app, cookies={"token": "dev-viewer"}) as browser_like:
         assert browser_like.get("/api/meta").json()["role"] == "viewer"
     assert client.get("/api/meta", headers=ANALYST).json()["role"] == "analyst"

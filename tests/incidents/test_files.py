@@ -82,3 +82,18 @@ def test_ragged_csv(tmp_path, write):
     f = write(tmp_path / "ragged.csv", "date,type,lon,lat\n2025-01-02,ASB,-2.2,51.8,extra\n")
     with pytest.raises(IngestError, match=r"^ragged.csv: not a readable CSV: .*columns"):
         read_incidents(f)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_text_is_read_with_a_bom_and_named_without_one(tmp_path, encoding):
+    text = "date,type,lon,lat\n2025-03,ASB,-2.2437,51.8651\n"
+    path = tmp_path / "unicode.csv"
+    if encoding == "utf-16":  # Python writes a byte-order mark
+        path.write_bytes(text.encode(encoding))
+        res = read_incidents(path)
+        assert len(res.incidents) == 1 and res.incidents["crime_type"].iloc[0] == (
+            "Anti-social behaviour")
+    else:
+        path.write_bytes(text.encode(encoding))
+        with pytest.raises(IngestError, match="looks like UTF-16 text without a byte-order mark"):
+            read_incidents(path)

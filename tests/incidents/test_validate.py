@@ -179,3 +179,18 @@ def test_quarantine_original_of_each_source(tmp_path, write):
         record,
     ]
     assert res.quarantine["reason"].tolist() == ["bad_date", "no_location"]
+
+
+def test_months_outside_the_plausible_window_are_quarantined(tmp_path, write, reasons_of,
+                                                             details_of):
+    from geo_ssgp.incidents.validate import plausible_months
+
+    first, last = plausible_months()
+    assert str(first) == "2010-01" and last > np.datetime64("2025-09", "M")
+    body = "".join(f"{d},ASB,-2.2437,51.8651\n" for d in
+                   ["1900-01-15", "2099-01", "2009-12-31", "2010-01-01", "2025-09-30"])
+    res = read_incidents(write(tmp_path / "window.csv", "date,type,lon,lat\n" + body))
+    assert reasons_of(res) == {0: "implausible_month", 1: "implausible_month",
+                               2: "implausible_month"}
+    assert details_of(res)[0].startswith("month 1900-01 is outside the plausible window 2010-01")
+    assert res.incidents["month"].dt.strftime("%Y-%m").tolist() == ["2010-01", "2025-09"]

@@ -13,7 +13,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from geo_ssgp.api.auth import CurrentUser
+from geo_ssgp.api.auth import CurrentUser, User
+from geo_ssgp.api.errors import error_responses
 from geo_ssgp.api.params import AreaParams, HotspotParams, QueryFilters
 from geo_ssgp.api.schemas import (
     AreaLayer,
@@ -31,7 +32,7 @@ from geo_ssgp.errors import BadInput
 from geo_ssgp.filters import Filters
 from geo_ssgp.hotspots.layer import frame_to_geojson, json_safe
 
-router = APIRouter(prefix="/api", tags=["data"])
+router = APIRouter(prefix="/api", tags=["data"], responses=error_responses(401, 403, 429))
 
 #: Incident properties returned by ``/api/incidents``.
 INCIDENT_FIELDS = [
@@ -80,13 +81,18 @@ def filters_from_body(body: FiltersIn) -> Filters:
 
 @router.get("/health", summary="Service health and data coverage", response_model=Health)
 def health(svc: Svc) -> dict:
-    """Whether the service is up, with its pack, dataset and incident counts (no token)."""
-    months = svc.months()
+    """Whether the service is up, with its pack and public coverage (no token).
+
+    ``incidents`` and ``months`` count public records only: restricted (local) records are
+    not disclosed to a caller without a token.
+    """
+    public = User("viewer")
+    months = svc.months(public)
     return {
         "status": "ok",
         "pack": svc.pack.name,
         "datasets": len(svc.version()),
-        "incidents": int(len(svc.incidents())),
+        "incidents": int(len(svc.filtered(Filters.of(), public))),
         "months": {"first": months[0] if months else None, "last": months[-1] if months else None},
     }
 

@@ -10,10 +10,11 @@ import json
 import re
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from geo_ssgp import focus
 from geo_ssgp.api.auth import Analyst, CurrentUser
+from geo_ssgp.api.errors import error_responses
 from geo_ssgp.api.routes.data import Svc, filters_from_body
 from geo_ssgp.api.schemas import (
     Comparison,
@@ -30,7 +31,9 @@ from geo_ssgp.filters import Filters
 from geo_ssgp.hotspots.layer import json_safe
 from geo_ssgp.store import FocusArea
 
-router = APIRouter(prefix="/api/focus-areas", tags=["focus areas"])
+router = APIRouter(
+    prefix="/api/focus-areas", tags=["focus areas"], responses=error_responses(401, 403, 404, 429)
+)
 
 
 def _feature_collection_schema() -> dict:
@@ -125,14 +128,38 @@ def compare_areas(
 
 
 @router.get("/{focus_id}", summary="One focus area", response_model=FocusAreaOut)
-def get_area(svc: Svc, user: CurrentUser, focus_id: int) -> dict:
-    """A saved focus area (404 if there is none)."""
-    return _out(_get(svc, focus_id))
+def get_area(svc: Svc, user: CurrentUser, focus_id: int, response: Response) -> dict:
+    """A saved focus area (404 if there is none); its ``ETag`` guards a later ``PUT``."""
+    area = _get(svc, focus_id)
+    response.headers["ETag"] = f'"{area.etag}"'
+    return _out(area)
 
 
-@router.put("/{focus_id}", summary="Change a focus area", response_model=FocusAreaOut)
-def update_area(svc: Svc, user: Analyst, focus_id: int, body: FocusAreaUpdate) -> dict:
-    """Change the name, notes, selection or filters of a focus area (analyst)."""
+@router.put(
+    "/{focus_id}",
+    summary="Change a focus area",
+    response_model=FocusAreaOut,
+    responses=error_responses(412),
+)
+def update_area(
+    svc: Svc,
+    user: Analyst,
+    focus_id: int,
+    body: FocusAreaUpdate,
+    response: Response,
+    if_match: Annotated[
+        str | None,
+        Header(
+            max_length=100,
+            description="The ETag last read; the update is refused (412) if it changed since.",
+        ),
+    ] = None,
+) -> dict:
+    """Change the name, notes, selection or filters of a focus area (analyst).
+
+    Only the fields given change, in one transaction, so concurrent edits of different fields
+    both land. With ``If-Match`` a write based on a stale read is refused with 412.
+    """
     current = _get(svc, focus_id)
     changes: dict = {}
     if body.name is not None:
@@ -146,7 +173,9 @@ def update_area(svc: Svc, user: Analyst, focus_id: int, body: FocusAreaUpdate) -
         changes["params"] = _params(sel, filters)
     elif body.filters is not None:
         changes["params"] = {**current.params, "filters": filters.as_dict()}
-    return _out(svc.store.update_focus_area(focus_id, **changes))
+    area = svc.store.update_focus_area(focus_id, if_match=if_match, **changes)
+    response.headers["ETag"] = f'"{area.etag}"'
+    return _out(area)
 
 
 @router.delete("/{focus_id}", summary="Delete a focus area", status_code=status.HTTP_204_NO_CONTENT)

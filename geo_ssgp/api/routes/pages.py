@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from geo_ssgp import reports
-from geo_ssgp.api.auth import COOKIE, User, optional_user, role_of
+from geo_ssgp.api.auth import User, authenticate, end_session, optional_user, start_session
 from geo_ssgp.api.params import HotspotParams, QueryFilters
 from geo_ssgp.api.routes.data import Svc
 from geo_ssgp.api.service import Service
@@ -63,18 +63,12 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _remember(request: Request, response: Response) -> Response:
-    """Keep a valid ``?token=`` in a cookie so later requests of the page work."""
-    token = request.query_params.get("token")
-    if token and role_of(request.app.state.geo.settings.tokens, token):
-        response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
-    return response
 
 
 def render(request: Request, name: str, user: User | None, **context) -> HTMLResponse:
     """Render a page template with the common context."""
     svc: Service = request.app.state.geo
-    response = templates.TemplateResponse(
+    return templates.TemplateResponse(
         request,
         name,
         {
@@ -85,12 +79,10 @@ def render(request: Request, name: str, user: User | None, **context) -> HTMLRes
             **context,
         },
     )
-    return _remember(request, response)
 
 
 def _map(request: Request, page: str) -> HTMLResponse:
-    response = HTMLResponse(page, headers={"Cache-Control": "private, max-age=60"})
-    return _remember(request, response)
+    return HTMLResponse(page, headers={"Cache-Control": "private, max-age=60"})
 
 
 # login ---------------------------------------------------------------------------------------
@@ -99,7 +91,8 @@ def _map(request: Request, page: str) -> HTMLResponse:
 @router.get("/login")
 def login_form(request: Request, next: str | None = None) -> HTMLResponse:
     """The login form: one field for the access token."""
-    return render(request, "login.html", None, next=_safe_next(next), error=None)
+    dev = request.app.state.geo.settings.dev
+    return render(request, "login.html", None, next=_safe_next(next), error=None, dev=dev)
 
 
 @router.post("/login")
@@ -108,23 +101,26 @@ def login(
     token: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    """Check the token and set the ``token`` cookie."""
-    if not role_of(request.app.state.geo.settings.tokens, token):
+    """Check the token (failures count towards 429) and start a server-side session."""
+    role = authenticate(request, token)
+    if not role:
+        dev = request.app.state.geo.settings.dev
         response = render(
-            request, "login.html", None, next=_safe_next(next), error="That token is not valid."
+            request, "login.html", None, next=_safe_next(next), error="That token is not valid.",
+            dev=dev,
         )
         response.status_code = 401
         return response
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+    start_session(request, response, role)
     return response
 
 
 @router.get("/logout")
-def logout() -> Response:
-    """Forget the token cookie."""
+def logout(request: Request) -> Response:
+    """End the session server-side and delete its cookie."""
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(COOKIE)
+    end_session(request, response)
     return response
 
 

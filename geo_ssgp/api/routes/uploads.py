@@ -1,4 +1,8 @@
-"""Upload of a local incident log (analyst), through the same ingest as ``geo-ssgp ingest``."""
+"""Upload of a local incident log and removal of stored datasets (analyst).
+
+The upload goes through the same ingest as ``geo-ssgp ingest``; ``DELETE /api/datasets/{id}``
+is ``geo-ssgp datasets remove``.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,12 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, HTTPException, Request, Response, UploadFile, status
 
 from geo_ssgp.api.auth import Analyst
+from geo_ssgp.api.errors import error_responses
 from geo_ssgp.api.routes.data import Svc
-from geo_ssgp.api.schemas import UploadResult
+from geo_ssgp.api.schemas import DatasetOut, UploadResult
 from geo_ssgp.incidents import parse_columns
 
 router = APIRouter(prefix="/api", tags=["uploads"])
@@ -35,7 +40,7 @@ def _too_large(limit: int) -> HTTPException:
     "/uploads",
     summary="Upload a local incident log (CSV or Excel)",
     response_model=UploadResult,
-    responses={400: {"description": "The file cannot be read"}, 413: {"description": "Too big"}},
+    responses=error_responses(400, 401, 403, 409, 413, 429),
 )
 async def upload(
     request: Request,
@@ -43,7 +48,8 @@ async def upload(
     user: Analyst,
     file: Annotated[UploadFile, File(description="Local incident log, CSV or .xlsx.")],
     columns: Annotated[
-        str | None, Form(description="Column mapping, e.g. lon=X,lat=Y,date=D,type=T.")
+        str | None,
+        Form(max_length=2000, description="Column mapping, e.g. lon=X,lat=Y,date=D,type=T."),
     ] = None,
 ) -> dict:
     """Ingest a local log as restricted records: validated, geocoded and stored atomically.
@@ -85,3 +91,26 @@ async def upload(
         "by_reason": {} if skipped else result["by_reason"],
         "message": message,
     }
+
+
+@router.get(
+    "/datasets",
+    summary="Stored datasets (analyst)",
+    response_model=list[DatasetOut],
+    responses=error_responses(401, 403, 429),
+)
+def list_datasets(svc: Svc, user: Analyst) -> list[dict]:
+    """Every ingested file in the store, oldest first."""
+    return svc.datasets()
+
+
+@router.delete(
+    "/datasets/{dataset_id}",
+    summary="Remove a stored dataset (analyst)",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 403, 404, 429),
+)
+def remove_dataset(svc: Svc, user: Analyst, dataset_id: int) -> Response:
+    """Remove one dataset and its files atomically; every cached layer is recomputed."""
+    svc.remove_dataset(dataset_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
