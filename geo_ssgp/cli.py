@@ -357,6 +357,69 @@ def hotspots_cmd(
         console.print(f"  {row.rank:>3}  {row.n_incidents:>6,}  {row.label}")
 
 
+@command("streets")
+def streets_cmd(
+    start: FromOpt = None,
+    end: ToOpt = None,
+    crime_type: CrimeTypeOpt = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Also one row per 'ward' or 'crime-type'.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write segments with incidents as GeoJSON.")
+    ] = None,
+    top: Annotated[int, typer.Option(help="Print the busiest N segments.")] = 10,
+    incidents: IncidentsOpt = None,
+    data: DataOpt = None,
+    pack: PackOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Incidents per street segment and their concentration (Weisburd's law)."""
+    from geo_ssgp.hotspots.layer import frame_to_geojson, json_safe
+    from geo_ssgp.streets import street_report
+
+    if by not in (None, "ward", "crime-type"):
+        raise BadInput(f"--by {by!r}: give 'ward' or 'crime-type'")
+    filters = Filters.of(start, end, crime_type)
+    settings, area = _context(data, pack, store)
+    table = _analysis_incidents(settings, area, incidents)
+    report = street_report(table, area, filters, by.replace("-", "_") if by else None)
+    print_concentration(report.concentration, report.parameters)
+    busiest = report.segments[report.segments["n_incidents"] > 0]
+    for row in busiest.head(top).itertuples():
+        name = row.name if isinstance(row.name, str) else "(unnamed)"
+        console.print(
+            f"  {row.segment_id}  {row.n_incidents:>5,}  {row.length_m:>6.0f} m  "
+            f"{escape(name)} ({escape(row.ward_nm)})"
+        )
+    if out is not None:
+        body = frame_to_geojson(busiest)
+        body["parameters"] = json_safe(report.parameters)
+        out.write_text(json.dumps(body), encoding="utf-8")
+        console.print(f"wrote {len(busiest):,} segments with incidents to {out}")
+
+
+def print_concentration(table, parameters: dict) -> None:
+    """Print the concentration table (share of incidents on the busiest street)."""
+    cols = ["n_incidents", "n_segments", "street_km", "top_1%_length", "top_5%_length"]
+    cols += ["top_5%_segments", "segments_for_half"]
+    out = Table(title="Incidents on street segments (share on the busiest street)")
+    out.add_column("group")
+    for col in cols:
+        out.add_column(col, justify="right")
+    for row in table.to_dict("records"):
+        cells = [f"{row[c]:.1%}" if c.startswith(("top", "seg")) else _fmt(row[c]) for c in cols]
+        out.add_row(escape(str(row["group"])), *cells)
+    console.print(out)
+    console.print(
+        f"{parameters['n_snapped']:,} incidents snapped within "
+        f"{parameters['max_distance_m']:.0f} m ({parameters['n_name_match']:,} on a segment "
+        "of the street police.uk names), "
+        f"{parameters['n_unsnapped']:,} further away left out. {parameters['question']}"
+    )
+    console.print(parameters["attribution"])
+
+
 @command()
 def evaluate(
     train_from: Annotated[str, typer.Option("--train-from", help="First training month.")],

@@ -28,6 +28,7 @@ RANK = {
     "store": 5,
     "pipeline": 6,
     "areas": 7,
+    "streets": 7,
     "hotspots": 8,
     "focus": 9,
     "maps": 10,
