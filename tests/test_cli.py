@@ -152,3 +152,17 @@ def test_geocode_local_log_by_postcode_and_grid(tmp_path):
     assert list(table["status"]) == ["ok", "ok", "unknown_postcode"]
     assert table.loc[0, "lsoa21cd"] == "E01032937"  # GL1 1AD (Code-Point derived LSOA)
     assert table.loc[1, "ward_nm"] == "Barton and Tredworth"
+
+
+def test_streets_prints_concentration_and_writes_segments(ingested, store_dir, tmp_path):
+    out = tmp_path / "segments.geojson"
+    args = ["streets", "--crime-type", "ASB", "--by", "ward", "--out", str(out)]
+    result = runner.invoke(app, [*args, "--store", str(store_dir)])
+    assert result.exit_code == 0, result.output
+    assert "Incidents on street segments" in result.output
+    assert "© OpenStreetMap contributors" in result.output
+    body = json.loads(out.read_text())
+    assert body["parameters"]["filters"]["crime_types"] == ["Anti-social behaviour"]
+    assert all(f["properties"]["n_incidents"] >= 1 for f in body["features"])
+    bad = runner.invoke(app, ["streets", "--by", "street", "--store", str(store_dir)])
+    assert bad.exit_code == 2 and "--by 'street'" in bad.output

@@ -23,7 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo_ssgp import areas, focus, hotspots, maps, pipeline, reports
+from geo_ssgp import areas, focus, hotspots, maps, pipeline, reports, streets
 from geo_ssgp.api.auth import User
 from geo_ssgp.api.cache import LayerCache
 from geo_ssgp.api.privacy import suppress_frame, suppress_summary
@@ -165,6 +165,20 @@ class Service:
         )
         out.attrs = stats.attrs
         return out
+
+    def streets(self, filters: Filters, user: User) -> streets.StreetReport:
+        """Street-segment counts (:func:`geo_ssgp.streets.street_report`) for the caller.
+
+        Restricted records only for analysts, small counts suppressed for the others.
+        """
+        report = self._cached(
+            ("streets", filters.key(), user.is_analyst),
+            lambda: streets.street_report(self.filtered(filters, user), self.pack),
+        )
+        busy = report.segments[report.segments["n_incidents"] > 0]
+        if not user.is_analyst:
+            busy = suppress_frame(busy, "n_incidents", self.settings.suppress_below, ("per_km",))
+        return streets.StreetReport(busy, report.concentration, report.parameters)
 
     def hotspots(self, method: str, filters: Filters) -> hotspots.HotspotLayer:
         """A hotspot layer (:func:`geo_ssgp.reports.hotspot_layer`) for the filters."""
