@@ -123,29 +123,31 @@ def _progress(description: str, total: int):
 
 
 def print_balance(summary: dict) -> None:
-    """Print the in = accepted + quarantined balance per file and per reason."""
+    """Print the in = accepted + quarantined + duplicates balance per file and per reason."""
     table = Table(title="Ingest balance")
-    for col in ("file", "source", "in", "accepted", "quarantined", "note"):
-        table.add_column(
-            col, justify="right" if col in {"in", "accepted", "quarantined"} else "left"
-        )
+    numbers = ("in", "accepted", "quarantined", "duplicates")
+    for col in ("file", "source", *numbers, "note"):
+        table.add_column(col, justify="right" if col in numbers else "left")
     for f in summary["files"]:
-        note = "already stored (skipped)" if f.get("skipped") else ""
+        notes = ["already stored (skipped)"] if f.get("skipped") else []
+        notes += [f"{n:,} also in {escape(name)}" for name, n in f.get("duplicate_of", {}).items()]
         table.add_row(
-            f["name"],
+            escape(f["name"]),
             f["source"],
             str(f["n_in"]),
             str(f["n_accepted"]),
             str(f["n_quarantined"]),
-            note,
+            str(f.get("n_duplicates", 0)),
+            "; ".join(notes),
         )
     console.print(table)
     console.print(
         f"in {summary['in']:,} = accepted {summary['accepted']:,} + "
-        f"quarantined {summary['quarantined']:,}"
+        f"quarantined {summary['quarantined']:,} + duplicates {summary.get('duplicates', 0):,}"
     )
     for reason, n in sorted(summary["by_reason"].items()):
-        console.print(f"  quarantined {reason}: {n:,}")
+        if reason != "duplicate_incident":
+            console.print(f"  quarantined {reason}: {n:,}")
 
 
 @command()

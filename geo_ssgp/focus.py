@@ -762,9 +762,7 @@ def rank_candidates(
     available = {c: bool(scaled[c].notna().any()) for c in scaled}
     total = sum(w[c] for c in scaled if available[c])
     if total <= 0:
-        raise BadInput(
-            "at least one available component needs a positive weight", param="weights"
-        )
+        raise BadInput("at least one available component needs a positive weight", param="weights")
     used = {c: (w[c] / total if available[c] else 0.0) for c in scaled}
     for c, values in scaled.items():
         table[f"{c}_scaled"] = values.fillna(0.0)

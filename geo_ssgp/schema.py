@@ -60,6 +60,7 @@ QUARANTINE_REASONS = {
     "bad_date": "date or month does not parse",
     "unknown_crime_type": "crime type is not a known police.uk category",
     "duplicate_id": "record ID repeats an earlier record of the same source",
+    "duplicate_incident": "another file or source already holds this incident (counted once)",
 }
 
 #: The 14 police.uk crime categories (bulk CSV names).
