@@ -55,7 +55,10 @@ DEFAULT_WEIGHTS = {"count": 0.35, "rate": 0.25, "trend": 0.2, "deprivation": 0.2
 #: What each score component measures, shown beside the ranking.
 COMPONENTS = {
     "count": "incidents in the period (percentile among candidates)",
-    "rate": "incidents per 1,000 residents (percentile among candidates)",
+    "rate": (
+        "incidents per 1,000 residents per year, or per 1,000 workday population where "
+        "residents are a poor denominator (rate_basis; percentile among candidates)"
+    ),
     "trend": "change of the last months against the months before (percentile)",
     "deprivation": "IMD 2019 decile, 1 (most deprived) scores 1.0 and 10 scores 0.0",
 }
@@ -741,8 +744,9 @@ def rank_candidates(
     Returns
     -------
     pandas.DataFrame
-        ``id``, ``name``, the raw values (``count``, ``rate_per_1000``, ``trend_pct``,
-        ``imd_decile``), per component ``<c>_scaled``, ``<c>_weight`` and ``<c>_points``,
+        ``id``, ``name``, the raw values (``count``, ``rate_per_1000`` with its
+        ``rate_basis``, ``trend_pct``, ``imd_decile``), per component ``<c>_scaled``,
+        ``<c>_weight`` and ``<c>_points``,
         then ``score`` and ``position`` (1 = best), sorted by score. ``attrs["weights"]`` holds
         the weights used and ``attrs["components"]`` what each measures.
     """
@@ -789,17 +793,38 @@ def _candidate_table(candidates: pd.DataFrame, trend: pd.Series | None) -> pd.Da
     if count_col not in candidates:
         raise ValueError("candidates need a 'count' or 'n_incidents' column")
     nan = pd.Series(np.nan, index=candidates.index)
+    rate, basis = _sound_rate(candidates, nan)
     return pd.DataFrame(
         {
             "id": ids,
             "name": names,
             "count": candidates[count_col].astype(float),
-            "rate_per_1000": candidates.get("rate_per_1000", nan).astype(float),
+            "rate_per_1000": rate,
+            "rate_basis": basis,
             "trend_pct": (trend if trend is not None else nan).reindex(candidates.index),
             "imd_decile": candidates.get("imd_decile", nan).astype(float),
         },
         index=candidates.index,
     )
+
+
+def _sound_rate(candidates: pd.DataFrame, nan: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The rate a candidate is ranked on, and its basis.
+
+    Area statistics with ``sound_rate_per_1000_year`` (see :func:`geo_ssgp.areas.area_stats`)
+    are ranked per 1,000 workday population per year where residents are a poor denominator
+    (``rate_basis == "workday"``) and per 1,000 residents per year elsewhere; other tables on
+    their ``rate_per_1000``.
+    """
+    if "sound_rate_per_1000_year" in candidates:
+        basis = (
+            candidates["rate_basis"]
+            .map({"workday": "per 1,000 workday population per year"})
+            .fillna("per 1,000 residents per year")
+        )
+        return candidates["sound_rate_per_1000_year"].astype(float), basis
+    basis = pd.Series("per 1,000 residents", index=candidates.index)
+    return candidates.get("rate_per_1000", nan).astype(float), basis
 
 
 # --------------------------------------------------------------------------------------------

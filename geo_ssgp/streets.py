@@ -500,3 +500,26 @@ def street_report(
     }
     busiest = counts.sort_values(["n_incidents", "per_km"], ascending=False, ignore_index=True)
     return StreetReport(busiest, table.reset_index(drop=True), params)
+
+
+def street_km(pack: AreaPack, areas: gpd.GeoDataFrame) -> pd.Series:
+    """Kilometres of the pack's street segments inside each area polygon.
+
+    Parameters
+    ----------
+    pack : AreaPack
+        A pack with a ``[streets]`` layer.
+    areas : geopandas.GeoDataFrame
+        Polygons with ``code``, EPSG:27700.
+
+    Returns
+    -------
+    pandas.Series
+        Street length in km by area code (0 where no street runs), in the order of ``areas``.
+    """
+    lines = street_segments(pack).geometry.values
+    polys = areas.geometry.values
+    area_i, line_i = shapely.STRtree(lines).query(polys, predicate="intersects")
+    inside = shapely.length(shapely.intersection(lines[line_i], polys[area_i]))
+    km = np.bincount(area_i, weights=inside, minlength=len(areas)) / 1000.0
+    return pd.Series(km, index=areas["code"].to_numpy(), name="street_km")
