@@ -29,6 +29,7 @@ import shapely
 
 from geo_ssgp.config import CRS_BNG, Settings, get_settings, packs_dir
 from geo_ssgp.errors import PackError
+from geo_ssgp.schema import EDGE_TOLERANCE_M
 
 #: ONS LSOA names are ``<district name> <3-digit MSOA number><letter>``.
 LSOA_NAME = re.compile(r"^(?P<district>.+) \d{3}[A-Z]$")
@@ -64,6 +65,9 @@ class AreaPack:
         Named places used in hotspot labels (e.g. ``city_centre``: streets or a point).
     streets : dict
         The street layer (``file``, ``name``, ``road_class``, ``ref`` columns), optional.
+    edge_tolerance_m : float
+        Band (m) either side of an LSOA boundary where geocoded points are ``ambiguous``
+        (``Settings.edge_tolerance_m``).
     """
 
     name: str
@@ -79,6 +83,7 @@ class AreaPack:
     sample: dict[str, Any]
     places: dict[str, Any] = field(default_factory=dict)
     streets: dict[str, Any] = field(default_factory=dict)
+    edge_tolerance_m: float = EDGE_TOLERANCE_M
 
     def _key(self) -> tuple[Path, Path]:
         return (self.manifest, self.data_dir)
@@ -171,6 +176,7 @@ def load_pack(settings: Settings | None = None) -> AreaPack:
         sample=doc.get("sample", {}),
         places=doc.get("places", {}),
         streets=doc.get("streets", {}),
+        edge_tolerance_m=settings.edge_tolerance_m,
     )
     _check_files(pack)
     return pack
