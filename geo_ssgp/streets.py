@@ -153,12 +153,14 @@ def _segments_cached(pack: AreaPack) -> gpd.GeoDataFrame:
 
 
 def _wards(pack: AreaPack, segs: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The ward holding each segment's midpoint (``""`` outside every ward)."""
+    """The ward holding each segment's midpoint (``""`` outside every ward or without wards)."""
+    code = np.full(len(segs), "", dtype=object)
+    name = np.full(len(segs), "", dtype=object)
+    if not pack.has("layers", "ward"):
+        return code, name
     wards = load_layer(pack, "ward")
     middle = shapely.line_interpolate_point(segs.geometry.values, 0.5, normalized=True)
     seg_i, ward_i = shapely.STRtree(wards.geometry.values).query(middle, predicate="within")
-    code = np.full(len(segs), "", dtype=object)
-    name = np.full(len(segs), "", dtype=object)
     code[seg_i] = wards["code"].to_numpy()[ward_i]
     name[seg_i] = wards["name"].to_numpy()[ward_i]
     return code, name
