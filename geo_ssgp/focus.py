@@ -311,7 +311,9 @@ def summarise(
         (mix with district shares), ``monthly`` (trend with district counts), ``change``
         (last :data:`TREND_WINDOW` months against the ones before, percent), ``imd_deciles``
         (LSOA count per decile), ``top_streets``, ``snap_point_share`` and ``lsoas`` (per-LSOA
-        statistics of the LSOAs the selection touches).
+        statistics of the LSOAs the selection touches), ``sound_rate`` (annualised rate on
+        workday population where a touched LSOA's residents are a poor denominator, else on
+        residents, with a ``note`` saying which; see :func:`_sound_rate_summary`).
     """
     if not isinstance(selection, Selection):
         selection = _as_selection(pack, selection)
@@ -376,8 +378,46 @@ def summarise(
             if n and "snap_point" in chosen
             else None,
             "lsoas": _lsoa_rows(stats, share, chosen, code_col),
+            "sound_rate": _sound_rate_summary(stats, share, n, d_n, len(months)),
         }
     )
+
+
+def _sound_rate_summary(
+    stats: pd.DataFrame, share: pd.Series, n: int, d_n: int, n_months: int
+) -> dict | None:
+    """Annualised rate on a sound denominator: workday population where residents mislead.
+
+    When any LSOA the selection touches is flagged ``residents_poor_denominator`` (see
+    :func:`geo_ssgp.areas.area_stats`), the selection and the district are compared per
+    1,000 workday population per year; otherwise per 1,000 residents per year. ``None``
+    when the pack has no workday table.
+    """
+    if "workday_population" not in stats or not n_months:
+        return None
+    touched = share.to_numpy() > 0
+    flagged = stats.loc[touched & stats["residents_poor_denominator"].to_numpy(), "name"]
+    column = "workday_population" if len(flagged) else "population"
+    people = float((stats[column].astype(float).fillna(0) * share).sum())
+    d_people = float(stats[column].astype(float).fillna(0).sum())
+    per_year = 12.0 / n_months
+    rate = n / people * 1000 * per_year if people else None
+    d_rate = d_n / d_people * 1000 * per_year if d_people else None
+    basis = "workday population" if len(flagged) else "residents"
+    note = (
+        f"Residents are a poor denominator in {', '.join(flagged)} (workday population well "
+        "above residents): rates are per 1,000 workday population per year."
+        if len(flagged)
+        else "Rates are per 1,000 residents per year."
+    )
+    return {
+        "basis": basis,
+        "rate_per_1000_year": rate,
+        "district_rate_per_1000_year": d_rate,
+        "rate_ratio": rate / d_rate if rate is not None and d_rate else None,
+        "flagged_lsoas": list(flagged),
+        "note": note,
+    }
 
 
 def _as_selection(pack: AreaPack, value: Sequence[str] | BaseGeometry) -> Selection:
