@@ -16,7 +16,9 @@ Usage: .venv/bin/python benchmarks/bench_streets.py [--repeat 3]
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import geopandas as gpd
 
@@ -25,15 +27,8 @@ from geo_ssgp.pack import load_pack
 from geo_ssgp.pipeline import read_and_geocode
 from geo_ssgp.streets import SNAP_DISTANCE_M, snap_to_segments, street_segments
 
-
-def best_of(fn, repeat: int) -> float:
-    """Shortest wall time of ``repeat`` calls."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_geocode import best_of  # noqa: E402  (benchmarks/ is a folder of scripts)
 
 
 def main() -> None:
