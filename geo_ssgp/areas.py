@@ -1,9 +1,14 @@
-"""Per-area statistics: counts, rates per 1,000, IMD per area, district and county rates.
+"""Per-area statistics: counts, rates on several denominators, IMD, district and county rates.
 
-This stage owns the area figures: :func:`area_stats` (counts, rates per 1,000 residents,
-IMD per LSOA or ward) and :func:`district_summary` (district and county rates). It reads
-boundaries, population and IMD through :mod:`geo_ssgp.pack` and selects incidents with
-:mod:`geo_ssgp.filters`.
+This stage owns the area figures: :func:`area_stats` (counts, rates per 1,000 residents and
+per 1,000 workday population, per km² and per km of street, all annualised, IMD 2019 and
+2015 per LSOA or ward), :func:`workday_population` (the MSOA -> LSOA apportioning rule) and
+:func:`district_summary` (district and county rates, most-deprived 10% / 20% counts). It
+reads boundaries, population and IMD through :mod:`geo_ssgp.pack`, street lengths through
+:mod:`geo_ssgp.streets` and selects incidents with :mod:`geo_ssgp.filters`.
+
+Annualisation: a rate over ``m`` months is multiplied by ``12 / m`` (``m`` = months from the
+first to the last month of the period, inclusive), so periods of different length compare.
 """
 
 from __future__ import annotations
@@ -13,18 +18,37 @@ from collections.abc import Iterable
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo_ssgp.config import CRS_BNG
 from geo_ssgp.filters import filter_incidents, month_start, resolve_crime_types
 from geo_ssgp.pack import (
     AreaPack,
     area_districts,
+    has_streets,
     imd,
+    imd2015,
     load_layer,
+    load_points,
     lsoa11_parents,
     lsoa_districts,
     lsoa_wards,
     population,
+    workday_table,
+)
+from geo_ssgp.streets import street_km
+
+#: Workday / resident ratio above which residents are a poor denominator for an area: its
+#: sound rate (ranking, focus summaries) is then per 1,000 workday population.
+WORKDAY_FLAG_RATIO = 1.5
+
+#: How workday population is apportioned from MSOA 2021 to LSOA 2021 (shown with the rates).
+WORKDAY_RULE = (
+    "LSOA workday population = LSOA residents x (1 - MSOA employed residents / MSOA "
+    "residents) + MSOA workplace population x the LSOA's share of the MSOA's postcode units "
+    "(residential and business delivery points; share of residents where the pack has no "
+    "postcodes there); LSOAs sum to the MSOA's Census 2021 derived workday population "
+    "(workplace + residents - employed residents)"
 )
 
 _CODE_COLUMN = {"lsoa21": "lsoa21cd", "lsoa11": "lsoa11cd", "ward": "ward_cd"}
@@ -130,6 +154,8 @@ def area_stats(
         district_total > 0, out["count"] / district_total.where(district_total > 0), np.nan
     )
     out["area_m2"] = layer.geometry.area.to_numpy()
+    n_months = _period_months(geocoded, start, end)
+    out = _denominators(out, layer, pack, level, n_months)
     out["lsoa_vintage"] = vintage
     front = [
         "code",
@@ -159,9 +185,125 @@ def area_stats(
             "crime_types": None if crime_types is None else resolve_crime_types(crime_types),
             "n_incidents": int(out["count"].sum()),
             "counted": "geocoded status ok, by point in polygon",
+            "n_months": n_months,
+            "annualised": "rates *_year = count / denominator x 12 / n_months",
+            "denominators": {
+                "rate_per_1000": f"{pop_label}, whole period (not annualised)",
+                "rate_per_1000_year": f"{pop_label}, annualised",
+                "per_1000_workday_year": WORKDAY_RULE,
+                "per_km2_year": "area of the polygon (EPSG:27700)",
+                "per_street_km_year": "km of OpenStreetMap street segments inside the polygon",
+                "sound_rate_per_1000_year": (
+                    f"per 1,000 workday population where workday / residents > "
+                    f"{WORKDAY_FLAG_RATIO} (residents_poor_denominator), else per 1,000 "
+                    "residents; rate_basis says which"
+                ),
+            },
+            "imd2015": "English Indices of Deprivation 2015 (LSOA 2011)",
         }
     }
     return result
+
+
+def _period_months(
+    geocoded: pd.DataFrame, start: str | pd.Timestamp | None, end: str | pd.Timestamp | None
+) -> int:
+    """Months from the first to the last month of the period (the data's where not given)."""
+    months = pd.to_datetime(geocoded["month"]) if len(geocoded) else pd.Series([], dtype="M8[ns]")
+    first = month_start(start) if start is not None else months.min()
+    last = month_start(end) if end is not None else months.max()
+    if pd.isna(first) or pd.isna(last):
+        return 0
+    return len(_months_between(first, last))
+
+
+def _per_year(count: pd.Series, denominator: pd.Series, n_months: int, scale: float) -> np.ndarray:
+    """``count / denominator x scale x 12 / n_months``; NaN where the denominator is not > 0."""
+    d = pd.Series(denominator, dtype=float).to_numpy()
+    ok = (d > 0) & (n_months > 0)
+    out = np.full(len(d), np.nan)
+    out[ok] = count.to_numpy(dtype=float)[ok] / d[ok] * scale * 12.0 / n_months
+    return out
+
+
+def _denominators(
+    out: pd.DataFrame, layer: gpd.GeoDataFrame, pack: AreaPack, level: str, n_months: int
+) -> pd.DataFrame:
+    """Annualised rates per resident, workday population, km² and km of street; IMD 2015."""
+    out["n_months"] = n_months
+    out["rate_per_1000_year"] = _per_year(out["count"], out["population"], n_months, 1000)
+    out["area_km2"] = out["area_m2"] / 1e6
+    out["per_km2_year"] = _per_year(out["count"], out["area_km2"], n_months, 1)
+    if has_streets(pack):
+        out["street_km"] = street_km(pack, layer).to_numpy()
+        out["per_street_km_year"] = _per_year(out["count"], out["street_km"], n_months, 1)
+    if level == "lsoa21" and pack.has("tables", "workday"):
+        work = workday_population(pack, layer, out["population"].astype(float))
+        out["workday_population"] = work.to_numpy()
+        out["workday_ratio"] = out["workday_population"] / out["population"].astype(float)
+        out["per_1000_workday_year"] = _per_year(
+            out["count"], out["workday_population"], n_months, 1000
+        )
+        poor = (out["workday_ratio"] > WORKDAY_FLAG_RATIO).fillna(False).to_numpy(dtype=bool)
+        out["residents_poor_denominator"] = poor
+        out["rate_basis"] = np.where(poor, "workday", "residents")
+        out["sound_rate_per_1000_year"] = np.where(
+            poor, out["per_1000_workday_year"], out["rate_per_1000_year"]
+        )
+    if level != "ward" and "lsoa11cd" in out.columns or level == "lsoa11":
+        parents = out["lsoa11cd"] if level == "lsoa21" else out["code"]
+        dep = imd2015(pack).reindex(parents.to_numpy())
+        out["imd2015_rank"] = dep["imd2015_rank"].to_numpy()
+        out["imd2015_decile"] = dep["imd2015_decile"].to_numpy()
+    return out
+
+
+def _postcode_counts(pack: AreaPack, areas: gpd.GeoDataFrame) -> np.ndarray:
+    """Postcode units of the pack inside each polygon (zeros without a postcode table)."""
+    if not pack.has("tables", "postcodes"):
+        return np.zeros(len(areas))
+    points = load_points(pack, "postcodes").geometry.values
+    area_i, _ = shapely.STRtree(points).query(areas.geometry.values, predicate="contains")
+    return np.bincount(area_i, minlength=len(areas)).astype(float)
+
+
+def workday_population(pack: AreaPack, lsoas: gpd.GeoDataFrame, residents: pd.Series) -> pd.Series:
+    """Census 2021 workday population apportioned from MSOA 2021 to LSOA 2021.
+
+    Rule (:data:`WORKDAY_RULE`): residents who are not in employment stay where they live,
+    so each LSOA keeps ``residents x (1 - employed / residents)`` of its MSOA; the MSOA's
+    workplace population is spread over its LSOAs by their share of the MSOA's postcode
+    units (a postcode serves ~15 delivery points, homes and businesses alike, so city-centre
+    LSOAs with few residents hold many; by residents where the MSOA has no postcodes in the
+    pack). Street length was tried and rejected: long suburban streets outweigh the centre.
+    The LSOAs of an MSOA sum to its derived workday population. An LSOA belongs to the MSOA
+    whose name it carries (``Gloucester 004F`` -> ``Gloucester 004``).
+
+    Parameters
+    ----------
+    pack : AreaPack
+        With ``[tables.workday]``.
+    lsoas : geopandas.GeoDataFrame
+        LSOA 2021 polygons with ``code`` and ``name``.
+    residents : pandas.Series
+        Usual residents per LSOA, aligned with ``lsoas``.
+
+    Returns
+    -------
+    pandas.Series
+        Workday population per LSOA (NaN where the MSOA is not in the table), aligned with
+        ``lsoas``.
+    """
+    table = workday_table(pack).set_index("msoa_name")
+    msoa = lsoas["name"].str.replace(r"[A-Z]$", "", regex=True).str.strip()
+    m = table.reindex(msoa.to_numpy())
+    res = pd.Series(residents.to_numpy(dtype=float), index=lsoas.index)
+    weight = pd.Series(_postcode_counts(pack, lsoas), index=lsoas.index)
+    total = weight.groupby(msoa.to_numpy()).transform("sum")
+    by_res = res / res.groupby(msoa.to_numpy()).transform("sum")
+    share = (weight / total.where(total > 0)).fillna(by_res)
+    stay = res * (1 - m["employed"].to_numpy() / m["residents"].to_numpy())
+    return stay + m["workplace"].to_numpy() * share
 
 
 def _lsoa_columns(pack: AreaPack, level: str, codes: pd.Series):
@@ -226,6 +368,30 @@ def _months_between(first: pd.Timestamp, last: pd.Timestamp) -> list[str]:
     return [f"{m:%Y-%m}" for m in pd.date_range(first, last, freq="MS")]
 
 
+def _annualised(crime: int, asb: int, people: int, n_months: int) -> dict:
+    """Crime, ASB and all incidents per 1,000 residents per year (x 12 / months)."""
+    if not people or not n_months:
+        nan = float("nan")
+        return {"crime_per_1000_year": nan, "asb_per_1000_year": nan, "all_per_1000_year": nan}
+    per = 1000 * 12 / (people * n_months)
+    return {
+        "crime_per_1000_year": crime * per,
+        "asb_per_1000_year": asb * per,
+        "all_per_1000_year": (crime + asb) * per,
+    }
+
+
+def _most_deprived(imd19: pd.DataFrame, imd15: pd.DataFrame) -> dict:
+    """LSOA 2011 counts in the most deprived 10% and 20% nationally, IMD 2019 and 2015."""
+    d19, d15 = imd19["imd_decile"], imd15["imd2015_decile"]
+    return {
+        "lsoa11_imd2019_10pct": int((d19 == 1).sum()),
+        "lsoa11_imd2019_20pct": int((d19 <= 2).sum()),
+        "lsoa11_imd2015_10pct": int((d15 == 1).sum()),
+        "lsoa11_imd2015_20pct": int((d15 <= 2).sum()),
+    }
+
+
 def district_summary(
     geocoded: pd.DataFrame,
     pack: AreaPack,
@@ -237,7 +403,7 @@ def district_summary(
     Incidents are attributed by ``lad_cd``, the district polygon each point falls in
     (county-wide district layer), whatever their geocode status, so county totals include
     the incidents outside the pack's own districts. Rates are per 1,000 Census 2021 usual
-    residents over the whole period (not annualised). *Crime* is every category except
+    residents over the whole period and annualised. *Crime* is every category except
     Anti-social behaviour.
 
     Parameters
@@ -255,8 +421,11 @@ def district_summary(
         ``n_months``, ``population_source``, ``notes`` and ``rows``: one dict per pack
         district and one for the county with ``area``, ``lad_codes``, ``population``,
         ``crime_count``, ``crime_per_1000``, ``asb_count``, ``asb_per_1000``, ``all_count``,
-        ``all_per_1000``, ``lsoa11_count`` and ``lsoa11_imd_decile1`` (LSOA 2011 in the
-        most deprived national IMD 2019 decile).
+        ``all_per_1000`` (whole period), ``crime_per_1000_year``, ``asb_per_1000_year``,
+        ``all_per_1000_year`` (annualised), ``lsoa11_count``, ``lsoa11_imd_decile1`` (LSOA
+        2011 in the most deprived national IMD 2019 decile) and the LSOA 2011 counts in the
+        most deprived 10% and 20% on IMD 2019 and IMD 2015 (``lsoa11_imd2019_10pct``,
+        ``lsoa11_imd2019_20pct``, ``lsoa11_imd2015_10pct``, ``lsoa11_imd2015_20pct``).
     """
     selected = filter_incidents(geocoded, start=start, end=end)
     months = pd.to_datetime(selected["month"])
@@ -271,6 +440,8 @@ def district_summary(
     groups = [(names.get(c, c), [c]) for c in pack.district_codes]
     groups.append((pack.county_name or "county", list(pack.county_district_codes)))
     rows = []
+    n_months = len(_months_between(first, last)) if first is not None else 0
+    dep2015 = imd2015(pack)
     for area, codes in groups:
         in_area = lad.isin(codes).to_numpy()
         people = int(pop_lad.reindex(codes).fillna(0).sum())
@@ -287,8 +458,10 @@ def district_summary(
                 "asb_per_1000": asb / people * 1000 if people else float("nan"),
                 "all_count": crime + asb,
                 "all_per_1000": (crime + asb) / people * 1000 if people else float("nan"),
+                **_annualised(crime, asb, people, n_months),
                 "lsoa11_count": int(in_imd.sum()),
                 "lsoa11_imd_decile1": int((in_imd & (deprivation["imd_decile"] == 1)).sum()),
+                **_most_deprived(deprivation[in_imd], dep2015.reindex(deprivation.index[in_imd])),
             }
         )
     month_list = _months_between(first, last) if first is not None else []
@@ -301,9 +474,12 @@ def district_summary(
         "population_source": pack.tables["population21"].get("label", "Census 2021"),
         "rows": rows,
         "notes": [
-            "Rates per 1,000 Census 2021 usual residents over the whole period, not annualised.",
+            "Rates per 1,000 Census 2021 usual residents: *_per_1000 over the whole period, "
+            "*_per_1000_year annualised (x 12 / months in the period).",
             "Crime = all police.uk categories except Anti-social behaviour.",
             "Incidents counted by the district polygon their point falls in.",
-            "IMD decile 1 = most deprived 10% of LSOAs in England (IMD 2019, LSOA 2011).",
+            "IMD decile 1 = most deprived 10% of LSOAs in England (IMD 2019, LSOA 2011); "
+            "lsoa11_imd2019_20pct and lsoa11_imd2015_* count the most deprived 10% and 20% "
+            "(deciles 1-2) on IMD 2019 and IMD 2015.",
         ],
     }

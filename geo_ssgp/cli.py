@@ -153,29 +153,31 @@ def _progress(description: str, total: int):
 
 
 def print_balance(summary: dict) -> None:
-    """Print the in = accepted + quarantined balance per file and per reason."""
+    """Print the in = accepted + quarantined + duplicates balance per file and per reason."""
     table = Table(title="Ingest balance")
-    for col in ("file", "source", "in", "accepted", "quarantined", "note"):
-        table.add_column(
-            col, justify="right" if col in {"in", "accepted", "quarantined"} else "left"
-        )
+    numbers = ("in", "accepted", "quarantined", "duplicates")
+    for col in ("file", "source", *numbers, "note"):
+        table.add_column(col, justify="right" if col in numbers else "left")
     for f in summary["files"]:
-        note = "already stored (skipped)" if f.get("skipped") else ""
+        notes = ["already stored (skipped)"] if f.get("skipped") else []
+        notes += [f"{n:,} also in {escape(name)}" for name, n in f.get("duplicate_of", {}).items()]
         table.add_row(
-            f["name"],
+            escape(f["name"]),
             f["source"],
             str(f["n_in"]),
             str(f["n_accepted"]),
             str(f["n_quarantined"]),
-            note,
+            str(f.get("n_duplicates", 0)),
+            "; ".join(notes),
         )
     console.print(table)
     console.print(
         f"in {summary['in']:,} = accepted {summary['accepted']:,} + "
-        f"quarantined {summary['quarantined']:,}"
+        f"quarantined {summary['quarantined']:,} + duplicates {summary.get('duplicates', 0):,}"
     )
     for reason, n in sorted(summary["by_reason"].items()):
-        console.print(f"  quarantined {reason}: {n:,}")
+        if reason != "duplicate_incident":
+            console.print(f"  quarantined {reason}: {n:,}")
 
 
 @command()
@@ -424,6 +426,69 @@ def _publish(settings, area: AreaPack, name: str, layer) -> str:
     return target.publish_layer(name, layer)
 
 
+@command("streets")
+def streets_cmd(
+    start: FromOpt = None,
+    end: ToOpt = None,
+    crime_type: CrimeTypeOpt = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Also one row per 'ward' or 'crime-type'.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write segments with incidents as GeoJSON.")
+    ] = None,
+    top: Annotated[int, typer.Option(help="Print the busiest N segments.")] = 10,
+    incidents: IncidentsOpt = None,
+    data: DataOpt = None,
+    pack: PackOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Incidents per street segment and their concentration (Weisburd's law)."""
+    from geo_ssgp.hotspots.layer import frame_to_geojson, json_safe
+    from geo_ssgp.streets import street_report
+
+    if by not in (None, "ward", "crime-type"):
+        raise BadInput(f"--by {by!r}: give 'ward' or 'crime-type'")
+    filters = Filters.of(start, end, crime_type)
+    settings, area = _context(data, pack, store)
+    table = _analysis_incidents(settings, area, incidents)
+    report = street_report(table, area, filters, by.replace("-", "_") if by else None)
+    print_concentration(report.concentration, report.parameters)
+    busiest = report.segments[report.segments["n_incidents"] > 0]
+    for row in busiest.head(top).itertuples():
+        name = row.name if isinstance(row.name, str) else "(unnamed)"
+        console.print(
+            f"  {row.segment_id}  {row.n_incidents:>5,}  {row.length_m:>6.0f} m  "
+            f"{escape(name)} ({escape(row.ward_nm)})"
+        )
+    if out is not None:
+        body = frame_to_geojson(busiest)
+        body["parameters"] = json_safe(report.parameters)
+        out.write_text(json.dumps(body), encoding="utf-8")
+        console.print(f"wrote {len(busiest):,} segments with incidents to {out}")
+
+
+def print_concentration(table, parameters: dict) -> None:
+    """Print the concentration table (share of incidents on the busiest street)."""
+    cols = ["n_incidents", "n_segments", "street_km", "top_1%_length", "top_5%_length"]
+    cols += ["top_5%_segments", "segments_for_half"]
+    out = Table(title="Incidents on street segments (share on the busiest street)")
+    out.add_column("group")
+    for col in cols:
+        out.add_column(col, justify="right")
+    for row in table.to_dict("records"):
+        cells = [f"{row[c]:.1%}" if c.startswith(("top", "seg")) else _fmt(row[c]) for c in cols]
+        out.add_row(escape(str(row["group"])), *cells)
+    console.print(out)
+    console.print(
+        f"{parameters['n_snapped']:,} incidents snapped within "
+        f"{parameters['max_distance_m']:.0f} m ({parameters['n_name_match']:,} on a segment "
+        "of the street police.uk names), "
+        f"{parameters['n_unsnapped']:,} further away left out. {parameters['question']}"
+    )
+    console.print(parameters["attribution"])
+
+
 @command()
 def evaluate(
     train_from: Annotated[str, typer.Option("--train-from", help="First training month.")],
@@ -585,8 +650,10 @@ def datasets_remove(
     """Remove one dataset and its files atomically."""
     settings, area = _context(data, pack, store)
     removed = open_store(settings, area.name).remove_dataset(dataset_id)
-    console.print(f"removed dataset {removed['id']} ({escape(removed['name'])}, "
-                  f"{removed['n_accepted']:,} incidents)")
+    console.print(
+        f"removed dataset {removed['id']} ({escape(removed['name'])}, "
+        f"{removed['n_accepted']:,} incidents)"
+    )
 
 
 def _coverages(text: str) -> tuple[float, ...]:

@@ -18,6 +18,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from geo_ssgp.errors import BadInput
+from geo_ssgp.schema import EDGE_TOLERANCE_M
 
 _SOURCE_ROOT = Path(__file__).resolve().parents[1]
 #: The bundled sample data folder, beside the project folder.
@@ -157,6 +158,12 @@ class Settings(BaseSettings):
     )
     suppress_below: int = Field(
         3, ge=1, description="Counts from 1 to this minus 1 are hidden from pcso/viewer."
+    )
+    edge_tolerance_m: float = Field(
+        EDGE_TOLERANCE_M,
+        gt=0,
+        description="Points closer than this (m) to an LSOA boundary are 'ambiguous' "
+        "(GEO_SSGP_EDGE_TOLERANCE_M); default: the measured boundary error, 15 m.",
     )
     max_upload_bytes: int = Field(
         20 * 1024 * 1024,

@@ -55,7 +55,10 @@ DEFAULT_WEIGHTS = {"count": 0.35, "rate": 0.25, "trend": 0.2, "deprivation": 0.2
 #: What each score component measures, shown beside the ranking.
 COMPONENTS = {
     "count": "incidents in the period (percentile among candidates)",
-    "rate": "incidents per 1,000 residents (percentile among candidates)",
+    "rate": (
+        "incidents per 1,000 residents per year, or per 1,000 workday population where "
+        "residents are a poor denominator (rate_basis; percentile among candidates)"
+    ),
     "trend": "change of the last months against the months before (percentile)",
     "deprivation": "IMD 2019 decile, 1 (most deprived) scores 1.0 and 10 scores 0.0",
 }
@@ -308,7 +311,9 @@ def summarise(
         (mix with district shares), ``monthly`` (trend with district counts), ``change``
         (last :data:`TREND_WINDOW` months against the ones before, percent), ``imd_deciles``
         (LSOA count per decile), ``top_streets``, ``snap_point_share`` and ``lsoas`` (per-LSOA
-        statistics of the LSOAs the selection touches).
+        statistics of the LSOAs the selection touches), ``sound_rate`` (annualised rate on
+        workday population where a touched LSOA's residents are a poor denominator, else on
+        residents, with a ``note`` saying which; see :func:`_sound_rate_summary`).
     """
     if not isinstance(selection, Selection):
         selection = _as_selection(pack, selection)
@@ -373,8 +378,46 @@ def summarise(
             if n and "snap_point" in chosen
             else None,
             "lsoas": _lsoa_rows(stats, share, chosen, code_col),
+            "sound_rate": _sound_rate_summary(stats, share, n, d_n, len(months)),
         }
     )
+
+
+def _sound_rate_summary(
+    stats: pd.DataFrame, share: pd.Series, n: int, d_n: int, n_months: int
+) -> dict | None:
+    """Annualised rate on a sound denominator: workday population where residents mislead.
+
+    When any LSOA the selection touches is flagged ``residents_poor_denominator`` (see
+    :func:`geo_ssgp.areas.area_stats`), the selection and the district are compared per
+    1,000 workday population per year; otherwise per 1,000 residents per year. ``None``
+    when the pack has no workday table.
+    """
+    if "workday_population" not in stats or not n_months:
+        return None
+    touched = share.to_numpy() > 0
+    flagged = stats.loc[touched & stats["residents_poor_denominator"].to_numpy(), "name"]
+    column = "workday_population" if len(flagged) else "population"
+    people = float((stats[column].astype(float).fillna(0) * share).sum())
+    d_people = float(stats[column].astype(float).fillna(0).sum())
+    per_year = 12.0 / n_months
+    rate = n / people * 1000 * per_year if people else None
+    d_rate = d_n / d_people * 1000 * per_year if d_people else None
+    basis = "workday population" if len(flagged) else "residents"
+    note = (
+        f"Residents are a poor denominator in {', '.join(flagged)} (workday population well "
+        "above residents): rates are per 1,000 workday population per year."
+        if len(flagged)
+        else "Rates are per 1,000 residents per year."
+    )
+    return {
+        "basis": basis,
+        "rate_per_1000_year": rate,
+        "district_rate_per_1000_year": d_rate,
+        "rate_ratio": rate / d_rate if rate is not None and d_rate else None,
+        "flagged_lsoas": list(flagged),
+        "note": note,
+    }
 
 
 def _as_selection(pack: AreaPack, value: Sequence[str] | BaseGeometry) -> Selection:
@@ -741,8 +784,9 @@ def rank_candidates(
     Returns
     -------
     pandas.DataFrame
-        ``id``, ``name``, the raw values (``count``, ``rate_per_1000``, ``trend_pct``,
-        ``imd_decile``), per component ``<c>_scaled``, ``<c>_weight`` and ``<c>_points``,
+        ``id``, ``name``, the raw values (``count``, ``rate_per_1000`` with its
+        ``rate_basis``, ``trend_pct``, ``imd_decile``), per component ``<c>_scaled``,
+        ``<c>_weight`` and ``<c>_points``,
         then ``score`` and ``position`` (1 = best), sorted by score. ``attrs["weights"]`` holds
         the weights used and ``attrs["components"]`` what each measures.
     """
@@ -762,9 +806,7 @@ def rank_candidates(
     available = {c: bool(scaled[c].notna().any()) for c in scaled}
     total = sum(w[c] for c in scaled if available[c])
     if total <= 0:
-        raise BadInput(
-            "at least one available component needs a positive weight", param="weights"
-        )
+        raise BadInput("at least one available component needs a positive weight", param="weights")
     used = {c: (w[c] / total if available[c] else 0.0) for c in scaled}
     for c, values in scaled.items():
         table[f"{c}_scaled"] = values.fillna(0.0)
@@ -791,17 +833,38 @@ def _candidate_table(candidates: pd.DataFrame, trend: pd.Series | None) -> pd.Da
     if count_col not in candidates:
         raise ValueError("candidates need a 'count' or 'n_incidents' column")
     nan = pd.Series(np.nan, index=candidates.index)
+    rate, basis = _sound_rate(candidates, nan)
     return pd.DataFrame(
         {
             "id": ids,
             "name": names,
             "count": candidates[count_col].astype(float),
-            "rate_per_1000": candidates.get("rate_per_1000", nan).astype(float),
+            "rate_per_1000": rate,
+            "rate_basis": basis,
             "trend_pct": (trend if trend is not None else nan).reindex(candidates.index),
             "imd_decile": candidates.get("imd_decile", nan).astype(float),
         },
         index=candidates.index,
     )
+
+
+def _sound_rate(candidates: pd.DataFrame, nan: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The rate a candidate is ranked on, and its basis.
+
+    Area statistics with ``sound_rate_per_1000_year`` (see :func:`geo_ssgp.areas.area_stats`)
+    are ranked per 1,000 workday population per year where residents are a poor denominator
+    (``rate_basis == "workday"``) and per 1,000 residents per year elsewhere; other tables on
+    their ``rate_per_1000``.
+    """
+    if "sound_rate_per_1000_year" in candidates:
+        basis = (
+            candidates["rate_basis"]
+            .map({"workday": "per 1,000 workday population per year"})
+            .fillna("per 1,000 residents per year")
+        )
+        return candidates["sound_rate_per_1000_year"].astype(float), basis
+    basis = pd.Series("per 1,000 residents", index=candidates.index)
+    return candidates.get("rate_per_1000", nan).astype(float), basis
 
 
 # --------------------------------------------------------------------------------------------

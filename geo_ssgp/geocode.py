@@ -30,7 +30,8 @@ Rules, applied in this order:
    ``LSOA21NM`` / ``LSOA11NM``) and the entry's ``ward_name``.
 6. **Edge distance.** ``edge_distance_m`` is the distance in metres from the point to the
    boundary of its LSOA in the pack's primary layer (:attr:`AreaPack.primary_lsoa`);
-   ``ambiguous`` is true when it is below :data:`~geo_ssgp.schema.EDGE_TOLERANCE_M` or
+   ``ambiguous`` is true when it is below the pack's ``edge_tolerance_m`` (the setting,
+   default :data:`~geo_ssgp.schema.EDGE_TOLERANCE_M`, the measured boundary error) or
    when the point was snapped to a nearest polygon in any layer.
 """
 
@@ -48,7 +49,7 @@ import shapely
 
 from geo_ssgp.config import CRS_BNG, get_settings
 from geo_ssgp.pack import LSOA_NAME, AreaPack, load_layer, load_pack, read_table
-from geo_ssgp.schema import EDGE_TOLERANCE_M, GEOCODE_COLUMNS
+from geo_ssgp.schema import GEOCODE_COLUMNS
 
 #: Points in the area but in a gap between generalised polygons snap to the nearest
 #: polygon within this distance (metres).
@@ -266,7 +267,9 @@ def geocode(incidents: gpd.GeoDataFrame, pack: AreaPack) -> gpd.GeoDataFrame:
     distance[ok] = shapely.distance(points[cand][ok], primary.boundaries[primary_idx[ok]])
 
     out = incidents.copy()
-    new = _output_columns(len(points), cand, fields, ok, distance, snapped, out.index)
+    new = _output_columns(
+        len(points), cand, fields, ok, distance, snapped, out.index, pack.edge_tolerance_m
+    )
     for name in GEOCODE_COLUMNS:
         out[name] = new[name]
     out.attrs = {**incidents.attrs, ATTRS_KEY: _rules(pack)}
@@ -309,6 +312,7 @@ def _output_columns(
     distance: np.ndarray,
     snapped: np.ndarray,
     index: pd.Index,
+    tolerance: float,
 ) -> dict[str, pd.Series | np.ndarray]:
     """The GEOCODE_COLUMNS for all ``n`` rows from the results for the rows ``cand``.
 
@@ -327,7 +331,7 @@ def _output_columns(
     new["edge_distance_m"] = np.full(n, np.nan)
     new["edge_distance_m"][cand] = distance
     new["ambiguous"] = np.zeros(n, dtype=bool)
-    new["ambiguous"][cand] = ok & ((distance < EDGE_TOLERANCE_M) | snapped)
+    new["ambiguous"][cand] = ok & ((distance < tolerance) | snapped)
     status = np.ones(n, dtype=np.intp)  # index into _STATUSES: outside_area
     status[cand[ok]] = 0
     new["status"] = _text_column(np.array(_STATUSES, dtype=object), status, index)
@@ -354,7 +358,7 @@ def _rules(pack: AreaPack) -> dict:
         "layers": [k for k in (*_POLYGON_LAYERS, "district") if pack.has("layers", k)],
         "edge_rule": "intersects; lowest code wins on shared edges",
         "snap_distance_m": SNAP_DISTANCE_M,
-        "edge_tolerance_m": EDGE_TOLERANCE_M,
+        "edge_tolerance_m": pack.edge_tolerance_m,
     }
 
 

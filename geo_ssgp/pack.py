@@ -29,6 +29,7 @@ import shapely
 
 from geo_ssgp.config import CRS_BNG, Settings, get_settings, packs_dir
 from geo_ssgp.errors import PackError
+from geo_ssgp.schema import EDGE_TOLERANCE_M
 
 #: ONS LSOA names are ``<district name> <3-digit MSOA number><letter>``.
 LSOA_NAME = re.compile(r"^(?P<district>.+) \d{3}[A-Z]$")
@@ -64,6 +65,9 @@ class AreaPack:
         Named places used in hotspot labels (e.g. ``city_centre``: streets or a point).
     streets : dict
         The street layer (``file``, ``name``, ``road_class``, ``ref`` columns), optional.
+    edge_tolerance_m : float
+        Band (m) either side of an LSOA boundary where geocoded points are ``ambiguous``
+        (``Settings.edge_tolerance_m``).
     """
 
     name: str
@@ -79,6 +83,7 @@ class AreaPack:
     sample: dict[str, Any]
     places: dict[str, Any] = field(default_factory=dict)
     streets: dict[str, Any] = field(default_factory=dict)
+    edge_tolerance_m: float = EDGE_TOLERANCE_M
 
     def _key(self) -> tuple[Path, Path]:
         return (self.manifest, self.data_dir)
@@ -171,6 +176,7 @@ def load_pack(settings: Settings | None = None) -> AreaPack:
         sample=doc.get("sample", {}),
         places=doc.get("places", {}),
         streets=doc.get("streets", {}),
+        edge_tolerance_m=settings.edge_tolerance_m,
     )
     _check_files(pack)
     return pack
@@ -263,7 +269,7 @@ def _load_points_cached(pack: AreaPack, key: str) -> gpd.GeoDataFrame:
     df = read_table(pack, "tables", key)
     east, north = _number(df[entry["easting"]]), _number(df[entry["northing"]])
     keep = east.notna() & north.notna()
-    data = {"name": df.loc[keep, entry["name"]].str.strip()}
+    data = {"name": df.loc[keep, entry.get("name", entry.get("postcode"))].str.strip()}
     if "street" in entry:
         data["street"] = df.loc[keep, entry["street"]].str.strip()
     return gpd.GeoDataFrame(
@@ -274,7 +280,7 @@ def _load_points_cached(pack: AreaPack, key: str) -> gpd.GeoDataFrame:
 
 
 def load_points(pack: AreaPack, key: str) -> gpd.GeoDataFrame:
-    """Load a gazetteer point table (``localities``, ``stops`` or ``places``).
+    """Load a gazetteer point table (``localities``, ``stops``, ``places`` or ``postcodes``).
 
     Parameters
     ----------
@@ -345,6 +351,65 @@ def imd(pack: AreaPack) -> pd.DataFrame:
         and ``imd_crime_decile`` where the pack names it.
     """
     return _imd_cached(pack).copy()
+
+
+@lru_cache(maxsize=8)
+def _imd2015_cached(pack: AreaPack) -> pd.DataFrame:
+    entry = pack.tables["imd2015"]
+    df = read_table(pack, "tables", "imd2015")
+    return pd.DataFrame(
+        {
+            "imd2015_rank": _number(df[entry["rank"]]).astype("Int64").to_numpy(),
+            "imd2015_decile": _number(df[entry["decile"]]).astype("Int64").to_numpy(),
+        },
+        index=pd.Index(df[entry["code"]], name="lsoa11cd"),
+    )
+
+
+def imd2015(pack: AreaPack) -> pd.DataFrame:
+    """IMD 2015 rank and decile per LSOA 2011 (``[tables.imd2015]``; rank 1 = most deprived).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``lsoa11cd`` with ``imd2015_rank`` and ``imd2015_decile``; empty when the
+        pack has no such table.
+    """
+    if not pack.has("tables", "imd2015"):
+        empty = pd.Index([], name="lsoa11cd")
+        return pd.DataFrame({"imd2015_rank": [], "imd2015_decile": []}, index=empty)
+    return _imd2015_cached(pack).copy()
+
+
+@lru_cache(maxsize=8)
+def _workday_cached(pack: AreaPack) -> pd.DataFrame:
+    entry = pack.tables["workday"]
+    df = read_table(pack, "tables", "workday")
+    cols = {k: _number(df[entry[k]]).to_numpy() for k in ("workplace", "employed", "residents")}
+    cols["workday"] = _number(df[entry["workday"]]).to_numpy()
+    return pd.DataFrame(
+        {"msoa_name": df[entry["name"]].to_numpy(), **cols},
+        index=pd.Index(df[entry["code"]], name="msoa21cd"),
+    )
+
+
+def workday_table(pack: AreaPack) -> pd.DataFrame:
+    """Census 2021 workplace, employed residents, residents and workday population by MSOA.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``msoa21cd``: ``msoa_name``, ``workplace``, ``employed``, ``residents``,
+        ``workday`` (``[tables.workday]``).
+
+    Raises
+    ------
+    PackError
+        When the pack has no workday table.
+    """
+    if not pack.has("tables", "workday"):
+        raise PackError(f"area pack {pack.name!r} has no [tables.workday]")
+    return _workday_cached(pack).copy()
 
 
 # ---------------------------------------------------------------------------------------

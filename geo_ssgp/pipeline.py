@@ -13,6 +13,7 @@ import pandas as pd
 
 from geo_ssgp.geocode import geocode
 from geo_ssgp.incidents import IngestResult, read_incidents
+from geo_ssgp.incidents.dedupe import MATCH_COLUMNS, count_once
 from geo_ssgp.pack import AreaPack
 from geo_ssgp.store import Store
 
@@ -28,8 +29,13 @@ def read_and_geocode(
     source: str | None = None,
     columns: dict[str, str] | None = None,
     progress: Progress = None,
+    held: pd.DataFrame | None = None,
 ) -> tuple[IngestResult, gpd.GeoDataFrame]:
     """Read incident files and geocode the accepted rows, without storing anything.
+
+    An incident that another file of the call (or ``held``) already has is counted once
+    (:func:`geo_ssgp.incidents.dedupe.count_once`): it is quarantined as
+    ``duplicate_incident`` with the file it repeats.
 
     Parameters
     ----------
@@ -42,6 +48,8 @@ def read_and_geocode(
         Column mapping for local logs.
     progress : callable, optional
         Called with 1 per file read.
+    held : pandas.DataFrame, optional
+        Incidents kept before (the store's), to count once against.
 
     Returns
     -------
@@ -51,6 +59,7 @@ def read_and_geocode(
     result = read_incidents(
         [Path(p) for p in paths], source=source, columns=columns, pack=pack, progress=progress
     )
+    result = count_once(result, held)
     return result, geocode(result.incidents, pack)
 
 
@@ -65,8 +74,10 @@ def ingest_files(
 ) -> dict:
     """Read, validate, geocode and store incident files atomically.
 
-    Files whose content is already stored are skipped (re-ingesting is idempotent). If any
-    file cannot be read the call raises and the store is left as it was.
+    Files whose content is already stored are skipped (re-ingesting is idempotent). An
+    incident the store (or a preferred file of the call) already holds is counted once: it is
+    quarantined as ``duplicate_incident``, and the balance reads in = accepted + quarantined +
+    duplicates. If any file cannot be read the call raises and the store is left as it was.
 
     Parameters
     ----------
@@ -95,12 +106,16 @@ def ingest_files(
         A file cannot be read at all (the message names the file).
     """
     paths = [Path(p) for p in paths]
+    stored = store.incidents()
+    held = stored[MATCH_COLUMNS] if len(stored) else None
     if client is not None:
         from geo_ssgp.dask_engine import read_and_geocode_dask
 
         result, geocoded = read_and_geocode_dask(paths, pack, client, source, columns)
+        result = count_once(result, held)
+        geocoded = geocoded[geocoded["incident_id"].isin(result.incidents["incident_id"])]
     else:
-        result, geocoded = read_and_geocode(paths, pack, source, columns, progress)
+        result, geocoded = read_and_geocode(paths, pack, source, columns, progress, held)
     items, files, skipped = [], [], []
     for info in result.files:
         name = info["name"]
@@ -123,10 +138,13 @@ def _summary(files: list[dict], skipped: list[str]) -> dict:
     for f in stored:
         for reason, n in f.get("by_reason", {}).items():
             by_reason[reason] = by_reason.get(reason, 0) + int(n)
-    total = {
-        k: sum(int(f[key]) for f in stored)
-        for k, key in (("in", "n_in"), ("accepted", "n_accepted"), ("quarantined", "n_quarantined"))
-    }
+    counts = (
+        ("in", "n_in"),
+        ("accepted", "n_accepted"),
+        ("quarantined", "n_quarantined"),
+        ("duplicates", "n_duplicates"),
+    )
+    total = {k: sum(int(f.get(key, 0)) for f in stored) for k, key in counts}
     return {"files": files, **total, "by_reason": by_reason, "skipped": skipped}
 
 

@@ -31,6 +31,7 @@ RANK = {
     "pipeline": 6,
     "dask_engine": 6,
     "areas": 7,
+    "streets": 7,
     "hotspots": 8,
     "focus": 9,
     "maps": 10,

@@ -11,11 +11,19 @@ import pytest
 import shapely
 from shapely.geometry import Point, box, shape
 
-from geo_ssgp.areas import area_stats, district_summary
+from geo_ssgp.areas import WORKDAY_FLAG_RATIO, area_stats, district_summary, workday_population
 from geo_ssgp.config import get_settings
 from geo_ssgp.filters import filter_incidents, month_start, resolve_crime_types
 from geo_ssgp.geocode import geocode, lsoa_agreement
-from geo_ssgp.pack import load_pack, lsoa11_parents, lsoa_districts, lsoa_wards
+from geo_ssgp.pack import (
+    load_layer,
+    load_pack,
+    lsoa11_parents,
+    lsoa_districts,
+    lsoa_wards,
+    population,
+    workday_table,
+)
 from geo_ssgp.schema import CRIME_GROUPS
 
 X0, Y0 = 380_000.0, 215_000.0
@@ -494,8 +502,8 @@ def test_real_lsoa_districts(pack):
 
 def test_county_pack_lsoa11_stats_and_missing_layers(county_pack, county_geocoded, small):
     county, out = county_pack, county_geocoded
-    with pytest.raises(ValueError, match="no lsoa21 polygon layer"):
-        area_stats(small, county, "lsoa21")
+    s21 = area_stats(out, county, "lsoa21")
+    assert len(s21) == 393 and s21["count"].sum() == 43_394
     with pytest.raises(ValueError, match="no ward polygon layer"):
         area_stats(small, county, "ward")
     s = area_stats(out, county, "lsoa11")
@@ -514,3 +522,50 @@ def test_county_pack_lsoa11_stats_and_missing_layers(county_pack, county_geocode
     assert [r["area"] for r in summary["rows"]][-1] == "Gloucestershire"
     assert len(summary["rows"]) == 7
     assert sum(r["population"] for r in summary["rows"][:6]) == 645_095
+
+
+# --------------------------------------------------------------------------------------------
+# denominators that fit: workday population, km², km of street, annualised rates
+
+
+def test_real_denominators_flag_the_city_centre(sample_geocoded, pack):
+    s = area_stats(sample_geocoded, pack, "lsoa21").set_index("name")
+    assert (s["n_months"] == 9).all()
+    assert np.allclose(s["rate_per_1000_year"], s["rate_per_1000"] * 12 / 9, equal_nan=True)
+    centre = s.loc["Gloucester 004F"]
+    assert centre["count"] == 2691 and centre["population"] == 1505
+    assert centre["rate_per_1000_year"] == pytest.approx(2691 / 1505 * 1000 * 12 / 9)
+    # the workday population is about 2.6 times the residents: flagged, ranked on workday
+    assert centre["workday_ratio"] > WORKDAY_FLAG_RATIO and centre["residents_poor_denominator"]
+    assert centre["rate_basis"] == "workday"
+    assert centre["sound_rate_per_1000_year"] == centre["per_1000_workday_year"]
+    assert centre["per_street_km_year"] == pytest.approx(2691 / centre["street_km"] * 12 / 9)
+    assert centre["per_km2_year"] == pytest.approx(2691 / centre["area_km2"] * 12 / 9)
+    quiet = s[~s["residents_poor_denominator"]]
+    assert (quiet["sound_rate_per_1000_year"] == quiet["rate_per_1000_year"]).all()
+    assert 5 <= s["residents_poor_denominator"].sum() <= 15
+    # the apportioned LSOAs add up to Gloucester's 15 MSOAs (Census 2021 derived workday)
+    assert s["workday_population"].sum() == pytest.approx(132_424)
+    assert s["imd2015_decile"].notna().all() and centre["imd2015_decile"] == 1
+    denominators = area_stats(sample_geocoded, pack, "lsoa21").attrs["area_stats"]["denominators"]
+    assert "postcode units" in denominators["per_1000_workday_year"]
+
+
+def test_workday_rule_keeps_msoa_totals(pack):
+    lsoas = load_layer(pack, "lsoa21")
+    residents = population(pack, "lsoa21").reindex(lsoas["code"]).astype(float)
+    work = workday_population(pack, lsoas, residents)
+    msoa = lsoas["name"].str[:-1]
+    table = workday_table(pack).set_index("msoa_name")["workday"]
+    sums = work.groupby(msoa.to_numpy()).sum()
+    assert np.allclose(sums.to_numpy(), table.reindex(sums.index).to_numpy())
+
+
+def test_real_district_summary_annualised_and_both_imds(sample_geocoded, pack):
+    glos, county = district_summary(sample_geocoded, pack)["rows"]
+    assert glos["crime_per_1000_year"] == pytest.approx(116.9, abs=0.05)
+    assert county["crime_per_1000_year"] == pytest.approx(69.7, abs=0.05)
+    # the 2018 review's "19 LSOAs": Gloucester's most deprived 20% on IMD 2015
+    assert (glos["lsoa11_imd2015_20pct"], glos["lsoa11_imd2015_10pct"]) == (19, 10)
+    assert (glos["lsoa11_imd2019_20pct"], glos["lsoa11_imd2019_10pct"]) == (21, 9)
+

@@ -291,3 +291,17 @@ def test_geocode_output_is_spreadsheet_safe_and_keeps_column_names(tmp_path):
     assert "longitude_x" not in table.columns and "longitude_geocoded" in table.columns
     assert list(table["location"]) == ['\'=HYPERLINK("http://x","y")', "'@SUM(1+1)"]
     assert list(table["longitude"]) == ["-2.22124", "-2.22124"]
+
+
+def test_streets_prints_concentration_and_writes_segments(ingested, store_dir, tmp_path):
+    out = tmp_path / "segments.geojson"
+    args = ["streets", "--crime-type", "ASB", "--by", "ward", "--out", str(out)]
+    result = runner.invoke(app, [*args, "--store", str(store_dir)])
+    assert result.exit_code == 0, result.output
+    assert "Incidents on street segments" in result.output
+    assert "© OpenStreetMap contributors" in result.output
+    body = json.loads(out.read_text())
+    assert body["parameters"]["filters"]["crime_types"] == ["Anti-social behaviour"]
+    assert all(f["properties"]["n_incidents"] >= 1 for f in body["features"])
+    bad = runner.invoke(app, ["streets", "--by", "street", "--store", str(store_dir)])
+    assert bad.exit_code == 2 and "--by 'street'" in bad.output

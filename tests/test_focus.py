@@ -362,3 +362,28 @@ def test_export_gpkg_has_two_layers_in_bng(pack, ward_summary, tmp_path):
     assert outline.geometry.iloc[0].area == pytest.approx(sel.geometry.area, rel=1e-6)
     lsoa_rows = pyogrio.read_dataframe(path, layer="lsoas")
     assert sorted(lsoa_rows["code"]) == sorted([A, C])
+
+
+def test_candidate_ranking_uses_the_sound_rate(sample_geocoded, pack):
+    ranked = focus.rank_candidates(areas.area_stats(sample_geocoded, pack, "lsoa21"))
+    ranked = ranked.set_index("name")
+    centre = ranked.loc["Gloucester 004F"]
+    assert centre["rate_basis"] == "per 1,000 workday population per year"
+    assert centre["rate_per_1000"] == pytest.approx(2691 / 3981.1 * 1000 * 12 / 9, rel=1e-3)
+    assert set(ranked["rate_basis"]) == {
+        "per 1,000 workday population per year",
+        "per 1,000 residents per year",
+    }
+
+
+def test_summary_of_the_city_centre_uses_workday_population(pack, sample_ok):
+    centre = focus.summarise(sample_ok, pack, ["E01032937"])  # Gloucester 004F
+    sound = centre["sound_rate"]
+    assert sound["basis"] == "workday population" and sound["flagged_lsoas"] == ["Gloucester 004F"]
+    assert "poor denominator in Gloucester 004F" in sound["note"]
+    assert sound["rate_per_1000_year"] == pytest.approx(2691 / 3981.1 * 1000 * 12 / 9, rel=1e-3)
+    quiet = focus.summarise(sample_ok, pack, ["E01022313"])  # Longlevens: residents are fine
+    assert quiet["sound_rate"]["basis"] == "residents"
+    assert quiet["sound_rate"]["rate_per_1000_year"] == pytest.approx(
+        quiet["rate_per_1000"] * 12 / 9
+    )

@@ -403,18 +403,19 @@ def test_real_2022_geojson_lsoa11_by_name(pack):
     assert len(dist) == 21
 
 
-def test_real_gloucestershire_pack_uses_lookups(county_pack, county_geocoded):
+def test_real_gloucestershire_pack_on_2021_polygons(county_pack, county_geocoded):
     county, out = county_pack, county_geocoded
-    assert not county.has("layers", "lsoa21") and not county.has("layers", "ward")
+    assert county.has("layers", "lsoa21") and not county.has("layers", "ward")
     ok = out["status"] == "ok"
     assert ok.sum() == 43_590 - 196
     data = county.data_dir
     wards = pd.read_csv(data / "boundaries/gloucestershire_lsoa11_ward19_lad19_lookup.csv")
     best = pd.read_csv(data / "areas/lsoa11_lsoa21_bestfit_lookup_gloucestershire.csv")
     expected_ward = out.loc[ok, "lsoa11cd"].map(wards.set_index("LSOA11CD")["WD19CD"])
-    expected_l21 = out.loc[ok, "lsoa11cd"].map(best.set_index("LSOA11CD")["LSOA21CD"])
+    best_fit = out.loc[ok, "lsoa11cd"].map(best.set_index("LSOA11CD")["LSOA21CD"])
     assert (out.loc[ok, "ward_cd"] == expected_ward).all()
-    assert (out.loc[ok, "lsoa21cd"] == expected_l21).all()
+    # LSOA 2021 from the county polygons: it differs from the best-fit lookup in split LSOAs
+    assert 0 < (out.loc[ok, "lsoa21cd"] != best_fit).sum() < 0.1 * ok.sum()
     # the LSOA's district agrees with the district polygon except for the six
     # Stroud-labelled points that lie in Gloucester LSOA E01022338's generalised polygon
     # but just inside the Stroud district polygon
@@ -424,6 +425,9 @@ def test_real_gloucestershire_pack_uses_lookups(county_pack, county_geocoded):
     assert set(differ["lsoa11cd"]) == {"E01022338"} and set(differ["lad_cd"]) == {"E07000082"}
     report = lsoa_agreement(out, level="lsoa21")
     assert report.n_compared == 43_590 - 196
+    # 2025-01..09: 97.2% agree with police.uk's LSOA 2021 (93.5% through the best-fit
+    # lookup); every disagreement lies within 20 m of a generalised (BGC) boundary
+    assert report.share > 0.97 and report.near_edge()[20.0] == report.n_compared - report.n_agree
 
 
 def test_edge_tolerance_flag(street):

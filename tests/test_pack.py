@@ -20,9 +20,10 @@ def test_gloucester_pack_layers(pack):
 
 def test_second_pack_by_manifest_only(county_pack):
     assert county_pack.name == "gloucestershire"
-    assert county_pack.primary_lsoa == "lsoa11"
+    assert county_pack.primary_lsoa == "lsoa21"  # county LSOA 2021 polygons, not a lookup
     assert not county_pack.has("layers", "ward")
     assert len(load_layer(county_pack, "lsoa11")) == 373
+    assert len(load_layer(county_pack, "lsoa21")) == 393
     assert len(county_pack.district_codes) == 6
 
 

@@ -153,6 +153,24 @@ class HotspotLayerOut(FeatureCollection):
     )
 
 
+class StreetLayer(FeatureCollection):
+    """Street segments holding incidents, busiest first, with the concentration table.
+
+    Properties: ``segment_id``, ``name``, ``road_class``, ``ward_nm``, ``length_m``,
+    ``n_incidents``, ``per_km``.
+    """
+
+    concentration: list[dict[str, Any]] = Field(
+        ...,
+        description="District row: incidents, segments, street km, share of incidents on the "
+        "busiest 1/5/10/20% of street length and of segments, share holding half.",
+    )
+    parameters: dict[str, Any] = Field(
+        ..., description="Filters, snapping distance and rule, snapped/unsnapped counts, question."
+    )
+    attribution: str = Field(..., description="© OpenStreetMap contributors (ODbL).")
+
+
 class IncidentLayer(FeatureCollection):
     """Incidents as police.uk snap points (not addresses)."""
 

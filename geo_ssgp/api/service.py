@@ -23,7 +23,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geo_ssgp import areas, focus, hotspots, maps, pipeline, reports
+from geo_ssgp import areas, focus, hotspots, maps, pipeline, reports, streets
 from geo_ssgp.api.auth import User
 from geo_ssgp.api.cache import LayerCache
 from geo_ssgp.api.privacy import (
@@ -217,6 +217,20 @@ class Service:
         if user.is_analyst:
             return stats.assign(suppressed=False)
         return suppress_frame(stats, "count", self.settings.suppress_below, keep=AREA_KEEP)
+
+    def streets(self, filters: Filters, user: User) -> streets.StreetReport:
+        """Street-segment counts (:func:`geo_ssgp.streets.street_report`) for the caller.
+
+        Restricted records only for analysts, small counts suppressed for the others.
+        """
+        report = self._cached(
+            ("streets", filters.key(), user.is_analyst),
+            lambda: streets.street_report(self.filtered(filters, user), self.pack),
+        )
+        busy = report.segments[report.segments["n_incidents"] > 0]
+        if not user.is_analyst:
+            busy = suppress_frame(busy, "n_incidents", self.settings.suppress_below, ("per_km",))
+        return streets.StreetReport(busy, report.concentration, report.parameters)
 
     def hotspots(self, method: str, filters: Filters) -> hotspots.HotspotLayer:
         """A hotspot layer (:func:`geo_ssgp.reports.hotspot_layer`) for the filters."""

@@ -8,21 +8,27 @@ A label reads ``"<Ward>: <Street 1> / <Street 2> (<city centre>, near <place>)"`
   point breaks ties and labels point hotspots); without a ward layer, the most frequent
   ``ward_nm`` of the hotspot's incidents.
 - **Streets**: the most frequent street names of the incidents inside the hotspot, from
-  police.uk's anonymised ``"On or near ..."`` text (:func:`street_name`). Police.uk's generic
-  place kinds (``"Shopping Area"``, ``"Supermarket"`` ...) are not streets: at most one of them
-  is listed, in lower case, and never in place of the only real street name. When the incidents
-  carry no location text (local data), the streets of the NaPTAN stops inside the hotspot, or
-  of the nearest stop, stand in.
+  police.uk's anonymised ``"On or near ..."`` text (:func:`street_name`); a name is shown
+  only when at least ``min_share`` (default :data:`MIN_STREET_SHARE`, 10%) of the hotspot's
+  incidents carry it, so a label never names a street holding 1 of 164 incidents.
+  Police.uk's generic place kinds (``"Shopping Area"``, ``"Supermarket"`` ...) are not
+  streets: at most one of them is listed, in lower case, and never in place of the only real
+  street name. When the incidents carry no location text (local data), the streets of the
+  NaPTAN stops inside the hotspot, or of the nearest stop, stand in.
 - **Anchor**: where a hotspot's incidents are, i.e. their mean point (the representative
   point of the polygon when it holds none). Irregular polygons are placed by it, not by
   an arbitrary interior point.
 - **City centre**: the pack's ``[places.city_centre]`` manifest entry (see :func:`city_centre`);
   a hotspot whose anchor lies within its radius, or which covers the centre, gets the
   centre's name.
+- **Around**: named places of the places table that are streets running through the hotspot:
+  with a ``[streets]`` layer, OpenStreetMap lines of that name crossing the polygon; without
+  one, police.uk street names held by at least ``min_share`` of its incidents.
 - **Near**: the named place of the pack's places table (e.g. "Gloucester Park", NaPTAN stop
-  "The Park" on Trier Way) closest to the hotspot among those within ``edge_m`` of its polygon
-  or ``near_m`` of its anchor; else, outside the city centre, the NPTG locality nearest the
-  anchor within ``locality_m`` (the locality named like the pack itself, e.g. "Gloucester",
+  "The Park" on Trier Way) closest to the hotspot among those within ``edge_m`` (default
+  :data:`NEAR_EDGE_M`) of its polygon or ``near_m`` (default :data:`NEAR_M`) of its
+  anchor; else, outside the city centre, the NPTG locality nearest the anchor within
+  ``locality_m`` (the locality named like the pack itself, e.g. "Gloucester",
   says nothing and is skipped). A name equal to the ward's is not repeated.
 
 Labels are plain text built only from street, ward and place names: never house numbers or
@@ -44,7 +50,15 @@ from shapely.geometry import Point
 
 from geo_ssgp.config import CRS_BNG
 from geo_ssgp.errors import BadInput
-from geo_ssgp.pack import AreaPack, load_layer, load_points, read_table
+from geo_ssgp.pack import AreaPack, has_streets, load_layer, load_points, read_table
+from geo_ssgp.streets import street_segments
+
+#: Smallest share of a hotspot's incidents a street must hold to be named in its label.
+MIN_STREET_SHARE = 0.10
+#: A named place is "near" a hotspot within this distance (m) of its anchor (incidents' mean).
+NEAR_M = 400.0
+#: ... or within this distance (m) of its polygon.
+NEAR_EDGE_M = 200.0
 
 #: Police.uk's generic anonymous-map-point kinds: places, not streets.
 GENERIC_PLACES: frozenset[str] = frozenset(
@@ -303,12 +317,20 @@ def _select_streets(counts: pd.DataFrame, top_streets: int) -> pd.Series:
     return shown.groupby(picked["hid"], sort=True).agg(" / ".join)
 
 
-def _incident_streets(hits: pd.DataFrame, top_streets: int) -> pd.Series:
-    """Street text per hotspot from its incidents' location text."""
+def _street_counts(hits: pd.DataFrame, min_share: float) -> pd.DataFrame:
+    """``hid, street, n`` for streets held by at least ``min_share`` of a hotspot's incidents."""
     named = hits.dropna(subset=["street"])
-    if named.empty:
-        return pd.Series(dtype=object)
     counts = named.groupby(["hid", "street"]).size().rename("n").reset_index()
+    total = hits.groupby("hid").size()
+    share = counts["n"] / total.reindex(counts["hid"]).to_numpy()
+    return counts[(share >= min_share).to_numpy()]
+
+
+def _incident_streets(hits: pd.DataFrame, top_streets: int, min_share: float) -> pd.Series:
+    """Street text per hotspot from its incidents' location text."""
+    counts = _street_counts(hits, min_share)
+    if counts.empty:
+        return pd.Series(dtype=object)
     counts["generic"] = is_generic_place(counts["street"]).to_numpy()
     return _select_streets(counts, top_streets)
 
@@ -326,10 +348,27 @@ def place_names(pack: AreaPack) -> list[str]:
     return sorted({n.strip() for n in names if n.strip()})
 
 
-def _named_streets(hits: pd.DataFrame, pack: AreaPack, streets: pd.Series) -> pd.Series:
-    """Per hotspot, the pack's place names that are streets inside it but not yet shown."""
+def _osm_through(hot: gpd.GeoDataFrame, pack: AreaPack) -> pd.DataFrame:
+    """``hid, street`` of the OpenStreetMap streets crossing each hotspot polygon."""
+    segs = street_segments(pack).dropna(subset=["name"])
+    hid, seg = shapely.STRtree(segs.geometry.values).query(
+        hot.geometry.values, predicate="intersects"
+    )
+    return pd.DataFrame(
+        {"hid": hot["hid"].to_numpy()[hid], "street": segs["name"].to_numpy()[seg]}
+    ).drop_duplicates()
+
+
+def _named_streets(
+    hits: pd.DataFrame, hot: gpd.GeoDataFrame, pack: AreaPack, streets: pd.Series, min_share: float
+) -> pd.Series:
+    """Per hotspot, the pack's place names that are streets running through it, not yet shown.
+
+    With a street layer these are OSM streets crossing the polygon; without one, police.uk
+    street names held by at least ``min_share`` of the hotspot's incidents.
+    """
     wanted = {n.casefold(): n for n in place_names(pack)}
-    named = hits.dropna(subset=["street"])
+    named = _osm_through(hot, pack) if has_streets(pack) else _street_counts(hits, min_share)
     key = named["street"].astype(str).str.casefold()
     found = named.loc[key.isin(wanted), ["hid"]].assign(name=key[key.isin(wanted)].map(wanted))
     found = found.drop_duplicates().sort_values(["hid", "name"])
@@ -447,8 +486,9 @@ def label_hotspots(
     top_streets: int = 2,
     *,
     centre: CityCentre | None | str = "auto",
-    near_m: float = 400.0,
-    edge_m: float = 200.0,
+    near_m: float = NEAR_M,
+    edge_m: float = NEAR_EDGE_M,
+    min_share: float = MIN_STREET_SHARE,
     locality_m: float = 1500.0,
     stop_m: float = 300.0,
     mark_snap_points: bool = False,
@@ -469,11 +509,13 @@ def label_hotspots(
     centre : CityCentre, None or "auto", default "auto"
         City centre to recognise; ``"auto"`` derives it with :func:`city_centre`,
         ``None`` recognises none.
-    near_m : float, default 400
+    near_m : float, default :data:`NEAR_M` (400)
         Named places (places table) within this distance of a hotspot's anchor (the mean
         point of its incidents, else its representative point) are "near" it ...
-    edge_m : float, default 200
+    edge_m : float, default :data:`NEAR_EDGE_M` (200)
         ... and so are those within this distance of its polygon.
+    min_share : float, default :data:`MIN_STREET_SHARE` (0.10)
+        Smallest share of the hotspot's incidents a named street must hold.
     locality_m : float, default 1500
         Farthest NPTG locality reference point named as "near".
     stop_m : float, default 300
@@ -497,12 +539,12 @@ def label_hotspots(
     hits = _incident_hits(hot, inc)
     ward = _ward_names(hot, pack, hits)
 
-    streets = _incident_streets(hits, top_streets).reindex(hot["hid"])
+    streets = _incident_streets(hits, top_streets, min_share).reindex(hot["hid"])
     missing = hot[streets.isna().to_numpy()]
     if len(missing):
         streets = streets.fillna(_stop_streets(missing, pack, top_streets, stop_m))
 
-    around = _named_streets(hits, pack, streets).reindex(hot["hid"])
+    around = _named_streets(hits, hot, pack, streets, min_share).reindex(hot["hid"])
     anchor = _anchors(hot, hits)
     if isinstance(centre, str):
         if centre != "auto":

@@ -1,4 +1,4 @@
-"""Incident IDs: duplicate source IDs and the IDs generated for rows without one.
+"""Incident IDs, duplicate source IDs, and incidents another source already holds.
 
 A source record ID that repeats an earlier *otherwise valid* record of the same source in
 the same call (files in the order given, rows in file order) is quarantined as
@@ -6,17 +6,36 @@ the same call (files in the order given, rows in file order) is quarantined as
 police.uk publishes anti-social behaviour without IDs, and identical rows are separate
 incidents at the same snap point. They get a generated, deterministic ID
 ``<source>:<first 12 hex digits of the file's SHA-256>:<row>``.
+
+Across files and sources (:func:`cross_source_duplicates`), one incident is counted once: a
+row is a duplicate of a row already held when both carry the same source crime ID, or,
+where IDs are missing, when they share month, crime type and map point, matched as
+multisets (three identical rows against two held ones: two duplicates, one new incident).
+Files are taken in :data:`SOURCE_PREFERENCE` order so that the richer record is the one kept.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geo_ssgp.incidents.quarantine import Reasons
+from geo_ssgp.incidents.result import IngestResult
 from geo_ssgp.incidents.staging import Staged
+
+#: Which copy of an incident is kept when sources overlap: street CSVs carry IDs, location
+#: text, LSOA and outcome; the API's flat exports carry only month, category and point.
+SOURCE_PREFERENCE = ("police-uk", "police-uk-geojson", "police-uk-api", "local")
+
+#: IDs made up by :func:`incident_ids` for rows without a source ID.
+GENERATED_ID = re.compile(r"^[a-z-]+:[0-9a-f]{12}:\d+$")
+
+#: Columns :func:`cross_source_duplicates` reads from both tables.
+MATCH_COLUMNS = ["incident_id", "source_file", "month", "crime_type", "geometry"]
 
 
 def incident_ids(
@@ -109,3 +128,123 @@ def _first_positions(has_id: np.ndarray, row_source: np.ndarray, ids: np.ndarray
     first_of = np.zeros(len(ids), dtype=np.int64)
     first_of[has_id] = first_pos.to_numpy()
     return first_of
+
+
+def _keys(incidents: pd.DataFrame) -> pd.Series:
+    """Month, crime type and map point (to 0.1 m) as one text key per row."""
+    x = incidents.geometry.x.round(1).astype(str)
+    y = incidents.geometry.y.round(1).astype(str)
+    month = pd.to_datetime(incidents["month"]).dt.strftime("%Y-%m")
+    return month + "|" + incidents["crime_type"].astype(str) + "|" + x + "|" + y
+
+
+def _source_ids(incidents: pd.DataFrame) -> pd.Series:
+    """Source crime IDs, ``""`` where the ID was generated."""
+    ids = incidents["incident_id"].astype(str)
+    return ids.where(~ids.str.match(GENERATED_ID), "")
+
+
+def cross_source_duplicates(new: pd.DataFrame, held: pd.DataFrame) -> pd.Series:
+    """Which rows of ``new`` are incidents ``held`` already has, and in which file.
+
+    Parameters
+    ----------
+    new : geopandas.GeoDataFrame
+        Incidents of one file (:data:`MATCH_COLUMNS`), EPSG:27700.
+    held : geopandas.GeoDataFrame
+        Incidents already kept (stored, or earlier files of the call), same CRS.
+
+    Returns
+    -------
+    pandas.Series of str
+        Indexed like ``new``: the ``source_file`` of the held copy, ``""`` for a new incident.
+        Rows sharing a source crime ID with a held row match it; the others match as
+        multisets on (month, crime type, point): the first ``k`` of them, where ``k`` is the
+        number of held rows with that key not matched by ID.
+    """
+    out = pd.Series("", index=new.index, dtype=object)
+    if new.empty or held.empty:
+        return out
+    new_ids, held_ids = _source_ids(new), _source_ids(held)
+    id_file = held.loc[held_ids != "", "source_file"].groupby(held_ids[held_ids != ""]).first()
+    by_id = new_ids.map(id_file).where(new_ids != "", None)
+    matched = by_id.notna()
+    out[matched] = by_id[matched]
+    held_left = held[~held_ids.isin(set(new_ids[matched]))]
+    held_keys = _keys(held_left)
+    n_held = held_keys.value_counts()
+    file_of = held_left["source_file"].groupby(held_keys).first()
+    rest = new[~matched]
+    keys = _keys(rest)
+    rank = keys.groupby(keys).cumcount()
+    dup = rank.to_numpy() < keys.map(n_held).fillna(0).to_numpy()
+    out[rest.index[dup]] = keys[dup].map(file_of).to_numpy()
+    return out
+
+
+def _duplicate_rows(incidents: pd.DataFrame, held_file: pd.Series) -> pd.DataFrame:
+    """Quarantine rows (reason ``duplicate_incident``) for duplicates, naming the held file."""
+    original = incidents[["incident_id", "month", "crime_type", "location_text"]].assign(
+        month=pd.to_datetime(incidents["month"]).dt.strftime("%Y-%m")
+    )
+    return pd.DataFrame(
+        {
+            "source": incidents["source"].to_numpy(),
+            "source_file": incidents["source_file"].to_numpy(),
+            "source_row": incidents["source_row"].to_numpy(),
+            "reason": "duplicate_incident",
+            "detail": ("same incident as one in " + held_file).to_numpy(),
+            "original": original.apply(lambda r: r.to_json(), axis=1).to_numpy(),
+        }
+    )
+
+
+def count_once(result: IngestResult, held: pd.DataFrame | None = None) -> IngestResult:
+    """Move incidents already held (or held by a preferred file of the call) to quarantine.
+
+    Parameters
+    ----------
+    result : IngestResult
+        A :func:`~geo_ssgp.incidents.read_incidents` result.
+    held : pandas.DataFrame, optional
+        Incidents kept before (e.g. the store's), with :data:`MATCH_COLUMNS`.
+
+    Returns
+    -------
+    IngestResult
+        Same files; each file's duplicates (:func:`cross_source_duplicates`, files taken in
+        :data:`SOURCE_PREFERENCE` order) are quarantined as ``duplicate_incident`` with the
+        file they repeat; per file ``n_duplicates`` and ``duplicate_of`` (file -> rows) are
+        added and ``n_accepted`` reduced. Input order is kept.
+    """
+    incidents = result.incidents
+    rank = {s: i for i, s in enumerate(SOURCE_PREFERENCE)}
+    order = sorted(result.files, key=lambda f: rank.get(f["source"], len(rank)))
+    kept = [held[MATCH_COLUMNS]] if held is not None and len(held) else []
+    held_file = pd.Series("", index=incidents.index, dtype=object)
+    for info in order:
+        rows = incidents[incidents["source_file"] == info["name"]]
+        current = pd.concat(kept, ignore_index=True) if kept else rows.iloc[:0]
+        of = cross_source_duplicates(rows[MATCH_COLUMNS], current)
+        held_file[of.index] = of
+        kept.append(rows.loc[of == "", MATCH_COLUMNS])
+    dup = (held_file != "").to_numpy()
+    if not dup.any():
+        return result
+    files = []
+    for info in result.files:
+        mine = dup & (incidents["source_file"] == info["name"]).to_numpy()
+        of = held_file[mine].value_counts().to_dict()
+        n = int(mine.sum())
+        files.append(
+            {**info, "n_accepted": info["n_accepted"] - n, "n_duplicates": n, "duplicate_of": of}
+        )
+    quarantine = pd.concat(
+        [result.quarantine, _duplicate_rows(incidents[dup], held_file[dup])], ignore_index=True
+    )
+    return IngestResult(
+        gpd.GeoDataFrame(incidents[~dup], geometry="geometry", crs=incidents.crs),
+        quarantine,
+        n_in=result.n_in,
+        files=files,
+    )

@@ -53,6 +53,8 @@ POLICE_UK_COLUMNS = [
 POLICE_UK_REQUIRED = ["Crime ID", "Month", "Longitude", "Latitude", "Location", "Crime type"]
 #: Properties a police.uk-derived GeoJSON cannot do without.
 GEOJSON_REQUIRED = ["Month", "Crime type"]
+#: Columns of a police.uk API crime list flattened to CSV (e.g. a street-level radius export).
+API_CSV_REQUIRED = ["category", "month", "latitude", "longitude"]
 
 #: Column keys of a local log and the header names recognised for each (case-insensitive;
 #: spaces and punctuation count as ``_``). The first name found wins.
@@ -149,7 +151,14 @@ def detect_source(path: str | Path) -> str:
     text = decode(path.name, data)
     if kind == "json":
         return json_source(path.name, parse_json(path.name, text))
-    return "police-uk" if looks_police_uk(csv_header(path.name, text)) else "local"
+    return csv_source(csv_header(path.name, text))
+
+
+def csv_source(header: list[str]) -> str:
+    """Source of a CSV from its header: police.uk street CSV, police.uk API CSV, or local."""
+    if looks_police_uk(header):
+        return "police-uk"
+    return "police-uk-api" if set(API_CSV_REQUIRED) <= set(header) else "local"
 
 
 def json_source(name: str, doc: Any) -> str:
@@ -236,13 +245,17 @@ def _read_csv_file(
     path: Path, sha: str, data: bytes, text: str, source: str | None, mapping: dict[str, str]
 ) -> Staged:
     name = path.name
-    if source in ("police-uk-api", "police-uk-geojson"):
-        raise IngestError(f"{name}: expected {source} JSON, found CSV text")
     header = csv_header(name, text)
-    detected = source or ("police-uk" if looks_police_uk(header) else "local")
+    if source == "police-uk-geojson" or (
+        source == "police-uk-api" and not set(API_CSV_REQUIRED) <= set(header)
+    ):
+        raise IngestError(f"{name}: expected {source} JSON, found CSV text")
+    detected = source or csv_source(header)
     raw, original = read_csv(name, data, header)
     if detected == "police-uk":
         frame = stage_police_csv(name, raw)
+    elif detected == "police-uk-api":
+        frame = stage_api_csv(raw)
     else:
         frame = stage_local(name, raw, mapping)
     return Staged(path, sha, detected, len(raw), frame, original, raw)
@@ -324,6 +337,22 @@ def stage_api(records: list[dict]) -> Stage:
         outcome=outcome,
         lon=_pluck(records, "location", "longitude"),
         lat=_pluck(records, "location", "latitude"),
+    )
+
+
+def stage_api_csv(raw: pd.DataFrame) -> Stage:
+    """Stage columns of a police.uk API crime list flattened to CSV.
+
+    Public police.uk data (snap points, API category slugs); ``id``, ``persistent_id``,
+    ``street_name`` and ``location_subtype`` are used when the export carries them.
+    """
+    return make_stage(
+        rec_id=raw.get("persistent_id"),
+        date=raw["month"],
+        crime=raw["category"],
+        location_text=raw.get("street_name"),
+        lon=raw["longitude"],
+        lat=raw["latitude"],
     )
 
 

@@ -20,7 +20,7 @@ from geo_ssgp.schema import INCIDENT_COLUMNS, QUARANTINE_COLUMNS, QUARANTINE_REA
 
 @dataclass
 class IngestResult:
-    """Output of :func:`~geo_ssgp.incidents.read_incidents`.
+    """Output of :func:`~geo_ssgp.incidents.read_incidents` (and of ``dedupe.count_once``).
 
     Attributes
     ----------
@@ -43,28 +43,32 @@ class IngestResult:
     files: list[dict] = field(default_factory=list)
 
     def balance(self) -> dict:
-        """Count rows in, accepted and quarantined (by reason).
+        """Count rows in, accepted, quarantined (by reason) and duplicates.
 
         Returns
         -------
         dict
-            ``{"in", "accepted", "quarantined", "by_reason": {reason: n}}``; reasons in
-            :data:`~geo_ssgp.schema.QUARANTINE_REASONS` order, only those that occur.
+            ``{"in", "accepted", "quarantined", "duplicates", "by_reason": {reason: n}}``;
+            reasons in :data:`~geo_ssgp.schema.QUARANTINE_REASONS` order, only those that
+            occur. ``duplicates`` are incidents another file or source already holds
+            (reason ``duplicate_incident``), not counted in ``quarantined``.
 
         Raises
         ------
         AssertionError
-            If rows in differ from accepted plus quarantined.
+            If rows in differ from accepted plus quarantined plus duplicates.
         """
         counts = self.quarantine["reason"].value_counts()
         by_reason = {r: int(counts[r]) for r in QUARANTINE_REASONS if r in counts.index}
+        duplicates = by_reason.get("duplicate_incident", 0)
         out = {
             "in": int(self.n_in),
             "accepted": len(self.incidents),
-            "quarantined": len(self.quarantine),
+            "quarantined": len(self.quarantine) - duplicates,
+            "duplicates": duplicates,
             "by_reason": by_reason,
         }
-        if out["in"] != out["accepted"] + out["quarantined"]:
+        if out["in"] != out["accepted"] + out["quarantined"] + out["duplicates"]:
             raise AssertionError(f"ingest balance broken: {out}")
         return out
 

@@ -558,3 +558,25 @@ def test_meeting_page_and_report(client):
 def test_static_assets_are_served(client):
     assert client.get("/static/app/analyst.js").status_code == 200
     assert client.get("/static/vendor/leaflet/leaflet.js").status_code == 200
+
+
+# --------------------------------------------------------------------------------------------
+# street segments
+
+
+def test_streets_route_gives_segments_and_concentration(client):
+    r = client.get("/api/streets?from=2025-01&to=2025-09", headers=ANALYST)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/geo+json")
+    body = r.json()
+    counts = [f["properties"]["n_incidents"] for f in body["features"]]
+    assert counts == sorted(counts, reverse=True) and min(counts) >= 1
+    district = body["concentration"][0]
+    assert district["group"] == "all" and district["n_incidents"] == sum(counts)
+    assert 0.8 < district["top_5%_length"] < 0.95
+    assert body["attribution"] == "© OpenStreetMap contributors (ODbL)"
+    assert body["parameters"]["max_distance_m"] == 30.0
+    viewer = client.get("/api/streets?from=2025-01&to=2025-09", headers=VIEWER).json()
+    small = [f["properties"] for f in viewer["features"] if f["properties"]["suppressed"]]
+    assert small and all(p["n_incidents"] is None for p in small)
+    assert client.get("/api/streets?crime_type=juggling", headers=ANALYST).status_code == 422

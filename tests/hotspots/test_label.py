@@ -409,3 +409,39 @@ def test_real_widden_street_cell_names_barton_and_tredworth(grid250, gloucester_
     assert label == "Barton and Tredworth: parking area / Widden Street (near Barton)"
     # Its rank among the 250 m cells of the period (for the record: not a top-10 cell).
     assert int(cells.index[0]) + 1 == 51
+
+
+# --------------------------------------------------------------------------------------------
+# labels that are true: a named street holds its share of the hotspot's incidents
+
+
+def test_named_street_needs_its_share_of_the_incidents(pack):
+    x, y = WIDDEN
+    rows = [("On or near Widden Street", x, y)] * 19 + [("On or near Tredworth Road", x, y)]
+    hot = _hotspots(_square(x, y))
+    assert label_hotspots(hot, _incidents(rows), pack).iloc[0].startswith(
+        "Barton and Tredworth: Widden Street ("
+    )  # Tredworth Road holds 1 of 20 (5%): not named
+    both = label_hotspots(hot, _incidents(rows), pack, min_share=0.05).iloc[0]
+    assert "Widden Street / Tredworth Road" in both
+
+
+@pytest.mark.slow
+def test_real_top_20_labels_name_only_streets_holding_their_share(pack, sample_ok):
+    from geo_ssgp.hotspots import run_method
+    from geo_ssgp.hotspots.label import MIN_STREET_SHARE
+
+    layer = run_method("default", sample_ok, pack)
+    top = layer.hotspots.sort_values("rank").head(20)
+    assert len(top) == 20
+    streets = street_name(sample_ok["location_text"]).str.casefold()
+    checked = 0
+    for spot in top.itertuples():
+        inside = sample_ok.geometry.intersects(spot.geometry).to_numpy()
+        head = spot.label.split(" (")[0]
+        named = head.split(": ", 1)[1].split(" / ") if ": " in head else []
+        for name in named:
+            share = (streets[inside] == name.casefold()).mean()
+            assert share >= MIN_STREET_SHARE, (spot.rank, spot.label, name, share)
+            checked += 1
+    assert checked >= 20

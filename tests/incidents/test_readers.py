@@ -42,6 +42,7 @@ def test_forced_source_mismatch(sample_files, geojson_file):
         "in": 4485,
         "accepted": 4399,
         "quarantined": 86,
+        "duplicates": 0,
         "by_reason": {"no_location": 86},
     }
     assert res.incidents["restricted"].all() and set(res.incidents["source"]) == {"local"}

@@ -92,6 +92,7 @@ def test_street_balance(street):
         "in": 44665,
         "accepted": 43590,
         "quarantined": 1075,
+        "duplicates": 0,
         "by_reason": {"no_location": 1075},
     }
 
@@ -223,7 +224,10 @@ def test_street_force_crime_types(street):
 
 
 def test_api_json(api, api_files):
-    assert api.balance() == {"in": 4698, "accepted": 4698, "quarantined": 0, "by_reason": {}}
+    assert api.balance() == {
+        "in": 4698, "accepted": 4698, "quarantined": 0,
+        "duplicates": 0, "by_reason": {},
+    }
     inc = api.incidents
     assert list(inc.columns) == INCIDENT_COLUMNS
     assert [f["n_in"] for f in api.files] == API_FILE_ROWS
@@ -261,7 +265,10 @@ def test_api_station_records(api):
 
 def test_geojson(geojson_file):
     res = read_incidents(geojson_file)
-    assert res.balance() == {"in": 730, "accepted": 730, "quarantined": 0, "by_reason": {}}
+    assert res.balance() == {
+        "in": 730, "accepted": 730, "quarantined": 0,
+        "duplicates": 0, "by_reason": {},
+    }
     inc = res.incidents
     assert res.files[0]["source"] == "police-uk-geojson"
     assert set(inc["crime_type"]) == {"Violence and sexual offences"}

@@ -31,6 +31,7 @@ def test_local_log_reasons(local, reasons_of):
         "in": 17,
         "accepted": 5,
         "quarantined": 12,
+        "duplicates": 0,
         "by_reason": {
             "no_location": 1,
             "bad_coordinates": 1,

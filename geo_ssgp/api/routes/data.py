@@ -25,6 +25,7 @@ from geo_ssgp.api.schemas import (
     IncidentLayer,
     Meta,
     SelectionSummary,
+    StreetLayer,
     SummaryRequest,
 )
 from geo_ssgp.api.service import Service
@@ -144,6 +145,30 @@ def hotspot_layer(
     key = ("hotspots", params.method, filters.key(), user.is_analyst)
     body = svc.cached_json(key, lambda: svc.hotspots_for(params.method, filters, user).to_geojson())
     return geojson(body)
+
+
+@router.get(
+    "/streets",
+    summary="Incidents per street segment and their concentration (GeoJSON)",
+    response_model=StreetLayer,
+    response_class=GeoJSONResponse,
+)
+def street_layer(svc: Svc, user: CurrentUser, filters: QueryFilters) -> Response:
+    """Segments of the OSM streets holding incidents, and the Weisburd concentration figures.
+
+    Incidents are snapped to the nearest segment within a stated distance, preferring the
+    street police.uk names; small counts are suppressed for non-analysts.
+    """
+
+    def compute() -> dict:
+        report = svc.streets(filters, user)
+        out = frame_to_geojson(report.segments)
+        out["concentration"] = json_safe(report.concentration.to_dict("records"))
+        out["parameters"] = json_safe(report.parameters)
+        out["attribution"] = report.parameters["attribution"]
+        return out
+
+    return geojson(svc.cached_json(("streets", filters.key(), user.is_analyst), compute))
 
 
 @router.get(

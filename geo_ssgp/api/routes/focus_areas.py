@@ -42,6 +42,7 @@ def _feature_collection_schema() -> dict:
     schema.pop("$defs", None)
     return schema
 
+
 EXPORT_TYPES = {
     "geojson": ("application/geo+json", "geojson"),
     "csv": ("text/csv; charset=utf-8", "csv"),

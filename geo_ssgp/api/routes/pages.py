@@ -135,9 +135,7 @@ def analyst_page(request: Request, svc: Svc, user: PageUser) -> HTMLResponse:
 
 
 @router.get("/map/analyst", response_class=HTMLResponse)
-def analyst_map(
-    request: Request, svc: Svc, user: PageUser, filters: QueryFilters
-) -> HTMLResponse:
+def analyst_map(request: Request, svc: Svc, user: PageUser, filters: QueryFilters) -> HTMLResponse:
     """The analyst map document for the filters (shown in the page's iframe)."""
     return _map(request, svc.analyst_map(filters, user))
 

@@ -77,10 +77,12 @@ async def upload(
     n_in = int(info.get("n_in", result["in"]))
     accepted = int(info.get("n_accepted", result["accepted"]))
     quarantined = int(info.get("n_quarantined", result["quarantined"]))
+    duplicates = int(info.get("n_duplicates", 0))
     message = (
         "this file was already stored; nothing changed"
         if skipped
         else f"{accepted:,} of {n_in:,} rows stored, {quarantined:,} quarantined"
+        + (f", {duplicates:,} already held (counted once)" if duplicates else "")
     )
     return {
         "file": name,
