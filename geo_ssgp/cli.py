@@ -156,20 +156,16 @@ def print_balance(summary: dict) -> None:
     """Print the in = accepted + quarantined + duplicates balance per file and per reason."""
     table = Table(title="Ingest balance")
     numbers = ("in", "accepted", "quarantined", "duplicates")
-    for col in ("file", "source", *numbers, "note"):
+    for col in ("file", "source", *numbers):
         table.add_column(col, justify="right" if col in numbers else "left")
+    notes = []
     for f in summary["files"]:
-        notes = ["already stored (skipped)"] if f.get("skipped") else []
-        notes += [f"{n:,} also in {escape(name)}" for name, n in f.get("duplicate_of", {}).items()]
-        table.add_row(
-            escape(f["name"]),
-            f["source"],
-            str(f["n_in"]),
-            str(f["n_accepted"]),
-            str(f["n_quarantined"]),
-            str(f.get("n_duplicates", 0)),
-            "; ".join(notes),
-        )
+        counts = (f["n_in"], f["n_accepted"], f["n_quarantined"], f.get("n_duplicates", 0))
+        table.add_row(escape(f["name"]), f["source"], *(str(n) for n in counts))
+        if f.get("skipped"):
+            notes.append(f"{escape(f['name'])}: already stored (skipped)")
+        for name, n in f.get("duplicate_of", {}).items():
+            notes.append(f"{escape(f['name'])}: {n:,} incidents also in {escape(name)}")
     console.print(table)
     console.print(
         f"in {summary['in']:,} = accepted {summary['accepted']:,} + "
@@ -178,6 +174,8 @@ def print_balance(summary: dict) -> None:
     for reason, n in sorted(summary["by_reason"].items()):
         if reason != "duplicate_incident":
             console.print(f"  quarantined {reason}: {n:,}")
+    for line in notes:
+        console.print(f"  {line}", soft_wrap=True)
 
 
 @command()

@@ -148,7 +148,9 @@ def _segments_cached(pack: AreaPack) -> gpd.GeoDataFrame:
     segs["length_m"] = segs.geometry.length
     segs = segs[segs["length_m"] >= MIN_SEGMENT_M].drop_duplicates("segment_id")
     segs["ward_cd"], segs["ward_nm"] = _wards(pack, segs)
-    cols = ["segment_id", "name", "road_class", "ward_cd", "ward_nm", "length_m", "geometry"]
+    segs["in_area"] = _in_area(pack, segs)
+    cols = ["segment_id", "name", "road_class", "ward_cd", "ward_nm", "in_area", "length_m"]
+    cols.append("geometry")
     return segs[cols].sort_values("segment_id", ignore_index=True)
 
 
@@ -166,6 +168,17 @@ def _wards(pack: AreaPack, segs: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarr
     return code, name
 
 
+def _in_area(pack: AreaPack, segs: gpd.GeoDataFrame) -> np.ndarray:
+    """Whether each segment's midpoint lies in one of the pack's districts."""
+    districts = load_layer(pack, "district")
+    districts = districts[districts["code"].isin(pack.district_codes)]
+    middle = shapely.line_interpolate_point(segs.geometry.values, 0.5, normalized=True)
+    seg_i, _ = shapely.STRtree(districts.geometry.values).query(middle, predicate="within")
+    inside = np.zeros(len(segs), dtype=bool)
+    inside[seg_i] = True
+    return inside
+
+
 def street_segments(pack: AreaPack) -> gpd.GeoDataFrame:
     """The pack's streets split at junctions into segments with stable ids.
 
@@ -179,7 +192,8 @@ def street_segments(pack: AreaPack) -> gpd.GeoDataFrame:
     geopandas.GeoDataFrame
         ``segment_id``, ``name`` (OSM, may be missing), ``road_class`` (OSM ``highway``),
         ``ward_cd``/``ward_nm`` (ward holding the segment's midpoint, ``""`` outside the
-        pack's wards), ``length_m`` and (Multi)LineString geometry in EPSG:27700, sorted
+        pack's wards), ``in_area`` (midpoint in the pack's districts), ``length_m`` and
+        (Multi)LineString geometry in EPSG:27700, sorted
         by ``segment_id``. A copy (cached per pack).
 
     Raises
@@ -431,7 +445,7 @@ class StreetReport:
     Attributes
     ----------
     segments : geopandas.GeoDataFrame
-        The district's segments (midpoint in one of the pack's wards) with ``n_incidents``
+        The district's segments (midpoint in the pack's districts) with ``n_incidents``
         and ``per_km`` (:func:`segment_counts`), busiest first.
     concentration : pandas.DataFrame
         :func:`concentration` for the district, then per ward or crime type if asked.
@@ -483,7 +497,7 @@ def street_report(
     if filters is not None:
         points = filters.apply(points)
     segs = street_segments(pack)
-    segs = segs[segs["ward_cd"] != ""]
+    segs = segs[segs["in_area"]]
     snapped = snap_to_segments(points, segs, max_distance_m)
     counts = segment_counts(points, segs, snapped, max_distance_m)
     table = concentration(points, segs, None, snapped)
