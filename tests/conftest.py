@@ -34,6 +34,9 @@ from geo_ssgp.pipeline import read_and_geocode
 
 # The tests use the public development tokens (dev-analyst, dev-pcso, dev-viewer).
 os.environ.setdefault("GEO_SSGP_DEV", "1")
+# Maps are always built to the end in tests, however loaded the machine: the "still computing"
+# answer is tested on its own with a short limit (tests/api/test_hardening.py).
+os.environ.setdefault("GEO_SSGP_LAYER_TIMEOUT_S", "600")
 
 
 @pytest.hookimpl(tryfirst=True)
