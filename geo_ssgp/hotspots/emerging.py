@@ -2,7 +2,7 @@
 
 Steps (after ArcGIS Pro's *Emerging Hot Spot Analysis*):
 
-1. **Gi\\* per bin on space-time neighbours.** The neighbours of place ``i`` at step ``t``
+1. **Gi* per bin on space-time neighbours.** The neighbours of place ``i`` at step ``t``
    are ``i`` and its queen neighbours at steps ``t - k .. t`` (``neighbour_steps = k``,
    default 1, as ArcGIS's default time-step interval). One ``esda.G_Local`` (binary
    weights, ``star``) runs over every bin of the cube, so the expectation is the whole
@@ -12,9 +12,16 @@ Steps (after ArcGIS Pro's *Emerging Hot Spot Analysis*):
    by default). A bin is *hot* (*cold*) when its adjusted p is below ``alpha`` and z > 0
    (z < 0). Question answered per bin: "is the space-time window around this place and
    step far above (below) the cube's average?"
-2. **Trend.** A Mann-Kendall test (``pymannkendall.original_test``) on each place's Gi\\*
-   z-score series: "is the clustering here getting stronger or weaker over time?"
-   (``trend_tau``, ``trend_p``; significant when ``trend_p < alpha``).
+2. **Trend.** A Mann-Kendall test on each place's Gi* z-score series, pre-whitened
+   (``pymannkendall.pre_whitening_modification_test``, Yue & Wang 2002): consecutive
+   windows share a step, so the z-scores are autocorrelated and the plain test
+   (``original_test``) calls a trend in 12.5 % of steady series at 5 % (400 simulated
+   MA(1) series of 19 steps); pre-whitened, 2.8 % (``tests/hotspots/test_emerging.py``
+   keeps it at or below 5 %). Question: "is the clustering here getting stronger or
+   weaker over time?" (``trend_tau``, ``trend_p``; significant when ``trend_p < alpha``).
+   The first ``k`` steps are left out of the trend: their windows reach back fewer
+   steps, so their z-scores are on a smaller window and would fake an upward trend in a
+   steady hotspot.
 3. **Category** of each place from its series of hot/cold bins and the trend, by the rules
    in :data:`ARCGIS_RULES` (or the simpler :data:`CHAINEY_RULES`). Fewer than
    :data:`MIN_STEPS` steps gives a warning (ArcGIS asks for at least 10).
@@ -22,13 +29,12 @@ Steps (after ArcGIS Pro's *Emerging Hot Spot Analysis*):
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pymannkendall
-from libpysal.weights import W
+from libpysal.graph import Graph
 from scipy import sparse
 
 from geo_ssgp.errors import BadInput, NotEnoughData
@@ -110,7 +116,7 @@ class EmergingHotspots:
         return out
 
 
-def space_time_weights(adjacency: sparse.spmatrix, n_steps: int, neighbour_steps: int) -> W:
+def space_time_weights(adjacency: sparse.spmatrix, n_steps: int, neighbour_steps: int) -> Graph:
     """Binary space-time weights: same or adjacent place, this step or ``k`` steps before.
 
     Parameters
@@ -123,9 +129,10 @@ def space_time_weights(adjacency: sparse.spmatrix, n_steps: int, neighbour_steps
 
     Returns
     -------
-    libpysal.weights.W
-        Over ``n_steps * n`` bins, bin ``t * n + i``; no self-weight (``G_Local(star=True)``
-        adds it).
+    libpysal.graph.Graph
+        Over ``n_steps * n`` bins, bin ``t * n + i``, with the self-weight 1 that Gi*
+        (``G_Local(star=True)``) uses (a ``Graph`` is built from the sparse matrix in one
+        pass; a ``W`` of 30,000 bins takes seconds).
     """
     n = adjacency.shape[0]
     space = sparse.csr_matrix(adjacency, dtype=float) + sparse.identity(n, format="csr")
@@ -135,17 +142,13 @@ def space_time_weights(adjacency: sparse.spmatrix, n_steps: int, neighbour_steps
         shape=(n_steps, n_steps),
         format="csr",
     )
-    full = sparse.kron(time, space, format="csr") - sparse.identity(n_steps * n, format="csr")
-    full.eliminate_zeros()
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # islands (none here) and disconnected components
-        w = W.from_sparse(full)
-    w.transform = "B"
-    return w
+    full = sparse.kron(time, space, format="csr")
+    full.data[:] = 1.0
+    return Graph.from_sparse(full)
 
 
 def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mann-Kendall tau and two-sided p of each column (``pymannkendall.original_test``).
+    """Pre-whitened Mann-Kendall tau and two-sided p of each column (``pymannkendall``).
 
     Parameters
     ----------
@@ -163,8 +166,10 @@ def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         col = series[:, j]
         if np.ptp(col) == 0:
             continue
-        result = pymannkendall.original_test(col)
-        tau[j], p[j] = result.Tau, result.p
+        with np.errstate(all="ignore"):
+            result = pymannkendall.pre_whitening_modification_test(col)
+        if np.isfinite(result.p):
+            tau[j], p[j] = result.Tau, result.p
     return tau, p
 
 
@@ -317,7 +322,7 @@ def emerging_hotspots(
     p_adj = table["p_adj"].to_numpy().reshape(n_steps, n_places)
     sig = np.nan_to_num(p_adj, nan=1.0) < alpha
     hot, cold = sig & (z > 0), sig & (z < 0)
-    tau, trend_p = mann_kendall(np.nan_to_num(z))
+    tau, trend_p = mann_kendall(np.nan_to_num(z[neighbour_steps:]))
     if scheme == "arcgis":
         category = arcgis_categories(hot, cold, tau, trend_p, alpha)
     else:
@@ -336,7 +341,8 @@ def emerging_hotspots(
         "p_value": "exact total-randomisation p of the window count, over all bins",
         "p_adjust": p_adjust,
         "alpha": alpha,
-        "trend": "Mann-Kendall (pymannkendall.original_test) on each place's z-scores",
+        "trend": "pre-whitened Mann-Kendall (pymannkendall) on each place's z-scores "
+        f"from step {neighbour_steps + 1} on (full windows)",
         "scheme": scheme,
         "rules": ARCGIS_RULES if scheme == "arcgis" else CHAINEY_RULES,
         "cube": cube.parameters,
