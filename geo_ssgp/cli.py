@@ -451,6 +451,57 @@ def meeting(
         console.print(f"  {row.rank:>3}  {row.before:>5,} -> {row.after:>5,}{flag}  {row.label}")
 
 
+UnitOpt = Annotated[str, typer.Option(help="Places: grid (square cells) or lsoa.")]
+CellSizeOpt = Annotated[
+    float | None, typer.Option("--cell-size", help="Grid cell side, metres (default 100).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Write JSON to stdout.")]
+
+
+@command()
+def emerging(
+    out: Annotated[Path, typer.Option("--out", help="Output GeoJSON (WGS84), one per place.")],
+    start: FromOpt = None,
+    end: ToOpt = None,
+    unit: UnitOpt = "grid",
+    cell_size: CellSizeOpt = None,
+    step: Annotated[str, typer.Option(help="Time step: month, or week/day for dated logs.")] = (
+        "month"
+    ),
+    scheme: Annotated[str, typer.Option(help="Categories: arcgis or chainey.")] = "arcgis",
+    crime_type: CrimeTypeOpt = None,
+    incidents: IncidentsOpt = None,
+    cube_out: Annotated[
+        Path | None, typer.Option("--cube", help="Also export the cube (.parquet or .csv).")
+    ] = None,
+    as_json: JsonOpt = False,
+    data: DataOpt = None,
+    pack: PackOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Emerging hot/cold spots: space-time Gi*, Mann-Kendall trend, ArcGIS or Chainey categories."""
+    from geo_ssgp.hotspots.cube import pack_cube
+    from geo_ssgp.hotspots.emerging import pack_emerging
+
+    filters = Filters.of(start, end, crime_type)
+    settings, area = _context(data, pack, store)
+    table = _analysis_incidents(settings, area, incidents)
+    options = {"unit": unit, "cell_size": cell_size, "step": step}
+    result = pack_emerging(table, area, filters, scheme=scheme, **options)
+    doc = result.to_geojson()
+    out.write_text(json.dumps(doc), encoding="utf-8")
+    if cube_out is not None:
+        pack_cube(table, area, filters, **options).export(cube_out)
+    if as_json:
+        _json_out({k: doc[k] for k in ("steps", "category_counts", "parameters", "warnings")})
+        return
+    for note in result.warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {escape(note)}")
+    console.print(f"wrote {len(result.locations):,} places ({len(result.steps)} steps) to {out}")
+    for name, n in result.category_counts().items():
+        console.print(f"  {n:>6,}  {name}")
+
+
 @command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",

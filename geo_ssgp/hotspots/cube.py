@@ -27,7 +27,15 @@ from scipy import sparse
 
 from geo_ssgp.config import CRS_BNG
 from geo_ssgp.errors import BadInput, NotEnoughData
-from geo_ssgp.hotspots.grid import grid_adjacency, make_grid, point_xy
+from geo_ssgp.filters import Filters
+from geo_ssgp.hotspots.grid import (
+    grid_adjacency,
+    make_grid,
+    point_xy,
+    region_geometry,
+    study_region,
+)
+from geo_ssgp.pack import AreaPack, load_layer
 
 #: Place units a cube can be built on.
 UNITS = ("grid", "lsoa")
@@ -252,6 +260,42 @@ def build_cube(
     return SpaceTimeCube(places, steps, counts, sparse.csr_matrix(adjacency), parameters)
 
 
+def pack_cube(
+    incidents: gpd.GeoDataFrame,
+    pack: AreaPack,
+    filters: Filters,
+    *,
+    unit: str = "grid",
+    cell_size: float | None = None,
+    step: str = "month",
+) -> SpaceTimeCube:
+    """The cube of a pack's geocoded incidents that these filters select (CLI, API, notebook).
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Geocoded incidents; rows with ``status != "ok"`` (outside the area) are left out.
+    pack : AreaPack
+    filters : Filters
+        Period and crime types.
+    unit, cell_size, step
+        As :func:`build_cube` (LSOAs are the pack's finest LSOA layer).
+
+    Returns
+    -------
+    SpaceTimeCube
+        With the filters in ``parameters["filters"]``.
+    """
+    inside = incidents[incidents["status"] == "ok"] if "status" in incidents else incidents
+    chosen = filters.apply(inside)
+    areas = load_layer(pack, pack.primary_lsoa) if unit == "lsoa" else None
+    region = region_geometry(study_region(pack))
+    cube = build_cube(chosen, region, unit=unit, cell_size=cell_size, step=step, areas=areas)
+    cube.parameters["filters"] = filters.as_dict()
+    cube.parameters["lsoa_layer"] = pack.primary_lsoa if unit == "lsoa" else None
+    return cube
+
+
 __all__ = [
     "DEFAULT_CELL_SIZE",
     "STEPS",
@@ -259,5 +303,6 @@ __all__ = [
     "SpaceTimeCube",
     "build_cube",
     "coverage_region",
+    "pack_cube",
     "step_periods",
 ]

@@ -38,9 +38,12 @@ from libpysal.graph import Graph
 from scipy import sparse
 
 from geo_ssgp.errors import BadInput, NotEnoughData
-from geo_ssgp.hotspots.cube import SpaceTimeCube
+from geo_ssgp.filters import Filters
+from geo_ssgp.hotspots.cube import SpaceTimeCube, pack_cube
 from geo_ssgp.hotspots.gistar import gistar_table
+from geo_ssgp.hotspots.label import label_hotspots
 from geo_ssgp.hotspots.layer import frame_to_geojson, json_safe
+from geo_ssgp.pack import AreaPack
 
 #: Time steps below which the analysis warns (ArcGIS's minimum).
 MIN_STEPS = 10
@@ -352,6 +355,49 @@ def emerging_hotspots(
     )
 
 
+def pack_emerging(
+    incidents: gpd.GeoDataFrame,
+    pack: AreaPack,
+    filters: Filters,
+    *,
+    unit: str = "grid",
+    cell_size: float | None = None,
+    step: str = "month",
+    scheme: str = "arcgis",
+    neighbour_steps: int = 1,
+) -> EmergingHotspots:
+    """Emerging hotspots of a pack's incidents (the CLI, the API and the notebook call this).
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Geocoded incidents (only ``status == "ok"`` rows are used).
+    pack : AreaPack
+    filters : Filters
+        Period and crime types.
+    unit, cell_size, step
+        The cube (:func:`geo_ssgp.hotspots.cube.pack_cube`).
+    scheme, neighbour_steps
+        As :func:`emerging_hotspots`.
+
+    Returns
+    -------
+    EmergingHotspots
+        Places with a pattern also get a ``label`` (ward, streets, nearest named place;
+        :func:`geo_ssgp.hotspots.label.label_hotspots`), others ``""``.
+    """
+    cube = pack_cube(incidents, pack, filters, unit=unit, cell_size=cell_size, step=step)
+    result = emerging_hotspots(cube, scheme=scheme, neighbour_steps=neighbour_steps)
+    places = result.locations
+    places["label"] = ""
+    patterned = places["category"] != NO_PATTERN
+    if patterned.any():
+        inside = incidents[incidents["status"] == "ok"] if "status" in incidents else incidents
+        labels = label_hotspots(places[patterned], filters.apply(inside), pack)
+        places.loc[patterned, "label"] = labels.to_numpy()
+    return result
+
+
 __all__ = [
     "ARCGIS_RULES",
     "CHAINEY_RULES",
@@ -363,5 +409,6 @@ __all__ = [
     "chainey_categories",
     "emerging_hotspots",
     "mann_kendall",
+    "pack_emerging",
     "space_time_weights",
 ]
