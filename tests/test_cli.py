@@ -152,3 +152,36 @@ def test_geocode_local_log_by_postcode_and_grid(tmp_path):
     assert list(table["status"]) == ["ok", "ok", "unknown_postcode"]
     assert table.loc[0, "lsoa21cd"] == "E01032937"  # GL1 1AD (Code-Point derived LSOA)
     assert table.loc[1, "ward_nm"] == "Barton and Tredworth"
+
+
+RADIUS = "incidents/police-uk-api-radius/gloucester_crime_data_api-radius_2023-01_to_2025-09.csv"
+
+
+@pytest.mark.slow
+def test_emerging_command_on_the_33_month_radius_file(tmp_path, settings):
+    """Central Gloucester, 33 months, 100 m cells: the city centre holds the patterns."""
+    out, cube = tmp_path / "emerging.geojson", tmp_path / "cube.csv"
+    args = ["emerging", "--incidents", str(settings.data_dir / RADIUS), "--out", str(out)]
+    result = runner.invoke(app, [*args, "--cube", str(cube), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert len(summary["steps"]) == 33 and summary["warnings"] == []
+    counts = summary["category_counts"]
+    assert counts["no pattern"] > 0.9 * sum(counts.values())
+    assert counts.get("persistent hot spot", 0) >= 1
+    doc = json.loads(out.read_text())
+    feature = doc["features"][0]["properties"]
+    assert len(feature["counts"]) == 33 and len(feature["z"]) == 33
+    patterned = [
+        f["properties"] for f in doc["features"] if f["properties"]["category"] != "no pattern"
+    ]
+    assert all("city centre" in p["label"] or "Westgate" in p["label"] for p in patterned)
+    table = pd.read_csv(cube)
+    assert table["count"].sum() == 28883 and table["step"].nunique() == 33
+
+
+def test_emerging_command_rejects_a_week_step_for_police_uk(tmp_path, sample_files):
+    args = ["emerging", "--incidents", str(sample_files[0]), "--out", str(tmp_path / "e.json")]
+    result = runner.invoke(app, [*args, "--step", "week"])
+    assert result.exit_code == 2
+    assert "police.uk publishes the month only" in result.output

@@ -5,13 +5,14 @@ A cube bins incidents by *place* (square grid cells of a stated size, or LSOAs) 
 dates, i.e. local logs with an ``occurred_at`` column — police.uk publishes months only).
 Every place x step bin exists; a bin without incidents holds 0, never a missing value.
 
-Places cover the area the incidents cover: the study region intersected with the convex
-hull of the incidents (buffered by half a cell), so an extract around one town (the
-police.uk API radius file) does not turn the rest of the district into empty "cold"
-cells. The cube carries the binary spatial adjacency of its places (queen: grid cells
-touching at an edge or corner; LSOAs sharing a boundary point), which the emerging
-hotspot analysis extends over time. Exports: a long table (one row per bin) as
-GeoParquet or CSV (WKT geometry in WGS84 is not written to CSV; ``place_id`` joins it).
+Places cover the area the incidents cover: grid cells over the study region intersected
+with the convex hull of the incidents (buffered by half a cell); LSOAs whose inside point
+lies there or that hold an incident. So an extract around one town (the police.uk API
+radius file) does not turn the rest of the district into empty "cold" cells. The cube
+carries the binary spatial adjacency of its places (queen: grid cells touching at an edge
+or corner; LSOAs sharing a boundary point), which the emerging hotspot analysis extends
+over time. Exports: a long table (one row per bin) as GeoParquet, or CSV without geometry
+(``place_id`` and ``code`` join it to the GeoParquet).
 """
 
 from __future__ import annotations
@@ -168,9 +169,11 @@ def _grid_places(covered: shapely.Geometry, cell_size: float):
     return places, grid_adjacency(grid, "queen"), lambda x, y: grid.locate(x, y)
 
 
-def _area_places(covered: shapely.Geometry, areas: gpd.GeoDataFrame):
-    """LSOAs whose inside point lies in the covered area: places, adjacency and a locator."""
+def _area_places(covered: shapely.Geometry, areas: gpd.GeoDataFrame, points: np.ndarray):
+    """LSOAs holding an incident or whose inside point lies in the covered area."""
     inside = shapely.contains(covered, areas.geometry.representative_point().values)
+    holding = np.unique(shapely.STRtree(areas.geometry.values).query(points, "intersects")[1])
+    inside[holding] = True
     chosen = areas[inside].reset_index(drop=True)
     if chosen.empty:
         raise NotEnoughData("no LSOA lies inside the area the incidents cover")
@@ -239,7 +242,8 @@ def build_cube(
     else:
         if areas is None:
             raise BadInput("unit='lsoa' needs the LSOA polygons", param="unit")
-        places, adjacency, locate = _area_places(covered, areas)
+        points = shapely.points(*point_xy(incidents))
+        places, adjacency, locate = _area_places(covered, areas, points)
     steps = pd.period_range(periods.min(), periods.max(), freq=periods.freq)
     pos = locate(*point_xy(incidents))
     row = periods.asi8 - steps.asi8[0]

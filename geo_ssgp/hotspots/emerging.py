@@ -318,9 +318,7 @@ def emerging_hotspots(
             "(ArcGIS's minimum) to be reliable"
         )
     w = space_time_weights(cube.adjacency, n_steps, neighbour_steps)
-    table = gistar_table(
-        cube.counts.ravel(), w, permutations=0, p_value="exact", p_adjust=p_adjust
-    )
+    table = gistar_table(cube.counts.ravel(), w, permutations=0, p_value="exact", p_adjust=p_adjust)
     z = table["z"].to_numpy().reshape(n_steps, n_places)
     p_adj = table["p_adj"].to_numpy().reshape(n_steps, n_places)
     sig = np.nan_to_num(p_adj, nan=1.0) < alpha
@@ -350,9 +348,7 @@ def emerging_hotspots(
         "rules": ARCGIS_RULES if scheme == "arcgis" else CHAINEY_RULES,
         "cube": cube.parameters,
     }
-    return EmergingHotspots(
-        locations, cube.step_labels, cube.counts, z, p_adj, parameters, notes
-    )
+    return EmergingHotspots(locations, cube.step_labels, cube.counts, z, p_adj, parameters, notes)
 
 
 def pack_emerging(

@@ -48,9 +48,7 @@ CENTRES = [(r, c) for r in (3, 10, 17, 24) for c in (3, 10, 17, 24)]
 
 def _cube(counts: np.ndarray, grid) -> SpaceTimeCube:
     cells = grid.cells
-    places = cells[["cell_id"]].rename(columns={"cell_id": "place_id"}).set_geometry(
-        cells.geometry
-    )
+    places = cells[["cell_id"]].rename(columns={"cell_id": "place_id"}).set_geometry(cells.geometry)
     places["code"] = [f"r{r}c{c}" for r, c in zip(cells["row"], cells["col"], strict=True)]
     places["name"] = "cell"
     steps = pd.period_range("2023-01", periods=counts.shape[0], freq="M")
