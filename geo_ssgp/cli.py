@@ -23,7 +23,7 @@ from rich.table import Table
 
 from geo_ssgp.config import get_settings
 from geo_ssgp.errors import BadInput, GeoSsgpError, IngestError
-from geo_ssgp.filters import Filters, parse_month, resolve_method
+from geo_ssgp.filters import Filters, parse_month, parse_period, resolve_method
 from geo_ssgp.pack import AreaPack, load_pack
 from geo_ssgp.store import SQLiteStore, open_store
 
@@ -500,6 +500,55 @@ def emerging(
     console.print(f"wrote {len(result.locations):,} places ({len(result.steps)} steps) to {out}")
     for name, n in result.category_counts().items():
         console.print(f"  {n:>6,}  {name}")
+
+
+@command()
+def change(
+    before: Annotated[str, typer.Option("--before", help="Earlier period, YYYY-MM:YYYY-MM.")],
+    after: Annotated[str, typer.Option("--after", help="Later period, YYYY-MM:YYYY-MM.")],
+    out: Annotated[Path, typer.Option("--out", help="Output GeoJSON (WGS84), one per place.")],
+    unit: Annotated[str, typer.Option(help="Places: grid, lsoa or hotspot.")] = "grid",
+    cell_size: CellSizeOpt = None,
+    method: MethodOpt = "default",
+    select: Annotated[
+        str, typer.Option(help="Hotspots chosen on 'both' periods pooled or the 'earlier'.")
+    ] = "both",
+    crime_type: CrimeTypeOpt = None,
+    incidents: IncidentsOpt = None,
+    as_json: JsonOpt = False,
+    data: DataOpt = None,
+    pack: PackOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Tested change per place between two periods (exact two-Poisson test per month, BH)."""
+    from geo_ssgp.hotspots.change import change_geojson, pack_change
+
+    first = Filters.of(*parse_period(before, "before"), crime_type)
+    second = Filters.of(*parse_period(after, "after"), crime_type)
+    settings, area = _context(data, pack, store)
+    table = _analysis_incidents(settings, area, incidents)
+    result = pack_change(
+        table,
+        area,
+        first,
+        second,
+        unit=unit,
+        cell_size=cell_size,
+        method=resolve_method(method),
+        selection=select,
+    )
+    doc = change_geojson(result)
+    out.write_text(json.dumps(doc), encoding="utf-8")
+    if as_json:
+        _json_out({k: doc[k] for k in ("class_counts", "parameters")})
+        return
+    console.print(f"wrote {len(result):,} places to {out}; {doc['parameters']['note']}")
+    for name, n in doc["class_counts"].items():
+        console.print(f"  {n:>6,}  {name}")
+    top = result[result["change_class"] != "no significant change"].nsmallest(10, "p_adjusted")
+    for row in top.itertuples():
+        name = getattr(row, "label", None) or row.code
+        console.print(f"  {row.before:>5,} -> {row.after:>5,}  p_adj {row.p_adjusted:.2g}  {name}")
 
 
 @command()

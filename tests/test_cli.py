@@ -185,3 +185,25 @@ def test_emerging_command_rejects_a_week_step_for_police_uk(tmp_path, sample_fil
     result = runner.invoke(app, [*args, "--step", "week"])
     assert result.exit_code == 2
     assert "police.uk publishes the month only" in result.output
+
+
+@pytest.mark.slow
+def test_change_command_json(tmp_path, sample_files):
+    out = tmp_path / "change.geojson"
+    args = ["change", "--before", "2025-01:2025-06", "--after", "2025-07:2025-09"]
+    files = [a for f in sample_files for a in ("--incidents", str(f))]
+    result = runner.invoke(app, [*args, *files, "--unit", "lsoa", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["parameters"]["months"] == {"before": 6, "after": 3}
+    assert "compared per month" in summary["parameters"]["note"]
+    doc = json.loads(out.read_text())
+    assert sum(summary["class_counts"].values()) == len(doc["features"])
+    props = doc["features"][0]["properties"]
+    assert {"before", "after", "p_value", "p_adjusted", "change_class"} <= set(props)
+
+
+def test_change_command_rejects_a_bad_period(tmp_path):
+    args = ["change", "--before", "2025-13:2025-06", "--after", "2025-07:2025-09"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "c.json")])
+    assert result.exit_code == 2 and "not a month" in result.output
