@@ -173,6 +173,26 @@ class Service:
             lambda: reports.hotspot_layer(method, self.incidents(), self.pack, filters),
         )
 
+    def emerging(self, filters: Filters, options: dict) -> dict:
+        """Emerging hotspots GeoJSON (:func:`geo_ssgp.hotspots.emerging.pack_emerging`)."""
+        from geo_ssgp.hotspots.emerging import pack_emerging
+
+        def compute() -> dict:
+            return pack_emerging(self.incidents(), self.pack, filters, **options).to_geojson()
+
+        return self._cached(("emerging", filters.key(), tuple(sorted(options.items()))), compute)
+
+    def change(self, before: Filters, after: Filters, options: dict) -> dict:
+        """Tested change GeoJSON (:func:`geo_ssgp.hotspots.change.pack_change`)."""
+        from geo_ssgp.hotspots.change import change_geojson, pack_change
+
+        def compute() -> dict:
+            table = pack_change(self.incidents(), self.pack, before, after, **options)
+            return change_geojson(table)
+
+        key = ("change", before.key(), after.key(), tuple(sorted(options.items())))
+        return self._cached(key, compute)
+
     def hotspots_for(self, method: str, filters: Filters, user: User) -> hotspots.HotspotLayer:
         """A hotspot layer as the caller may see it.
 
