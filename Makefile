@@ -31,6 +31,7 @@ node-deps:
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y --no-install-recommends chromium; }
+	@command -v pdftoppm >/dev/null 2>&1 || { apt-get update && apt-get install -y --no-install-recommends poppler-utils; }
 
 web/static/vendor/.stamp: | node-deps
 

@@ -70,8 +70,8 @@ CrimeTypeOpt = Annotated[
 MethodOpt = Annotated[str, typer.Option(help="Hotspot method (any case), or 'default'.")]
 
 
-def command(name: str | None = None) -> Callable:
-    """Register a command whose project errors print one line and exit non-zero.
+def command(name: str | None = None, group: typer.Typer | None = None) -> Callable:
+    """Register a command (on ``group``, default the top level) whose errors print one line.
 
     A :class:`~geo_ssgp.errors.GeoSsgpError` (bad option value, pack error, not enough data)
     exits with 2; an :class:`~geo_ssgp.errors.IngestError` with 1 after saying that nothing
@@ -90,7 +90,7 @@ def command(name: str | None = None) -> Callable:
                 err_console.print(f"[red]error:[/red] {escape(str(exc))}")
                 raise typer.Exit(2) from exc
 
-        return app.command(name)(run)
+        return (group or app).command(name)(run)
 
     return register
 
@@ -402,7 +402,7 @@ def evaluate(
 
 @command()
 def meeting(
-    out: Annotated[Path, typer.Option("--out", help="Output HTML report (self-contained).")],
+    out: Annotated[Path, typer.Option("--out", help="Output report: .html or .pdf.")],
     a_from: Annotated[
         str | None, typer.Option("--a-from", help="Earlier period, first month.")
     ] = None,
@@ -419,36 +419,78 @@ def meeting(
     store: StoreOpt = None,
 ) -> None:
     """Write the meeting pack: two periods, top hotspots with tested change, district rates."""
+    periods = {"a_from": a_from, "a_to": a_to, "b_from": b_from, "b_to": b_to}
+    checked = {k: parse_month(v, k) for k, v in periods.items()}
+    _write_meeting(out, checked, method, crime_type, incidents, _context(data, pack, store))
+
+
+report_app = typer.Typer(help="Reports to circulate.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@command("meeting", group=report_app)
+def report_meeting(
+    out: Annotated[Path, typer.Option("--out", help="Output report: pack.pdf or pack.html.")],
+    before: Annotated[
+        str | None, typer.Option("--before", help="Earlier period, YYYY-MM:YYYY-MM.")
+    ] = None,
+    after: Annotated[
+        str | None, typer.Option("--after", help="Later period, YYYY-MM:YYYY-MM.")
+    ] = None,
+    method: MethodOpt = "default",
+    crime_type: CrimeTypeOpt = None,
+    incidents: IncidentsOpt = None,
+    data: DataOpt = None,
+    pack: PackOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """The meeting pack as self-contained HTML or PDF (last quarter against the one before)."""
+    a = parse_period(before, "before") if before else (None, None)
+    b = parse_period(after, "after") if after else (None, None)
+    periods = {"a_from": a[0], "a_to": a[1], "b_from": b[0], "b_to": b[1]}
+    _write_meeting(out, periods, method, crime_type, incidents, _context(data, pack, store))
+
+
+def _write_meeting(out: Path, periods: dict, method, crime_type, incidents, context) -> None:
+    """Build the meeting pack and write it as HTML, or as PDF for a ``.pdf`` name."""
     from geo_ssgp import reports
     from geo_ssgp.hotspots import METHODS
 
+    if out.suffix.lower() not in {".html", ".pdf"}:
+        raise BadInput(f"--out {out.name!r}: use a .html or .pdf file name", param="out")
     name = resolve_method(method)
     types = Filters.of(crime_types=crime_type).crime_types
-    periods = {"a_from": a_from, "a_to": a_to, "b_from": b_from, "b_to": b_to}
-    checked = {k: parse_month(v, k) for k, v in periods.items()}
-    settings, area = _context(data, pack, store)
+    settings, area = context
     table = _analysis_incidents(settings, area, incidents)
     inputs = reports.direct_inputs(table, area)
-    (a0, a1), (b0, b1) = reports.meeting_periods(inputs.months, **checked, n=settings.recent_months)
+    (a0, a1), (b0, b1) = reports.meeting_periods(inputs.months, **periods, n=settings.recent_months)
     before, after = Filters.of(a0, a1, types), Filters.of(b0, b1, types)
-    context = reports.meeting_context(inputs, name, before, after, top=settings.meeting_top)
-    change = context["change"]
-    context["change"] = change.to_dict("records")
+    page_context = reports.meeting_context(inputs, name, before, after, top=settings.meeting_top)
+    change = page_context["change"]
+    page_context["change"] = change.to_dict("records")
     with _progress("Drawing maps", 2) as advance:
         maps_html = []
         for period in (before, after):
             maps_html.append(reports.meeting_map_html(inputs, area, name, period, standalone=True))
             advance()
     methods = {k: m.title for k, m in METHODS.items()}
-    page = reports.meeting_report(context, maps_html, area, settings, methods=methods)
-    out.write_text(page, encoding="utf-8")
+    page = reports.meeting_report(page_context, maps_html, area, settings, methods=methods)
+    if out.suffix.lower() == ".pdf":
+        reports.render_pdf(page, out, settings)
+    else:
+        out.write_text(page, encoding="utf-8")
     console.print(
         f"wrote the meeting pack {before.start}..{before.end} -> {after.start}..{after.end} "
         f"({name}) to {out}"
     )
+    if page_context["period_note"]:
+        console.print(f"note: {page_context['period_note']}")
     for row in change.head(10).itertuples():
         flag = " new" if row.new else ""
-        console.print(f"  {row.rank:>3}  {row.before:>5,} -> {row.after:>5,}{flag}  {row.label}")
+        console.print(
+            f"  {row.rank:>3}  {row.before:>5,} -> {row.after:>5,}{flag}  {row.change_class}"
+            f"  {row.label}"
+        )
 
 
 UnitOpt = Annotated[str, typer.Option(help="Places: grid (square cells) or lsoa.")]

@@ -159,6 +159,10 @@ class Settings(BaseSettings):
         3, ge=1, description="Months on the PCSO view and in each default meeting period."
     )
     meeting_top: int = Field(10, ge=1, description="Hotspots listed in the meeting table.")
+    chromium: Path = Field(
+        Path("/usr/bin/chromium"),
+        description="Headless Chromium that prints the meeting pack to PDF (GEO_SSGP_CHROMIUM).",
+    )
     version_ttl_s: float = Field(
         2.0, ge=0, description="Seconds the store version is trusted before it is re-read."
     )

@@ -536,7 +536,8 @@ class Service:
         if not user.is_analyst:
             thr = self.settings.suppress_below
             for col in ("before", "after"):
-                table = suppress_frame(table, col, thr, ("change", "change_pct", "p_change"))
+                linked = ("change", "change_pct", "p_change", f"{col}_per_month")
+                table = suppress_frame(table, col, thr, linked)
                 table = table.rename(columns={"suppressed": f"{col}_suppressed"})
         return json_safe(table.to_dict("records"))
 

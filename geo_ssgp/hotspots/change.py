@@ -332,13 +332,13 @@ def pack_change(
         "(scipy.stats.binomtest, two-sided)",
         "p_adjust": "fdr_bh",
         "alpha": alpha,
-        "note": _unequal_note(t_a, t_b),
+        "note": period_note(t_a, t_b),
     }
     return out
 
 
-def _unequal_note(t_a: int, t_b: int) -> str:
-    """The visible note on period lengths."""
+def period_note(t_a: int, t_b: int) -> str:
+    """The visible note on period lengths (equal, or compared per month)."""
     if t_a == t_b:
         return f"both periods are {t_a} months"
     return f"periods differ ({t_a} and {t_b} months): counts are compared per month"
@@ -371,4 +371,5 @@ __all__ = [
     "compare_periods",
     "pack_change",
     "period_months",
+    "period_note",
 ]
