@@ -424,6 +424,46 @@ def meeting(
     _write_meeting(out, checked, method, crime_type, incidents, _context(data, pack, store))
 
 
+@command()
+def timeofday(
+    incidents: IncidentsOpt = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the day x hour table (CSV).")
+    ] = None,
+    night_time: Annotated[
+        bool, typer.Option("--night-time", help="Only the night-time economy window.")
+    ] = False,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    crime_type: CrimeTypeOpt = None,
+    data: DataOpt = None,
+    pack: PackOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Incidents by day of week and hour (local logs with times; police.uk has months only)."""
+    from geo_ssgp.hotspots.trends import MONTH_ONLY_NOTE, day_hour_table, night_time_mask
+
+    settings, area = _context(data, pack, store)
+    table = Filters.of(start, end, crime_type).apply(_analysis_incidents(settings, area, incidents))
+    window = (settings.night_days, settings.night_start, settings.night_end)
+    if night_time:
+        table = table[night_time_mask(table, *window)]
+    grid = day_hour_table(table)
+    if out is not None:
+        grid.to_csv(out)
+    console.print(f"{MONTH_ONLY_NOTE}; {grid.attrs['without_time']:,} incidents have no time.")
+    label = f"{'/'.join(window[0])} {window[1]:02d}:00-{window[2]:02d}:00"
+    nights = int(night_time_mask(table, *window).sum())
+    console.print(f"night-time economy ({label}): {nights:,} of {int(grid.values.sum()):,} timed")
+    out_table = Table(title="Incidents by day and hour")
+    out_table.add_column("day")
+    for hour in grid.columns:
+        out_table.add_column(f"{hour:02d}", justify="right")
+    for day, row in grid.iterrows():
+        out_table.add_row(day, *[str(v) if v else "." for v in row])
+    console.print(out_table)
+
+
 report_app = typer.Typer(help="Reports to circulate.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 

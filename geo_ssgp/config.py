@@ -159,6 +159,12 @@ class Settings(BaseSettings):
         3, ge=1, description="Months on the PCSO view and in each default meeting period."
     )
     meeting_top: int = Field(10, ge=1, description="Hotspots listed in the meeting table.")
+    night_days: tuple[str, ...] = Field(
+        ("Fri", "Sat"),
+        description="Night-time economy: nights starting on these days (Mon..Sun).",
+    )
+    night_start: int = Field(20, ge=0, le=23, description="Night-time economy: first hour.")
+    night_end: int = Field(4, ge=0, le=23, description="Night-time economy: hour it ends.")
     chromium: Path = Field(
         Path("/usr/bin/chromium"),
         description="Headless Chromium that prints the meeting pack to PDF (GEO_SSGP_CHROMIUM).",

@@ -44,3 +44,41 @@ def test_place_trend_and_knife_proxy(sample_ok):
     out = place_trend(inc, months, "district, knife-crime proxy")
     assert out["months"] == months and sum(out["counts"]) == len(inc)
     assert out["trend"] in {"rising", "falling", "no clear trend"}
+
+
+def _log(stamps: list[str], timed: list[bool]) -> pd.DataFrame:
+    when = pd.to_datetime(pd.Series(stamps), format="ISO8601")
+    return pd.DataFrame({"occurred_at": when, "time_known": timed})
+
+
+def test_day_hour_table_counts_timed_incidents_only():
+    from geo_ssgp.hotspots.trends import day_hour_table
+
+    # 2025-06-13 is a Friday
+    log = _log(
+        ["2025-06-13 22:40", "2025-06-13 22:05", "2025-06-14 01:15", "2025-06-16", None],
+        [True, True, True, False, False],
+    )
+    table = day_hour_table(log)
+    assert table.shape == (7, 24) and table.to_numpy().sum() == 3
+    assert table.loc["Fri", 22] == 2 and table.loc["Sat", 1] == 1
+    assert table.attrs["without_time"] == 2
+
+
+def test_night_time_filter_fri_sat_20_to_04():
+    from geo_ssgp.hotspots.trends import night_time_mask
+
+    stamps = [
+        "2025-06-13 20:00",  # Fri 20:00: in (Friday night)
+        "2025-06-14 03:59",  # Sat 03:59: in (still Friday night)
+        "2025-06-14 04:00",  # Sat 04:00: out
+        "2025-06-14 23:30",  # Sat 23:30: in (Saturday night)
+        "2025-06-15 02:00",  # Sun 02:00: in (Saturday night)
+        "2025-06-16 02:00",  # Mon 02:00: out (Sunday night)
+        "2025-06-12 22:00",  # Thu 22:00: out
+        "2025-06-13 00:00",  # Fri, date only: out (no clock time)
+    ]
+    log = _log(stamps, [True] * 7 + [False])
+    assert night_time_mask(log).tolist() == [True, True, False, True, True, False, False, False]
+    weekday = night_time_mask(log, days=("Thu",), start=21, end=23)
+    assert weekday.tolist() == [False] * 6 + [True, False]
