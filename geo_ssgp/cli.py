@@ -538,6 +538,20 @@ CellSizeOpt = Annotated[
     float | None, typer.Option("--cell-size", help="Grid cell side, metres (default 100).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Write JSON to stdout.")]
+MapOpt = Annotated[
+    Path | None, typer.Option("--map", help="Also write a self-contained HTML map.")
+]
+
+
+def _write_map(path: Path, area: AreaPack, add_layer: Callable) -> None:
+    """A standalone map of the pack with one layer (added by ``add_layer``) and the wards."""
+    from geo_ssgp import maps
+    from geo_ssgp.pack import load_layer
+
+    fmap = maps.base_map(area, tiles=None)
+    add_layer(fmap)
+    maps.add_ward_layer(fmap, load_layer(area, "ward"), show=True)
+    path.write_text(maps.render_standalone(fmap), encoding="utf-8")
 
 
 @command()
@@ -556,6 +570,7 @@ def emerging(
     cube_out: Annotated[
         Path | None, typer.Option("--cube", help="Also export the cube (.parquet or .csv).")
     ] = None,
+    map_out: MapOpt = None,
     as_json: JsonOpt = False,
     data: DataOpt = None,
     pack: PackOpt = None,
@@ -574,6 +589,11 @@ def emerging(
     out.write_text(json.dumps(doc), encoding="utf-8")
     if cube_out is not None:
         pack_cube(table, area, filters, **options).export(cube_out)
+    if map_out is not None:
+        from geo_ssgp.maps import add_emerging_layer
+
+        places, made = result.locations, result.parameters
+        _write_map(map_out, area, lambda fmap: add_emerging_layer(fmap, places, made))
     if as_json:
         _json_out({k: doc[k] for k in ("steps", "category_counts", "parameters", "warnings")})
         return
@@ -597,6 +617,7 @@ def change(
     ] = "both",
     crime_type: CrimeTypeOpt = None,
     incidents: IncidentsOpt = None,
+    map_out: MapOpt = None,
     as_json: JsonOpt = False,
     data: DataOpt = None,
     pack: PackOpt = None,
@@ -621,6 +642,10 @@ def change(
     )
     doc = change_geojson(result)
     out.write_text(json.dumps(doc), encoding="utf-8")
+    if map_out is not None:
+        from geo_ssgp.maps import add_change_layer
+
+        _write_map(map_out, area, lambda fmap: add_change_layer(fmap, result))
     if as_json:
         _json_out({k: doc[k] for k in ("class_counts", "parameters")})
         return
