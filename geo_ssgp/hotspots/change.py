@@ -36,7 +36,7 @@ from scipy.stats import binomtest
 
 from geo_ssgp.errors import BadInput
 from geo_ssgp.filters import Filters
-from geo_ssgp.hotspots.cube import pack_cube
+from geo_ssgp.hotspots.cube import inside_area, pack_cube
 from geo_ssgp.hotspots.gistar import adjust_pvalues
 from geo_ssgp.hotspots.grid import point_xy
 from geo_ssgp.hotspots.layer import HotspotLayer, frame_to_geojson, json_safe
@@ -258,7 +258,7 @@ def _hotspot_counts(incidents, pack, before, after, method, selection):
     """Hotspot polygons chosen per ``selection`` with their counts in each period."""
     from geo_ssgp.hotspots import run_method  # the registry imports this module
 
-    inside = incidents[incidents["status"] == "ok"] if "status" in incidents else incidents
+    inside = inside_area(incidents)
     inc_a, inc_b = before.apply(inside), after.apply(inside)
     chosen = pd.concat([inc_a, inc_b]) if selection == "both" else inc_a
     layer = run_method(method, gpd.GeoDataFrame(chosen, crs=inside.crs), pack)

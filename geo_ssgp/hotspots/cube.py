@@ -264,6 +264,11 @@ def build_cube(
     return SpaceTimeCube(places, steps, counts, sparse.csr_matrix(adjacency), parameters)
 
 
+def inside_area(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The geocoded incidents inside the pack's area (``status == "ok"``; all without status)."""
+    return incidents[incidents["status"] == "ok"] if "status" in incidents else incidents
+
+
 def pack_cube(
     incidents: gpd.GeoDataFrame,
     pack: AreaPack,
@@ -290,8 +295,7 @@ def pack_cube(
     SpaceTimeCube
         With the filters in ``parameters["filters"]``.
     """
-    inside = incidents[incidents["status"] == "ok"] if "status" in incidents else incidents
-    chosen = filters.apply(inside)
+    chosen = filters.apply(inside_area(incidents))
     areas = load_layer(pack, pack.primary_lsoa) if unit == "lsoa" else None
     region = region_geometry(study_region(pack))
     cube = build_cube(chosen, region, unit=unit, cell_size=cell_size, step=step, areas=areas)
@@ -307,6 +311,7 @@ __all__ = [
     "SpaceTimeCube",
     "build_cube",
     "coverage_region",
+    "inside_area",
     "pack_cube",
     "step_periods",
 ]

@@ -39,7 +39,7 @@ from scipy import sparse
 
 from geo_ssgp.errors import BadInput, NotEnoughData
 from geo_ssgp.filters import Filters
-from geo_ssgp.hotspots.cube import SpaceTimeCube, pack_cube
+from geo_ssgp.hotspots.cube import SpaceTimeCube, inside_area, pack_cube
 from geo_ssgp.hotspots.gistar import gistar_table
 from geo_ssgp.hotspots.label import label_hotspots
 from geo_ssgp.hotspots.layer import frame_to_geojson, json_safe
@@ -388,8 +388,7 @@ def pack_emerging(
     places["label"] = ""
     patterned = places["category"] != NO_PATTERN
     if patterned.any():
-        inside = incidents[incidents["status"] == "ok"] if "status" in incidents else incidents
-        labels = label_hotspots(places[patterned], filters.apply(inside), pack)
+        labels = label_hotspots(places[patterned], filters.apply(inside_area(incidents)), pack)
         places.loc[patterned, "label"] = labels.to_numpy()
     return result
 
