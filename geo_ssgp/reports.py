@@ -29,10 +29,17 @@ from geo_ssgp.config import ATTRIBUTION, Settings
 from geo_ssgp.errors import AssetError, NotEnoughData
 from geo_ssgp.filters import Filters
 from geo_ssgp.hotspots import HotspotLayer, run_method
-from geo_ssgp.hotspots.change import compare_periods, period_months, period_note
+from geo_ssgp.hotspots.change import (
+    INCREASE,
+    NO_CHANGE,
+    change_test,
+    compare_periods,
+    period_months,
+    period_note,
+)
 from geo_ssgp.hotspots.emerging import pack_emerging
 from geo_ssgp.hotspots.layer import json_safe
-from geo_ssgp.hotspots.trends import KNIFE_NOTE, KNIFE_PROXY, place_trend
+from geo_ssgp.hotspots.trends import KNIFE_NOTE, KNIFE_PROXY, monthly_series, place_trend
 from geo_ssgp.pack import AreaPack, load_layer
 from geo_ssgp.schema import CRIME_GROUPS
 
@@ -200,6 +207,50 @@ def area_hotspots(layer: HotspotLayer, geometry: Any, top: int = 8) -> list[dict
         return []
     columns = ["rank", "label", "n_incidents", "single_snap_point"]
     return json_safe(spots[columns].to_dict("records"))
+
+
+def area_change(incidents: gpd.GeoDataFrame, geometry: Any, months: list[str], n: int = 3) -> dict:
+    """A PCSO's change: the last ``n`` months against the ``n`` before, tested, in plain words.
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Incidents (EPSG:27700) with ``month``.
+    geometry : shapely geometry
+        The place (ward or LSOA), EPSG:27700.
+    months : list of str
+        Months with data, ascending.
+    n : int
+        Months in each period.
+
+    Returns
+    -------
+    dict
+        ``before``, ``after`` (counts), ``before_period``, ``after_period`` (``from``, ``to``),
+        ``p_value``, ``change_class`` (:func:`geo_ssgp.hotspots.change.change_test`, one
+        place, no adjustment) and ``words``; empty without ``2 n`` months of data.
+    """
+    if len(months) < 2 * n:
+        return {}
+    series = monthly_series(incidents, months[-2 * n :], geometry)
+    before, after = int(series.iloc[:n].sum()), int(series.iloc[n:].sum())
+    row = change_test([before], [after], n, n).iloc[0]
+    direction = "up" if after > before else "down" if after < before else "unchanged"
+    if row["change_class"] == NO_CHANGE:
+        verdict = "within normal variation"
+    else:
+        verdict = "a real rise" if row["change_class"] == INCREASE else "a real fall"
+    p = row["p_value"]
+    return {
+        "before": before,
+        "after": after,
+        "before_period": {"from": months[-2 * n], "to": months[-n - 1]},
+        "after_period": {"from": months[-n], "to": months[-1]},
+        "p_value": None if pd.isna(p) else float(p),
+        "change_class": row["change_class"],
+        "words": f"{direction} on the {n} months before: {verdict}"
+        + ("" if pd.isna(p) else f" (exact test, p = {p:.2g})"),
+    }
 
 
 def place_content(
@@ -578,6 +629,7 @@ __all__ = [
     "line_chart",
     "meeting_trends",
     "MeetingInputs",
+    "area_change",
     "area_hotspots",
     "crime_group",
     "data_months",

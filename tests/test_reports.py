@@ -85,3 +85,29 @@ def test_meeting_pdf_pages_show_maps_and_charts(meeting, pack, settings, tmp_pat
     # measured: about 4 % of the two map pages' pixels are coloured, under 0.5 % elsewhere
     assert sum(c > 0.02 for c in colourful) >= 2, "both period maps are drawn"
     assert max(red) > 200, "no page has a drawn trend line"
+
+
+def test_area_change_in_plain_words():
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    months = [f"2025-{m:02d}" for m in range(1, 7)]
+    per_month = [10, 10, 10, 30, 30, 30]  # 30 -> 90 over three months each: a real rise
+    stamps = [f"{m}-01" for m, k in zip(months, per_month, strict=True) for _ in range(k)]
+    inc = gpd.GeoDataFrame(
+        {"month": pd.to_datetime(stamps)},
+        geometry=gpd.points_from_xy([5.0] * len(stamps), [5.0] * len(stamps)),
+        crs="EPSG:27700",
+    )
+    place = shapely.box(0, 0, 10, 10)
+    out = reports.area_change(inc, place, months)
+    assert (out["before"], out["after"]) == (30, 90)
+    assert out["change_class"] == "significant increase"
+    assert out["words"].startswith("up on the 3 months before: a real rise")
+    first = inc[inc["month"] < "2025-04-01"]  # 10 a month in January to March only
+    window = ["2024-11", "2024-12", "2025-01", "2025-02", "2025-03", "2025-04"]
+    steady = reports.area_change(first, place, window)
+    assert (steady["before"], steady["after"]) == (10, 20)
+    assert steady["words"].startswith("up on the 3 months before: within normal variation")
+    assert reports.area_change(inc, place, months[:4]) == {}  # fewer than 6 months

@@ -410,10 +410,16 @@ class Service:
         else:
             sel = focus.selection_from(self.pack, lsoa_codes=[place.code])
         layer = self.optional_layer(hotspots.DEFAULT_METHOD, filters, user)
+        n = self.settings.recent_months
+        change = reports.area_change(self.incidents(), place.geometry, self.months(), n)
+        if change and not user.is_analyst:
+            small = [k for k in ("before", "after") if 0 < change[k] < self.settings.suppress_below]
+            change.update({k: None for k in small})
         return {
             "summary": self.summary(sel, filters, user),
             "hotspots": [] if layer is None else reports.area_hotspots(layer, place.geometry),
-            "months": self.settings.recent_months,
+            "months": n,
+            "change": change,
         }
 
     def focus_selection(self, area: FocusArea) -> focus.Selection:

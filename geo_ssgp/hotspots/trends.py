@@ -172,7 +172,7 @@ def day_hour_table(incidents: pd.DataFrame) -> pd.DataFrame:
     """
     when = _timed(incidents).dropna()
     table = pd.crosstab(
-        pd.Categorical(when.dt.dayofweek.map(dict(enumerate(DAYS))), categories=DAYS),
+        pd.Categorical(when.dt.day_of_week.map(dict(enumerate(DAYS))), categories=DAYS),
         pd.Categorical(when.dt.hour, categories=range(24)),
         dropna=False,
     )
@@ -209,7 +209,7 @@ def night_time_mask(
     hour = when.dt.hour
     # an hour before ``end`` belongs to the night that started the day before
     carried = ((hour < end) & (end <= start)).astype(int)
-    night_of = (when - pd.to_timedelta(carried, unit="D")).dt.dayofweek
+    night_of = (when - pd.to_timedelta(carried, unit="D")).dt.day_of_week
     wanted = night_of.isin([DAYS.index(d) for d in days])
     if end <= start:
         in_hours = (hour >= start) | (hour < end)

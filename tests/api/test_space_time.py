@@ -45,3 +45,10 @@ def test_change_route_matches_pack_change(client, svc):
 def test_change_route_rejects_a_bad_period(client):
     r = client.get("/api/change?before=2025-01&after=June", headers=ANALYST)
     assert r.status_code == 422 and "not a month" in r.text
+
+
+def test_pcso_page_shows_the_tested_change(client):
+    page = client.get("/area/E05010950", headers={"Authorization": "Bearer dev-pcso"})  # Abbeydale
+    assert page.status_code == 200
+    assert 'id="area-change"' in page.text
+    assert "on the 3 months before:" in page.text
