@@ -31,6 +31,7 @@ node-deps:
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y --no-install-recommends chromium; }
+	@command -v pdftoppm >/dev/null 2>&1 || { apt-get update && apt-get install -y --no-install-recommends poppler-utils; }
 
 # PostgreSQL + PostGIS for the PostGIS store tests: the tests start a throwaway cluster of their
 # own on a free local port (tests/conftest.py::postgis_url) and stop it when they finish, so

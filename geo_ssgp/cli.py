@@ -24,7 +24,7 @@ from rich.table import Table
 from geo_ssgp import tables
 from geo_ssgp.config import get_settings
 from geo_ssgp.errors import BadInput, GeoSsgpError, IngestError
-from geo_ssgp.filters import Filters, parse_month, resolve_method
+from geo_ssgp.filters import Filters, parse_month, parse_period, resolve_method
 from geo_ssgp.pack import AreaPack, load_pack
 from geo_ssgp.store import Store, open_store
 
@@ -84,7 +84,7 @@ SchedulerOpt = Annotated[
 
 
 def command(name: str | None = None, group: typer.Typer | None = None) -> Callable:
-    """Register a command whose project errors print one line and exit non-zero.
+    """Register a command (on ``group``, default the top level) whose errors print one line.
 
     A :class:`~geo_ssgp.errors.GeoSsgpError` (bad option value, pack error, not enough data)
     exits with 2; an :class:`~geo_ssgp.errors.IngestError` with 1 after saying that nothing
@@ -532,7 +532,7 @@ def evaluate(
 
 @command()
 def meeting(
-    out: Annotated[Path, typer.Option("--out", help="Output HTML report (self-contained).")],
+    out: Annotated[Path, typer.Option("--out", help="Output report: .html or .pdf.")],
     a_from: Annotated[
         str | None, typer.Option("--a-from", help="Earlier period, first month.")
     ] = None,
@@ -549,36 +549,243 @@ def meeting(
     store: StoreOpt = None,
 ) -> None:
     """Write the meeting pack: two periods, top hotspots with tested change, district rates."""
+    periods = {"a_from": a_from, "a_to": a_to, "b_from": b_from, "b_to": b_to}
+    checked = {k: parse_month(v, k) for k, v in periods.items()}
+    _write_meeting(out, checked, method, crime_type, incidents, _context(data, pack, store))
+
+
+@command()
+def timeofday(
+    incidents: IncidentsOpt = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the day x hour table (CSV).")
+    ] = None,
+    night_time: Annotated[
+        bool, typer.Option("--night-time", help="Only the night-time economy window.")
+    ] = False,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    crime_type: CrimeTypeOpt = None,
+    data: DataOpt = None,
+    pack: PackOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Incidents by day of week and hour (local logs with times; police.uk has months only)."""
+    from geo_ssgp.hotspots.trends import MONTH_ONLY_NOTE, day_hour_table, night_time_mask
+
+    settings, area = _context(data, pack, store)
+    table = Filters.of(start, end, crime_type).apply(_analysis_incidents(settings, area, incidents))
+    window = (settings.night_days, settings.night_start, settings.night_end)
+    if night_time:
+        table = table[night_time_mask(table, *window)]
+    grid = day_hour_table(table)
+    if out is not None:
+        grid.to_csv(out)
+    console.print(f"{MONTH_ONLY_NOTE}; {grid.attrs['without_time']:,} incidents have no time.")
+    label = f"{'/'.join(window[0])} {window[1]:02d}:00-{window[2]:02d}:00"
+    nights = int(night_time_mask(table, *window).sum())
+    console.print(f"night-time economy ({label}): {nights:,} of {int(grid.values.sum()):,} timed")
+    out_table = Table(title="Incidents by day and hour")
+    out_table.add_column("day")
+    for hour in grid.columns:
+        out_table.add_column(f"{hour:02d}", justify="right")
+    for day, row in grid.iterrows():
+        out_table.add_row(day, *[str(v) if v else "." for v in row])
+    console.print(out_table)
+
+
+report_app = typer.Typer(help="Reports to circulate.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@command("meeting", group=report_app)
+def report_meeting(
+    out: Annotated[Path, typer.Option("--out", help="Output report: pack.pdf or pack.html.")],
+    before: Annotated[
+        str | None, typer.Option("--before", help="Earlier period, YYYY-MM:YYYY-MM.")
+    ] = None,
+    after: Annotated[
+        str | None, typer.Option("--after", help="Later period, YYYY-MM:YYYY-MM.")
+    ] = None,
+    method: MethodOpt = "default",
+    crime_type: CrimeTypeOpt = None,
+    incidents: IncidentsOpt = None,
+    data: DataOpt = None,
+    pack: PackOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """The meeting pack as self-contained HTML or PDF (last quarter against the one before)."""
+    a = parse_period(before, "before") if before else (None, None)
+    b = parse_period(after, "after") if after else (None, None)
+    periods = {"a_from": a[0], "a_to": a[1], "b_from": b[0], "b_to": b[1]}
+    _write_meeting(out, periods, method, crime_type, incidents, _context(data, pack, store))
+
+
+def _write_meeting(out: Path, periods: dict, method, crime_type, incidents, context) -> None:
+    """Build the meeting pack and write it as HTML, or as PDF for a ``.pdf`` name."""
     from geo_ssgp import reports
     from geo_ssgp.hotspots import METHODS
 
+    if out.suffix.lower() not in {".html", ".pdf"}:
+        raise BadInput(f"--out {out.name!r}: use a .html or .pdf file name", param="out")
     name = resolve_method(method)
     types = Filters.of(crime_types=crime_type).crime_types
-    periods = {"a_from": a_from, "a_to": a_to, "b_from": b_from, "b_to": b_to}
-    checked = {k: parse_month(v, k) for k, v in periods.items()}
-    settings, area = _context(data, pack, store)
+    settings, area = context
     table = _analysis_incidents(settings, area, incidents)
     inputs = reports.direct_inputs(table, area)
-    (a0, a1), (b0, b1) = reports.meeting_periods(inputs.months, **checked, n=settings.recent_months)
+    (a0, a1), (b0, b1) = reports.meeting_periods(inputs.months, **periods, n=settings.recent_months)
     before, after = Filters.of(a0, a1, types), Filters.of(b0, b1, types)
-    context = reports.meeting_context(inputs, name, before, after, top=settings.meeting_top)
-    change = context["change"]
-    context["change"] = change.to_dict("records")
+    page_context = reports.meeting_context(inputs, name, before, after, top=settings.meeting_top)
+    change = page_context["change"]
+    page_context["change"] = change.to_dict("records")
     with _progress("Drawing maps", 2) as advance:
         maps_html = []
         for period in (before, after):
             maps_html.append(reports.meeting_map_html(inputs, area, name, period, standalone=True))
             advance()
     methods = {k: m.title for k, m in METHODS.items()}
-    page = reports.meeting_report(context, maps_html, area, settings, methods=methods)
-    out.write_text(page, encoding="utf-8")
+    page = reports.meeting_report(page_context, maps_html, area, settings, methods=methods)
+    if out.suffix.lower() == ".pdf":
+        reports.render_pdf(page, out, settings)
+    else:
+        out.write_text(page, encoding="utf-8")
     console.print(
         f"wrote the meeting pack {before.start}..{before.end} -> {after.start}..{after.end} "
         f"({name}) to {out}"
     )
+    if page_context["period_note"]:
+        console.print(f"note: {page_context['period_note']}")
     for row in change.head(10).itertuples():
         flag = " new" if row.new else ""
-        console.print(f"  {row.rank:>3}  {row.before:>5,} -> {row.after:>5,}{flag}  {row.label}")
+        console.print(
+            f"  {row.rank:>3}  {row.before:>5,} -> {row.after:>5,}{flag}  {row.change_class}"
+            f"  {row.label}"
+        )
+
+
+UnitOpt = Annotated[str, typer.Option(help="Places: grid (square cells) or lsoa.")]
+CellSizeOpt = Annotated[
+    float | None, typer.Option("--cell-size", help="Grid cell side, metres (default 100).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Write JSON to stdout.")]
+MapOpt = Annotated[
+    Path | None, typer.Option("--map", help="Also write a self-contained HTML map.")
+]
+
+
+def _write_map(path: Path, area: AreaPack, add_layer: Callable) -> None:
+    """A standalone map of the pack with one layer (added by ``add_layer``) and the wards."""
+    from geo_ssgp import maps
+    from geo_ssgp.pack import load_layer
+
+    fmap = maps.base_map(area, tiles=None)
+    add_layer(fmap)
+    maps.add_ward_layer(fmap, load_layer(area, "ward"), show=True)
+    path.write_text(maps.render_standalone(fmap), encoding="utf-8")
+
+
+@command()
+def emerging(
+    out: Annotated[Path, typer.Option("--out", help="Output GeoJSON (WGS84), one per place.")],
+    start: FromOpt = None,
+    end: ToOpt = None,
+    unit: UnitOpt = "grid",
+    cell_size: CellSizeOpt = None,
+    step: Annotated[str, typer.Option(help="Time step: month, or week/day for dated logs.")] = (
+        "month"
+    ),
+    scheme: Annotated[str, typer.Option(help="Categories: arcgis or chainey.")] = "arcgis",
+    crime_type: CrimeTypeOpt = None,
+    incidents: IncidentsOpt = None,
+    cube_out: Annotated[
+        Path | None, typer.Option("--cube", help="Also export the cube (.parquet or .csv).")
+    ] = None,
+    map_out: MapOpt = None,
+    as_json: JsonOpt = False,
+    data: DataOpt = None,
+    pack: PackOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Emerging hot/cold spots: space-time Gi*, Mann-Kendall trend, ArcGIS or Chainey categories."""
+    from geo_ssgp.hotspots.cube import pack_cube
+    from geo_ssgp.hotspots.emerging import pack_emerging
+
+    filters = Filters.of(start, end, crime_type)
+    settings, area = _context(data, pack, store)
+    table = _analysis_incidents(settings, area, incidents)
+    options = {"unit": unit, "cell_size": cell_size, "step": step}
+    result = pack_emerging(table, area, filters, scheme=scheme, **options)
+    doc = result.to_geojson()
+    out.write_text(json.dumps(doc), encoding="utf-8")
+    if cube_out is not None:
+        pack_cube(table, area, filters, **options).export(cube_out)
+    if map_out is not None:
+        from geo_ssgp.maps import add_emerging_layer
+
+        places, made = result.locations, result.parameters
+        _write_map(map_out, area, lambda fmap: add_emerging_layer(fmap, places, made))
+    if as_json:
+        _json_out({k: doc[k] for k in ("steps", "category_counts", "parameters", "warnings")})
+        return
+    for note in result.warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {escape(note)}")
+    console.print(f"wrote {len(result.locations):,} places ({len(result.steps)} steps) to {out}")
+    for name, n in result.category_counts().items():
+        console.print(f"  {n:>6,}  {name}")
+
+
+@command()
+def change(
+    before: Annotated[str, typer.Option("--before", help="Earlier period, YYYY-MM:YYYY-MM.")],
+    after: Annotated[str, typer.Option("--after", help="Later period, YYYY-MM:YYYY-MM.")],
+    out: Annotated[Path, typer.Option("--out", help="Output GeoJSON (WGS84), one per place.")],
+    unit: Annotated[str, typer.Option(help="Places: grid, lsoa or hotspot.")] = "grid",
+    cell_size: CellSizeOpt = None,
+    method: MethodOpt = "default",
+    select: Annotated[
+        str, typer.Option(help="Hotspots chosen on 'both' periods pooled or the 'earlier'.")
+    ] = "both",
+    crime_type: CrimeTypeOpt = None,
+    incidents: IncidentsOpt = None,
+    map_out: MapOpt = None,
+    as_json: JsonOpt = False,
+    data: DataOpt = None,
+    pack: PackOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Tested change per place between two periods (exact two-Poisson test per month, BH)."""
+    from geo_ssgp.hotspots.change import change_geojson, pack_change
+
+    first = Filters.of(*parse_period(before, "before"), crime_type)
+    second = Filters.of(*parse_period(after, "after"), crime_type)
+    settings, area = _context(data, pack, store)
+    table = _analysis_incidents(settings, area, incidents)
+    result = pack_change(
+        table,
+        area,
+        first,
+        second,
+        unit=unit,
+        cell_size=cell_size,
+        method=resolve_method(method),
+        selection=select,
+    )
+    doc = change_geojson(result)
+    out.write_text(json.dumps(doc), encoding="utf-8")
+    if map_out is not None:
+        from geo_ssgp.maps import add_change_layer
+
+        _write_map(map_out, area, lambda fmap: add_change_layer(fmap, result))
+    if as_json:
+        _json_out({k: doc[k] for k in ("class_counts", "parameters")})
+        return
+    console.print(f"wrote {len(result):,} places to {out}; {doc['parameters']['note']}")
+    for name, n in doc["class_counts"].items():
+        console.print(f"  {n:>6,}  {name}")
+    top = result[result["change_class"] != "no significant change"].nsmallest(10, "p_adjusted")
+    for row in top.itertuples():
+        name = getattr(row, "label", None) or row.code
+        console.print(f"  {row.before:>5,} -> {row.after:>5,}  p_adj {row.p_adjusted:.2g}  {name}")
 
 
 @command()

@@ -199,6 +199,16 @@ class Settings(BaseSettings):
         description="Seconds a request waits for a map being built before it answers 503 "
         "'still computing' (the build goes on and fills the cache).",
     )
+    night_days: tuple[str, ...] = Field(
+        ("Fri", "Sat"),
+        description="Night-time economy: nights starting on these days (Mon..Sun).",
+    )
+    night_start: int = Field(20, ge=0, le=23, description="Night-time economy: first hour.")
+    night_end: int = Field(4, ge=0, le=23, description="Night-time economy: hour it ends.")
+    chromium: Path = Field(
+        Path("/usr/bin/chromium"),
+        description="Headless Chromium that prints the meeting pack to PDF (GEO_SSGP_CHROMIUM).",
+    )
     version_ttl_s: float = Field(
         2.0, ge=0, description="Seconds the store version is trusted before it is re-read."
     )

@@ -114,6 +114,34 @@ def parse_month(value: str | None, param: str = "month") -> str | None:
     return text
 
 
+def parse_period(value: str, param: str = "period") -> tuple[str, str]:
+    """Check a user-given period ``YYYY-MM:YYYY-MM`` (or one month ``YYYY-MM``).
+
+    Parameters
+    ----------
+    value : str
+    param : str
+        Parameter name reported in the error (``"before"``, ``"after"``).
+
+    Returns
+    -------
+    (str, str)
+        First and last month.
+
+    Raises
+    ------
+    BadInput
+        If a part is not a month or the first month is after the last.
+    """
+    parts = str(value).split(":")
+    if len(parts) > 2 or not value:
+        raise BadInput(f"{value!r} is not a period; use YYYY-MM:YYYY-MM", param=param)
+    first, last = parse_month(parts[0], param), parse_month(parts[-1], param)
+    if first > last:
+        raise BadInput(f"{value!r}: the first month is after the last", param=param)
+    return first, last
+
+
 def month_start(value: str | pd.Timestamp | date | pd.Period) -> pd.Timestamp:
     """The first day of the month a value falls in.
 

@@ -12,8 +12,11 @@ call these functions directly.
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -23,11 +26,20 @@ import pandas as pd
 
 from geo_ssgp import areas, maps
 from geo_ssgp.config import ATTRIBUTION, Settings
-from geo_ssgp.errors import NotEnoughData
+from geo_ssgp.errors import AssetError, NotEnoughData
 from geo_ssgp.filters import Filters
 from geo_ssgp.hotspots import HotspotLayer, run_method
-from geo_ssgp.hotspots.change import compare_periods
+from geo_ssgp.hotspots.change import (
+    INCREASE,
+    NO_CHANGE,
+    change_test,
+    compare_periods,
+    period_months,
+    period_note,
+)
+from geo_ssgp.hotspots.emerging import pack_emerging
 from geo_ssgp.hotspots.layer import json_safe
+from geo_ssgp.hotspots.trends import KNIFE_NOTE, KNIFE_PROXY, monthly_series, place_trend
 from geo_ssgp.pack import AreaPack, load_layer
 from geo_ssgp.schema import CRIME_GROUPS
 
@@ -42,7 +54,11 @@ CHANGE_COLUMNS = [
     "after",
     "change",
     "change_pct",
+    "before_per_month",
+    "after_per_month",
     "p_change",
+    "p_adjusted",
+    "change_class",
     "new",
     "single_snap_point",
 ]
@@ -145,6 +161,8 @@ def meeting_change(
     table = table[table["status"] != "gone"].sort_values("rank").head(top)
     snap = later.set_index("rank")["single_snap_point"] if "single_snap_point" in later else None
     ranks = table["rank"].astype(int).to_numpy()
+    before_months = period_months(before.parameters) or 1
+    after_months = period_months(after.parameters) or 1
     return pd.DataFrame(
         {
             "rank": ranks,
@@ -153,7 +171,11 @@ def meeting_change(
             "after": table["n_after"].astype(int).to_numpy(),
             "change": table["change"].astype(int).to_numpy(),
             "change_pct": table["change_pct"].to_numpy(dtype=float),
+            "before_per_month": table["n_before"].to_numpy(dtype=float) / before_months,
+            "after_per_month": table["n_after"].to_numpy(dtype=float) / after_months,
             "p_change": table["p_change"].to_numpy(dtype=float),
+            "p_adjusted": table["p_adjusted"].to_numpy(dtype=float),
+            "change_class": table["change_class"].astype(str).to_numpy(),
             "new": (table["status"] == "new").to_numpy(),
             "single_snap_point": (
                 snap.reindex(ranks).fillna(False).astype(bool).to_numpy()
@@ -185,6 +207,50 @@ def area_hotspots(layer: HotspotLayer, geometry: Any, top: int = 8) -> list[dict
         return []
     columns = ["rank", "label", "n_incidents", "single_snap_point"]
     return json_safe(spots[columns].to_dict("records"))
+
+
+def area_change(incidents: gpd.GeoDataFrame, geometry: Any, months: list[str], n: int = 3) -> dict:
+    """A PCSO's change: the last ``n`` months against the ``n`` before, tested, in plain words.
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Incidents (EPSG:27700) with ``month``.
+    geometry : shapely geometry
+        The place (ward or LSOA), EPSG:27700.
+    months : list of str
+        Months with data, ascending.
+    n : int
+        Months in each period.
+
+    Returns
+    -------
+    dict
+        ``before``, ``after`` (counts), ``before_period``, ``after_period`` (``from``, ``to``),
+        ``p_value``, ``change_class`` (:func:`geo_ssgp.hotspots.change.change_test`, one
+        place, no adjustment) and ``words``; empty without ``2 n`` months of data.
+    """
+    if len(months) < 2 * n:
+        return {}
+    series = monthly_series(incidents, months[-2 * n :], geometry)
+    before, after = int(series.iloc[:n].sum()), int(series.iloc[n:].sum())
+    row = change_test([before], [after], n, n).iloc[0]
+    direction = "up" if after > before else "down" if after < before else "unchanged"
+    if row["change_class"] == NO_CHANGE:
+        verdict = "within normal variation"
+    else:
+        verdict = "a real rise" if row["change_class"] == INCREASE else "a real fall"
+    p = row["p_value"]
+    return {
+        "before": before,
+        "after": after,
+        "before_period": {"from": months[-2 * n], "to": months[-n - 1]},
+        "after_period": {"from": months[-n], "to": months[-1]},
+        "p_value": None if pd.isna(p) else float(p),
+        "change_class": row["change_class"],
+        "words": f"{direction} on the {n} months before: {verdict}"
+        + ("" if pd.isna(p) else f" (exact test, p = {p:.2g})"),
+    }
 
 
 def place_content(
@@ -235,6 +301,9 @@ class MeetingInputs:
         ``area_stats(filters) -> GeoDataFrame`` of LSOA statistics.
     months : list of str
         Months with data.
+    emerging : callable, optional
+        ``emerging(filters) -> dict`` of emerging hotspot category counts and warnings;
+        the pack omits the section without it.
     """
 
     layer: Callable[[str, Filters], HotspotLayer]
@@ -242,6 +311,7 @@ class MeetingInputs:
     rates: Callable[[Filters], dict]
     area_stats: Callable[[Filters], gpd.GeoDataFrame]
     months: list[str] = field(default_factory=list)
+    emerging: Callable[[Filters], dict] | None = None
 
 
 def direct_inputs(
@@ -270,12 +340,23 @@ def direct_inputs(
             chosen, pack, level=pack.primary_lsoa, start=f.start, end=f.end, crime_types=types
         )
 
+    def emerging(f: Filters) -> dict:
+        result = pack_emerging(inside, pack, f)
+        cube = result.parameters["cube"]
+        return {
+            "counts": result.category_counts(),
+            "warnings": result.warnings,
+            "steps": cube["steps"],
+            "cell_size_m": cube["cell_size_m"],
+        }
+
     return MeetingInputs(
         layer=lambda method, f: hotspot_layer(method, inside, pack, f),
         incidents=lambda f: f.apply(inside),
         rates=rates,
         area_stats=stats,
         months=data_months(inside),
+        emerging=emerging,
     )
 
 
@@ -302,7 +383,11 @@ def meeting_context(
     -------
     dict
         ``method``, ``crime_types``, ``group``, ``before``, ``after``, ``months``, ``change``
-        (records of :func:`meeting_change`, empty when the method cannot run) and ``rates``.
+        (records of :func:`meeting_change`, empty when the method cannot run), ``rates``,
+        ``period_note`` (equal periods, or compared per month), ``trends`` (series with a
+        Mann-Kendall test and chart geometry: the chosen crime types and the knife-crime
+        proxy over every month with data), ``knife_note`` and ``emerging`` (category
+        counts over every month, or ``None``).
     """
     try:
         change = meeting_change(
@@ -314,6 +399,7 @@ def meeting_context(
         )
     except NotEnoughData:
         change = pd.DataFrame(columns=CHANGE_COLUMNS)
+    every_month = after.replace(start=None, end=None)
     return {
         "method": method,
         "crime_types": list(after.crime_types),
@@ -323,7 +409,96 @@ def meeting_context(
         "months": inputs.months,
         "change": change,
         "rates": [inputs.rates(before), inputs.rates(after)],
+        "period_note": _period_note(before, after),
+        "trends": meeting_trends(inputs, every_month),
+        "knife_note": KNIFE_NOTE,
+        "emerging": inputs.emerging(every_month) if inputs.emerging else None,
     }
+
+
+def _period_note(before: Filters, after: Filters) -> str:
+    """Equal periods, or the note that unequal ones are compared per month."""
+    lengths = [period_months({"period": {"from": f.start, "to": f.end}}) for f in (before, after)]
+    return period_note(*lengths) if None not in lengths else ""
+
+
+def meeting_trends(inputs: MeetingInputs, filters: Filters) -> list[dict]:
+    """District trend charts: the chosen crime types and the knife-crime proxy.
+
+    Parameters
+    ----------
+    inputs : MeetingInputs
+    filters : Filters
+        Crime types (no period: every month with data).
+
+    Returns
+    -------
+    list of dict
+        :func:`geo_ssgp.hotspots.trends.place_trend` plus ``chart``
+        (:func:`line_chart`) for each series.
+    """
+    what = ", ".join(filters.crime_types) if filters.crime_types else "all incidents"
+    series = [
+        place_trend(inputs.incidents(filters), inputs.months, f"District: {what}"),
+        place_trend(
+            inputs.incidents(filters.replace(crime_types=KNIFE_PROXY)),
+            inputs.months,
+            "District: knife-crime proxy",
+        ),
+    ]
+    for item in series:
+        item["chart"] = line_chart(item["months"], item["counts"])
+    return series
+
+
+def line_chart(months: list[str], counts: list[int], width: int = 640, height: int = 220) -> dict:
+    """Geometry of a labelled line chart (drawn as SVG by the ``_trend_chart.html`` template).
+
+    Parameters
+    ----------
+    months : list of str
+        x values (``YYYY-MM``).
+    counts : list of int
+        y values (incidents per month).
+    width, height : int
+        SVG size in pixels (axes inside a fixed margin).
+
+    Returns
+    -------
+    dict
+        ``width``, ``height``, ``left``, ``bottom``, ``points`` (``"x,y x,y ..."``),
+        ``dots`` (x, y, month, count), ``x_ticks`` and ``y_ticks`` (position, label).
+    """
+    left, right, top, bottom = 56, 12, 12, height - 40
+    top_value = max(max(counts, default=0), 1)
+    step = _nice_step(top_value / 4)
+    y_max = step * int(np.ceil(top_value / step))
+    n = max(len(months) - 1, 1)
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        x = left + (width - left - right) * i / n
+        return round(x, 1), round(bottom - (bottom - top) * v / y_max, 1)
+
+    dots = [(*xy(i, v), m, v) for i, (m, v) in enumerate(zip(months, counts, strict=True))]
+    every = max(1, int(np.ceil(len(months) / 8)))
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": width - right,
+        "bottom": bottom,
+        "top": top,
+        "points": " ".join(f"{x},{y}" for x, y, _, _ in dots),
+        "dots": dots,
+        "x_ticks": [(x, m) for i, (x, _, m, _) in enumerate(dots) if i % every == 0],
+        "y_ticks": [(xy(0, v)[1], f"{v:,.0f}") for v in np.arange(0, y_max + step / 2, step)],
+    }
+
+
+def _nice_step(raw: float) -> float:
+    """1, 2 or 5 times a power of ten, at least ``raw``."""
+    power = 10 ** np.floor(np.log10(max(raw, 1e-9)))
+    return float(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
 
 
 def meeting_map_html(
@@ -402,6 +577,48 @@ def meeting_report(
     )
 
 
+def render_pdf(html: str, out: Path, settings: Settings, wait_ms: int = 8000) -> Path:
+    """Print a self-contained report to PDF with headless Chromium (Leaflet maps drawn).
+
+    Chromium's ``--virtual-time-budget`` lets the maps' scripts run before printing; the
+    report has every asset inlined, so nothing is fetched.
+
+    Parameters
+    ----------
+    html : str
+        The report (:func:`meeting_report`).
+    out : pathlib.Path
+        PDF file to write.
+    settings : Settings
+        ``chromium``: the browser executable.
+    wait_ms : int
+        Virtual time the page gets to draw.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    if not Path(settings.chromium).exists():
+        raise AssetError(f"no Chromium at {settings.chromium}; set GEO_SSGP_CHROMIUM")
+    with tempfile.TemporaryDirectory() as tmp:
+        page = Path(tmp) / "report.html"
+        page.write_text(html, encoding="utf-8")
+        command = [
+            str(settings.chromium),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+            f"--virtual-time-budget={wait_ms}",
+            f"--print-to-pdf={Path(out).resolve()}",
+            page.as_uri(),
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=180)
+    if done.returncode != 0 or not Path(out).exists():
+        raise AssetError(f"Chromium could not print the report: {done.stderr.strip()[-300:]}")
+    return Path(out)
+
+
 def report_filename(pack: AreaPack, after: Filters) -> str:
     """File name of a meeting report: pack and later period."""
     return f"meeting-report-{pack.name}-{after.start or 'all'}_{after.end or 'all'}.html"
@@ -409,7 +626,10 @@ def report_filename(pack: AreaPack, after: Filters) -> str:
 
 __all__ = [
     "CHANGE_COLUMNS",
+    "line_chart",
+    "meeting_trends",
     "MeetingInputs",
+    "area_change",
     "area_hotspots",
     "crime_group",
     "data_months",
@@ -422,5 +642,6 @@ __all__ = [
     "place_content",
     "hotspot_layer",
     "recent_period",
+    "render_pdf",
     "report_filename",
 ]

@@ -14,6 +14,8 @@ INCIDENT_COLUMNS = [
     "source_file",  # file name the row came from
     "source_row",  # 0-based row index within that file (input order)
     "month",  # pandas Timestamp, first day of the month
+    "occurred_at",  # local logs: date and time to the minute; NaT when only the month is known
+    "time_known",  # bool: occurred_at carries a clock time (False: a date only, or NaT)
     "crime_type",  # police.uk category name (API slugs mapped)
     "location_text",  # e.g. "On or near Widden Street"
     "outcome",  # last outcome as text, "" when none

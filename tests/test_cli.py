@@ -305,3 +305,58 @@ def test_streets_prints_concentration_and_writes_segments(ingested, store_dir, t
     assert all(f["properties"]["n_incidents"] >= 1 for f in body["features"])
     bad = runner.invoke(app, ["streets", "--by", "street", "--store", str(store_dir)])
     assert bad.exit_code == 2 and "--by 'street'" in bad.output
+
+
+RADIUS = "incidents/police-uk-api-radius/gloucester_crime_data_api-radius_2023-01_to_2025-09.csv"
+
+
+@pytest.mark.slow
+def test_emerging_command_on_the_33_month_radius_file(tmp_path, settings):
+    """Central Gloucester, 33 months, 100 m cells: the city centre holds the patterns."""
+    out, cube = tmp_path / "emerging.geojson", tmp_path / "cube.csv"
+    args = ["emerging", "--incidents", str(settings.data_dir / RADIUS), "--out", str(out)]
+    result = runner.invoke(app, [*args, "--cube", str(cube), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert len(summary["steps"]) == 33 and summary["warnings"] == []
+    counts = summary["category_counts"]
+    assert counts["no pattern"] > 0.9 * sum(counts.values())
+    assert counts.get("persistent hot spot", 0) >= 1
+    doc = json.loads(out.read_text())
+    feature = doc["features"][0]["properties"]
+    assert len(feature["counts"]) == 33 and len(feature["z"]) == 33
+    patterned = [
+        f["properties"] for f in doc["features"] if f["properties"]["category"] != "no pattern"
+    ]
+    assert all("city centre" in p["label"] or "Westgate" in p["label"] for p in patterned)
+    table = pd.read_csv(cube)
+    assert table["count"].sum() == 28883 and table["step"].nunique() == 33
+
+
+def test_emerging_command_rejects_a_week_step_for_police_uk(tmp_path, sample_files):
+    args = ["emerging", "--incidents", str(sample_files[0]), "--out", str(tmp_path / "e.json")]
+    result = runner.invoke(app, [*args, "--step", "week"])
+    assert result.exit_code == 2
+    assert "police.uk publishes the month only" in result.output
+
+
+@pytest.mark.slow
+def test_change_command_json(tmp_path, sample_files):
+    out = tmp_path / "change.geojson"
+    args = ["change", "--before", "2025-01:2025-06", "--after", "2025-07:2025-09"]
+    files = [a for f in sample_files for a in ("--incidents", str(f))]
+    result = runner.invoke(app, [*args, *files, "--unit", "lsoa", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["parameters"]["months"] == {"before": 6, "after": 3}
+    assert "compared per month" in summary["parameters"]["note"]
+    doc = json.loads(out.read_text())
+    assert sum(summary["class_counts"].values()) == len(doc["features"])
+    props = doc["features"][0]["properties"]
+    assert {"before", "after", "p_value", "p_adjusted", "change_class"} <= set(props)
+
+
+def test_change_command_rejects_a_bad_period(tmp_path):
+    args = ["change", "--before", "2025-13:2025-06", "--after", "2025-07:2025-09"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "c.json")])
+    assert result.exit_code == 2 and "not a month" in result.output

@@ -155,3 +155,14 @@ def test_filters_apply_selects_months_types_and_sources():
     assert Filters.of(sources="police-uk").apply(incidents).index.tolist() == [10, 11, 13]
     assert Filters(restricted=False).apply(incidents).index.tolist() == [10, 11, 13]
     assert Filters.of().apply(incidents).equals(incidents)
+
+
+def test_parse_period():
+    from geo_ssgp.filters import parse_period
+
+    assert parse_period("2025-01:2025-06") == ("2025-01", "2025-06")
+    assert parse_period("2025-03") == ("2025-03", "2025-03")
+    with pytest.raises(BadInput, match="first month is after the last"):
+        parse_period("2025-06:2025-01", "before")
+    with pytest.raises(BadInput, match="not a period"):
+        parse_period("2025-01:2025-02:2025-03")

@@ -171,6 +171,26 @@ class StreetLayer(FeatureCollection):
     attribution: str = Field(..., description="© OpenStreetMap contributors (ODbL).")
 
 
+class EmergingLayerOut(FeatureCollection):
+    """Places with a ``category``, ``trend_tau``, ``trend_p``, ``counts`` and ``z`` series."""
+
+    steps: list[str] = Field(..., description="Time-step labels, oldest first.")
+    category_counts: dict[str, int]
+    parameters: dict[str, Any] = Field(
+        ..., description="Cube, neighbours, p-values, adjustment, trend test, category rules."
+    )
+    warnings: list[str] = Field(..., description="E.g. fewer than 10 time steps.")
+
+
+class ChangeLayerOut(FeatureCollection):
+    """Places with ``before``, ``after``, ``p_value``, ``p_adjusted`` and ``change_class``."""
+
+    class_counts: dict[str, int]
+    parameters: dict[str, Any] = Field(
+        ..., description="Unit, periods and their months, test, adjustment, hotspot selection."
+    )
+
+
 class IncidentLayer(FeatureCollection):
     """Incidents as police.uk snap points (not addresses)."""
 

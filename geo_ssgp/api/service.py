@@ -239,6 +239,26 @@ class Service:
             lambda: reports.hotspot_layer(method, self.incidents(), self.pack, filters),
         )
 
+    def emerging(self, filters: Filters, options: dict) -> dict:
+        """Emerging hotspots GeoJSON (:func:`geo_ssgp.hotspots.emerging.pack_emerging`)."""
+        from geo_ssgp.hotspots.emerging import pack_emerging
+
+        def compute() -> dict:
+            return pack_emerging(self.incidents(), self.pack, filters, **options).to_geojson()
+
+        return self._cached(("emerging", filters.key(), tuple(sorted(options.items()))), compute)
+
+    def change(self, before: Filters, after: Filters, options: dict) -> dict:
+        """Tested change GeoJSON (:func:`geo_ssgp.hotspots.change.pack_change`)."""
+        from geo_ssgp.hotspots.change import change_geojson, pack_change
+
+        def compute() -> dict:
+            table = pack_change(self.incidents(), self.pack, before, after, **options)
+            return change_geojson(table)
+
+        key = ("change", before.key(), after.key(), tuple(sorted(options.items())))
+        return self._cached(key, compute)
+
     def hotspots_for(self, method: str, filters: Filters, user: User) -> hotspots.HotspotLayer:
         """A hotspot layer as the caller may see it.
 
@@ -439,10 +459,16 @@ class Service:
         else:
             sel = focus.selection_from(self.pack, lsoa_codes=[place.code])
         layer = self.optional_layer(hotspots.DEFAULT_METHOD, filters, user)
+        n = self.settings.recent_months
+        change = reports.area_change(self.incidents(), place.geometry, self.months(), n)
+        if change and not user.is_analyst:
+            small = [k for k in ("before", "after") if 0 < change[k] < self.settings.suppress_below]
+            change.update({k: None for k in small})
         return {
             "summary": self.summary(sel, filters, user),
             "hotspots": [] if layer is None else reports.area_hotspots(layer, place.geometry),
-            "months": self.settings.recent_months,
+            "months": n,
+            "change": change,
         }
 
     def focus_selection(self, area: FocusArea) -> focus.Selection:
@@ -563,7 +589,8 @@ class Service:
         if not user.is_analyst:
             thr = self.settings.suppress_below
             for col in ("before", "after"):
-                table = suppress_frame(table, col, thr, ("change", "change_pct", "p_change"))
+                linked = ("change", "change_pct", "p_change", f"{col}_per_month")
+                table = suppress_frame(table, col, thr, linked)
                 table = table.rename(columns={"suppressed": f"{col}_suppressed"})
         return json_safe(table.to_dict("records"))
 

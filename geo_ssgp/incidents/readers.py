@@ -65,6 +65,7 @@ LOCAL_ALIASES: dict[str, tuple[str, ...]] = {
     "northing": ("northing", "northings", "north", "y_bng"),
     "postcode": ("postcode", "post_code", "postal_code"),
     "date": ("date", "incident_date", "reported_date", "occurred", "month"),
+    "time": ("time", "incident_time", "time_of_day", "occurred_time"),
     "type": ("type", "crime_type", "category", "incident_type"),
     "id": (
         "id",
@@ -497,6 +498,7 @@ def stage_local(name: str, raw: pd.DataFrame, mapping: dict[str, str]) -> Stage:
     return make_stage(
         rec_id=col.get("id"),
         date=col.get("date"),
+        time=col.get("time"),
         crime=col.get("type"),
         location_text=col.get("location"),
         outcome=col.get("outcome"),

@@ -112,7 +112,14 @@ def empty_result() -> IngestResult:
     data = {c: [] for c in INCIDENT_COLUMNS if c != "geometry"}
     incidents = gpd.GeoDataFrame(data, geometry=gpd.points_from_xy([], []), crs=CRS_BNG)
     incidents = incidents.astype(
-        {"source_row": "int64", "month": "datetime64[ns]", "restricted": bool, "snap_point": bool}
+        {
+            "source_row": "int64",
+            "month": "datetime64[ns]",
+            "occurred_at": "datetime64[ns]",
+            "time_known": bool,
+            "restricted": bool,
+            "snap_point": bool,
+        }
     )
     quarantine = pd.DataFrame({c: [] for c in QUARANTINE_COLUMNS}).astype({"source_row": "int64"})
     return IngestResult(incidents[INCIDENT_COLUMNS], quarantine, n_in=0, files=[])

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 STAGE_COLUMNS = [
     "rec_id",
     "date",
+    "time",
     "crime",
     "location_text",
     "outcome",

@@ -92,6 +92,7 @@ def validate(staged: Sequence[Staged], pack: AreaPack | None) -> IngestResult:
 
     reasons, x, y = locate(frame, pack)
     month = _check_dates(reasons, frame, or_blank(cols["date"], n))
+    occurred, timed = parse_datetimes(or_blank(cols["date"], n), or_blank(cols["time"], n))
     crime = _check_crime_types(reasons, frame, or_blank(cols["crime"], n))
     rec_id = or_blank(cols["rec_id"], n)
     mark_duplicates(reasons, rec_id, staged, file_idx, row)
@@ -108,6 +109,8 @@ def validate(staged: Sequence[Staged], pack: AreaPack | None) -> IngestResult:
         .reset_index(drop=True),
         "source_row": row[keep],
         "month": month[keep],
+        "occurred_at": occurred[keep],
+        "time_known": timed[keep],
         "crime_type": crime.take(keep).reset_index(drop=True),
         "location_text": _text_out(cols["location_text"], keep),
         "outcome": _text_out(cols["outcome"], keep),
@@ -214,6 +217,53 @@ def parse_months(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     )
     out = month.to_numpy(dtype="datetime64[ns]")[codes]
     return out, ~np.isnat(out)
+
+
+_CLOCK_RE = (
+    r"(?:^|[T ])(?P<h>\d{1,2})[:.](?P<mi>\d{2})(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def parse_datetimes(dates: pd.Series, times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Date and time of each row, to the minute, where the source gives a day.
+
+    Parameters
+    ----------
+    dates : pandas.Series of str
+        Date texts as :func:`parse_months` reads them; a time may follow the date
+        (``2025-06-15 22:40``, ``15/06/2025 22:40``).
+    times : pandas.Series of str
+        A separate time column (``22:40``, ``22.40``, ``22:40:05``), blank when none; used
+        when the date text carries no time.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``datetime64[ns]`` (NaT where there is no day: police.uk's ``YYYY-MM``) and whether
+        a valid clock time was given (False: midnight stands for "some time that day").
+    """
+    text = dates.astype(str) + "|" + times.astype(str)
+    codes, uniques = pd.factorize(text)
+    if not len(uniques):
+        return np.array([], dtype="datetime64[ns]"), np.array([], dtype=bool)
+    both = pd.Series(np.asarray(uniques, dtype=object), dtype=object).str.split("|", n=1)
+    date_text, time_text = both.str[0].str.strip(), both.str[1].str.strip()
+    iso, uk = date_text.str.extract(_ISO_DATE_RE), date_text.str.extract(_UK_DATE_RE)
+    use_iso = iso["y"].notna()
+    parts = pd.DataFrame({k: iso[k].where(use_iso, uk[k]) for k in ("y", "m", "d")})
+    nums = parts.apply(pd.to_numeric, errors="coerce")
+    day = pd.to_datetime(
+        pd.DataFrame({"year": nums["y"], "month": nums["m"], "day": nums["d"]}), errors="coerce"
+    )
+    clock = date_text.str.extract(_CLOCK_RE)
+    clock = clock.where(
+        clock["h"].notna(), time_text.str.extract(r"^(?P<h>\d{1,2})[:.](?P<mi>\d{2})")
+    )
+    hours, minutes = pd.to_numeric(clock["h"]), pd.to_numeric(clock["mi"])
+    timed = (hours < 24) & (minutes < 60) & day.notna()
+    offset = pd.to_timedelta(hours.where(timed, 0) * 60 + minutes.where(timed, 0), unit="min")
+    stamp = (day + offset).to_numpy(dtype="datetime64[ns]")
+    return stamp[codes], timed.to_numpy(dtype=bool)[codes]
 
 
 def _crime_key(values: pd.Series) -> pd.Series:

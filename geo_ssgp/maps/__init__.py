@@ -104,7 +104,9 @@ from geo_ssgp.maps.elements import attribution_lines
 from geo_ssgp.maps.format import SNAP_POINT_NOTE, classify
 from geo_ssgp.maps.layers import (
     add_area_layer,
+    add_change_layer,
     add_draw_control,
+    add_emerging_layer,
     add_hotspot_layer,
     add_incident_layer,
     add_place_layer,
@@ -134,6 +136,8 @@ __all__ = [
     "VENDOR_DIR",
     "AssetError",
     "add_area_layer",
+    "add_change_layer",
+    "add_emerging_layer",
     "add_draw_control",
     "add_hotspot_layer",
     "add_incident_layer",

@@ -779,3 +779,163 @@ def add_draw_control(fmap: folium.Map, layer_id: str = "draw") -> Draw:
     fmap.add_child(DrawHook(fmap.get_name(), draw.get_name(), layer_id))
     use_local_assets(fmap, current_asset_base(fmap))
     return draw
+
+
+# --------------------------------------------------------------------------------------------
+# Space-time: emerging categories and tested change
+# --------------------------------------------------------------------------------------------
+
+#: Colours of the emerging categories (hot reds, cold blues), as ArcGIS's legend orders them.
+EMERGING_COLOURS = {
+    "new hot spot": "#fcae91",
+    "consecutive hot spot": "#fb6a4a",
+    "intensifying hot spot": "#a50f15",
+    "persistent hot spot": "#de2d26",
+    "diminishing hot spot": "#fc9272",
+    "sporadic hot spot": "#e7298a",
+    "oscillating hot spot": "#ae017e",
+    "historical hot spot": "#7a0177",
+    "emerging hot spot": "#fb6a4a",
+    "former hot spot": "#7a0177",
+    "intermittent hot spot": "#e7298a",
+    "new cold spot": "#bdd7e7",
+    "consecutive cold spot": "#6baed6",
+    "intensifying cold spot": "#08519c",
+    "persistent cold spot": "#3182bd",
+    "diminishing cold spot": "#9ecae1",
+    "sporadic cold spot": "#41b6c4",
+    "oscillating cold spot": "#1d91c0",
+    "historical cold spot": "#253494",
+    "emerging cold spot": "#6baed6",
+    "former cold spot": "#253494",
+    "intermittent cold spot": "#41b6c4",
+}
+#: Colours of the change classes.
+CHANGE_COLOURS = {
+    "significant increase": "#d7301f",
+    "significant decrease": "#2b8cbe",
+    "no significant change": "#bdbdbd",
+}
+
+
+def _category_layer(
+    fmap: folium.Map,
+    places: gpd.GeoDataFrame,
+    column: str,
+    colours: dict[str, str],
+    fields: list[tuple[str, str]],
+    title: str,
+    layer_id: str,
+    notes: list[str],
+    show: bool,
+) -> VectorLayer:
+    """Polygons coloured by a category column, with a swatch legend of the categories drawn."""
+    ensure_setup(fmap)
+    present = [c for c in colours if c in set(places[column])]
+    classes = places[column].map({c: i for i, c in enumerate(present)}).to_numpy()
+    props = pd.DataFrame({key: text(places[key].astype(str)) for key, _ in fields})
+    data_js, keep = inline_data(to_page_crs(places.geometry), props)
+    style = {"weight": 0.6, "color": "#555", "fillOpacity": 0.7}
+    spec = {
+        "styles": [{**style, "fillColor": colours[c]} for c in present],
+        "classes": classes[keep].astype(int).tolist(),
+        "tooltip": {
+            "fields": [fields[0][0]],
+            "aliases": [fields[0][1]],
+            "options": {"sticky": True},
+        },
+        "popup": {"fields": [k for k, _ in fields], "aliases": [a for _, a in fields]},
+    }
+    layer = add_vector(fmap, data_js, spec, title, layer_id, "hotspots", show=show)
+    swatches = [(colours[c], c) for c in present]
+    add_legend(fmap, layer, legend_spec(title, swatches, None, notes))
+    attribute(fmap, "police")
+    return layer
+
+
+def add_emerging_layer(
+    fmap: folium.Map,
+    locations: gpd.GeoDataFrame,
+    parameters: dict,
+    show: bool = True,
+    layer_id: str = "emerging",
+) -> VectorLayer:
+    """Emerging hot/cold-spot categories (places with a pattern), with the category legend.
+
+    Parameters
+    ----------
+    fmap : folium.Map
+    locations : geopandas.GeoDataFrame
+        :attr:`geo_ssgp.hotspots.emerging.EmergingHotspots.locations` (EPSG:27700).
+    parameters : dict
+        The result's parameters (scheme and cube are named in the legend).
+    show : bool
+    layer_id : str
+
+    Returns
+    -------
+    VectorLayer
+        Places with ``"no pattern"`` are not drawn.
+    """
+    shown = locations[locations["category"] != "no pattern"]
+    cube = parameters.get("cube", {})
+    notes = [
+        f"{len(shown):,} of {len(locations):,} places have a pattern "
+        f"({parameters.get('scheme', 'arcgis')} categories)",
+        f"{cube.get('steps', '?')} steps of a {cube.get('step', 'month')}, "
+        f"{cube.get('period', {}).get('from', '')} to {cube.get('period', {}).get('to', '')}",
+    ]
+    fields = [
+        ("category", "Category"),
+        ("label", "Place"),
+        ("n_hot", "Hot steps"),
+        ("trend_p", "Trend p"),
+    ]
+    fields = [f for f in fields if f[0] in shown]
+    return _category_layer(
+        fmap, shown, "category", EMERGING_COLOURS, fields, "Emerging", layer_id, notes, show
+    )
+
+
+def add_change_layer(
+    fmap: folium.Map,
+    table: gpd.GeoDataFrame,
+    significant_only: bool = True,
+    show: bool = True,
+    layer_id: str = "change",
+) -> VectorLayer:
+    """Tested change between two periods; by default only significant places are drawn.
+
+    Parameters
+    ----------
+    fmap : folium.Map
+    table : geopandas.GeoDataFrame
+        :func:`geo_ssgp.hotspots.change.pack_change` output (EPSG:27700).
+    significant_only : bool
+        Leave out "no significant change" places.
+    show : bool
+    layer_id : str
+
+    Returns
+    -------
+    VectorLayer
+    """
+    params = table.attrs.get("parameters", {})
+    shown = table[table["change_class"] != "no significant change"] if significant_only else table
+    before, after = params.get("before", {}), params.get("after", {})
+    notes = [
+        f"{before.get('from')} to {before.get('to')} against {after.get('from')} to "
+        f"{after.get('to')}; {params.get('note', '')}",
+        "Exact test of the rate per month, Benjamini-Hochberg adjusted",
+    ]
+    name = "label" if "label" in shown else "code"
+    fields = [
+        ("change_class", "Change"),
+        (name, "Place"),
+        ("before", "Before"),
+        ("after", "After"),
+        ("p_adjusted", "Adjusted p"),
+    ]
+    return _category_layer(
+        fmap, shown, "change_class", CHANGE_COLOURS, fields, "Change", layer_id, notes, show
+    )

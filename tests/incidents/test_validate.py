@@ -195,3 +195,25 @@ def test_months_outside_the_plausible_window_are_quarantined(tmp_path, write, re
                                2: "implausible_month"}
     assert details_of(res)[0].startswith("month 1900-01 is outside the plausible window 2010-01")
     assert res.incidents["month"].dt.strftime("%Y-%m").tolist() == ["2010-01", "2025-09"]
+
+
+def test_local_logs_keep_date_and_time(tmp_path):
+    """15/06/2025 22:40 stays 2025-06-15 22:40 (not 2025-06-01); police.uk months get NaT."""
+    import pandas as pd
+
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "ref,date,time,type,lon,lat\n"
+        "A1,15/06/2025,22:40,ASB,-2.24,51.86\n"
+        "A2,2025-06-14 01:15,,ASB,-2.24,51.86\n"
+        "A3,2025-06-16,,Burglary,-2.24,51.86\n"
+        "A4,2025-06,,Burglary,-2.24,51.86\n"
+        "A5,2025-06-17,25:99,Burglary,-2.24,51.86\n"
+    )
+    got = read_incidents([log]).incidents.set_index("incident_id")
+    assert got.loc["A1", "occurred_at"] == pd.Timestamp("2025-06-15 22:40")
+    assert got.loc["A1", "month"] == pd.Timestamp("2025-06-01")
+    assert got.loc["A2", "occurred_at"] == pd.Timestamp("2025-06-14 01:15")
+    assert got.loc["A3", "occurred_at"] == pd.Timestamp("2025-06-16")
+    assert pd.isna(got.loc["A4", "occurred_at"])
+    assert got["time_known"].tolist() == [True, True, False, False, False]  # 25:99 is no time

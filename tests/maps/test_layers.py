@@ -191,3 +191,42 @@ def test_area_level_comes_from_area_stats(pack, real):
         and "ward" not in layer.spec["tooltip"]["fields"]
     )
     assert maps.area_level(small_areas(), "lsoa21") == "lsoa21"
+
+
+def test_emerging_and_change_layers_legends(pack):
+    """Category colours in the legend, 'no pattern' and non-significant places left out."""
+    import geopandas as gpd
+    import shapely
+
+    from geo_ssgp import maps
+
+    cells = [shapely.box(382000 + 100 * i, 218000, 382100 + 100 * i, 218100) for i in range(3)]
+    places = gpd.GeoDataFrame(
+        {
+            "category": ["persistent hot spot", "no pattern", "new hot spot"],
+            "label": ["Westgate: Eastgate Street", "", "Westgate: Southgate Street"],
+            "n_hot": [33, 0, 1],
+            "trend_p": [0.5, 1.0, 0.1],
+        },
+        geometry=cells,
+        crs="EPSG:27700",
+    )
+    fmap = maps.base_map(pack, tiles=None)
+    params = {"scheme": "arcgis", "cube": {"steps": 33, "step": "month", "period": {}}}
+    maps.add_emerging_layer(fmap, places, params)
+    html = maps.render(fmap)
+    assert "persistent hot spot" in html and "new hot spot" in html
+    assert "2 of 3 places have a pattern" in html
+    change = places.assign(
+        change_class=["significant increase", "no significant change", "significant decrease"],
+        before=[1, 2, 30],
+        after=[20, 2, 3],
+        p_adjusted=[0.001, 0.9, 0.002],
+    )
+    change.attrs["parameters"] = {"note": "both periods are 3 months"}
+    fmap = maps.base_map(pack, tiles=None)
+    layer = maps.add_change_layer(fmap, change)
+    html = maps.render(fmap)
+    assert "significant increase" in html and "significant decrease" in html
+    assert "both periods are 3 months" in html
+    assert layer is not None

@@ -13,12 +13,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from geo_ssgp.api.auth import CurrentUser, User
+from geo_ssgp.api.auth import Analyst, CurrentUser, User
 from geo_ssgp.api.errors import error_responses
 from geo_ssgp.api.params import AreaParams, HotspotParams, QueryFilters
 from geo_ssgp.api.schemas import (
     AreaLayer,
     Candidates,
+    ChangeLayerOut,
+    EmergingLayerOut,
     FiltersIn,
     Health,
     HotspotLayerOut,
@@ -30,7 +32,7 @@ from geo_ssgp.api.schemas import (
 )
 from geo_ssgp.api.service import Service
 from geo_ssgp.errors import BadInput
-from geo_ssgp.filters import Filters
+from geo_ssgp.filters import Filters, parse_period, resolve_method
 from geo_ssgp.hotspots.layer import frame_to_geojson, json_safe
 
 router = APIRouter(prefix="/api", tags=["data"], responses=error_responses(401, 403, 429))
@@ -145,6 +147,63 @@ def hotspot_layer(
     key = ("hotspots", params.method, filters.key(), user.is_analyst)
     body = svc.cached_json(key, lambda: svc.hotspots_for(params.method, filters, user).to_geojson())
     return geojson(body)
+
+
+CellSize = Annotated[float | None, Query(gt=0, description="Grid cell side, metres (default 100).")]
+
+
+@router.get(
+    "/emerging",
+    summary="Emerging hot and cold spots (GeoJSON, analysts)",
+    response_model=EmergingLayerOut,
+    response_class=GeoJSONResponse,
+)
+def emerging_layer(
+    svc: Svc,
+    user: Analyst,
+    filters: QueryFilters,
+    unit: Annotated[Literal["grid", "lsoa"], Query(description="Places.")] = "grid",
+    cell_size: CellSize = None,
+    step: Annotated[
+        Literal["month", "week", "day"], Query(description="Time step (week/day: dated logs).")
+    ] = "month",
+    scheme: Annotated[Literal["arcgis", "chainey"], Query(description="Category rules.")] = (
+        "arcgis"
+    ),
+) -> Response:
+    """Space-time Gi* per place and step, Mann-Kendall trend, one category per place.
+
+    Per-cell monthly counts are small, so this is for analysts only.
+    """
+    options = {"unit": unit, "cell_size": cell_size, "step": step, "scheme": scheme}
+    return geojson(json.dumps(svc.emerging(filters, options)).encode())
+
+
+@router.get(
+    "/change",
+    summary="Tested change per place between two periods (GeoJSON, analysts)",
+    response_model=ChangeLayerOut,
+    response_class=GeoJSONResponse,
+)
+def change_layer(
+    svc: Svc,
+    user: Analyst,
+    before: Annotated[str, Query(description="Earlier period, YYYY-MM:YYYY-MM.")],
+    after: Annotated[str, Query(description="Later period, YYYY-MM:YYYY-MM.")],
+    filters: QueryFilters,
+    unit: Annotated[Literal["grid", "lsoa", "hotspot"], Query(description="Places.")] = "grid",
+    cell_size: CellSize = None,
+    method: Annotated[str | None, Query(description="Hotspot method for unit=hotspot.")] = None,
+    select: Annotated[
+        Literal["both", "earlier"], Query(description="Hotspots chosen on both periods or one.")
+    ] = "both",
+) -> Response:
+    """Exact two-Poisson test per month for each place, BH-adjusted, with a change class."""
+    (b0, b1), (a0, a1) = parse_period(before, "before"), parse_period(after, "after")
+    first, second = filters.replace(start=b0, end=b1), filters.replace(start=a0, end=a1)
+    options = {"unit": unit, "cell_size": cell_size, "selection": select}
+    options["method"] = resolve_method(method)
+    return geojson(json.dumps(svc.change(first, second, options)).encode())
 
 
 @router.get(

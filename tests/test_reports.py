@@ -1,0 +1,113 @@
+"""The meeting pack: tested change with significance, trends, emerging counts, and its PDF.
+
+The PDF test prints the self-contained report with headless Chromium, renders every page to
+an image with ``pdftoppm`` (Debian poppler-utils) and checks that the maps (many coloured
+pixels of the choropleth) and the trend charts (the series' red line) are drawn.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from geo_ssgp import reports
+from geo_ssgp.filters import Filters
+from geo_ssgp.hotspots import METHODS
+
+
+@pytest.fixture(scope="module")
+def meeting(sample_geocoded, pack):
+    inputs = reports.direct_inputs(sample_geocoded, pack)
+    before, after = Filters.of("2025-01", "2025-06"), Filters.of("2025-07", "2025-09")
+    context = reports.meeting_context(inputs, "grid-count", before, after)
+    return inputs, before, after, context
+
+
+def test_meeting_context_has_tested_change_trends_and_a_period_note(meeting):
+    _, _, _, context = meeting
+    change = context["change"]
+    assert set(change["change_class"]) <= {
+        "significant increase",
+        "significant decrease",
+        "no significant change",
+    }
+    first = change.iloc[0]
+    assert first["before_per_month"] == pytest.approx(first["before"] / 6)
+    assert first["after_per_month"] == pytest.approx(first["after"] / 3)
+    assert context["period_note"] == (
+        "periods differ (6 and 3 months): counts are compared per month"
+    )
+    labels = [t["label"] for t in context["trends"]]
+    assert labels == ["District: all incidents", "District: knife-crime proxy"]
+    assert len(context["trends"][0]["counts"]) == 9 and "knife" in context["knife_note"]
+    assert context["emerging"]["steps"] == 9 and context["emerging"]["warnings"]
+
+
+def test_line_chart_axes():
+    chart = reports.line_chart(["2025-01", "2025-02", "2025-03"], [0, 40, 95])
+    assert [label for _, label in chart["y_ticks"]] == ["0", "50", "100"]
+    assert chart["points"].count(",") == 3 and chart["x_ticks"][0][1] == "2025-01"
+    ys = [y for _, y, _, _ in chart["dots"]]
+    assert ys[0] == chart["bottom"] and ys[2] < ys[1] < ys[0]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not shutil.which("pdftoppm"), reason="needs poppler-utils (make test)")
+def test_meeting_pdf_pages_show_maps_and_charts(meeting, pack, settings, tmp_path):
+    from PIL import Image
+
+    inputs, before, after, context = meeting
+    context = {**context, "change": context["change"].to_dict("records")}
+    maps_html = [
+        reports.meeting_map_html(inputs, pack, "grid-count", f, standalone=True)
+        for f in (before, after)
+    ]
+    methods = {k: m.title for k, m in METHODS.items()}
+    html = reports.meeting_report(context, maps_html, pack, settings, methods=methods)
+    pdf = reports.render_pdf(html, tmp_path / "pack.pdf", settings)
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) >= 3
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "Trends, every month with data" in text and "knife-crime proxy" in text
+    assert "compared per month" in text
+    colourful, red = [], []
+    for page in pages:
+        rgb = np.asarray(Image.open(page).convert("RGB")).astype(int)
+        spread = rgb.max(axis=2) - rgb.min(axis=2)
+        colourful.append(float((spread > 60).mean()))  # choropleth fills, hotspots
+        r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+        red.append(int(((r > 150) & (g < 60) & (b < 70)).sum()))  # the series line #b2182b
+    # measured: about 4 % of the two map pages' pixels are coloured, under 0.5 % elsewhere
+    assert sum(c > 0.02 for c in colourful) >= 2, "both period maps are drawn"
+    assert max(red) > 200, "no page has a drawn trend line"
+
+
+def test_area_change_in_plain_words():
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    months = [f"2025-{m:02d}" for m in range(1, 7)]
+    per_month = [10, 10, 10, 30, 30, 30]  # 30 -> 90 over three months each: a real rise
+    stamps = [f"{m}-01" for m, k in zip(months, per_month, strict=True) for _ in range(k)]
+    inc = gpd.GeoDataFrame(
+        {"month": pd.to_datetime(stamps)},
+        geometry=gpd.points_from_xy([5.0] * len(stamps), [5.0] * len(stamps)),
+        crs="EPSG:27700",
+    )
+    place = shapely.box(0, 0, 10, 10)
+    out = reports.area_change(inc, place, months)
+    assert (out["before"], out["after"]) == (30, 90)
+    assert out["change_class"] == "significant increase"
+    assert out["words"].startswith("up on the 3 months before: a real rise")
+    first = inc[inc["month"] < "2025-04-01"]  # 10 a month in January to March only
+    window = ["2024-11", "2024-12", "2025-01", "2025-02", "2025-03", "2025-04"]
+    steady = reports.area_change(first, place, window)
+    assert (steady["before"], steady["after"]) == (10, 20)
+    assert steady["words"].startswith("up on the 3 months before: within normal variation")
+    assert reports.area_change(inc, place, months[:4]) == {}  # fewer than 6 months
