@@ -332,7 +332,9 @@ def point_xy(points: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[np.ndarray, np.n
     return shapely.get_x(geoms.values), shapely.get_y(geoms.values)
 
 
-def grid_count(grid: Grid, incidents: gpd.GeoDataFrame) -> pd.Series:
+def grid_count(
+    grid: Grid, incidents: gpd.GeoDataFrame, weights: np.ndarray | None = None
+) -> pd.Series:
     """Count incidents per grid cell.
 
     Parameters
@@ -340,16 +342,21 @@ def grid_count(grid: Grid, incidents: gpd.GeoDataFrame) -> pd.Series:
     grid : Grid
     incidents : geopandas.GeoDataFrame
         Points in EPSG:27700.
+    weights : numpy.ndarray, optional
+        One weight per incident (e.g. recency weights); the sums are floats.
 
     Returns
     -------
     pandas.Series
-        Integer counts indexed like ``grid.cells`` (name ``count``); the number of
-        points that fell in no cell is in ``.attrs["outside_grid"]``.
+        Counts (integers, or weighted sums) indexed like ``grid.cells`` (name
+        ``count``); the number of points that fell in no cell is in
+        ``.attrs["outside_grid"]``.
     """
     x, y = point_xy(incidents)
     pos = grid.locate(x, y)
-    counts = np.bincount(pos[pos >= 0], minlength=len(grid.cells))
+    inside = pos >= 0
+    w = None if weights is None else np.asarray(weights, dtype=float)[inside]
+    counts = np.bincount(pos[inside], weights=w, minlength=len(grid.cells))
     out = pd.Series(counts, index=grid.cells.index, name="count")
     out.attrs["outside_grid"] = int((pos < 0).sum())
     return out

@@ -11,6 +11,7 @@ import pytest
 import shapely
 
 from geo_ssgp.hotspots import DEFAULT_METHOD, run_method
+from geo_ssgp.hotspots.count import COUNT_CELL_SIZE_RULE
 from geo_ssgp.hotspots.gistar import gistar_grid_hotspots
 from geo_ssgp.hotspots.grid import CELL_SIZE_RULE, make_grid
 from geo_ssgp.hotspots.layer import frame_to_geojson, json_safe
@@ -109,7 +110,7 @@ def test_real_layer_parameters_and_geojson(sample_ok, pack):
     layer = run_method("default", sample_ok, pack)
     p = layer.parameters
     assert layer.method == DEFAULT_METHOD == p["method"]
-    assert p["cell_size_m"] == 100.0 and p["cell_size_rule"] == CELL_SIZE_RULE
+    assert p["cell_size_m"] == 50.0 and p["cell_size_rule"] == COUNT_CELL_SIZE_RULE
     assert p["period"] == {"from": "2025-01", "to": "2025-09"}
     assert p["filters"] == {"crime_types": None, "sources": None, "restricted": None}
     assert p["n_incidents"] == len(sample_ok) > 14000
