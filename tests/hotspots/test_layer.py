@@ -13,7 +13,7 @@ import shapely
 from geo_ssgp.hotspots import DEFAULT_METHOD, run_method
 from geo_ssgp.hotspots.count import COUNT_CELL_SIZE_RULE
 from geo_ssgp.hotspots.gistar import gistar_grid_hotspots
-from geo_ssgp.hotspots.grid import CELL_SIZE_RULE, make_grid
+from geo_ssgp.hotspots.grid import make_grid
 from geo_ssgp.hotspots.layer import frame_to_geojson, json_safe
 
 
