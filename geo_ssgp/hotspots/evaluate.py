@@ -509,6 +509,103 @@ def rolling_backtest(
     return out
 
 
+#: Coverages the analyst map reports.
+ACCURACY_COVERAGES = (0.01, 0.05)
+
+
+def layer_accuracy(
+    incidents: gpd.GeoDataFrame,
+    pack: AreaPack | None = None,
+    method: str = "default",
+    *,
+    end: str | None = None,
+    train_months: int = 6,
+    folds: int = 3,
+    cell_size: float = DEFAULT_EVAL_CELL_M,
+    **options,
+) -> dict:
+    """How well a layer predicted the last months, in figures and in plain words.
+
+    The rolling backtest of one method over the ``folds`` months up to ``end`` (default:
+    the last month of the data), each predicted from the ``train_months`` before it, on
+    the common ``cell_size`` grid, beside the naive count on the same cells.
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Incidents already filtered by crime type / source (any period).
+    pack : AreaPack, optional
+    method : str
+        Method name (``"default"`` allowed).
+    end : str, optional
+        Last test month ``"YYYY-MM"``.
+    train_months, folds, cell_size
+        Fold shape and evaluation unit.
+    **options
+        Passed to :func:`rolling_backtest` (``region``, ...).
+
+    Returns
+    -------
+    dict
+        ``method``, ``folds`` (list of windows), ``coverage`` (``{cov: {"pai",
+        "pai_sd", "pei", "baseline_pai"}}``) and ``text`` (one paragraph), or only
+        ``text`` when the data are too short.
+    """
+    months = pd.to_datetime(incidents["month"]).dt.strftime("%Y-%m")
+    if months.empty:
+        return {"method": resolve_method(method), "text": "No incidents to test this layer on."}
+    last = end or months.max()
+    first_test = _shift(last, 1 - folds)
+    start = _shift(first_test, -train_months)
+    if start < months.min():
+        return {
+            "method": resolve_method(method),
+            "text": f"Not enough months to test this layer: it needs {train_months + folds} "
+            f"months up to {last}, the data start in {months.min()}.",
+        }
+    windows = rolling_folds(
+        (start, _shift(first_test, -1)), (first_test, first_test), folds=folds
+    )
+    result = rolling_backtest(
+        incidents, windows, pack, [method], ACCURACY_COVERAGES, cell_size=cell_size, **options
+    )
+    ours, naive = result[method]["coverage"], result[BASELINE]["coverage"]
+    coverage = {
+        cov: {
+            "pai": ours[cov]["pai"],
+            "pai_sd": ours[cov]["pai_sd"],
+            "pei": ours[cov]["pei"],
+            "baseline_pai": naive[cov]["pai"],
+        }
+        for cov in ACCURACY_COVERAGES
+    }
+    return {
+        "method": result[method]["method"],
+        "folds": [w.describe() for w in windows],
+        "coverage": coverage,
+        "text": accuracy_text(coverage, windows, train_months, cell_size),
+    }
+
+
+def accuracy_text(coverage: dict, windows: list[Fold], train_months: int, cell_size: float) -> str:
+    """One plain-words paragraph of :func:`layer_accuracy`'s figures."""
+    one, five = coverage[0.01], coverage[0.05]
+
+    def num(value) -> str:
+        return "n/a" if value is None else f"{value:.0f}"
+
+    return (
+        f"Tested on {windows[0].test[0]}..{windows[-1].test[1]}, each month predicted from the "
+        f"{train_months} months before it: the busiest 1% of the area this layer marks held "
+        f"{num(one['pai'])} times its share of the next month's incidents (PAI "
+        f"{num(one['pai'])} ± {num(one['pai_sd'])}; 5% of the area: {num(five['pai'])}). "
+        f"Simply counting the previous months on {cell_size:g} m cells scores "
+        f"{num(one['baseline_pai'])} and {num(five['baseline_pai'])}. At 1% the layer caught "
+        f"{(one['pei'] or 0):.0%} of what the best possible choice of the same area would have "
+        "(PEI)."
+    )
+
+
 def backtest_table(result: dict) -> pd.DataFrame:
     """A backtest result as a long table (one row per method and coverage).
 
@@ -540,6 +637,7 @@ __all__ = [
     "backtest",
     "backtest_table",
     "check_folds",
+    "layer_accuracy",
     "max_capture",
     "rolling_backtest",
     "rolling_folds",

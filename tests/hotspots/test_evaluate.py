@@ -18,6 +18,7 @@ from geo_ssgp.hotspots.evaluate import (
     backtest,
     backtest_table,
     check_folds,
+    layer_accuracy,
     max_capture,
     rolling_backtest,
     rolling_folds,
@@ -250,3 +251,20 @@ def test_default_at_50m_beats_100m_cells_on_the_same_months(gloucester_periods, 
     coarse = res["grid-count"]["coverage"][0.01]["pai"]
     fine = res[BASELINE]["coverage"][0.01]["pai"]  # train counts on the 50 m cells
     assert fine > 1.4 * coarse
+
+
+def test_layer_accuracy_in_plain_words(sample_ok, pack, box):
+    acc = layer_accuracy(sample_ok, pack, "default")
+    assert acc["method"] == "grid-count"
+    assert [f["test"][0] for f in acc["folds"]] == ["2025-07", "2025-08", "2025-09"]
+    one = acc["coverage"][0.01]
+    assert one["pai"] > 40 and one["baseline_pai"] > 40 and 0 < one["pei"] <= 1
+    assert acc["text"].startswith("Tested on 2025-07..2025-09, each month predicted from the 6")
+    assert f"PAI {one['pai']:.0f} ± {one['pai_sd']:.0f}" in acc["text"]
+    assert "counting the previous months on 50 m cells" in acc["text"]
+    short = layer_accuracy(_recurring(1, "2025-01-01"), None, "kde", region=box)
+    assert short == {
+        "method": "kde",
+        "text": "Not enough months to test this layer: it needs 9 months up to 2025-01, "
+        "the data start in 2025-01.",
+    }

@@ -21,7 +21,7 @@ def test_cell_scores_on_the_layers_own_grid_are_its_surface(box, planted):
     layer = gistar_grid_hotspots(planted, box, permutations=0)
     grid = make_grid(box)
     assert layer.cell_scores(grid).to_numpy() == pytest.approx(layer.surface["z"].to_numpy())
-    clusters = run_method("dbscan", planted, region=box)
+    clusters = run_method("dbscan", planted, region=box, max_area_share=0.2)
     scores = clusters.cell_scores(grid)
     assert scores.notna().sum() >= 4
     assert scores.max() == pytest.approx(clusters.hotspots["score"].iloc[0])
