@@ -30,6 +30,7 @@ from geo_ssgp.api.privacy import suppress_frame, suppress_summary
 from geo_ssgp.config import CRS_BNG, Settings
 from geo_ssgp.errors import BadInput, NotEnoughData
 from geo_ssgp.filters import Filters, resolve_method
+from geo_ssgp.hotspots.evaluate import layer_accuracy
 from geo_ssgp.hotspots.label import label_hotspots
 from geo_ssgp.hotspots.layer import json_safe
 from geo_ssgp.pack import AreaPack, load_layer
@@ -203,6 +204,21 @@ class Service:
             return label_hotspots(layer.hotspots, public, self.pack).to_numpy()
 
         return self._cached(("public-labels", method, filters.key()), compute)
+
+    def layer_accuracy(self, filters: Filters, user: User) -> dict:
+        """How well the default layer predicted the last months (cached, JSON-safe).
+
+        :func:`geo_ssgp.hotspots.evaluate.layer_accuracy` on the filters' crime types and
+        sources, as the caller may see them. The test months end at the filters' ``end``
+        (default: the last month of the data); the filters' ``start`` is ignored, because
+        the backtest needs the months before.
+        """
+
+        def compute() -> dict:
+            scope = self.filtered(filters.replace(start=None, end=None), user)
+            return json_safe(layer_accuracy(scope, self.pack, "default", end=filters.end))
+
+        return self._cached(("accuracy", filters.key(), _access(user)), compute)
 
     def optional_layer(
         self, method: str, filters: Filters, user: User

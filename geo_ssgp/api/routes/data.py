@@ -22,6 +22,7 @@ from geo_ssgp.api.schemas import (
     Health,
     HotspotLayerOut,
     IncidentLayer,
+    LayerAccuracy,
     Meta,
     SelectionSummary,
     SummaryRequest,
@@ -138,6 +139,20 @@ def hotspot_layer(
     key = ("hotspots", params.method, filters.key(), user.is_analyst)
     body = svc.cached_json(key, lambda: svc.hotspots_for(params.method, filters, user).to_geojson())
     return geojson(body)
+
+
+@router.get(
+    "/hotspots/accuracy",
+    summary="How well the default layer predicted the last months (rolling backtest)",
+    response_model=LayerAccuracy,
+)
+def hotspot_accuracy(svc: Svc, user: CurrentUser, filters: QueryFilters) -> dict:
+    """PAI / PEI of the default layer over the last three months.
+
+    Each month is predicted from the six before it, beside counting on the same 50 m
+    cells; ``text`` says it in plain words.
+    """
+    return svc.layer_accuracy(filters, user)
 
 
 @router.get(
