@@ -27,6 +27,7 @@ holds and whether it is essentially one snap point.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -283,6 +284,24 @@ def make_grid(
         size, rule = float(cell_size), "user"
     if not size > 0:
         raise BadInput(f"cell_size must be positive, got {cell_size!r}", param="cell_size")
+    key = (shapely.to_wkb(geom), size, kind, clip)
+    if key not in _GRIDS:
+        if len(_GRIDS) >= _GRID_CACHE_SIZE:
+            _GRIDS.pop(next(iter(_GRIDS)))
+        _GRIDS[key] = _build_grid(geom, size, kind, clip)
+    cached = _GRIDS[key]
+    # a fresh Grid and a shallow copy of the cells: callers may change either
+    return dataclasses.replace(cached, cells=cached.cells.copy(deep=False), cell_size_rule=rule)
+
+
+#: Grids built before, by (region WKB, cell size, kind, clip); the backtest and the
+#: significance test ask for the same 50 m grid many times.
+_GRIDS: dict[tuple, Grid] = {}
+_GRID_CACHE_SIZE = 16
+
+
+def _build_grid(geom: shapely.Geometry, size: float, kind: str, clip: bool) -> Grid:
+    """The cells of :func:`make_grid` (no cache)."""
     origin, row, col, cx, cy, polys = _candidate_cells(kind, size, geom.bounds)
     shapely.prepare(geom)
     hit = shapely.intersects(geom, polys)
@@ -316,7 +335,7 @@ def make_grid(
         kind=kind,
         cell_size=size,
         origin=origin,
-        cell_size_rule=rule,
+        cell_size_rule="",
         region_area_m2=float(shapely.area(geom)),
         clipped=clip,
         _lookup=lookup,

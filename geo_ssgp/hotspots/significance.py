@@ -126,19 +126,22 @@ def cell_exceedance(
 def _cells_of(hotspots: gpd.GeoDataFrame, grid: Grid) -> pd.DataFrame:
     """Pairs (hotspot position, cell position) of the cells each hotspot covers.
 
-    Cells sharing area with a polygon, or holding a point / touching a line.
+    The cells whose centre lies in the hotspot, and the cell holding the hotspot's
+    representative point (so a map point or a hotspot smaller than a cell has one).
     """
     geoms = hotspots.geometry.values
-    tree = shapely.STRtree(grid.cells.geometry.values)
-    hot_i, cell_i = tree.query(geoms, predicate="intersects")
-    polygonal = shapely.get_type_id(geoms[hot_i]) >= 3  # Polygon, MultiPolygon, ...
-    shared = np.zeros(len(hot_i))
-    if polygonal.any():
-        cells = grid.cells.geometry.values[cell_i[polygonal]]
-        shared[polygonal] = shapely.area(shapely.intersection(geoms[hot_i[polygonal]], cells))
-        shared[polygonal] /= shapely.area(cells)
-    keep = ~polygonal | (shared > 0.01)
-    return pd.DataFrame({"hotspot": hot_i[keep], "cell": cell_i[keep]})
+    centres = shapely.points(grid.cells["x"].to_numpy(), grid.cells["y"].to_numpy())
+    hot_i, cell_i = shapely.STRtree(centres).query(geoms, predicate="contains")
+    rep = shapely.point_on_surface(geoms)
+    own = grid.locate(shapely.get_x(rep), shapely.get_y(rep))
+    inside = own >= 0
+    pairs = pd.DataFrame(
+        {
+            "hotspot": np.concatenate([hot_i, np.flatnonzero(inside)]),
+            "cell": np.concatenate([cell_i, own[inside]]),
+        }
+    )
+    return pairs.drop_duplicates(ignore_index=True)
 
 
 def hotspot_significance(
