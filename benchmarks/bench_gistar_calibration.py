@@ -1,19 +1,19 @@
-"""Calibration of Gi* p-values on pure noise: why ``p_value="exact"`` is the default.
+"""Calibration of significance on pure noise inside the real district.
 
-Run: ``.venv/bin/python benchmarks/bench_gistar_calibration.py [runs]`` (default 200 runs,
-about a minute on 2 cores).
+Run: ``PYTHONPATH=. .venv/bin/python benchmarks/bench_gistar_calibration.py [runs]``
+(default 200 runs per configuration, a few minutes on one core).
 
-Each run puts 2,000 seeded uniform random points over a 5 x 5 km box (50 x 50 cells of
-100 m, queen neighbours) and counts the runs in which Gi* finds at least one hot cell at
-Benjamini-Hochberg adjusted p < 0.05. There is nothing to find, so a calibrated p-value
-flags about 5 % of runs or fewer (the nominal false-discovery rate; under pure noise
-every discovery is false). The normal approximation of the z-score (``"norm"``, as
-sfhotspot and spdep ``localG``) is the baseline, measured in the same run on the same
-points as the exact total-randomisation p-value (``"exact"``) the package uses.
+Each run puts seeded uniform random points inside the Gloucester district (the pack's
+study region, with its clipped edge cells) and counts the runs in which a test finds
+*any* significant cell, hot or cold, at Benjamini-Hochberg adjusted p < 0.05. There is
+nothing to find, so a calibrated test flags at most about 5 % of runs. Configurations:
+50 m and 100 m cells, 14,000 (dense) and 1,500 (sparse) points. Tests, measured on the
+same points in the same run:
 
-The test suite keeps one seeded run of this comparison
-(``tests/hotspots/test_gistar.py``); this script prints the rate behind the claim in
-``geo_ssgp/hotspots/gistar.py``.
+* ``gistar-exact``: Gi* with the total-randomisation p-value of the window count (the
+  previous default; baseline);
+* ``gistar-poisson``: Gi* with the area-weighted Poisson window p-value (the default);
+* ``exceedance``: the per-place test of :mod:`geo_ssgp.hotspots.significance`.
 """
 
 from __future__ import annotations
@@ -21,64 +21,50 @@ from __future__ import annotations
 import sys
 import time
 
-import geopandas as gpd
 import numpy as np
-import shapely
 
-from geo_ssgp.hotspots.gistar import gistar_grid_hotspots
+from geo_ssgp.config import get_settings
+from geo_ssgp.hotspots.gistar import adjust_pvalues, exact_pvalues, poisson_window_pvalues
+from geo_ssgp.hotspots.grid import grid_count, grid_weights, make_grid, study_region
+from geo_ssgp.hotspots.significance import cell_exceedance, uniform_points
+from geo_ssgp.pack import load_pack
 
-X0, Y0, SIDE, N_POINTS = 300000.0, 200000.0, 5000.0, 2000
 ALPHA = 0.05
-KINDS = ("norm", "exact")
+TESTS = ("gistar-exact", "gistar-poisson", "exceedance")
 
 
-def noise(seed: int) -> gpd.GeoDataFrame:
-    """``N_POINTS`` seeded uniform points over the box, in one month."""
-    xy = np.random.default_rng(seed).uniform(0, SIDE, (N_POINTS, 2)) + [X0, Y0]
-    return gpd.GeoDataFrame(
-        {"month": np.full(N_POINTS, np.datetime64("2025-01-01"))},
-        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
-        crs="EPSG:27700",
-    )
+def flags(grid, w, area, points) -> dict[str, bool]:
+    """Whether each test finds any significant cell in one set of points."""
+    counts = grid_count(grid, points).to_numpy()
+    p = {
+        "gistar-exact": exact_pvalues(counts, w)[0],
+        "gistar-poisson": poisson_window_pvalues(counts, w, area)[0],
+    }
+    out = {name: bool((adjust_pvalues(v) < ALPHA).any()) for name, v in p.items()}
+    out["exceedance"] = bool((cell_exceedance(grid, points)["p_adjusted"] < ALPHA).any())
+    return out
 
 
 def main(runs: int) -> None:
-    box = gpd.GeoDataFrame(
-        {"code": ["BOX"], "name": ["Box"]},
-        geometry=[shapely.box(X0, Y0, X0 + SIDE, Y0 + SIDE)],
-        crs="EPSG:27700",
-    )
-    flagged = dict.fromkeys(KINDS, 0)
-    classed = dict.fromkeys(KINDS, 0)
-    cells = dict.fromkeys(KINDS, 0)
-    seconds = dict.fromkeys(KINDS, 0.0)
-    for seed in range(runs):
-        points = noise(seed)
-        for kind in KINDS:
-            t = time.perf_counter()
-            surface = gistar_grid_hotspots(points, box, permutations=0, p_value=kind).surface
-            seconds[kind] += time.perf_counter() - t
-            hot = int(((surface["z"] > 0) & (surface["p_adj"] < ALPHA)).sum())
-            flagged[kind] += hot > 0
-            classed[kind] += bool(surface["hot_cold"].str.startswith("hot").any())
-            cells[kind] += hot
-    print(
-        f"{runs} runs of {N_POINTS:,} uniform points, 50 x 50 cells of 100 m, queen neighbours,"
-        f" BH-adjusted p < {ALPHA}"
-    )
-    print(f"nominal: at most {ALPHA:.0%} of runs ({ALPHA * runs:.1f}) with any hot cell")
-    print(
-        f"{'p-value':8s} {'runs, hot cell p_adj<0.05':>26s} {'hot cells':>10s}"
-        f" {'runs, any hot class':>20s} {'s per run':>10s}"
-    )
-    for kind in KINDS:
-        label = "baseline" if kind == "norm" else "default"
-        print(
-            f"{kind:8s} {flagged[kind]:13d} ({flagged[kind] / runs:6.1%})"
-            f" {cells[kind]:15d} {classed[kind]:11d} ({classed[kind] / runs:6.1%})"
-            f" {seconds[kind] / runs:9.3f}  {label}"
-        )
-    print("(any hot class: hot 90 % or above, adjusted p < 0.10)")
+    region = study_region(load_pack(get_settings()))
+    print(f"{runs} runs per row of uniform points in the district; share of runs with any")
+    print(f"cell at BH-adjusted p < {ALPHA} (hot or cold); nominal at most {ALPHA:.0%}")
+    print(f"{'cell':>5s} {'points':>7s} " + " ".join(f"{t:>15s}" for t in TESTS) + "  s/run")
+    for cell_size in (50.0, 100.0):
+        grid = make_grid(region, cell_size=cell_size)
+        w, area = grid_weights(grid), grid.cells["area_m2"].to_numpy()
+        for n_points in (14_000, 1_500):
+            hits = dict.fromkeys(TESTS, 0)
+            start = time.perf_counter()
+            for seed in range(runs):
+                points = uniform_points(region, n_points, seed)
+                for name, hit in flags(grid, w, area, points).items():
+                    hits[name] += hit
+            per_run = (time.perf_counter() - start) / runs
+            shares = " ".join(f"{hits[t] / runs:15.1%}" for t in TESTS)
+            print(f"{cell_size:5.0f} {n_points:7,d} {shares}  {per_run:.2f}")
+    print("clipped cells:", int(np.sum(area < grid.cells["full_area_m2"].to_numpy() - 1e-6)),
+          f"of {len(area)} at 100 m")
 
 
 if __name__ == "__main__":

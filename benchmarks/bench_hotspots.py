@@ -8,9 +8,11 @@ Prints, for all nine months (2025-01..09, ~14,300 Gloucester incidents):
    esda / scikit-learn call on the same data measured in the same run;
 2. the core computations alone (Gi* with 999 permutations on the 100 m grid; KDE on
    the 50 m grid) beside the same baselines; targets < 1 s each;
-3. the backtest (train 2025-01..06, test 2025-07..09): PAI, PEI, hit rate and RRI at
+3. the rolling backtest on the common 50 m grid (three folds, train 6 months -> test
+   the next month; methods tuned on training months): PAI and PEI, mean (sd), at
    1 / 3 / 5 % of the area for every method and the naive previous-period baseline;
-4. PAI / PEI of grid counts by cell size, and of KDE by bandwidth.
+4. one split, untuned: grid counts by cell size and recency half-life, KDE by bandwidth;
+5. seconds per layer on a year of city data (the API radius export, 2024).
 
 The calibration of Gi* p-values on pure noise is ``bench_gistar_calibration.py``.
 """
@@ -28,7 +30,7 @@ import pandas as pd
 from geo_ssgp.filters import filter_incidents
 from geo_ssgp.hotspots import METHODS, run_method
 from geo_ssgp.hotspots.clusters import default_min_samples
-from geo_ssgp.hotspots.evaluate import backtest, backtest_table
+from geo_ssgp.hotspots.evaluate import backtest, backtest_table, rolling_backtest, rolling_folds
 from geo_ssgp.hotspots.gistar import gistar_table
 from geo_ssgp.hotspots.grid import (
     grid_count,
@@ -172,37 +174,43 @@ def main() -> None:
         f"  (sklearn epanechnikov {t_sk:.3f} s; building the 50 m grid {t_g50:.3f} s)"
     )
 
-    print("\n3. backtest: train 2025-01..06 -> test 2025-07..09, common 100 m grid")
-    train = filter_incidents(pts, start="2025-01", end="2025-06")
-    test = filter_incidents(pts, start="2025-07", end="2025-09")
-    print(f"  train {len(train):,} incidents, test {len(test):,}")
-    t_bt, res = best_of(lambda: backtest(train, test, pack), 1)
+    print("\n3. rolling backtest, common 50 m grid: train 6 months -> test the next month,")
+    print("   3 folds (2025-01..06 -> 07, 02..07 -> 08, 03..08 -> 09); mean (sd) over folds")
+    folds = rolling_folds(("2025-01", "2025-06"), ("2025-07", "2025-07"), folds=3)
+    t_bt, res = best_of(lambda: rolling_backtest(pts, folds, pack), 1)
     tab = backtest_table(res)
     pd.set_option("display.width", 160)
-    for what in ("pai", "pei", "hit_rate", "rri"):
+    for what in ("pai", "pei"):
+        mean = tab.pivot(index="method", columns="coverage", values=what)
+        sd = tab.pivot(index="method", columns="coverage", values=f"{what}_sd")
         print(f"\n  {what.upper()}")
-        print(tab.pivot(index="method", columns="coverage", values=what).round(3).to_string())
-    print(f"  (backtest of 7 methods + baseline: {t_bt:.2f} s)")
-    res_h = backtest(train, test, pack, rank_by="hotspots")
-    print("\n  PAI ranking cells by hotspot polygon rank (only hotspot cells selectable)")
-    th = backtest_table(res_h)
-    print(th.pivot(index="method", columns="coverage", values="pai").round(3).to_string())
+        print((mean.round(2).astype(str) + " (" + sd.round(2).astype(str) + ")").to_string())
+    print(f"  (3 folds x 7 methods tuned on training months + baseline: {t_bt:.1f} s)")
 
-    print("\n4. grid-count PAI / PEI by cell size (each on its own grid)")
-    for size in (50, 100, 150, 250):
-        r = backtest(train, test, pack, methods=["grid-count"], cell_size=size)["grid-count"]
+    print("\n4. one split (train 2025-01..06 -> test 2025-07..09), 50 m common grid, untuned")
+    train = filter_incidents(pts, start="2025-01", end="2025-06")
+    test = filter_incidents(pts, start="2025-07", end="2025-09")
+    settings = [("grid-count", {"cell_size": c}) for c in (50.0, 100.0, 150.0)]
+    settings += [("grid-count", {"cell_size": 50.0, "half_life": h}) for h in (1.0, 2.0, 3.0)]
+    settings += [("kde", {"cell_size": 50.0, "bandwidth": b}) for b in (100.0, 200.0, 400.0)]
+    settings += [("kde", {})]
+    for name, params in settings:
+        r = backtest(
+            train, test, pack, methods=[name], tune=False, method_params={name: params}
+        )[name]["coverage"]
         pai = " ".join(f"{r[c]['pai']:6.2f}" for c in (0.01, 0.03, 0.05))
         pei = " ".join(f"{r[c]['pei']:5.3f}" for c in (0.01, 0.03, 0.05))
-        print(f"  {size:4d} m  PAI 1/3/5%: {pai}   PEI: {pei}")
-    print("\n   KDE PAI / PEI by bandwidth (100 m common grid)")
-    for bw in (100, 200, 400, None):
-        r = backtest(train, test, pack, methods=["kde"], method_params={"kde": {"bandwidth": bw}})[
-            "kde"
-        ]
-        pai = " ".join(f"{r[c]['pai']:6.2f}" for c in (0.01, 0.03, 0.05))
-        pei = " ".join(f"{r[c]['pei']:5.3f}" for c in (0.01, 0.03, 0.05))
-        label = f"{bw} m" if bw else f"nrd rule ({default_bandwidth(train):.0f} m)"
-        print(f"  {label:>18s}  PAI 1/3/5%: {pai}   PEI: {pei}")
+        label = ", ".join(f"{k}={v:g}" for k, v in params.items()) or "defaults"
+        print(f"  {name:10s} {label:32s} PAI 1/3/5%: {pai}   PEI: {pei}")
+
+    print("\n5. a year of city data (API radius export, 2024-01..12, inside the district)")
+    radius = pack.data_dir / "incidents" / "police-uk-api-radius"
+    _, year = read_and_geocode(sorted(radius.glob("*.csv")), pack)
+    year = filter_incidents(year[year["status"] == "ok"], start="2024-01", end="2024-12")
+    print(f"  {len(year):,} incidents; seconds per layer (best of 3, labels off), target < 1 s")
+    for name in METHODS:
+        t_layer, _ = best_of(lambda n=name: run_method(n, year, pack, label=False))
+        print(f"  {name:12s} {t_layer:6.3f} s")
 
 
 if __name__ == "__main__":

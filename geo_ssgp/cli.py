@@ -499,6 +499,12 @@ def evaluate(
     coverage: Annotated[
         str, typer.Option(help="Comma-separated area coverages.")
     ] = "0.01,0.03,0.05",
+    cell_size: Annotated[
+        float, typer.Option("--cell-size", help="Common evaluation cell, metres (>= 50).")
+    ] = 50.0,
+    folds: Annotated[
+        int, typer.Option("--folds", help="Rolling origins: the split, then slid a month on.")
+    ] = 1,
     crime_type: CrimeTypeOpt = None,
     incidents: IncidentsOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Write JSON to stdout.")] = False,
@@ -506,26 +512,34 @@ def evaluate(
     pack: PackOpt = None,
     store: StoreOpt = None,
 ) -> None:
-    """Backtest methods: train on one period, test on the next; PAI, PEI, RRI, hit rate."""
-    from geo_ssgp.hotspots.evaluate import backtest, backtest_table, split_periods
+    """Rolling backtest: each method tuned on training months, PAI/PEI/RRI on later months."""
+    from geo_ssgp.hotspots.evaluate import backtest_table, rolling_backtest, rolling_folds
 
     train_f = Filters.of(train_from, train_to, crime_type)
     test_f = Filters.of(test_from, test_to, crime_type)
-    names = [resolve_method(m) for m in methods.split(",")] if methods else None
+    names = [m.strip() for m in methods.split(",")] if methods else None
+    for name in names or []:
+        resolve_method(name)
     covs = _coverages(coverage)
+    windows = rolling_folds((train_f.start, train_f.end), (test_f.start, test_f.end), folds)
     settings, area = _context(data, pack, store)
     types_only = train_f.replace(start=None, end=None)
     table = types_only.apply(_analysis_incidents(settings, area, incidents))
-    train, test = split_periods(table, (train_f.start, train_f.end), (test_f.start, test_f.end))
-    result = backtest(train, test, area, methods=names, coverages=covs)
+    result = rolling_backtest(table, windows, area, names, covs, cell_size=cell_size)
     if as_json:
         _json_out(result)
         return
     frame = backtest_table(result)
-    table_out = Table(title=f"Backtest {train_from}..{train_to} -> {test_from}..{test_to}")
-    for col in frame.columns:
+    last = windows[-1]
+    table_out = Table(
+        title=f"Backtest, {len(windows)} fold(s) from {train_from}..{train_to} -> "
+        f"{test_from}..{test_to} to {last.train[0]}..{last.train[1]} -> "
+        f"{last.test[0]}..{last.test[1]}, {cell_size:g} m cells (mean, sd over folds)"
+    )
+    columns = ["method", "coverage", "pai", "pai_sd", "pei", "pei_sd", "rri", "hit_rate"]
+    for col in columns:
         table_out.add_column(col)
-    for row in frame.itertuples(index=False):
+    for row in frame[columns].itertuples(index=False):
         table_out.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
     console.print(table_out)
 

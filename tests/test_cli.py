@@ -154,14 +154,35 @@ def test_evaluate_json(ingested, store_dir):
         "--store",
         str(store_dir),
     ]
+
+
+    args = ["evaluate", "--train-from", "2025-01", "--train-to", "2025-06",
+            "--test-from", "2025-07", "--test-to", "2025-07", "--methods", "default,kde",
+            "--cell-size", "50", "--folds", "2", "--json", "--store", str(store_dir)]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert set(report) == {"grid-count", "kde", "naive-previous"}
+    assert set(report) == {"default", "kde", "naive-previous"}  # names as requested
+    assert report["default"]["method"] == "grid-count"
     for method in report.values():
-        assert set(method) == {"0.01", "0.03", "0.05"}
-        assert {"pai", "pei", "rri", "hit_rate"} <= set(method["0.05"])
-    assert report["grid-count"]["0.05"]["pai"] > 1
+        assert set(method["coverage"]) == {"0.01", "0.03", "0.05"}
+        assert {"pai", "pai_sd", "pei", "pei_sd", "rri", "hit_rate"} <= set(
+            method["coverage"]["0.05"]
+        )
+        assert [f["test"] for f in method["folds"]] == [["2025-07"] * 2, ["2025-08"] * 2]
+    assert report["default"]["coverage"]["0.01"]["pai"] > 40
+
+
+def test_evaluate_rejects_folds_beyond_the_data_and_fine_cells(ingested, store_dir):
+    base = ["evaluate", "--train-from", "2025-01", "--train-to", "2025-06",
+            "--test-from", "2025-07", "--test-to", "2025-09", "--methods", "default",
+            "--store", str(store_dir)]
+    result = runner.invoke(app, [*base, "--folds", "2"])
+    assert result.exit_code == 2
+    assert "at most 1 fold(s) fit" in result.output
+    result = runner.invoke(app, [*base, "--cell-size", "20"])
+    assert result.exit_code == 2
+    assert "at least 50 m" in result.output
 
 
 def test_geocode_writes_every_row_in_input_order(tmp_path, sample_files):

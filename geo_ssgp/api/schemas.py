@@ -275,3 +275,25 @@ class Comparison(BaseModel):
 
     columns: list[str]
     rows: list[ComparisonRow]
+
+
+class AccuracyAt(BaseModel):
+    """Rolling-backtest figures of a layer at one coverage."""
+
+    pai: float | None = Field(description="mean PAI over the folds")
+    pai_sd: float | None = Field(description="standard deviation of PAI over the folds")
+    pei: float | None = Field(description="mean PEI over the folds")
+    baseline_pai: float | None = Field(
+        description="mean PAI of counting the training months on the same cells"
+    )
+
+
+class LayerAccuracy(BaseModel):
+    """How well the default layer predicted the last months, in figures and plain words."""
+
+    method: str
+    text: str = Field(description="one paragraph for the analyst")
+    folds: list[dict[str, list[str]]] | None = None
+    coverage: dict[str, AccuracyAt] | None = Field(
+        None, description="by share of the area, e.g. '0.01'"
+    )

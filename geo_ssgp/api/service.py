@@ -37,6 +37,7 @@ from geo_ssgp.api.privacy import (
 from geo_ssgp.config import CRS_BNG, Settings
 from geo_ssgp.errors import BadInput, NotEnoughData, StillComputing
 from geo_ssgp.filters import Filters, resolve_method
+from geo_ssgp.hotspots.evaluate import layer_accuracy
 from geo_ssgp.hotspots.layer import json_safe
 from geo_ssgp.pack import AreaPack, load_layer
 from geo_ssgp.schema import CRIME_GROUPS, CRIME_TYPES
@@ -273,6 +274,21 @@ class Service:
             layer.hotspots, "n_incidents", self.settings.suppress_below, keep=HOTSPOT_KEEP
         )
         return hotspots.HotspotLayer(layer.method, spots, layer.parameters, layer.surface)
+
+    def layer_accuracy(self, filters: Filters, user: User) -> dict:
+        """How well the default layer predicted the last months (cached, JSON-safe).
+
+        :func:`geo_ssgp.hotspots.evaluate.layer_accuracy` on the filters' crime types and
+        sources, as the caller may see them. The test months end at the filters' ``end``
+        (default: the last month of the data); the filters' ``start`` is ignored, because
+        the backtest needs the months before.
+        """
+
+        def compute() -> dict:
+            scope = self.filtered(filters.replace(start=None, end=None), user)
+            return json_safe(layer_accuracy(scope, self.pack, "default", end=filters.end))
+
+        return self._cached(("accuracy", filters.key(), _access(user)), compute)
 
     def optional_layer(
         self, method: str, filters: Filters, user: User

@@ -40,6 +40,7 @@ from geo_ssgp.hotspots.kde import kde_hotspots
 from geo_ssgp.hotspots.label import label_hotspots
 from geo_ssgp.hotspots.layer import HotspotLayer
 from geo_ssgp.hotspots.lisa import lisa_hotspots
+from geo_ssgp.hotspots.significance import hotspot_significance, significance_parameters
 from geo_ssgp.pack import AreaPack, load_layer, population
 from geo_ssgp.schema import DEFAULT_METHOD, HOTSPOT_METHODS
 
@@ -215,7 +216,9 @@ def run_method(
     -------
     HotspotLayer
         With ``parameters`` completed by ``period``, ``filters``, ``n_incidents``,
-        ``region`` and the pack name.
+        ``region``, the pack name and ``significance``; every hotspot carries
+        ``p_value``, ``p_adjusted`` and ``significant`` from the per-place exceedance
+        test (:func:`~geo_ssgp.hotspots.significance.hotspot_significance`).
     """
     key = resolve_method(name)
     method = METHODS[key]
@@ -246,6 +249,11 @@ def run_method(
     else:
         layer = method.func(points, region, **params)
     layer.parameters.update(info)
+    if len(layer.hotspots):
+        tested = hotspot_significance(layer.hotspots, points, region)
+        for col in tested.columns:
+            layer.hotspots[col] = tested[col].to_numpy()
+    layer.parameters["significance"] = significance_parameters()
     layer.parameters["region"] = region_label(region)
     layer.parameters["pack"] = pack.name if pack is not None else None
     if label and pack is not None and len(layer.hotspots) and "location_text" in points:

@@ -21,16 +21,27 @@ Polygons: the concave hull (``shapely.concave_hull``, ratio 0.75) of each cluste
 distinct coordinates, buffered by ``buffer_m`` (default 25 m) and clipped to the
 region. Noise points make no polygon.
 
-Ranking (``rank``): by default by density, the incidents the algorithm assigned to a
-cluster per km² of its polygon; ``rank="incidents"`` ranks by the incidents alone (as
-sfhotspot). On the Gloucester backtest (2025-01..06 -> 2025-07..09, 100 m grid)
-density ranking raises HDBSCAN's PAI at 1 % of the area from 2.3 to 22.9: ranked by
-incidents, a few sprawling low-density clusters come first.
+Snap points: a cluster whose incidents all sit on **one police.uk map point** is not
+an area. It is reported as a point hotspot (Point geometry, ``kind = "map point"``,
+``description`` "one police.uk map point: 537 incidents", no density), never as a
+buffered polygon ranked by a density of hundreds of thousands per km². HDBSCAN has no
+sample weights in scikit-learn; it runs on every incident, so a map point weighs as
+many incidents as it carries.
+
+Ranking (``rank``): by default by incidents assigned to the cluster (as sfhotspot);
+``rank="density"`` ranks area clusters by incidents per km² of their polygon (map
+points then have no density and come last).
+
+District-sized clusters are rejected: a cluster whose polygon covers more than
+``max_area_share`` (default 5 %) of the region says the parameters merge the town into
+one blob, not where to patrol. It is dropped from the hotspots with a ``UserWarning``
+and listed in the layer's ``parameters["rejected_clusters"]``.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import geopandas as gpd
 import numpy as np
@@ -40,7 +51,13 @@ from scipy.spatial import cKDTree
 
 from geo_ssgp.config import CRS_BNG
 from geo_ssgp.errors import BadInput, NotEnoughData
-from geo_ssgp.hotspots.grid import point_xy, region_geometry, region_label, snap_point_counts
+from geo_ssgp.hotspots.grid import (
+    SNAP_PRECISION_M,
+    point_xy,
+    region_geometry,
+    region_label,
+    snap_point_counts,
+)
 from geo_ssgp.hotspots.layer import HotspotLayer, finish_hotspots
 
 DEFAULT_BUFFER_M = 25.0
@@ -53,7 +70,9 @@ RANKS = {
     "density": ("density_per_km2", "incidents assigned to the cluster per km² of its polygon"),
     "incidents": ("cluster_incidents", "incidents assigned to the cluster"),
 }
-DEFAULT_RANK = "density"
+DEFAULT_RANK = "incidents"
+#: Largest share of the region one cluster polygon may cover.
+DEFAULT_MAX_AREA_SHARE = 0.05
 DEFAULT_HDBSCAN_MIN_SAMPLES = 10
 
 
@@ -162,20 +181,48 @@ def cluster_polygons(
     Returns
     -------
     geopandas.GeoDataFrame
-        ``cluster_id`` and polygon geometry, EPSG:27700.
+        ``cluster_id``, ``map_points`` (distinct coordinates) and geometry,
+        EPSG:27700: the buffered hull, or the Point itself for a cluster on one map
+        point.
     """
     keep = labels >= 0
     ids, inverse = np.unique(labels[keep], return_inverse=True)
     if len(ids) == 0:
-        return gpd.GeoDataFrame({"cluster_id": []}, geometry=[], crs=CRS_BNG)
+        return gpd.GeoDataFrame({"cluster_id": [], "map_points": []}, geometry=[], crs=CRS_BNG)
     order = np.argsort(inverse, kind="stable")
+    coords = pd.DataFrame(xy[keep][order], columns=["x", "y"]).assign(c=inverse[order])
+    distinct = coords.drop_duplicates().groupby("c").size().to_numpy()
+    first = coords.groupby("c")[["x", "y"]].first().to_numpy()
     pts = shapely.points(xy[keep][order])
     multi = shapely.multipoints(pts, indices=inverse[order])
     hulls = shapely.concave_hull(multi, ratio=hull_ratio)
     polys = shapely.buffer(hulls, buffer_m)
     if region is not None:
         polys = shapely.intersection(polys, region_geometry(region))
-    return gpd.GeoDataFrame({"cluster_id": ids.astype(np.int64)}, geometry=polys, crs=CRS_BNG)
+    one = distinct == 1
+    polys[one] = shapely.points(first[one])
+    return gpd.GeoDataFrame(
+        {"cluster_id": ids.astype(np.int64), "map_points": distinct},
+        geometry=polys,
+        crs=CRS_BNG,
+    )
+
+
+def _reject_district_sized(polys: gpd.GeoDataFrame, region, max_area_share: float):
+    """Drop cluster polygons covering more than ``max_area_share`` of the region."""
+    if region is None or polys.empty:
+        return polys, []
+    limit = max_area_share * region_geometry(region).area
+    big = (polys.geometry.area > limit).to_numpy()
+    rejected = [
+        f"cluster {row.cluster_id}: {row.geometry.area / 1e6:.2f} km² holding "
+        f"{row.cluster_incidents:,} incidents covers more than {max_area_share:.0%} of the "
+        "region; lower eps / min_cluster_size"
+        for row in polys[big].itertuples()
+    ]
+    for text in rejected:
+        warnings.warn(f"district-sized cluster rejected: {text}", UserWarning, stacklevel=4)
+    return polys[~big], rejected
 
 
 def _layer(
@@ -186,21 +233,33 @@ def _layer(
     assigned: pd.Series,
     params: dict,
     rank: str,
+    max_area_share: float,
 ) -> HotspotLayer:
     if rank not in RANKS:
         raise BadInput(f"rank must be one of {tuple(RANKS)}, not {rank!r}", param="rank")
     polys["cluster_incidents"] = polys["cluster_id"].map(assigned).fillna(0).astype(np.int64)
     polys = polys[~polys.geometry.is_empty].copy()
-    polys["density_per_km2"] = polys["cluster_incidents"] / polys.geometry.area * 1e6
+    polys, rejected = _reject_district_sized(polys, region, max_area_share)
+    point = (polys["map_points"] == 1).to_numpy()
+    polys["kind"] = np.where(point, "map point", "area")
+    polys["description"] = [
+        f"one police.uk map point: {n:,} incidents" if one else f"{m:,} map points: {n:,} incidents"
+        for one, n, m in zip(point, polys["cluster_incidents"], polys["map_points"], strict=True)
+    ]
+    density = polys["cluster_incidents"] / polys.geometry.area * 1e6
+    polys["density_per_km2"] = density.where(~point)
     polys["score"] = polys[RANKS[rank][0]].astype(float)
     hot = finish_hotspots(polys, incidents)
     params = {
         "method": name,
         **params,
         "hull": f"concave hull (shapely.concave_hull ratio {params['hull_ratio']}), buffered",
+        "map_points": "a cluster on one police.uk map point is a point hotspot, not an area",
         "noise": "noise points make no hotspot",
         "rank": rank,
         "score": RANKS[rank][1],
+        "max_area_share": max_area_share,
+        "rejected_clusters": rejected,
         "region": region_label(region) if region is not None else None,
     }
     return HotspotLayer(name, hot, params, None)
@@ -217,6 +276,7 @@ def dbscan_hotspots(
     buffer_m: float = DEFAULT_BUFFER_M,
     hull_ratio: float = DEFAULT_HULL_RATIO,
     rank: str = DEFAULT_RANK,
+    max_area_share: float = DEFAULT_MAX_AREA_SHARE,
 ) -> HotspotLayer:
     """DBSCAN clusters of incidents (weighted by snap point) as hotspot polygons.
 
@@ -236,14 +296,17 @@ def dbscan_hotspots(
         Buffer around each cluster hull in metres.
     hull_ratio : float
         Concave hull ratio (1 = convex).
-    rank : {"density", "incidents"}
+    rank : {"incidents", "density"}
         Hotspot ranking (see module docstring).
+    max_area_share : float
+        Clusters covering more of the region are rejected with a warning.
 
     Returns
     -------
     HotspotLayer
-        Hotspots with ``cluster_id``, ``cluster_incidents``, ``density_per_km2``;
-        ``score`` per ``rank``; no surface.
+        Hotspots with ``cluster_id``, ``cluster_incidents``, ``map_points``, ``kind``
+        (``"map point"`` or ``"area"``), ``description``, ``density_per_km2`` (None
+        for map points); ``score`` per ``rank``; no surface.
     """
     from sklearn.cluster import DBSCAN
 
@@ -275,7 +338,7 @@ def dbscan_hotspots(
         "buffer_m": buffer_m,
         "hull_ratio": hull_ratio,
     }
-    return _layer("dbscan", incidents, region, polys, assigned, params, rank)
+    return _layer("dbscan", incidents, region, polys, assigned, params, rank, max_area_share)
 
 
 def hdbscan_hotspots(
@@ -288,6 +351,7 @@ def hdbscan_hotspots(
     buffer_m: float = DEFAULT_BUFFER_M,
     hull_ratio: float = DEFAULT_HULL_RATIO,
     rank: str = DEFAULT_RANK,
+    max_area_share: float = DEFAULT_MAX_AREA_SHARE,
 ) -> HotspotLayer:
     """HDBSCAN clusters of incidents (scikit-learn) as hotspot polygons.
 
@@ -304,14 +368,17 @@ def hdbscan_hotspots(
     cluster_selection_method : {"eom", "leaf"}
     buffer_m, hull_ratio
         Polygon settings.
-    rank : {"density", "incidents"}
+    rank : {"incidents", "density"}
         Hotspot ranking (see module docstring).
+    max_area_share : float
+        Clusters covering more of the region are rejected with a warning.
 
     Returns
     -------
     HotspotLayer
-        Hotspots with ``cluster_id``, ``cluster_incidents``, ``density_per_km2``;
-        ``score`` per ``rank``; no surface.
+        Hotspots with ``cluster_id``, ``cluster_incidents``, ``map_points``, ``kind``
+        (``"map point"`` or ``"area"``), ``description``, ``density_per_km2`` (None
+        for map points); ``score`` per ``rank``; no surface.
     """
     from sklearn.cluster import HDBSCAN
 
@@ -321,7 +388,9 @@ def hdbscan_hotspots(
         raise NotEnoughData("HDBSCAN needs at least two incidents")
     mcs = default_min_samples(n) if min_cluster_size is None else int(min_cluster_size)
     mcs = max(2, mcs)
-    xy = np.column_stack([x, y])
+    # the same map-point coordinates as snap_point_counts, so a one-point cluster's
+    # Point holds its incidents
+    xy = np.round(np.column_stack([x, y]) / SNAP_PRECISION_M) * SNAP_PRECISION_M
     labels = (
         HDBSCAN(
             min_cluster_size=mcs,
@@ -339,8 +408,9 @@ def hdbscan_hotspots(
         "min_cluster_size_rule": MIN_SAMPLES_RULE if min_cluster_size is None else "user",
         "min_samples": min_samples if min_samples is not None else mcs,
         "cluster_selection_method": cluster_selection_method,
-        "weights": "every incident (HDBSCAN has no sample weights)",
+        "weights": "every incident (no sample weights in scikit-learn's HDBSCAN): a map "
+        "point weighs the incidents it carries",
         "buffer_m": buffer_m,
         "hull_ratio": hull_ratio,
     }
-    return _layer("hdbscan", incidents, region, polys, assigned, params, rank)
+    return _layer("hdbscan", incidents, region, polys, assigned, params, rank, max_area_share)

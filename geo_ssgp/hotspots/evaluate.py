@@ -1,12 +1,27 @@
-"""Backtest of hotspot methods: hotspots from one period, incidents of the next.
+"""Rolling-origin backtest of hotspot methods: hotspots from earlier months, later incidents.
 
-Every method is run on the *train* incidents and its output is ranked on one common
-grid (default 100 m squares over the study region): each cell takes the method's
-score (:meth:`HotspotLayer.cell_scores`), cells are taken best first (equal scores in
-seeded random order) while their area stays within ``coverage`` of the region, and the
-*test* incidents in the selected cells are counted. Grid methods run on the common
-grid itself unless a method's ``cell_size`` is given. A ``naive-previous`` baseline
-ranks cells by their train-period count.
+The evaluation unit is explicit: a common grid of ``cell_size`` squares over the study
+region, 50 m by default and never finer (:data:`MIN_EVAL_CELL_M`), because police.uk
+moves every incident to an anonymous map point whose catchment holds at least 8
+addresses. (Street segments weighted by length, the second unit the design names, wait
+for the street-segment module.)
+
+Fairness:
+
+* **Own best settings, chosen on training months only.** Each method has a short list
+  of candidate settings (:data:`CANDIDATES`: cell sizes, bandwidths). Inside a fold the
+  training months are split again: the candidates are fitted on all but the last
+  training month and scored on that month; the best (mean PAI over the coverages) is
+  refitted on all training months. The test months are never seen.
+* **Scored by the area it really selects.** Each common cell takes the score of the
+  method's cell, area or hotspot holding it (:meth:`HotspotLayer.cell_scores`); cells
+  are taken best first (equal scores in seeded random order, so a coarse cell is
+  taken piecewise) until their area reaches ``coverage`` of the region.
+* **Rolling origins.** :func:`rolling_folds` slides the train and test windows one
+  month at a time; every measure is reported per fold and as mean and standard
+  deviation over the folds.
+* **The naive baseline on the same unit:** ``naive-previous`` ranks common cells by
+  their count in the training months.
 
 Measures, for ``n`` test incidents in the selected cells of area ``a``, ``N`` test
 incidents in the region of area ``A``:
@@ -23,13 +38,14 @@ incidents in the region of area ``A``:
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo_ssgp.errors import BadInput
-from geo_ssgp.filters import filter_incidents
+from geo_ssgp.errors import BadInput, NotEnoughData
+from geo_ssgp.filters import filter_incidents, month_start
 from geo_ssgp.hotspots import METHODS, prepare_incidents, resolve_method, run_method
 from geo_ssgp.hotspots.grid import Grid, grid_count, make_grid, select_top_cells, study_region
 from geo_ssgp.hotspots.layer import HotspotLayer
@@ -38,11 +54,23 @@ from geo_ssgp.pack import AreaPack
 #: Coverages (share of the region) reported by default.
 DEFAULT_COVERAGES = (0.01, 0.03, 0.05)
 #: Common evaluation grid cell size in metres.
-DEFAULT_EVAL_CELL_M = 100.0
+DEFAULT_EVAL_CELL_M = 50.0
+#: Finest evaluation unit: the precision of police.uk's anonymised map points.
+MIN_EVAL_CELL_M = 50.0
 #: Name of the previous-period baseline in every report.
 BASELINE = "naive-previous"
-#: Methods that build their own grid and are run on the common grid by default.
-GRID_METHODS = ("grid-count", "kde", "gistar")
+#: Candidate settings per method, tuned on training months (first = fallback).
+CANDIDATES: dict[str, tuple[dict, ...]] = {
+    "grid-count": (
+        {"cell_size": 50.0},
+        {"cell_size": 100.0},
+        {"cell_size": 50.0, "half_life": 2.0},
+    ),
+    "kde": tuple({"cell_size": 50.0, "bandwidth": b} for b in (100.0, 200.0, 400.0)),
+    "gistar": ({"cell_size": 50.0}, {"cell_size": 100.0}),
+}
+#: Measures averaged over folds.
+MEASURES = ("pai", "pei", "rri", "hit_rate", "area_share")
 
 
 def split_periods(
@@ -150,10 +178,181 @@ def max_capture(area: np.ndarray, counts: np.ndarray, budget: float) -> float:
     return total
 
 
-def _scores_by_hotspots(layer, grid: Grid) -> pd.Series:
-    """Cell scores from a layer's ranked hotspots: rank 1 first, other cells unscored."""
+@dataclass(frozen=True)
+class Fold:
+    """One rolling-origin fold: inclusive ``("YYYY-MM", "YYYY-MM")`` train and test windows."""
+
+    train: tuple[str, str]
+    test: tuple[str, str]
+
+    def describe(self) -> dict:
+        """The windows as JSON-safe lists."""
+        return {"train": list(self.train), "test": list(self.test)}
+
+
+def _shift(month: str, months: int) -> str:
+    """``"YYYY-MM"`` moved by a number of months."""
+    return (month_start(month).to_period("M") + months).strftime("%Y-%m")
+
+
+def rolling_folds(
+    train: tuple[str, str], test: tuple[str, str], folds: int = 1, step: int = 1
+) -> list[Fold]:
+    """Rolling-origin folds: the given split, then both windows slid forward.
+
+    Parameters
+    ----------
+    train, test : tuple of str
+        First fold's ``("YYYY-MM", "YYYY-MM")`` windows; the test window must start
+        after the training window ends.
+    folds : int
+        Number of folds (>= 1).
+    step : int
+        Months between fold origins.
+
+    Returns
+    -------
+    list of Fold
+    """
+    if folds < 1 or step < 1:
+        raise BadInput(f"folds and step must be at least 1, not {folds}, {step}", param="folds")
+    first, last = (month_start(m) for m in train), (month_start(m) for m in test)
+    (a, b), (c, d) = first, last
+    if not a <= b < c <= d:
+        raise BadInput(
+            f"windows must run train {train[0]}..{train[1]} then test {test[0]}..{test[1]} "
+            "in order, without overlap",
+            param="test_from",
+        )
+    return [
+        Fold(tuple(_shift(m, i * step) for m in train), tuple(_shift(m, i * step) for m in test))
+        for i in range(folds)
+    ]
+
+
+def check_folds(folds: list[Fold], incidents: gpd.GeoDataFrame) -> None:
+    """Raise :class:`BadInput` when a fold's months lie outside the incidents' months."""
+    months = pd.to_datetime(incidents["month"]).dt.strftime("%Y-%m")
+    if months.empty:
+        raise NotEnoughData("no incidents to backtest")
+    first, last = months.min(), months.max()
+    for i, fold in enumerate(folds):
+        if fold.train[0] < first or fold.test[1] > last:
+            raise BadInput(
+                f"fold {i + 1} needs {fold.train[0]}..{fold.test[1]} but the incidents run "
+                f"{first}..{last}: at most {i} fold(s) fit",
+                param="folds",
+            )
+
+
+def _accepted(func) -> set[str]:
+    return set(inspect.signature(func).parameters)
+
+
+def _fit(name: str, points: gpd.GeoDataFrame, pack, context: dict, params: dict, seed: int):
+    """One method's layer on training points (no labels, seeded; Gi* without permutations)."""
+    params = dict(params)
+    if "seed" in _accepted(METHODS[name].func):
+        params.setdefault("seed", seed)
+    if name == "gistar":
+        params.setdefault("permutations", 0)  # ranking uses z-scores, not p_sim
+    return run_method(name, points, pack, label=False, **context, **params)
+
+
+def _cell_scores(layer, grid: Grid, rank_by: str) -> np.ndarray:
+    """A layer's scores on the common grid (surface, or hotspot rank 1 first)."""
+    if rank_by == "surface":
+        return layer.cell_scores(grid).to_numpy(dtype=float)
     ranked = layer.hotspots.assign(score=-layer.hotspots["rank"].astype(float))
-    return HotspotLayer(layer.method, ranked, layer.parameters, None).cell_scores(grid)
+    hot = HotspotLayer(layer.method, ranked, layer.parameters, None)
+    return hot.cell_scores(grid).to_numpy(dtype=float)
+
+
+def score_selection(
+    score: np.ndarray,
+    grid: Grid,
+    test_counts: np.ndarray,
+    train_counts: np.ndarray,
+    coverages: tuple[float, ...],
+    seed: int = 0,
+) -> dict:
+    """Measures of the best-scoring common cells at each coverage.
+
+    Parameters
+    ----------
+    score : numpy.ndarray
+        Score per common cell (NaN = never selected).
+    grid : Grid
+        The common evaluation grid.
+    test_counts, train_counts : numpy.ndarray
+        Incidents per common cell in the test and training months.
+    coverages : tuple of float
+    seed : int
+        Order among equal scores.
+
+    Returns
+    -------
+    dict
+        ``{coverage: selection_metrics(...)}``.
+    """
+    area = grid.cells["area_m2"].to_numpy()
+    out = {}
+    for cov in coverages:
+        sel = select_top_cells(score, area, cov, grid.region_area_m2, seed)
+        out[cov] = selection_metrics(sel, area, test_counts, train_counts, grid.region_area_m2)
+    return out
+
+
+def _mean_pai(scored: dict) -> float:
+    return float(np.mean([m["pai"] or 0.0 for m in scored.values()]))
+
+
+def tune_method(
+    name: str,
+    train: gpd.GeoDataFrame,
+    pack: AreaPack | None,
+    grid: Grid,
+    coverages: tuple[float, ...] = DEFAULT_COVERAGES,
+    *,
+    context: dict | None = None,
+    rank_by: str = "surface",
+    seed: int = 0,
+) -> dict:
+    """A method's best candidate settings, chosen on the training months alone.
+
+    The candidates of :data:`CANDIDATES` are fitted on all training months but the
+    last and scored (mean PAI over ``coverages``, common grid) on the last one.
+
+    Parameters
+    ----------
+    name : str
+        Registry name.
+    train : geopandas.GeoDataFrame
+        Training incidents (``month`` column), EPSG:27700.
+    pack, grid, coverages, context, rank_by, seed
+        As in :func:`backtest`.
+
+    Returns
+    -------
+    dict
+        The chosen settings (``{}`` for methods without candidates).
+    """
+    candidates = CANDIDATES.get(name, ({},))
+    months = pd.to_datetime(train["month"]).dt.to_period("M")
+    if len(candidates) == 1 or months.nunique() < 2:
+        return dict(candidates[0])
+    last = (months == months.max()).to_numpy()
+    inner, valid = train[~last], train[last]
+    valid_counts = grid_count(grid, valid).to_numpy()
+    inner_counts = grid_count(grid, inner).to_numpy()
+    best, best_pai = candidates[0], -1.0
+    for params in candidates:
+        layer = _fit(name, inner, pack, context or {}, params, seed)
+        score = _cell_scores(layer, grid, rank_by)
+        pai = _mean_pai(score_selection(score, grid, valid_counts, inner_counts, coverages, seed))
+        if pai > best_pai:
+            best, best_pai = params, pai
+    return dict(best)
 
 
 def backtest(
@@ -170,21 +369,23 @@ def backtest(
     areas: gpd.GeoDataFrame | None = None,
     population: pd.Series | None = None,
     method_params: dict[str, dict] | None = None,
+    tune: bool = True,
 ) -> dict:
-    """Predictive accuracy of hotspot methods, train period -> test period.
+    """Predictive accuracy of hotspot methods on one fold, train months -> test months.
 
     Parameters
     ----------
     train, test : geopandas.GeoDataFrame
-        Incidents of the two periods, EPSG:27700 (``status != "ok"`` rows dropped).
+        Incidents of the two windows, EPSG:27700 (``status != "ok"`` rows dropped).
     pack : AreaPack, optional
         Supplies the region, LSOAs and population (or pass ``region``/``areas``).
     methods : sequence of str, optional
-        Registry names (default: all of :data:`~geo_ssgp.hotspots.METHODS`).
+        Method names as the user wrote them (``"default"`` allowed); the result is
+        keyed by these names. Default: every method of :data:`METHODS`.
     coverages : tuple of float
         Shares of the region to select.
     cell_size : float
-        Common grid cell size in metres.
+        Common evaluation grid cell size in metres (at least :data:`MIN_EVAL_CELL_M`).
     rank_by : {"surface", "hotspots"}
         Rank cells by the method's per-cell or per-area score (``"surface"``), or by
         the rank of the hotspot polygon holding them (``"hotspots"``: only hotspot
@@ -194,16 +395,28 @@ def backtest(
     region, areas, population
         Overrides passed to :func:`~geo_ssgp.hotspots.run_method`.
     method_params : dict, optional
-        Per-method settings, e.g. ``{"kde": {"bandwidth": 300}}``.
+        Fixed settings per registry name, e.g. ``{"kde": {"bandwidth": 300}}``; a
+        method given settings is not tuned.
+    tune : bool
+        Choose each method's settings on the training months (:func:`tune_method`);
+        ``False`` runs every method at its own defaults.
 
     Returns
     -------
     dict
-        ``{method: {coverage: {"pai", "pei", "rri", "hit_rate", "area_share",
-        "n_cells", "n_test", "n_train"}}}`` including ``"naive-previous"``.
+        ``{name: {"method", "params", "coverage": {cov: measures}}}`` with the
+        measures of :func:`selection_metrics`, including ``"naive-previous"``.
     """
     if rank_by not in {"surface", "hotspots"}:
         raise BadInput(f"rank_by must be 'surface' or 'hotspots', not {rank_by!r}", param="rank_by")
+    if not cell_size >= MIN_EVAL_CELL_M:
+        raise BadInput(
+            f"cell_size must be at least {MIN_EVAL_CELL_M:g} m: police.uk locations are "
+            "anonymised map points, not addresses",
+            param="cell_size",
+        )
+    requested = list(methods or METHODS)
+    names = {m: resolve_method(m) for m in requested}
     train_pts, _ = prepare_incidents(train)
     test_pts, _ = prepare_incidents(test)
     if region is None:
@@ -211,43 +424,186 @@ def backtest(
             raise ValueError("backtest needs a pack or a region")
         region = study_region(pack)
     grid = make_grid(region, cell_size=cell_size)
-    area = grid.cells["area_m2"].to_numpy()
     test_counts = grid_count(grid, test_pts).to_numpy()
     train_counts = grid_count(grid, train_pts).to_numpy()
-    names = [resolve_method(m) for m in (methods or list(METHODS))]
-    method_params = method_params or {}
-    scores: dict[str, np.ndarray] = {BASELINE: train_counts.astype(float)}
-    for name in names:
-        params = dict(method_params.get(name, {}))
-        if name in GRID_METHODS:
-            params.setdefault("cell_size", cell_size)
-        if "seed" in _accepted(METHODS[name].func):
-            params.setdefault("seed", seed)
-        layer = run_method(
-            name,
-            train_pts,
-            pack,
-            region=region,
-            areas=areas,
-            population=population,
-            label=False,
-            **params,
-        )
-        cell = layer.cell_scores(grid) if rank_by == "surface" else _scores_by_hotspots(layer, grid)
-        scores[name] = cell.to_numpy(dtype=float)
-    result: dict = {}
-    for name, score in scores.items():
-        result[name] = {}
-        for cov in coverages:
-            sel = select_top_cells(score, area, cov, grid.region_area_m2, seed)
-            result[name][cov] = selection_metrics(
-                sel, area, test_counts, train_counts, grid.region_area_m2
+    context = {"region": region, "areas": areas, "population": population}
+    fixed = method_params or {}
+    result = {
+        BASELINE: {
+            "method": BASELINE,
+            "params": {"cell_size": float(cell_size)},
+            "coverage": score_selection(
+                train_counts.astype(float), grid, test_counts, train_counts, coverages, seed
+            ),
+        }
+    }
+    for asked, name in names.items():
+        if name in fixed or not tune:
+            params = dict(fixed.get(name, {}))
+        else:
+            params = tune_method(
+                name, train_pts, pack, grid, coverages, context=context, rank_by=rank_by, seed=seed
             )
+        layer = _fit(name, train_pts, pack, context, params, seed)
+        score = _cell_scores(layer, grid, rank_by)
+        result[asked] = {
+            "method": name,
+            "params": params,
+            "coverage": score_selection(score, grid, test_counts, train_counts, coverages, seed),
+        }
     return result
 
 
-def _accepted(func) -> set[str]:
-    return set(inspect.signature(func).parameters)
+def _summary(per_fold: list[dict]) -> dict:
+    """Mean and standard deviation (ddof 1; 0 for one fold) of each measure over folds."""
+    out: dict = {"folds": len(per_fold)}
+    for measure in MEASURES:
+        values = np.array([m[measure] for m in per_fold if m[measure] is not None], dtype=float)
+        out[measure] = float(values.mean()) if len(values) else None
+        out[f"{measure}_sd"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    return out
+
+
+def rolling_backtest(
+    incidents: gpd.GeoDataFrame,
+    folds: list[Fold],
+    pack: AreaPack | None = None,
+    methods: list[str] | tuple[str, ...] | None = None,
+    coverages: tuple[float, ...] = DEFAULT_COVERAGES,
+    **options,
+) -> dict:
+    """The backtest over rolling-origin folds, with mean and spread.
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        All incidents (``month`` column), EPSG:27700.
+    folds : list of Fold
+        From :func:`rolling_folds`; each must lie within the incidents' months.
+    pack, methods, coverages
+        As in :func:`backtest`.
+    **options
+        Passed to :func:`backtest` (``cell_size``, ``rank_by``, ``seed``, ...).
+
+    Returns
+    -------
+    dict
+        ``{name: {"method", "coverage": {cov: {"folds", "pai", "pai_sd", "pei",
+        "pei_sd", "rri", "rri_sd", "hit_rate", "hit_rate_sd", "area_share",
+        "area_share_sd"}}, "folds": [{"train", "test", "params", "coverage"}]}}``;
+        names as requested, plus ``"naive-previous"``.
+    """
+    check_folds(folds, incidents)
+    runs = []
+    for fold in folds:
+        train, test = split_periods(incidents, fold.train, fold.test)
+        runs.append((fold, backtest(train, test, pack, methods, coverages, **options)))
+    out = {}
+    for name, first in runs[0][1].items():
+        per_fold = [
+            {**fold.describe(), "params": res[name]["params"], "coverage": res[name]["coverage"]}
+            for fold, res in runs
+        ]
+        summary = {cov: _summary([f["coverage"][cov] for f in per_fold]) for cov in coverages}
+        out[name] = {"method": first["method"], "coverage": summary, "folds": per_fold}
+    return out
+
+
+#: Coverages the analyst map reports.
+ACCURACY_COVERAGES = (0.01, 0.05)
+
+
+def layer_accuracy(
+    incidents: gpd.GeoDataFrame,
+    pack: AreaPack | None = None,
+    method: str = "default",
+    *,
+    end: str | None = None,
+    train_months: int = 6,
+    folds: int = 3,
+    cell_size: float = DEFAULT_EVAL_CELL_M,
+    **options,
+) -> dict:
+    """How well a layer predicted the last months, in figures and in plain words.
+
+    The rolling backtest of one method over the ``folds`` months up to ``end`` (default:
+    the last month of the data), each predicted from the ``train_months`` before it, on
+    the common ``cell_size`` grid, beside the naive count on the same cells.
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Incidents already filtered by crime type / source (any period).
+    pack : AreaPack, optional
+    method : str
+        Method name (``"default"`` allowed).
+    end : str, optional
+        Last test month ``"YYYY-MM"``.
+    train_months, folds, cell_size
+        Fold shape and evaluation unit.
+    **options
+        Passed to :func:`rolling_backtest` (``region``, ...).
+
+    Returns
+    -------
+    dict
+        ``method``, ``folds`` (list of windows), ``coverage`` (``{cov: {"pai",
+        "pai_sd", "pei", "baseline_pai"}}``) and ``text`` (one paragraph), or only
+        ``text`` when the data are too short.
+    """
+    months = pd.to_datetime(incidents["month"]).dt.strftime("%Y-%m")
+    if months.empty:
+        return {"method": resolve_method(method), "text": "No incidents to test this layer on."}
+    last = end or months.max()
+    first_test = _shift(last, 1 - folds)
+    start = _shift(first_test, -train_months)
+    if start < months.min():
+        return {
+            "method": resolve_method(method),
+            "text": f"Not enough months to test this layer: it needs {train_months + folds} "
+            f"months up to {last}, the data start in {months.min()}.",
+        }
+    windows = rolling_folds(
+        (start, _shift(first_test, -1)), (first_test, first_test), folds=folds
+    )
+    result = rolling_backtest(
+        incidents, windows, pack, [method], ACCURACY_COVERAGES, cell_size=cell_size, **options
+    )
+    ours, naive = result[method]["coverage"], result[BASELINE]["coverage"]
+    coverage = {
+        cov: {
+            "pai": ours[cov]["pai"],
+            "pai_sd": ours[cov]["pai_sd"],
+            "pei": ours[cov]["pei"],
+            "baseline_pai": naive[cov]["pai"],
+        }
+        for cov in ACCURACY_COVERAGES
+    }
+    return {
+        "method": result[method]["method"],
+        "folds": [w.describe() for w in windows],
+        "coverage": coverage,
+        "text": accuracy_text(coverage, windows, train_months, cell_size),
+    }
+
+
+def accuracy_text(coverage: dict, windows: list[Fold], train_months: int, cell_size: float) -> str:
+    """One plain-words paragraph of :func:`layer_accuracy`'s figures."""
+    one, five = coverage[0.01], coverage[0.05]
+
+    def num(value) -> str:
+        return "n/a" if value is None else f"{value:.0f}"
+
+    return (
+        f"Tested on {windows[0].test[0]}..{windows[-1].test[1]}, each month predicted from the "
+        f"{train_months} months before it: the busiest 1% of the area this layer marks held "
+        f"{num(one['pai'])} times its share of the next month's incidents (PAI "
+        f"{num(one['pai'])} ± {num(one['pai_sd'])}; 5% of the area: {num(five['pai'])}). "
+        f"Simply counting the previous months on {cell_size:g} m cells scores "
+        f"{num(one['baseline_pai'])} and {num(five['baseline_pai'])}. At 1% the layer caught "
+        f"{(one['pei'] or 0):.0%} of what the best possible choice of the same area would have "
+        "(PEI)."
+    )
 
 
 def backtest_table(result: dict) -> pd.DataFrame:
@@ -256,27 +612,37 @@ def backtest_table(result: dict) -> pd.DataFrame:
     Parameters
     ----------
     result : dict
-        Output of :func:`backtest`.
+        Output of :func:`backtest` or :func:`rolling_backtest`.
 
     Returns
     -------
     pandas.DataFrame
-        ``method``, ``coverage`` and the measures.
+        ``method`` (as requested), ``coverage`` and the measures (with ``*_sd`` and
+        ``folds`` for a rolling backtest).
     """
     rows = [
         {"method": name, "coverage": cov, **metrics}
-        for name, by_cov in result.items()
-        for cov, metrics in by_cov.items()
+        for name, entry in result.items()
+        for cov, metrics in entry["coverage"].items()
     ]
     return pd.DataFrame(rows)
 
 
 __all__ = [
     "BASELINE",
+    "CANDIDATES",
     "DEFAULT_COVERAGES",
+    "DEFAULT_EVAL_CELL_M",
+    "Fold",
     "backtest",
     "backtest_table",
+    "check_folds",
+    "layer_accuracy",
     "max_capture",
+    "rolling_backtest",
+    "rolling_folds",
+    "score_selection",
     "selection_metrics",
     "split_periods",
+    "tune_method",
 ]

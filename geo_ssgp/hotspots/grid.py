@@ -27,6 +27,7 @@ holds and whether it is essentially one snap point.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -283,6 +284,24 @@ def make_grid(
         size, rule = float(cell_size), "user"
     if not size > 0:
         raise BadInput(f"cell_size must be positive, got {cell_size!r}", param="cell_size")
+    key = (shapely.to_wkb(geom), size, kind, clip)
+    if key not in _GRIDS:
+        if len(_GRIDS) >= _GRID_CACHE_SIZE:
+            _GRIDS.pop(next(iter(_GRIDS)))
+        _GRIDS[key] = _build_grid(geom, size, kind, clip)
+    cached = _GRIDS[key]
+    # a fresh Grid and a shallow copy of the cells: callers may change either
+    return dataclasses.replace(cached, cells=cached.cells.copy(deep=False), cell_size_rule=rule)
+
+
+#: Grids built before, by (region WKB, cell size, kind, clip); the backtest and the
+#: significance test ask for the same 50 m grid many times.
+_GRIDS: dict[tuple, Grid] = {}
+_GRID_CACHE_SIZE = 16
+
+
+def _build_grid(geom: shapely.Geometry, size: float, kind: str, clip: bool) -> Grid:
+    """The cells of :func:`make_grid` (no cache)."""
     origin, row, col, cx, cy, polys = _candidate_cells(kind, size, geom.bounds)
     shapely.prepare(geom)
     hit = shapely.intersects(geom, polys)
@@ -316,7 +335,7 @@ def make_grid(
         kind=kind,
         cell_size=size,
         origin=origin,
-        cell_size_rule=rule,
+        cell_size_rule="",
         region_area_m2=float(shapely.area(geom)),
         clipped=clip,
         _lookup=lookup,
@@ -332,7 +351,9 @@ def point_xy(points: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[np.ndarray, np.n
     return shapely.get_x(geoms.values), shapely.get_y(geoms.values)
 
 
-def grid_count(grid: Grid, incidents: gpd.GeoDataFrame) -> pd.Series:
+def grid_count(
+    grid: Grid, incidents: gpd.GeoDataFrame, weights: np.ndarray | None = None
+) -> pd.Series:
     """Count incidents per grid cell.
 
     Parameters
@@ -340,16 +361,21 @@ def grid_count(grid: Grid, incidents: gpd.GeoDataFrame) -> pd.Series:
     grid : Grid
     incidents : geopandas.GeoDataFrame
         Points in EPSG:27700.
+    weights : numpy.ndarray, optional
+        One weight per incident (e.g. recency weights); the sums are floats.
 
     Returns
     -------
     pandas.Series
-        Integer counts indexed like ``grid.cells`` (name ``count``); the number of
-        points that fell in no cell is in ``.attrs["outside_grid"]``.
+        Counts (integers, or weighted sums) indexed like ``grid.cells`` (name
+        ``count``); the number of points that fell in no cell is in
+        ``.attrs["outside_grid"]``.
     """
     x, y = point_xy(incidents)
     pos = grid.locate(x, y)
-    counts = np.bincount(pos[pos >= 0], minlength=len(grid.cells))
+    inside = pos >= 0
+    w = None if weights is None else np.asarray(weights, dtype=float)[inside]
+    counts = np.bincount(pos[inside], weights=w, minlength=len(grid.cells))
     out = pd.Series(counts, index=grid.cells.index, name="count")
     out.attrs["outside_grid"] = int((pos < 0).sum())
     return out

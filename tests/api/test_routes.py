@@ -580,3 +580,19 @@ def test_streets_route_gives_segments_and_concentration(client):
     small = [f["properties"] for f in viewer["features"] if f["properties"]["suppressed"]]
     assert small and all(p["n_incidents"] is None for p in small)
     assert client.get("/api/streets?crime_type=juggling", headers=ANALYST).status_code == 422
+
+
+def test_hotspot_accuracy_in_plain_words(client):
+    """The analyst page's line on how well the default layer predicts (rolling backtest)."""
+    r = client.get("/api/hotspots/accuracy?crime_type=violence&to=2025-09", headers=ANALYST)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["method"] == "grid-count"
+    assert [f["test"] for f in body["folds"]] == [["2025-07", "2025-07"], ["2025-08", "2025-08"],
+                                                  ["2025-09", "2025-09"]]
+    one = body["coverage"]["0.01"]
+    assert one["pai"] > 10 and one["baseline_pai"] > 10 and 0 < one["pei"] <= 1
+    assert body["text"].startswith("Tested on 2025-07..2025-09")
+    short = client.get("/api/hotspots/accuracy?to=2025-03", headers=ANALYST).json()
+    assert short["text"].startswith("Not enough months to test this layer")
+    assert client.get("/api/hotspots/accuracy?crime_type=magic", headers=ANALYST).status_code == 422

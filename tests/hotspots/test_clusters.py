@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.cluster import DBSCAN
 
 from geo_ssgp.hotspots import run_method
@@ -50,3 +51,56 @@ def test_real_snap_point_hotspots_are_flagged(sample_ok, pack):
     assert (flagged["top_snap_share"] >= 0.8).all()
     holder = layer.hotspots[layer.hotspots.intersects(busiest.geometry)]
     assert holder["n_incidents"].max() >= busiest["n_incidents"]
+
+
+def _snap_and_disc(synth):
+    """120 incidents on one map point, 200 in a 150 m disc, 300 uniform over 5 km."""
+    one = np.repeat([[synth.X0 + 1000.0, synth.Y0 + 1000.0]], 120, axis=0)
+    disc = synth.disc(3, (synth.X0 + 3500.0, synth.Y0 + 3500.0), n=200)
+    return synth.points(np.vstack([one, disc, synth.uniform(4, n=300)]))
+
+
+def test_one_map_point_cluster_is_a_point_hotspot_ranked_by_incidents(synth, box):
+    layer = run_method("dbscan", _snap_and_disc(synth), region=box, label=False)
+    hot = layer.hotspots
+    point = hot[hot["kind"] == "map point"]
+    assert len(point) == 1
+    row = point.iloc[0]
+    assert row.geometry.geom_type == "Point" and row["n_incidents"] == 120
+    assert row["description"] == "one police.uk map point: 120 incidents"
+    assert pd.isna(row["density_per_km2"]) and row["area_m2"] == 0
+    disc = hot[hot["kind"] == "area"].iloc[0]
+    assert disc["map_points"] > 100 and disc["description"].endswith("incidents")
+    # ranked by incidents: the 200-incident disc before the 120-incident map point
+    assert hot["cluster_incidents"].is_monotonic_decreasing
+    assert disc["rank"] < row["rank"]
+    assert layer.parameters["rank"] == "incidents"
+
+
+@pytest.mark.parametrize("method", ["dbscan", "hdbscan"])
+def test_real_busiest_map_point_is_a_point_hotspot(sample_ok, pack, method):
+    busiest = snap_point_counts(sample_ok).iloc[0]
+    layer = run_method(method, sample_ok, pack, label=False)
+    top = layer.hotspots.iloc[0]
+    assert top["kind"] == "map point" and top.geometry.equals(busiest.geometry)
+    assert top["description"] == f"one police.uk map point: {busiest['n_incidents']:,} incidents"
+    assert top["n_incidents"] == busiest["n_incidents"] == 537
+    assert (layer.hotspots["kind"] == "map point").sum() >= 20
+
+
+def test_district_sized_cluster_is_rejected_with_a_warning(synth, box):
+    points = synth.points(synth.uniform(5, n=3000))
+    with pytest.warns(UserWarning, match="district-sized cluster rejected"):
+        layer = dbscan_hotspots(points, box, eps=300.0, min_samples=5)
+    assert layer.hotspots.empty
+    (text,) = layer.parameters["rejected_clusters"]
+    assert "covers more than 5% of the region" in text and "3,000 incidents" in text
+
+
+def test_real_dbscan_on_asb_rejects_the_district_sized_cluster(sample_ok, pack):
+    with pytest.warns(UserWarning, match="district-sized cluster rejected"):
+        layer = run_method("dbscan", sample_ok, pack, crime_types="anti-social-behaviour",
+                           label=False)
+    (text,) = layer.parameters["rejected_clusters"]
+    assert "2.85 km²" in text
+    assert layer.hotspots["area_m2"].max() < 0.05 * 40e6

@@ -132,3 +132,14 @@ def test_snap_points_group_identical_coordinates_and_flag_single_point_hotspots(
     assert summary["snap_points"].tolist() == [2, 1]
     assert summary["top_snap_share"].iloc[0] == pytest.approx(90 / 95)
     assert summary["single_snap_point"].tolist() == [True, True]
+
+
+def test_repeated_grids_are_built_once_but_independent(box):
+    a = make_grid(box, cell_size=250)
+    b = make_grid(box, cell_size=250)
+    assert a is not b and a.cells is not b.cells
+    assert a.cells.equals(b.cells) and a.cell_size_rule == "user"
+    a.cells["count"] = 1  # a caller's change stays in its own grid
+    a.cell_size_rule = "changed"
+    assert "count" not in b.cells and make_grid(box, cell_size=250).cell_size_rule == "user"
+    assert "count" not in make_grid(box, cell_size=250).cells

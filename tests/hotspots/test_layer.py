@@ -11,8 +11,9 @@ import pytest
 import shapely
 
 from geo_ssgp.hotspots import DEFAULT_METHOD, run_method
+from geo_ssgp.hotspots.count import COUNT_CELL_SIZE_RULE
 from geo_ssgp.hotspots.gistar import gistar_grid_hotspots
-from geo_ssgp.hotspots.grid import CELL_SIZE_RULE, make_grid
+from geo_ssgp.hotspots.grid import make_grid
 from geo_ssgp.hotspots.layer import frame_to_geojson, json_safe
 
 
@@ -20,7 +21,7 @@ def test_cell_scores_on_the_layers_own_grid_are_its_surface(box, planted):
     layer = gistar_grid_hotspots(planted, box, permutations=0)
     grid = make_grid(box)
     assert layer.cell_scores(grid).to_numpy() == pytest.approx(layer.surface["z"].to_numpy())
-    clusters = run_method("dbscan", planted, region=box)
+    clusters = run_method("dbscan", planted, region=box, max_area_share=0.2)
     scores = clusters.cell_scores(grid)
     assert scores.notna().sum() >= 4
     assert scores.max() == pytest.approx(clusters.hotspots["score"].iloc[0])
@@ -109,7 +110,7 @@ def test_real_layer_parameters_and_geojson(sample_ok, pack):
     layer = run_method("default", sample_ok, pack)
     p = layer.parameters
     assert layer.method == DEFAULT_METHOD == p["method"]
-    assert p["cell_size_m"] == 100.0 and p["cell_size_rule"] == CELL_SIZE_RULE
+    assert p["cell_size_m"] == 50.0 and p["cell_size_rule"] == COUNT_CELL_SIZE_RULE
     assert p["period"] == {"from": "2025-01", "to": "2025-09"}
     assert p["filters"] == {"crime_types": None, "sources": None, "restricted": None}
     assert p["n_incidents"] == len(sample_ok) > 14000

@@ -1,4 +1,9 @@
-"""The places the partnership names must come out of the default method, by label."""
+"""The places the partnership names: hotspots of the default method, and significant.
+
+The default (50 m counts) ranks the city-centre map points first; the three places
+must be among its hotspots with ``significant`` True (the per-place exceedance test,
+:mod:`geo_ssgp.hotspots.significance`), found by label.
+"""
 
 import pytest
 
@@ -9,9 +14,12 @@ TOP = 15
 
 @pytest.fixture(scope="module")
 def default_labels(sample_geocoded, pack):
+    """Labels of the default layer's significant hotspots, by rank."""
     layer = hotspots.run_method("default", sample_geocoded, pack, start="2025-01", end="2025-09")
     assert layer.method == hotspots.DEFAULT_METHOD
-    return list(layer.hotspots.sort_values("rank")["label"].head(TOP))
+    ranked = layer.hotspots.sort_values("rank")
+    assert ranked.head(TOP)["significant"].all()
+    return list(ranked.loc[ranked["significant"], "label"])
 
 
 def _has(labels, *words):

@@ -81,7 +81,7 @@ def test_analyst_map_layers_and_size(analyst, real, vendor):
     hotspot_legends = [lg for lg in legends(page) if lg["title"].startswith("Hotspots")]
     assert len(hotspot_legends) == 3
     grid = dict(hotspot_legends[0]["table"])
-    assert grid["Method"] == "grid-count" and grid["Cell size (m)"] == "100"
+    assert grid["Method"] == "grid-count" and grid["Cell size (m)"] == "50"
     assert grid["Period"] == "from=2025-01, to=2025-09"
 
 

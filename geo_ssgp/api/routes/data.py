@@ -25,6 +25,7 @@ from geo_ssgp.api.schemas import (
     Health,
     HotspotLayerOut,
     IncidentLayer,
+    LayerAccuracy,
     Meta,
     SelectionSummary,
     StreetLayer,
@@ -228,6 +229,20 @@ def street_layer(svc: Svc, user: CurrentUser, filters: QueryFilters) -> Response
         return out
 
     return geojson(svc.cached_json(("streets", filters.key(), user.is_analyst), compute))
+
+
+@router.get(
+    "/hotspots/accuracy",
+    summary="How well the default layer predicted the last months (rolling backtest)",
+    response_model=LayerAccuracy,
+)
+def hotspot_accuracy(svc: Svc, user: CurrentUser, filters: QueryFilters) -> dict:
+    """PAI / PEI of the default layer over the last three months.
+
+    Each month is predicted from the six before it, beside counting on the same 50 m
+    cells; ``text`` says it in plain words.
+    """
+    return svc.layer_accuracy(filters, user)
 
 
 @router.get(

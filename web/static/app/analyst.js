@@ -112,12 +112,22 @@
         return;
       }
       loadMap();
+      loadAccuracy();
       loadHotspotPicker();
       if (state.selection) { summarise(); }
     }, 150);
   }
   [fFrom, fTo, fSource].forEach(function (s) { s.addEventListener("change", changed); });
   fTypes.addEventListener("change", changed);
+
+  // ---- how good the layer is: the rolling backtest in plain words ------------------------
+  function loadAccuracy() {
+    var node = $("layer-accuracy");
+    node.textContent = "Testing the hotspot layer on the last months…";
+    api("/api/hotspots/accuracy?" + query(filters()).toString()).then(function (acc) {
+      node.textContent = acc.text;
+    }).catch(function (e) { node.textContent = "Layer test unavailable: " + e.message; });
+  }
 
   // ---- map -------------------------------------------------------------------------------
   function loadMap() {
@@ -445,6 +455,7 @@
       Object.keys(r.by_reason).forEach(function (k) { ul.appendChild(el("li", k + ": " + r.by_reason[k])); });
       box.appendChild(ul);
       loadMap();
+      loadAccuracy();
     }).catch(function (err) { clear(box); box.appendChild(el("p", err.message, {"class": "error"})); });
   });
 
@@ -463,6 +474,7 @@
     });
   });
   loadMap();
+  loadAccuracy();
   loadHotspotPicker();
   loadSaved();
   window.geoSsgpPage = {state: state, select: select, filters: filters, loadSaved: loadSaved};
