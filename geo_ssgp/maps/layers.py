@@ -58,6 +58,7 @@ from geo_ssgp.maps.format import (
     value_text,
 )
 from geo_ssgp.maps.snap_points import snap_point_rows
+from geo_ssgp.maps.streets import add_street_layer
 from geo_ssgp.pack import AreaPack, load_layer
 
 # --------------------------------------------------------------------------------------------
@@ -119,9 +120,10 @@ def base_map(
     tiles: str | folium.TileLayer | None = None,
     asset_base: str = DEFAULT_ASSET_BASE,
     tiles_attr: str | None = None,
+    streets: bool = True,
     **kw: Any,
 ) -> folium.Map:
-    """An empty map fitted to the pack's district, with local assets and data attribution.
+    """A map fitted to the pack's district with its streets, local assets and attribution.
 
     Parameters
     ----------
@@ -133,14 +135,18 @@ def base_map(
         URL prefix of the vendor folder.
     tiles_attr : str, optional
         Attribution of a URL-template tile layer (or pass ``"URL|attribution"`` as ``tiles``).
+    streets : bool
+        Draw the pack's street lines (layer id ``"streets"``, see
+        :func:`geo_ssgp.maps.streets.add_street_layer`) when it has any.
     **kw
         Passed to ``folium.Map`` (e.g. ``width``, ``height``, ``zoom_start``).
 
     Returns
     -------
     folium.Map
-        With the district outline (layer id ``"district"``), ``prefer_canvas=True``, the
-        ONS/OS and police.uk attribution lines and the ``window.geoSsgp`` runtime.
+        With the district outline (layer id ``"district"``), the streets, ``prefer_canvas=True``,
+        the ONS/OS and police.uk (and OpenStreetMap) attribution lines and the
+        ``window.geoSsgp`` runtime.
     """
     district = _district(pack)
     (south, west), (north, east) = _bounds(district.geometry)
@@ -152,6 +158,8 @@ def base_map(
     fit_to(fmap, district.geometry)
     _outline(fmap, district.geometry, "district")
     attribute(fmap, "ons", "police")
+    if streets:
+        add_street_layer(fmap, pack)
     return use_local_assets(fmap, asset_base)
 
 

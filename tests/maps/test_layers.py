@@ -43,7 +43,7 @@ def test_tiles_are_optional_and_need_attribution(pack, vendor):
 
 
 def test_attribution_lines_follow_the_layers_drawn(pack):
-    fmap = maps.base_map(pack)
+    fmap = maps.base_map(pack, streets=False)
     lines = maps.attribution_lines(fmap)
     assert lines == [html.escape(ATTRIBUTION["ons"]), html.escape(ATTRIBUTION["police"])]
     areas = small_areas().drop(columns=["imd_decile"])

@@ -205,6 +205,64 @@
   };
 
   // ---------------------------------------------------------------------------------------
+  // Street base layer (data from geo_ssgp.maps.streets.street_data)
+  // ---------------------------------------------------------------------------------------
+
+  var pane = function (map, name, zIndex) {
+    if (!map.getPane(name)) {
+      var p = map.createPane(name);
+      p.style.zIndex = zIndex;
+      p.style.pointerEvents = "none";
+      p.className += " geo-ssgp-passive";
+    }
+    return name;
+  };
+
+  var lines = function (text, lens) {
+    var S = g.scale, c = g.ints(text), k = 0, out = [];
+    lens.forEach(function (n) {
+      var line = [], x = 0, y = 0;
+      for (var i = 0; i < n; i++, k += 2) {
+        x = i ? x + c[k] : c[k];
+        y = i ? y + c[k + 1] : c[k + 1];
+        line.push([y / S, x / S]);
+      }
+      out.push(line);
+    });
+    return out;
+  };
+
+  // Street lines above the area fills but below hotspots' outlines, in a pane that takes no
+  // clicks; names along the lines (rotated labels) in view from data.labelZoom.
+  g.streets = function (d) {
+    var group = L.layerGroup(), names = L.layerGroup(), S = g.scale, map = g.map;
+    var renderer = L.canvas({pane: pane(map, "geoSsgpStreets", 420), padding: 0.3});
+    d.classes.forEach(function (style, i) {
+      group.addLayer(L.polyline(lines(d.lines[i][0], d.lines[i][1]), L.extend({
+        renderer: renderer, interactive: false, opacity: 0.75, lineCap: "round"
+      }, style)));
+    });
+    pane(map, "geoSsgpStreetNames", 640);
+    var update = function () {
+      names.clearLayers();
+      if (!map.hasLayer(group) || map.getZoom() < d.labelZoom) { return; }
+      var view = map.getBounds().pad(0.1);
+      d.labels.forEach(function (l) {
+        var at = L.latLng(l[0] / S, l[1] / S);
+        if (!view.contains(at)) { return; }
+        names.addLayer(L.marker(at, {interactive: false, keyboard: false,
+          pane: "geoSsgpStreetNames", icon: L.divIcon({className: "geo-ssgp-street-name",
+            iconSize: null, html: "<span style=\"transform:translate(-50%,-50%) rotate("
+              + l[2] + "deg)\">" + d.names[l[3]] + "</span>"})}));
+      });
+    };
+    group.on("add", function () { names.addTo(map); update(); });
+    group.on("remove", function () { names.remove(); });
+    map.on("zoomend moveend", update);
+    return group;
+  };
+
+  // ---------------------------------------------------------------------------------------
   // Incidents by snap point (data from geo_ssgp.maps.snap_points.snap_point_rows)
   // ---------------------------------------------------------------------------------------
 
