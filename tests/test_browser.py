@@ -148,6 +148,21 @@ def _map_frame(page, selector: str, url_part: str = ""):
     return handle.content_frame()
 
 
+def _assert_streets_drawn(frame) -> None:
+    """The OpenStreetMap street lines are on the map, painted, and credited (ODbL)."""
+    painted = frame.evaluate(
+        """() => { const g = window.geoSsgp;
+             if (!g.map.hasLayer(g.layers.streets)) return -1;
+             const c = document.querySelector(".leaflet-geoSsgpStreets-pane canvas");
+             const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+             let n = 0; for (let i = 3; i < d.length; i += 4 * 31) { if (d[i] > 0) n++; }
+             return n; }"""
+    )
+    assert painted > 200, painted
+    credit = frame.locator(".leaflet-control-attribution").inner_text()
+    assert "© OpenStreetMap contributors (ODbL 1.0" in credit
+
+
 def _lsoa_point(svc, code: str) -> tuple[float, float]:
     lsoas = load_layer(svc.pack, "lsoa21").set_index("code")
     point = gpd.GeoSeries([lsoas.loc[code].geometry.representative_point()], crs=CRS_BNG)
@@ -202,6 +217,7 @@ def test_analyst_map_works_offline(browser, server):
         )
         assert painted > 100
         assert "Crown copyright" in frame.locator(".leaflet-control-attribution").inner_text()
+        _assert_streets_drawn(frame)
         _shot(page, "analyst")
         watch.check()
     finally:
@@ -343,6 +359,7 @@ def test_pcso_area_view_at_phone_width(browser, server):
         page.wait_for_url(re.compile(r"/area/E05010967$"))
         frame = _map_frame(page, "#area-map")
         assert frame.evaluate("window.geoSsgp.map.hasLayer(window.geoSsgp.layers.area)") is True
+        _assert_streets_drawn(frame)
         assert page.locator("#area-name").inner_text() == "Westgate"
         assert page.locator("#area-streets li").count() >= 3
         assert page.locator("#area-types li").first.bounding_box()["height"] >= 44
@@ -365,6 +382,7 @@ def test_meeting_view(browser, server):
         for frame in frames:
             assert frame.evaluate("Object.keys(window.geoSsgp.layers).some("
                                   "k => k.startsWith('hotspots:'))") is True
+            _assert_streets_drawn(frame)
         assert page.locator("#hotspot-change tbody tr").count() >= 1
         assert "Gloucestershire" in page.locator("#rates").inner_text()
         page.wait_for_timeout(300)

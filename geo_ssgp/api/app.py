@@ -8,6 +8,7 @@ mapping from typed errors to status codes in :mod:`geo_ssgp.api.errors`.
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from geo_ssgp import pipeline
@@ -61,6 +62,8 @@ def create_app(
     )
     app.state.geo = Service(settings, pack, store)
     errors.install(app)
+    # Map documents carry their street lines (about 0.24 MB of text): send them compressed.
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     for module in (data, focus_areas, uploads, pages):

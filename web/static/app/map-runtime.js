@@ -238,10 +238,21 @@
     var group = L.layerGroup(), names = L.layerGroup(), S = g.scale, map = g.map;
     var renderer = L.canvas({pane: pane(map, "geoSsgpStreets", 420), padding: 0.3});
     d.classes.forEach(function (style, i) {
-      group.addLayer(L.polyline(lines(d.lines[i][0], d.lines[i][1]), L.extend({
+      var line = L.polyline(lines(d.lines[i][0], d.lines[i][1]), L.extend({
         renderer: renderer, interactive: false, opacity: 0.75, lineCap: "round"
-      }, style)));
+      }, style));
+      line.baseWeight = style.weight;
+      group.addLayer(line);
     });
+    // Thinner and fainter lines when zoomed out, so the city view is not a grey mesh.
+    var restyle = function () {
+      var f = Math.max(0.3, Math.min(1, (map.getZoom() - 11) / (d.labelZoom - 11)));
+      group.eachLayer(function (l) {
+        l.setStyle({weight: l.baseWeight * f, opacity: 0.35 + 0.4 * f});
+      });
+    };
+    restyle();
+    map.on("zoomend", restyle);
     pane(map, "geoSsgpStreetNames", 640);
     var update = function () {
       names.clearLayers();
