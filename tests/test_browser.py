@@ -421,3 +421,16 @@ def test_meeting_report_opens_offline_from_a_file(browser, server, tmp_path):
         watch.check()
     finally:
         context.close()
+
+
+def test_api_docs_render_offline(browser, server):
+    context, page, watch = _open(browser, server, role="viewer")
+    try:
+        page.goto(server["url"] + "/docs")
+        page.locator(".swagger-ui .opblock").first.wait_for(timeout=30_000)
+        assert page.locator(".swagger-ui .opblock").count() >= 10
+        assert "/api/hotspots" in page.locator(".swagger-ui").inner_text()
+        _shot(page, "api-docs")
+        watch.check()
+    finally:
+        context.close()

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from geo_ssgp import pipeline
 from geo_ssgp.api import errors
-from geo_ssgp.api.routes import data, focus_areas, pages, uploads
+from geo_ssgp.api.routes import data, docs, focus_areas, pages, uploads
 from geo_ssgp.api.service import Service
 from geo_ssgp.config import Settings, get_settings
 from geo_ssgp.pack import load_pack
@@ -59,6 +59,8 @@ def create_app(
         title=f"geo_ssgp: {pack.title}",
         description=DESCRIPTION,
         version="0.1.0",
+        docs_url=None,  # served offline by geo_ssgp.api.routes.docs
+        redoc_url=None,
     )
     app.state.geo = Service(settings, pack, store)
     errors.install(app)
@@ -66,7 +68,7 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
-    for module in (data, focus_areas, uploads, pages):
+    for module in (data, focus_areas, uploads, pages, docs):
         app.include_router(module.router)
     if warm:
         _warm(app.state.geo)
