@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import geopandas as gpd
@@ -28,7 +29,7 @@ from geo_ssgp.filters import Filters
 from geo_ssgp.hotspots import HotspotLayer, run_method
 from geo_ssgp.hotspots.change import compare_periods
 from geo_ssgp.hotspots.layer import json_safe
-from geo_ssgp.pack import AreaPack, load_layer
+from geo_ssgp.pack import AreaPack, has_streets, load_layer, load_streets
 from geo_ssgp.schema import CRIME_GROUPS
 
 #: Attribution lines shown in every page footer and report.
@@ -164,8 +165,12 @@ def meeting_change(
     )
 
 
+#: Share of a hotspot's area that must lie inside a place for the hotspot to be the place's.
+INSIDE_SHARE = 0.5
+
+
 def area_hotspots(layer: HotspotLayer, geometry: Any, top: int = 8) -> list[dict]:
-    """Hotspots touching a place (a PCSO's ward or LSOA), strongest first.
+    """Hotspots of a place (a PCSO's ward or LSOA), strongest first, numbered as on its map.
 
     Parameters
     ----------
@@ -178,19 +183,26 @@ def area_hotspots(layer: HotspotLayer, geometry: Any, top: int = 8) -> list[dict
     Returns
     -------
     list of dict
-        ``rank``, ``label``, ``n_incidents``, ``single_snap_point`` (JSON-ready).
+        ``number`` (1, 2, ... in rank order, the number drawn on the map of
+        :func:`geo_ssgp.maps.build_area_map`), ``rank`` (in the district), ``label``,
+        ``n_incidents``, ``single_snap_point`` (JSON-ready).
     """
-    spots = place_content(geometry, layer, None)[0].hotspots.head(top)
+    spots = place_content(geometry, layer, None)[0].hotspots.sort_values("rank").head(top)
     if spots.empty:
         return []
     columns = ["rank", "label", "n_incidents", "single_snap_point"]
-    return json_safe(spots[columns].to_dict("records"))
+    rows = json_safe(spots[columns].to_dict("records"))
+    return [{"number": i, **row} for i, row in enumerate(rows, start=1)]
 
 
 def place_content(
     geometry: Any, layer: HotspotLayer | None, incidents: gpd.GeoDataFrame | None
 ) -> tuple[HotspotLayer | None, gpd.GeoDataFrame | None]:
-    """The hotspots that touch a place and the incidents inside it (or on its edge).
+    """The hotspots of a place and the incidents inside it (or on its edge).
+
+    A hotspot belongs to the place when at least :data:`INSIDE_SHARE` of its area lies inside
+    (a point or line hotspot: when it touches the place), so a grid cell that only grazes
+    the boundary stays with the neighbouring ward.
 
     Parameters
     ----------
@@ -202,15 +214,85 @@ def place_content(
     Returns
     -------
     (HotspotLayer or None, GeoDataFrame or None)
-        The layer with only the hotspots intersecting the place (same method and
-        parameters), and the incidents intersecting it.
+        The layer with only the place's hotspots (same method and parameters), and the
+        incidents intersecting it.
     """
     if layer is not None:
-        spots = layer.hotspots[layer.hotspots.intersects(geometry)]
-        layer = HotspotLayer(layer.method, spots, layer.parameters)
+        spots = layer.hotspots
+        area = spots.geometry.area
+        inside = spots.geometry.intersection(geometry).area
+        mine = np.where(area > 0, inside >= INSIDE_SHARE * area, spots.intersects(geometry))
+        layer = HotspotLayer(layer.method, spots[mine], layer.parameters)
     if incidents is not None:
         incidents = incidents[incidents.intersects(geometry)]
     return layer, incidents
+
+
+#: Last words that make a police.uk location a street even when OpenStreetMap lacks its name.
+STREET_WORDS = frozenset(
+    "road street lane way avenue close drive crescent place square terrace walk hill row "
+    "parade grove gardens court mews green rise vale view park".split()
+)
+
+
+@lru_cache(maxsize=4)
+def street_names(pack: AreaPack) -> frozenset[str]:
+    """The pack's street names (OpenStreetMap ``[streets]``), lower case; empty without any."""
+    if not has_streets(pack):
+        return frozenset()
+    return frozenset(load_streets(pack)["name"].dropna().str.lower())
+
+
+def streets_and_places(rows: list[dict], pack: AreaPack) -> tuple[list[dict], list[dict]]:
+    """Split a summary's ``top_streets`` into streets and places (place-type locations).
+
+    police.uk names locations "On or near <street>" or, for some snap points, "On or near
+    <place type>" ("Supermarket", "Parking Area", "Hospital"). A location is a street when
+    the pack's street layer has its name or its last word is a street word
+    (:data:`STREET_WORDS`); anything else is a place.
+
+    Parameters
+    ----------
+    rows : list of dict
+        ``street`` and ``incidents`` (e.g. ``summary["top_streets"]``).
+    pack : AreaPack
+
+    Returns
+    -------
+    (list of dict, list of dict)
+        Streets and places, each in the given order.
+    """
+    known = street_names(pack)
+
+    def is_street(name: str) -> bool:
+        words = name.lower().split()
+        return name.lower() in known or bool(words and words[-1] in STREET_WORDS)
+
+    streets = [r for r in rows if is_street(str(r["street"]))]
+    places = [r for r in rows if not is_street(str(r["street"]))]
+    return streets, places
+
+
+def change_text(now: int | None, before: int | None) -> str:
+    """E.g. ``"up 12% on the previous period (1,490)"``; ``""`` when either is unknown.
+
+    Parameters
+    ----------
+    now, before : int or None
+        Incident counts of this period and the one before (``None`` when suppressed).
+
+    Returns
+    -------
+    str
+    """
+    if now is None or before is None:
+        return ""
+    if before == 0:
+        return "none in the previous period either" if now == 0 else "none in the previous period"
+    change = (now - before) / before
+    word = "up" if change > 0 else "down" if change < 0 else "no change"
+    amount = f" {abs(change):.0%}" if change else ""
+    return f"{word}{amount} on the previous period ({before:,})"
 
 
 def crime_group(crime_types: tuple[str, ...] | list[str]) -> str:

@@ -64,6 +64,7 @@ def create_app(
     )
     app.state.geo = Service(settings, pack, store)
     errors.install(app)
+    app.state.html_error = pages.error_page
     # Map documents carry their street lines (about 0.24 MB of text): send them compressed.
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)

@@ -2,14 +2,16 @@
 
 Routes hold no ``try``/``except``: a :class:`~geo_ssgp.errors.GeoSsgpError` raised anywhere
 below them becomes the status in :data:`STATUS` with the error's message. A 422 names the
-parameter at fault in FastAPI's own shape (``detail[0].loc``). Any other exception is a bug
-and gives FastAPI's plain 500, never a silently missing layer.
+parameter at fault in FastAPI's own shape (``detail[0].loc``). A browser asking for a page
+(``Accept: text/html``, not under ``/api/``) gets an HTML page instead, from the renderer the
+app sets as ``app.state.html_error`` (the page routes' error template). Any other exception is
+a bug and gives FastAPI's plain 500, never a silently missing layer.
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from geo_ssgp.errors import (
     AssetError,
@@ -45,9 +47,18 @@ def error_body(exc: GeoSsgpError, status: int) -> dict:
     return {"detail": exc.message}
 
 
-async def handle(request: Request, exc: GeoSsgpError) -> JSONResponse:
+def wants_html(request: Request) -> bool:
+    """Whether a request is a browser's page request (not the JSON API)."""
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and not request.url.path.startswith("/api/")
+
+
+async def handle(request: Request, exc: GeoSsgpError) -> Response:
     """Exception handler for every :class:`GeoSsgpError`."""
     status = status_of(exc)
+    html = getattr(request.app.state, "html_error", None)
+    if html is not None and wants_html(request):
+        return html(request, exc, status)
     return JSONResponse(error_body(exc, status), status_code=status)
 
 

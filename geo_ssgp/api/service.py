@@ -32,7 +32,7 @@ from geo_ssgp.errors import BadInput, NotEnoughData
 from geo_ssgp.filters import Filters, resolve_method
 from geo_ssgp.hotspots.label import label_hotspots
 from geo_ssgp.hotspots.layer import json_safe
-from geo_ssgp.pack import AreaPack, load_layer
+from geo_ssgp.pack import AreaPack, load_layer, lsoa_wards
 from geo_ssgp.schema import CRIME_GROUPS, CRIME_TYPES
 from geo_ssgp.store import FocusArea, SQLiteStore
 
@@ -390,11 +390,28 @@ class Service:
         else:
             sel = focus.selection_from(self.pack, lsoa_codes=[place.code])
         layer = self.optional_layer(hotspots.DEFAULT_METHOD, filters, user)
+        summary = self.summary(sel, filters, user)
+        (a0, a1), _ = reports.meeting_periods(self.months(), n=self.settings.recent_months)
+        before = self.summary(sel, Filters.of(a0, a1), user) if a0 != filters.start else None
+        streets, places = reports.streets_and_places(summary["top_streets"], self.pack)
         return {
-            "summary": self.summary(sel, filters, user),
+            "summary": summary,
             "hotspots": [] if layer is None else reports.area_hotspots(layer, place.geometry),
             "months": self.settings.recent_months,
+            "streets": streets,
+            "places": places,
+            "ward_name": self.ward_name(place),
+            "change": reports.change_text(
+                summary["incidents"], before["incidents"] if before else None
+            ),
         }
+
+    def ward_name(self, place: focus.Place) -> str:
+        """The ward a place is (a ward) or lies in (an LSOA, by its LSOA-to-ward lookup)."""
+        if place.kind == "ward":
+            return place.name
+        wards = lsoa_wards(self.pack, self.pack.primary_lsoa)["ward_nm"]
+        return str(wards.get(place.code, ""))
 
     def focus_selection(self, area: FocusArea) -> focus.Selection:
         """The selection a saved focus area stands for."""

@@ -536,6 +536,43 @@ def _hotspot_legend(
     return legend_spec(title, [(color, "hotspot")], table, notes, more)
 
 
+def add_number_labels(
+    fmap: folium.Map, geoms: gpd.GeoSeries, layer_id: str = "hotspot-numbers"
+) -> VectorLayer:
+    """Numbers 1, 2, ... in order of ``geoms``, drawn at each geometry's inner point.
+
+    The PCSO map numbers its hotspots as its list does (see
+    :func:`geo_ssgp.reports.area_hotspots`). The labels take no clicks and are not listed in
+    the layer control.
+
+    Parameters
+    ----------
+    fmap : folium.Map
+    geoms : geopandas.GeoSeries
+        EPSG:27700 (or with a CRS), in the order to number.
+    layer_id : str
+
+    Returns
+    -------
+    VectorLayer
+    """
+    points = geoms.representative_point()
+    props = pd.DataFrame({"number": [str(i) for i in range(1, len(geoms) + 1)]})
+    data_js, keep = inline_data(to_page_crs(points, simplify=None), props)
+    spec = {
+        "styles": [{"radius": 0, "opacity": 0, "fillOpacity": 0}],
+        "classes": [0] * int(keep.sum()),
+        "tooltip": {
+            "fields": ["number"],
+            "aliases": None,
+            "options": {"permanent": True, "direction": "center", "className": "geo-ssgp-number"},
+        },
+        "interactive": False,
+        "radius": 0,
+    }
+    return add_vector(fmap, data_js, spec, "Hotspot numbers", layer_id, "numbers", control=False)
+
+
 def add_hotspot_layer(
     fmap: folium.Map,
     layer: Any,

@@ -134,8 +134,15 @@ def test_area_map_keeps_only_what_is_inside(pack, real, vendor):
     hot = next(
         c for c in fmap._children.values() if getattr(c, "layer_name", "") == "Hotspots: grid-count"
     )
-    expected = int(layer.hotspots.intersects(ward.geometry.iloc[0]).sum())
-    assert len(decode(data_of(hot))) == expected < len(layer.hotspots)
+    cells = layer.hotspots.geometry
+    inside = cells.intersection(ward.geometry.iloc[0]).area >= 0.5 * cells.area
+    touching = int(cells.intersects(ward.geometry.iloc[0]).sum())
+    assert len(decode(data_of(hot))) == int(inside.sum()) < touching < len(layer.hotspots)
+    numbers = next(
+        c for c in fmap._children.values() if getattr(c, "layer_name", "") == "Hotspot numbers"
+    )
+    labels = [f["properties"]["number"] for f in decode(data_of(numbers))]
+    assert labels == [str(i) for i in range(1, int(inside.sum()) + 1)]
 
 
 # ------------------------------------------------------------------------------------------

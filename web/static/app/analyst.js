@@ -425,11 +425,8 @@
   }
 
   // ---- upload ----------------------------------------------------------------------------
-  if (!analyst) {
-    $("upload-button").disabled = true;
-    $("upload-result").textContent = "Uploading needs the analyst role.";
-  }
-  $("upload-form").addEventListener("submit", function (e) {
+  // The upload tab is only in the analyst's page (pcso and viewer see no write controls).
+  if ($("upload-form")) $("upload-form").addEventListener("submit", function (e) {
     e.preventDefault();
     var file = $("upload-file").files[0];
     if (!file) { return; }
