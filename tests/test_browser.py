@@ -374,6 +374,48 @@ def test_pcso_area_view_at_phone_width(browser, server):
         context.close()
 
 
+COVERED = """() => {
+  // Share of the map covered by controls, legends and attribution (union, sampled every 2 px).
+  const map = document.querySelector(".folium-map").getBoundingClientRect();
+  const boxes = [...document.querySelectorAll(".leaflet-control")]
+    .map(e => e.getBoundingClientRect()).filter(r => r.width > 0 && r.height > 0);
+  let hit = 0, all = 0;
+  for (let y = map.top; y < map.bottom; y += 2) {
+    for (let x = map.left; x < map.right; x += 2) {
+      all++;
+      if (boxes.some(r => x >= r.left && x < r.right && y >= r.top && y < r.bottom)) hit++;
+    }
+  }
+  return hit / all;
+}"""
+
+
+def test_pcso_map_stays_visible_on_a_phone(browser, server):
+    context, page, watch = _open(browser, server, role="pcso",
+                                 viewport={"width": 390, "height": 844})
+    try:
+        page.goto(server["url"] + "/area/E05010967")
+        frame = _map_frame(page, "#area-map")
+        page.wait_for_timeout(300)
+        covered = frame.evaluate(COVERED)
+        print(f"PCSO map at 390x844: {covered:.1%} covered by controls on open")
+        assert covered <= 0.15, covered
+        _shot(page, "area-phone")
+        assert frame.locator(".leaflet-control-layers-expanded").count() == 0
+        # A legend opens from its Key button and folds again with its close button.
+        key = frame.locator(".geo-ssgp-legend .geo-ssgp-key").first
+        key.click()
+        legend = frame.locator(".geo-ssgp-legend:not(.folded)")
+        assert legend.count() == 1 and "incidents at" in legend.inner_text()
+        legend.locator(".geo-ssgp-close").click()
+        assert frame.locator(".geo-ssgp-legend:not(.folded)").count() == 0
+        credit = frame.locator(".leaflet-control-attribution")
+        assert credit.inner_text().strip().startswith("Leaflet | © OpenStreetMap contributors")
+        watch.check()
+    finally:
+        context.close()
+
+
 def test_meeting_view(browser, server):
     context, page, watch = _open(browser, server, role="viewer")
     try:

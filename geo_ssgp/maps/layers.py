@@ -157,9 +157,9 @@ def base_map(
         _tile_layer(tiles, tiles_attr).add_to(fmap)
     fit_to(fmap, district.geometry)
     _outline(fmap, district.geometry, "district")
-    attribute(fmap, "ons", "police")
-    if streets:
+    if streets:  # first, so its credit leads the attribution line folded on a phone
         add_street_layer(fmap, pack)
+    attribute(fmap, "ons", "police")
     return use_local_assets(fmap, asset_base)
 
 
@@ -447,9 +447,10 @@ _HOTSPOT_ALIASES = [
 ]
 
 #: Parameters always shown in a hotspot legend (the others are under "All parameters").
+# Shown in a hotspot legend; the technical parameters (cell size, filters, ...) are in its
+# collapsed "All parameters" list, so legends stay small on a phone.
 _KEY_PARAMETER = re.compile(
-    r"^(method|cell_size(_m)?|bandwidth(_m)?|neighbou?rs?(_rule)?|p_adjust(ment)?|alpha"
-    r"|period|filters|min_cluster_size|eps(_m)?|min_samples|area_level|coverage)$",
+    r"^(method|period)$",
     re.IGNORECASE,
 )
 
@@ -758,12 +759,30 @@ def add_incident_layer(
     content = legend_spec(
         name,
         [("#2b8cbe", f"{total:,} incidents at {points:,} locations")],
-        notes=["Locations are police.uk snap points: anonymised map points, not addresses."],
+        notes=_location_notes(incidents),
     )
     add_legend(fmap, layer, content)
     use_local_assets(fmap, current_asset_base(fmap))
     attribute(fmap, "police")
     return layer
+
+
+def _location_notes(incidents: gpd.GeoDataFrame) -> list[str]:
+    """What the incident locations are: police.uk snap points, local records, or both."""
+    local = (
+        int((incidents["source"].astype(str) == "local").sum()) if "source" in incidents else 0
+    )
+    police = len(incidents) - local
+    notes = []
+    if police:
+        notes.append(
+            "police.uk locations are snap points: anonymised map points, not addresses."
+        )
+    if local:
+        notes.append(
+            f"{local:,} local records (the partnership's own log) at the location they give."
+        )
+    return notes
 
 
 def add_place_layer(fmap: folium.Map, area: Any, name: str, layer_id: str = "area") -> VectorLayer:

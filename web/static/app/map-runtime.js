@@ -25,10 +25,39 @@
     }
   };
 
+  // Maps narrower than this open with the layer control, legends and attribution folded.
+  g.narrowWidth = 600;
+
   // The map this page's layers go on, and the integer scale of compact coordinates.
   g.init = function (map, scale) {
     g.map = map;
     g.scale = scale;
+    g.narrow = map.getSize().x < g.narrowWidth;
+    if (g.narrow) { L.DomUtil.addClass(map.getContainer(), "geo-ssgp-narrow"); }
+    // After the map's own script has added its controls (it runs synchronously).
+    setTimeout(function () { g.foldControls(map); }, 0);
+  };
+
+  // On a narrow map: the layer control becomes its button (a map click folds it again) and
+  // the attribution one line that opens on a tap. Everywhere: legends can be folded.
+  g.foldControls = function (map) {
+    var box = map.getContainer();
+    var attribution = box.querySelector(".leaflet-control-attribution");
+    if (attribution) {
+      attribution.title = "Data sources (tap to show all)";
+      L.DomEvent.on(attribution, "click", function () {
+        L.DomUtil.hasClass(attribution, "open") ? L.DomUtil.removeClass(attribution, "open")
+          : L.DomUtil.addClass(attribution, "open");
+      });
+    }
+    if (!g.narrow) { return; }
+    var layers = box.querySelector(".leaflet-control-layers");
+    if (layers) {
+      L.DomUtil.removeClass(layers, "leaflet-control-layers-expanded");
+      map.on("click", function () {
+        L.DomUtil.removeClass(layers, "leaflet-control-layers-expanded");
+      });
+    }
   };
 
   // ---------------------------------------------------------------------------------------
@@ -111,12 +140,23 @@
     return out;
   };
 
-  // A legend control shown while its layer is on the map.
+  // A legend control shown while its layer is on the map: folded to a "Key" button on a
+  // narrow map, and foldable anywhere with its close button.
   g.addLegend = function (map, layer, content) {
-    var legend = L.control({position: "bottomright"});
+    var legend = L.control({position: "bottomright"}), folded = !!g.narrow;
     legend.onAdd = function () {
-      var div = L.DomUtil.create("div", "geo-ssgp-legend");
-      div.innerHTML = g.legendHtml(content);
+      var div = L.DomUtil.create("div", "geo-ssgp-legend" + (folded ? " folded" : ""));
+      var swatch = content.swatches.length ? content.swatches[0][0] : "#888";
+      div.innerHTML = "<button type=\"button\" class=\"geo-ssgp-key\" title=\"Show the legend\">"
+        + "<i style=\"background:" + swatch + "\"></i>Key</button>"
+        + "<button type=\"button\" class=\"geo-ssgp-close\" title=\"Hide the legend\">"
+        + "\u00d7</button><div class=\"geo-ssgp-legend-body\">" + g.legendHtml(content) + "</div>";
+      var toggle = function (fold) {
+        folded = fold;
+        (fold ? L.DomUtil.addClass : L.DomUtil.removeClass)(div, "folded");
+      };
+      L.DomEvent.on(div.querySelector(".geo-ssgp-key"), "click", function () { toggle(false); });
+      L.DomEvent.on(div.querySelector(".geo-ssgp-close"), "click", function () { toggle(true); });
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
       return div;
