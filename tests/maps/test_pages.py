@@ -86,7 +86,7 @@ def test_analyst_map_layers_and_size(analyst, real, vendor):
     assert html.escape(ATTRIBUTION["lsoa11"]) not in maps.attribution_lines(fmap)
     hotspot_legends = [lg for lg in legends(page) if lg["title"].startswith("Hotspots")]
     assert len(hotspot_legends) == 3
-    grid = dict(hotspot_legends[0]["table"])
+    grid = dict(hotspot_legends[0]["table"]) | dict(hotspot_legends[0]["more"])
     assert grid["Method"] == "grid-count" and grid["Cell size (m)"] == "100"
     assert grid["Period"] == "from=2025-01, to=2025-09"
 
