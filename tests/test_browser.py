@@ -416,6 +416,60 @@ def test_pcso_map_stays_visible_on_a_phone(browser, server):
         context.close()
 
 
+def test_pcso_page_prints_on_one_a4_page(browser, server, tmp_path):
+    pdfium = pytest.importorskip("pypdfium2")
+    context, page, watch = _open(browser, server, role="pcso")
+    try:
+        page.goto(server["url"] + "/area/E05010967")
+        frame = _map_frame(page, "#area-map")
+        assert frame.locator(".leaflet-control-zoom").is_visible()
+        page.wait_for_timeout(500)
+        path = tmp_path / "westgate.pdf"
+        page.pdf(path=str(path), format="A4", print_background=True)
+        pdf = pdfium.PdfDocument(str(path))
+        assert len(pdf) == 1  # one A4 page
+        width, height = pdf[0].get_size()
+        assert abs(width - 595.3) < 1.5 and abs(height - 841.9) < 1.5  # A4 in points
+        text = pdf[0].get_textpage().get_text_range()
+        assert "Westgate" in text and "Current hotspots" in text and "Top streets" in text
+        assert "Incident types" not in text and "Print" not in text.split("Printed")[0]
+        numbered = page.locator("#area-hotspots li").count()
+        assert numbered >= 3 and all(f"{i}" in text for i in range(1, numbered + 1))
+        assert page.locator("#area-streets li").first.inner_text().split()[0] in text
+        # Rendered: the top third holds the map (street lines and coloured areas), not blank.
+        image = pdf[0].render(scale=1).to_pil().convert("RGB")
+        image.save(SHOTS / "area-print.png") if SHOTS.is_dir() else None
+        top = image.crop((0, int(height * 0.12), int(width), int(height * 0.45)))
+        pixels = list(top.getdata())
+        inked = sum(1 for r, g, b in pixels if max(r, g, b) - min(r, g, b) > 40 or r < 200)
+        assert inked / len(pixels) > 0.05, inked / len(pixels)
+        assert "+" not in text.split("Current hotspots")[0]  # no zoom buttons printed
+        watch.check()
+    finally:
+        context.close()
+
+
+def test_unknown_area_is_an_html_404_page(browser, server):
+    context, page, watch = _open(browser, server, role="pcso")
+    try:
+        response = page.goto(server["url"] + "/area/Nowhere")
+        assert response.status == 404
+        assert page.locator("#error-title").inner_text() == "Not found"
+        assert "Nowhere" in page.locator("#error-message").inner_text()
+        assert page.locator("a", has_text="Choose an area").count() == 1
+        assert watch.errors == [
+            "Failed to load resource: the server responded with a status of 404 (Not Found)"
+        ]
+        watch.errors.clear()  # the page's own 404 status, as intended
+        # PCSOs see no upload or write controls on the analyst page either.
+        page.goto(server["url"] + "/")
+        assert page.locator("button[data-tab=t-upload]").count() == 0
+        assert page.locator("#upload-form").count() == 0
+        watch.check()
+    finally:
+        context.close()
+
+
 def test_meeting_view(browser, server):
     context, page, watch = _open(browser, server, role="viewer")
     try:
