@@ -292,6 +292,11 @@ def print_balance(summary: dict) -> None:
         f"in {summary['in']:,} = accepted {summary['accepted']:,} + "
         f"quarantined {summary['quarantined']:,}"
     )
+    if summary.get("outside"):
+        console.print(
+            f"  accepted but outside the area: {summary['outside']:,} "
+            "(stored, left out of area statistics and hotspots)"
+        )
     for reason, n in sorted(summary["by_reason"].items()):
         console.print(f"  quarantined {reason}: {n:,}")
 

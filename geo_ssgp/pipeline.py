@@ -83,7 +83,9 @@ def ingest_files(
     -------
     dict
         ``files`` (per-file balance and whether it was skipped), ``in``, ``accepted``,
-        ``quarantined``, ``by_reason`` (totals over the newly stored files) and ``skipped``.
+        ``quarantined``, ``by_reason`` (totals over the newly stored files), ``outside``
+        (accepted rows outside the area: stored, but left out of area statistics and
+        hotspots, per file as ``n_outside``) and ``skipped``.
 
     Raises
     ------
@@ -103,6 +105,7 @@ def ingest_files(
             skipped.append(name)
             continue
         incidents = geocoded[geocoded["source_file"] == name]
+        files[-1]["n_outside"] = int((incidents.get("status") == "outside_area").sum())
         items.append((info, incidents.reset_index(drop=True), quarantine.reset_index(drop=True)))
     store.add_datasets(items)
     return _summary(files, skipped)
@@ -118,7 +121,14 @@ def _summary(files: list[dict], skipped: list[str]) -> dict:
         k: sum(int(f[key]) for f in stored)
         for k, key in (("in", "n_in"), ("accepted", "n_accepted"), ("quarantined", "n_quarantined"))
     }
-    return {"files": files, **total, "by_reason": by_reason, "skipped": skipped}
+    outside = sum(int(f.get("n_outside", 0)) for f in stored)
+    return {
+        "files": files,
+        **total,
+        "outside": outside,
+        "by_reason": by_reason,
+        "skipped": skipped,
+    }
 
 
 def ensure_sample(store: Store, pack: AreaPack, progress: Progress = None) -> dict | None:

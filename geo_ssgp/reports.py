@@ -12,6 +12,7 @@ call these functions directly.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -293,6 +294,54 @@ def change_text(now: int | None, before: int | None) -> str:
     word = "up" if change > 0 else "down" if change < 0 else "no change"
     amount = f" {abs(change):.0%}" if change else ""
     return f"{word}{amount} on the previous period ({before:,})"
+
+
+#: Cell prefixes a spreadsheet would run as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """Text that a spreadsheet shows as text: a leading ``= + - @`` gets an apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def rejected_rows(quarantine: pd.DataFrame, file_name: str) -> pd.DataFrame:
+    """The rows of one file that were not stored, with row numbers and reasons, CSV-safe.
+
+    Parameters
+    ----------
+    quarantine : pandas.DataFrame
+        A store's quarantine table (:data:`geo_ssgp.schema.QUARANTINE_COLUMNS`).
+    file_name : str
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``row`` (1 = the first row under the header, as a spreadsheet shows it less one),
+        ``reason``, ``detail`` and the row's original columns, in file order; every text
+        cell starting with ``= + - @`` has a leading apostrophe.
+    """
+    rows = quarantine[quarantine["source_file"] == file_name].sort_values("source_row")
+    original = pd.DataFrame(
+        [json.loads(text) if text else {} for text in rows["original"]], index=rows.index
+    )
+    out = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "row": rows["source_row"].astype(int) + 1,
+                    "reason": rows["reason"],
+                    "detail": rows["detail"],
+                },
+                index=rows.index,
+            ),
+            original,
+        ],
+        axis=1,
+    )
+    return out.map(csv_safe).reset_index(drop=True)
 
 
 def crime_group(crime_types: tuple[str, ...] | list[str]) -> str:

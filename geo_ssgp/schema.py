@@ -15,6 +15,7 @@ INCIDENT_COLUMNS = [
     "source_row",  # 0-based row index within that file (input order)
     "month",  # pandas Timestamp, first day of the month
     "crime_type",  # police.uk category name (API slugs mapped)
+    "subcategory",  # a local log's own category as given (e.g. "Begging"), "" for police.uk
     "location_text",  # e.g. "On or near Widden Street"
     "outcome",  # last outcome as text, "" when none
     "restricted",  # bool: local, non-public record

@@ -28,7 +28,7 @@ from geo_ssgp.api.auth import User
 from geo_ssgp.api.cache import LayerCache
 from geo_ssgp.api.privacy import suppress_frame, suppress_summary
 from geo_ssgp.config import CRS_BNG, Settings
-from geo_ssgp.errors import BadInput, NotEnoughData
+from geo_ssgp.errors import BadInput, NotEnoughData, NotFound
 from geo_ssgp.filters import Filters, resolve_method
 from geo_ssgp.hotspots.label import label_hotspots
 from geo_ssgp.hotspots.layer import json_safe
@@ -549,6 +549,18 @@ class Service:
         )
 
     # ingest --------------------------------------------------------------------------------
+
+    def rejected_rows(self, name: str) -> pd.DataFrame:
+        """Rejected rows of a stored file (:func:`geo_ssgp.reports.rejected_rows`).
+
+        Raises
+        ------
+        NotFound
+            When no stored file has that name.
+        """
+        if name not in set(self.store.datasets()["name"]):
+            raise NotFound(f"no uploaded file named {name!r}")
+        return reports.rejected_rows(self.store.quarantine(), name)
 
     def ingest_upload(self, name: str, data: bytes, columns: dict | None = None) -> dict:
         """Ingest an uploaded local incident log through the pipeline, atomically.

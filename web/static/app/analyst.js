@@ -441,6 +441,11 @@
       var ul = el("ul");
       Object.keys(r.by_reason).forEach(function (k) { ul.appendChild(el("li", k + ": " + r.by_reason[k])); });
       box.appendChild(ul);
+      if (r.rejected_csv) {
+        var rows = r.rejected.slice(0, 20).map(function (x) { return "row " + x.row + ": " + x.reason; });
+        box.appendChild(el("p", rows.join("; ") + (r.rejected.length > 20 ? "; …" : "")));
+        box.appendChild(el("a", "Download the rejected rows (CSV)", {href: r.rejected_csv}));
+      }
       loadMap();
     }).catch(function (err) { clear(box); box.appendChild(el("p", err.message, {"class": "error"})); });
   });
