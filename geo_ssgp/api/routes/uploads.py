@@ -103,7 +103,10 @@ def _balance(skipped: bool, n_in: int, accepted: int, quarantined: int, outside:
     "/uploads/{name}/rejected.csv",
     summary="Rejected rows of an uploaded file, with row numbers and reasons (CSV)",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}}, 404: {"description": "No such file"}},
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        404: {"description": "No such file"},
+    },
 )
 def rejected_csv(svc: Svc, user: Analyst, name: str) -> Response:
     """The file's quarantined rows: ``row``, ``reason``, ``detail`` and the original columns.
