@@ -493,7 +493,8 @@ def areas(
     store: StoreOpt = None,
 ) -> None:
     """Write per-area counts, rates per 1,000, IMD and shares; print the district summary."""
-    from geo_ssgp.areas import area_stats, district_summary
+    from geo_ssgp.areas import area_stats
+    from geo_ssgp.reports import district_county_summary
 
     filters = Filters.of(start, end, crime_type)
     level, out = _level(level), _out_path(out)
@@ -508,7 +509,9 @@ def areas(
     stats.drop(columns="geometry").to_csv(out, index=False)
     console.print(f"wrote {len(stats):,} {level} areas to {out}")
     everything = target.incidents()
-    print_district_summary(district_summary(everything, area, start=filters.start, end=filters.end))
+    print_district_summary(
+        district_county_summary(everything, area, start=filters.start, end=filters.end)
+    )
 
 
 IncidentsOpt = Annotated[

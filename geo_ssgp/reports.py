@@ -296,6 +296,35 @@ def change_text(now: int | None, before: int | None) -> str:
     return f"{word}{amount} on the previous period ({before:,})"
 
 
+#: What district-against-county comparisons count (the same sources on both sides).
+COMPARISON_NOTE = (
+    "District and county both count police.uk records only: local logs cover the district "
+    "alone, so adding them would inflate the district against the county."
+)
+
+
+def district_county_summary(incidents: pd.DataFrame, pack: AreaPack, start=None, end=None) -> dict:
+    """District against county rates from police.uk records only (:data:`COMPARISON_NOTE`).
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        Geocoded incidents inside and outside the area, any sources.
+    pack : AreaPack
+    start, end : str, optional
+        Period, ``YYYY-MM``.
+
+    Returns
+    -------
+    dict
+        :func:`geo_ssgp.areas.district_summary` of the police.uk rows, its ``notes`` ending
+        with :data:`COMPARISON_NOTE`.
+    """
+    police = incidents[incidents["source"] != "local"] if "source" in incidents else incidents
+    summary = areas.district_summary(police, pack, start=start, end=end)
+    return {**summary, "notes": [*summary.get("notes", []), COMPARISON_NOTE]}
+
+
 #: Cell prefixes a spreadsheet would run as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -392,7 +421,7 @@ def direct_inputs(
     everything = incidents if all_incidents is None else all_incidents
 
     def rates(f: Filters) -> dict:
-        return json_safe(areas.district_summary(everything, pack, start=f.start, end=f.end))
+        return json_safe(district_county_summary(everything, pack, start=f.start, end=f.end))
 
     def stats(f: Filters) -> gpd.GeoDataFrame:
         chosen = f.replace(start=None, end=None).apply(inside) if f.sources else inside

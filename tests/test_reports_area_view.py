@@ -85,3 +85,13 @@ def test_real_ward_view_lists_only_its_own_hotspots(sample_geocoded, pack):
     assert rows and all(not r["label"].startswith("Westgate") for r in rows)
     assert [r["number"] for r in rows] == list(range(1, len(rows) + 1))
     assert pd.Series([r["rank"] for r in rows]).is_monotonic_increasing
+
+
+def test_district_and_county_count_the_same_sources(sample_geocoded, pack):
+    local = sample_geocoded[sample_geocoded["lad_cd"] == "E07000081"].head(500).copy()
+    local["source"] = "local"
+    both = pd.concat([sample_geocoded, local], ignore_index=True)
+    plain = reports.district_county_summary(sample_geocoded, pack, "2025-01", "2025-09")
+    with_local = reports.district_county_summary(both, pack, "2025-01", "2025-09")
+    assert with_local["rows"] == plain["rows"]  # local records change neither side
+    assert with_local["notes"][-1] == reports.COMPARISON_NOTE

@@ -538,11 +538,14 @@ class Service:
         return json_safe(table.to_dict("records"))
 
     def district_rates(self, filters: Filters) -> dict:
-        """District and county rates per 1,000 (:func:`geo_ssgp.areas.district_summary`)."""
+        """District and county rates per 1,000, police.uk records on both sides.
+
+        See :func:`geo_ssgp.reports.district_county_summary`.
+        """
         return self._cached(
             ("district", filters.start, filters.end),
             lambda: json_safe(
-                areas.district_summary(
+                reports.district_county_summary(
                     self.all_incidents(), self.pack, start=filters.start, end=filters.end
                 )
             ),
