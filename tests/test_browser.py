@@ -289,6 +289,52 @@ def test_click_lsoa_summarise_save_and_reload(browser, server):
         context.close()
 
 
+def test_selection_follows_the_user(browser, server):
+    context, page, watch, frame = _open_analyst(browser, server)
+    try:
+        # Choosing hotspot #12 from the list zooms to it and outlines it.
+        page.locator("#pick-hotspot option[value='12']").wait_for(state="attached",
+                                                                  timeout=30_000)
+        zoom_before = frame.evaluate("window.geoSsgp.map.getZoom()")
+        page.select_option("#pick-hotspot", "12")
+        page.wait_for_function(
+            "document.getElementById('selection-label').textContent.startsWith('#12')"
+            " || /LSOA/.test(document.getElementById('selection-label').textContent)",
+            timeout=30_000,
+        )
+        frame.wait_for_function("window.geoSsgp.focused && window.geoSsgp.focused.rank === '12'",
+                                timeout=10_000)
+        assert frame.evaluate("window.geoSsgp.map.getZoom()") > zoom_before
+        inside = frame.evaluate(
+            """() => { const g = window.geoSsgp, layer = g.layers[g.focused.layer];
+                 let hit = null; layer.eachLayer(l => {
+                   if (String(l.feature.properties.rank) === '12') hit = l; });
+                 return [g.map.getBounds().contains(hit.getBounds().getCenter()),
+                         hit.options.weight]; }"""
+        )
+        assert inside == [True, 5]
+        label = page.locator("#selection-label").inner_text()
+        assert " 0 LSOAs" not in label
+        _shot(page, "analyst-hotspot-12")
+        # Three clicks on three LSOAs select three (no popup swallows a click).
+        page.click("#clear-selection")
+        lsoas = load_layer(server["svc"].pack, "lsoa21")
+        codes = [LSOA, "E01022276", "E01022288"]
+        assert set(codes) <= set(lsoas["code"])
+        for code in codes:
+            _click_lsoa(page, frame, server["svc"], code)
+            page.wait_for_timeout(400)
+        page.wait_for_function(
+            "/ 3 LSOAs /.test(document.getElementById('selection-label').textContent)",
+            timeout=30_000,
+        )
+        assert sorted(frame.evaluate("window.geoSsgp.selected")) == sorted(codes)
+        assert frame.locator(".leaflet-popup").count() == 0
+        watch.check()
+    finally:
+        context.close()
+
+
 def test_filters_reload_only_the_map(browser, server):
     context, page, watch, frame = _open_analyst(browser, server)
     try:

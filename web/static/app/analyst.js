@@ -108,9 +108,12 @@
     clearTimeout(timer);
     timer = setTimeout(function () {
       if (fFrom.value && fTo.value && fFrom.value > fTo.value) {
-        status("map-status", "'From' is after 'To'.", true);
+        status("map-status", "'From' (" + fFrom.value + ") is after 'To' (" + fTo.value +
+          "): choose a From month before the To month. The map below is not updated.", true);
+        frame.parentNode.classList.add("stale");
         return;
       }
+      frame.parentNode.classList.remove("stale");
       loadMap();
       loadHotspotPicker();
       if (state.selection) { summarise(); }
@@ -122,18 +125,31 @@
   // ---- map -------------------------------------------------------------------------------
   function loadMap() {
     status("map-status", "Loading map…");
+    frame.parentNode.classList.add("loading");
     frame.src = "/map/analyst?" + query(filters()).toString();
   }
   frame.addEventListener("load", function () {
     if (frame.src.indexOf("/map/") < 0) { return; }
     status("map-status", "");
+    frame.parentNode.classList.remove("loading");
     highlight();
   });
+  function mapHook() {
+    try { return frame.contentWindow && frame.contentWindow.geoSsgp; } catch (e) { return null; }
+  }
   function highlight() {
-    try {
-      var g = frame.contentWindow && frame.contentWindow.geoSsgp;
-      if (g && g.selectAreas) { g.selectAreas(state.codes); }
-    } catch (e) { /* map not ready */ }
+    var g = mapHook();
+    if (g && g.selectAreas) { g.selectAreas(state.codes); }
+  }
+  // Follow the user: zoom to what was chosen from a list (a hotspot, a ward, a locality).
+  function follow(selection, codes) {
+    var g = mapHook();
+    if (!g || !g.map) { return; }
+    if (selection.hotspot) {
+      g.focusHotspot("hotspots:" + selection.hotspot.method, selection.hotspot.rank);
+    } else if (!selection.lsoa_codes && codes.length) {
+      g.zoomToAreas(codes);
+    }
   }
   window.addEventListener("message", function (e) {
     if (e.origin !== window.location.origin || !e.data || typeof e.data !== "object") { return; }
@@ -202,6 +218,7 @@
   function summarise() {
     var ticket = ++pending;
     $("selection-label").textContent = "Summarising…";
+    $("summary").classList.add("loading");  // old figures greyed out until the new ones come
     postJSON("/api/selection/summary", {selection: state.selection, filters: filters()})
       .then(function (s) { if (ticket === pending) { showSummary(s); } })
       .catch(function (err) {
@@ -210,11 +227,15 @@
   }
   function showSummary(s) {
     state.summary = s;
+    $("summary").classList.remove("loading");
     if (s.selection.kind !== "lsoa") {
       state.codes = s.selection.lsoa_codes.slice();
       highlight();
+      follow(state.selection, state.codes);
     }
-    var label = s.selection.label + " · " + s.selection.lsoa_codes.length + " LSOAs · " +
+    // The LSOAs the figures below are about: listed codes, or those the shape touches.
+    var n = s.selection.lsoa_codes.length || (s.lsoas || []).length;
+    var label = s.selection.label + " · " + n + (n === 1 ? " LSOA" : " LSOAs") + " · " +
       (s.period.from || "") + " to " + (s.period.to || "");
     $("selection-label").textContent = label;
     $("sum-incidents").textContent = count(s.incidents, s) + " of " + fmt(s.district.incidents, 0);

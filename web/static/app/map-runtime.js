@@ -221,15 +221,56 @@
     g.layers[id] = layer;
     layer.geoSsgpKind = kind;
     if (kind !== "areas") { return; }
+    // A click selects (after a short wait, so that a double-click only zooms); where a page
+    // takes area clicks, the feature's popup is not opened: details go to the side panel.
+    var pending = null;
     layer.on("click", function (e) {
       var f = e.layer && e.layer.feature;
       if (!f) { return; }
-      if (typeof g.onAreaClick === "function") {
-        g.onAreaClick(f.properties.code, f.properties, id);
-      }
-      post({type: "geo-ssgp:area-click", code: f.properties.code, props: f.properties, layer: id});
+      var hooked = typeof g.onAreaClick === "function" || window.parent !== window;
+      if (hooked && e.layer.closePopup) { e.layer.closePopup(); }
+      clearTimeout(pending);
+      pending = setTimeout(function () {
+        if (typeof g.onAreaClick === "function") {
+          g.onAreaClick(f.properties.code, f.properties, id);
+        }
+        post({type: "geo-ssgp:area-click", code: f.properties.code, props: f.properties, layer: id});
+      }, 260);
     });
+    g.map.on("dblclick", function () { clearTimeout(pending); });
     layer.eachLayer(function (l) { if (g.isSelected(l)) { l.setStyle(g.selStyle); } });
+  };
+
+  // Zoom to the LSOAs whose codes are listed (no animation).
+  g.zoomToAreas = function (codes) {
+    var bounds = L.latLngBounds([]);
+    Object.keys(g.layers).forEach(function (id) {
+      var layer = g.layers[id];
+      if (layer.geoSsgpKind !== "areas") { return; }
+      layer.eachLayer(function (l) {
+        if (codes.indexOf(l.feature.properties.code) >= 0) { bounds.extend(l.getBounds()); }
+      });
+    });
+    if (bounds.isValid()) { g.map.fitBounds(bounds, {maxZoom: 16, animate: false}); }
+  };
+
+  // Show one hotspot layer, zoom to its hotspot of that rank and outline it; returns whether
+  // the rank was found.
+  g.focusHotspot = function (layerId, rank) {
+    var layer = g.layers[layerId], found = null;
+    if (!layer) { return false; }
+    if (!g.map.hasLayer(layer)) { g.map.addLayer(layer); }
+    layer.eachLayer(function (l) {
+      layer.resetStyle(l);
+      if (String(l.feature.properties.rank) === String(rank)) { found = l; }
+    });
+    if (!found) { return false; }
+    found.setStyle({color: "#1d3fbb", weight: 5, opacity: 1});
+    if (found.bringToFront) { found.bringToFront(); }
+    var b = found.getBounds ? found.getBounds() : L.latLngBounds([found.getLatLng()]);
+    g.map.fitBounds(b.pad(1.5), {maxZoom: 17, animate: false});
+    g.focused = {layer: layerId, rank: String(rank)};
+    return true;
   };
 
   g.selectAreas = function (codes) {
