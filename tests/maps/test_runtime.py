@@ -48,18 +48,8 @@ RUNTIME_DEFINITIONS = (
 )
 #: Script and style text that only the runtime files may hold.
 RUNTIME_ONLY = (*RUNTIME_DEFINITIONS, "iconCreateFunction", "postMessage", ".geo-ssgp-legend {")
-MODULES = (
-    maps_package,
-    assets,
-    codec,
-    elements,
-    format,
-    layers,
-    pages,
-    snap_points,
-    state,
-    streets,
-)
+MODULES = (maps_package, assets, codec, elements, format, layers, pages, snap_points, state)
+MODULES += (streets,)
 
 
 def _full_map(pack):
