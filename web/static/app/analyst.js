@@ -414,15 +414,30 @@
     api("/api/candidates?" + q.toString()).then(function (r) {
       var comps = $("rank-components");
       clear(comps);
-      Object.keys(r.components).forEach(function (k) {
-        comps.appendChild(el("li", k + " (weight " + fmt(r.weights[k], 2) + "): " + r.components[k]));
+      // Weights as the user typed them; the rescaling to a sum of 1 is stated, not hidden.
+      var typed = {};
+      Object.keys(r.weights).forEach(function (k) {
+        var v = $("w-" + k).value;
+        typed[k] = v === "" ? String(meta.weights[k]) : v;
       });
+      var rescaled = Object.keys(r.weights).some(function (k) {
+        return Math.abs(parseFloat(typed[k]) - r.weights[k]) > 1e-9;
+      });
+      Object.keys(r.components).forEach(function (k) {
+        comps.appendChild(el("li", k + " (weight " + typed[k] + "): " + r.components[k]));
+      });
+      if (rescaled) {
+        comps.appendChild(el("li", "Weights are rescaled to add up to 1 before scoring: " +
+          Object.keys(r.weights).map(function (k) {
+            return k + " " + typed[k] + " → " + fmt(r.weights[k], 2);
+          }).join(", ") + "."));
+      }
       var table = $("ranking");
       clear(table.querySelector("thead"));
       clear(table.querySelector("tbody"));
       var head = el("tr");
       ["#", "Area", "Score"].concat(Object.keys(r.weights).map(function (k) {
-        return k + " ×" + fmt(r.weights[k], 2);
+        return k + " ×" + typed[k];
       })).forEach(function (h) { head.appendChild(el("th", h)); });
       table.querySelector("thead").appendChild(head);
       var raw = {count: "count", rate: "rate_per_1000", trend: "trend_pct", deprivation: "imd_decile"};
@@ -438,7 +453,12 @@
         });
         if (r.unit === "lsoa") {
           tr.classList.add("pick");
-          tr.addEventListener("click", function () { showTab("t-select"); select({lsoa_codes: [row.id]}, [row.id]); });
+          tr.addEventListener("click", function () {
+            showTab("t-select");
+            select({lsoa_codes: [row.id]}, [row.id]);
+            var g = mapHook();
+            if (g && g.zoomToAreas) { g.zoomToAreas([row.id]); }
+          });
         }
         table.querySelector("tbody").appendChild(tr);
       });
