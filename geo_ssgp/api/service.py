@@ -448,6 +448,7 @@ class Service:
         Returns
         -------
         pandas.DataFrame
+            LSOA candidates also carry ``ward``, the ward's name.
         """
 
         def compute() -> pd.DataFrame:
@@ -461,6 +462,9 @@ class Service:
                 cands["label"] = self.hotspot_labels(method, filters, user)
                 trend = focus.period_change(inc, cands)
             table = focus.rank_candidates(cands, trend, weights)
+            if unit == "lsoa":  # "Gloucester 004I" says nothing on the ground: name the ward
+                wards = lsoa_wards(self.pack, self.pack.primary_lsoa)["ward_nm"]
+                table.insert(table.columns.get_loc("name") + 1, "ward", table["id"].map(wards))
             if not user.is_analyst:
                 attrs = table.attrs
                 table = suppress_frame(

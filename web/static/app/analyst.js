@@ -444,7 +444,7 @@
       r.rows.forEach(function (row) {
         var tr = el("tr");
         tr.appendChild(el("td", row.position));
-        tr.appendChild(el("td", row.name));
+        tr.appendChild(el("td", row.ward ? row.name + " · " + row.ward : row.name));
         tr.appendChild(el("td", fmt(row.score, 1)));
         Object.keys(r.weights).forEach(function (k) {
           var v = row[raw[k]];
