@@ -2,19 +2,26 @@
 
 Commands are thin: they parse options into the pipeline's own types (``Filters`` and the
 resolvers of :mod:`geo_ssgp.filters`, the same the API uses), call the pipeline functions and
-print results. Every :class:`~geo_ssgp.errors.GeoSsgpError` becomes one line on the console
-and exit code 2 (1 for a file that cannot be ingested: nothing is stored); never a traceback.
+print results. Every user error becomes one line on standard error naming the problem and the
+fix, with exit code 2 (1 for a file that cannot be ingested: nothing is stored): a
+:class:`~geo_ssgp.errors.GeoSsgpError`, a file that cannot be read or written, and Click's
+usage errors (a missing option, a value of the wrong type). ``geo-ssgp --debug ...`` shows the
+traceback instead. Tables have headers with readable names and fit the terminal: columns that
+do not fit are left out and named, never cut to "33.9…".
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable
 from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -23,19 +30,84 @@ from rich.table import Table
 
 from geo_ssgp import tables
 from geo_ssgp.config import get_settings
-from geo_ssgp.errors import BadInput, GeoSsgpError, IngestError
+from geo_ssgp.errors import BadInput, GeoSsgpError, IngestError, NotEnoughData
 from geo_ssgp.filters import Filters, parse_month, parse_period, resolve_method
 from geo_ssgp.pack import AreaPack, load_pack
 from geo_ssgp.store import Store, open_store
 
+#: Errors: one line on standard error, never wrapped.
+err_console = Console(stderr=True, soft_wrap=True)
+_DEBUG = {"on": False}
+
+
+def _error(message: str) -> None:
+    err_console.print(f"[red]error:[/red] {escape(message)}")
+
+
+class OneLineErrors(typer.core.TyperGroup):
+    """The command group: Click's usage errors print one line (exit 2), not a panel."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **kw):
+        """Run the command line; a usage error prints ``error: ...`` and exits with 2."""
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **kw)
+        except typer.TyperException as exc:  # Click's usage errors (vendored by Typer)
+            if not standalone_mode or _DEBUG["on"]:
+                raise
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                exc.show()  # the help text
+            else:
+                ctx = getattr(exc, "ctx", None)
+                where = f"{ctx.command_path} --help" if ctx else "geo-ssgp --help"
+                _error(f"{exc.format_message()} (see {where})")
+            sys.exit(2)
+        except typer.Abort:
+            err_console.print("aborted")
+            sys.exit(1)
+        if not standalone_mode:
+            return result
+        sys.exit(result if isinstance(result, int) else 0)
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     help="Geospatial hotspot mapping for community safety partnerships.",
     no_args_is_help=True,
     add_completion=False,
 )
 console = Console()
-#: Errors: one line on standard error, never wrapped.
-err_console = Console(stderr=True, soft_wrap=True)
+
+
+def _package_version() -> str:
+    try:
+        return version("geo_ssgp")
+    except PackageNotFoundError:  # a checkout that is not installed
+        return "0.1.0"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        console.print(f"geo-ssgp {_package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an error (for bug reports).")
+    ] = False,
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Geospatial hotspot mapping for community safety partnerships.
+
+    Data: the Gloucester sample in ../shared/data/gloucester (relative to the checkout) unless
+    --data or GEO_SSGP_DATA says otherwise, so the examples run from any folder.
+    """
+    _DEBUG["on"] = debug
+
 
 DataOpt = Annotated[
     Path | None,
@@ -83,13 +155,21 @@ SchedulerOpt = Annotated[
 ]
 
 
+AllowEmptyOpt = Annotated[
+    bool,
+    typer.Option("--allow-empty", help="Write the result even when no incident matches."),
+]
+
+
 def command(name: str | None = None, group: typer.Typer | None = None) -> Callable:
-    """Register a command (on ``group``, default the top level) whose errors print one line.
+    """Register a command (on ``group``, default the top level) whose user errors print one line.
 
     A :class:`~geo_ssgp.errors.GeoSsgpError` (bad option value, pack error, not enough data)
-    exits with 2; an :class:`~geo_ssgp.errors.IngestError` with 1 after saying that nothing
-    was stored. Anything else is a bug and keeps its traceback. ``group`` registers the
-    command under a sub-command group (``geo-ssgp datasets list``) instead of the top level.
+    or an ``OSError`` (a file that cannot be read or written) exits with 2; an
+    :class:`~geo_ssgp.errors.IngestError` with 1 after saying that nothing was stored. With
+    ``--debug`` the error propagates with its traceback. Anything else is a bug and keeps its
+    traceback. ``group`` registers the command under a sub-command group
+    (``geo-ssgp datasets list``) instead of the top level.
     """
 
     def register(func: Callable) -> Callable:
@@ -97,16 +177,75 @@ def command(name: str | None = None, group: typer.Typer | None = None) -> Callab
         def run(*args, **kwargs):
             try:
                 return func(*args, **kwargs)
-            except IngestError as exc:
-                err_console.print(f"[red]error:[/red] {escape(str(exc))}. Nothing was stored.")
-                raise typer.Exit(1) from exc
-            except GeoSsgpError as exc:
-                err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+            except (GeoSsgpError, OSError) as exc:
+                if _DEBUG["on"]:
+                    raise
+                if isinstance(exc, IngestError):
+                    _error(f"{exc}. Nothing was stored.")
+                    raise typer.Exit(1) from exc
+                _error(_file_error(exc) if isinstance(exc, OSError) else str(exc))
                 raise typer.Exit(2) from exc
 
         return (group or app).command(name)(run)
 
     return register
+
+
+def _file_error(exc: OSError) -> str:
+    """One line for a file system error: the path, the reason and what to do."""
+    name = exc.filename or ""
+    reason = exc.strerror or str(exc)
+    return f"cannot use {name}: {reason}; check the path and its permissions".replace(
+        "cannot use : ", "file error: "
+    )
+
+
+def _out_path(path: Path, option: str = "--out") -> Path:
+    """An output path whose folder exists (a missing folder is a one-line error)."""
+    folder = path.expanduser().resolve().parent
+    if not folder.is_dir():
+        raise BadInput(
+            f"{option} {path}: the folder {folder} does not exist; create it "
+            f"(mkdir -p {folder}) or write somewhere else"
+        )
+    return path
+
+
+#: The levels of ``areas --level``.
+LEVELS = ("lsoa21", "lsoa11", "ward")
+
+
+def _level(text: str) -> str:
+    """``lsoa21``, ``lsoa11`` or ``ward`` in any case; anything else is a one-line error."""
+    level = text.strip().lower()
+    if level not in LEVELS:
+        raise BadInput(f"--level {text!r}: use one of {', '.join(LEVELS)} (e.g. --level lsoa21)")
+    return level
+
+
+def _check_not_empty(table: pd.DataFrame, filters: Filters, allow_empty: bool) -> None:
+    """Refuse an analysis of no incidents (warning and exit 2) unless ``--allow-empty``."""
+    n = len(filters.apply(table))
+    if n or allow_empty:
+        return
+    months = pd.to_datetime(table["month"]) if len(table) else pd.Series(dtype="datetime64[ns]")
+    held = (
+        f"the data holds {months.min():%Y-%m} to {months.max():%Y-%m}"
+        if len(months)
+        else "the store is empty"
+    )
+    raise NotEnoughData(
+        f"no incidents {_described(filters)} ({held}); choose another period or crime "
+        "type, or pass --allow-empty to write an empty result"
+    )
+
+
+def _described(filters: Filters) -> str:
+    """E.g. ``from 2030-01 to 2030-02 of type Anti-social behaviour``."""
+    text = f"from {filters.start or 'the first month'} to {filters.end or 'the last month'}"
+    if filters.crime_types:
+        text += " of type " + ", ".join(filters.crime_types)
+    return text
 
 
 def _context(data: Path | None, pack: str | None, store: str | None):
@@ -153,7 +292,11 @@ def _progress(description: str, total: int):
 
 
 def print_balance(summary: dict) -> None:
-    """Print the in = accepted + quarantined + duplicates balance per file and per reason."""
+    """Print the in = accepted + quarantined + duplicates balance per file and per reason.
+
+    Files already stored are named as such; when nothing new was read the balance line says so
+    instead of "in 0 = accepted 0 + quarantined 0".
+    """
     table = Table(title="Ingest balance")
     numbers = ("in", "accepted", "quarantined", "duplicates")
     for col in ("file", "source", *numbers):
@@ -167,10 +310,22 @@ def print_balance(summary: dict) -> None:
         for name, n in f.get("duplicate_of", {}).items():
             notes.append(f"{escape(f['name'])}: {n:,} incidents also in {escape(name)}")
     console.print(table)
+    skipped = [f["name"] for f in summary["files"] if f.get("skipped")]
+    if skipped and len(skipped) == len(summary["files"]):
+        console.print(
+            f"nothing new: {len(skipped)} file(s) already stored, skipped "
+            "(the store keeps one copy of each file)"
+        )
+        return
     console.print(
         f"in {summary['in']:,} = accepted {summary['accepted']:,} + "
         f"quarantined {summary['quarantined']:,} + duplicates {summary.get('duplicates', 0):,}"
     )
+    if summary.get("outside"):
+        console.print(
+            f"  accepted but outside the area: {summary['outside']:,} "
+            "(stored, left out of area statistics and hotspots)"
+        )
     for reason, n in sorted(summary["by_reason"].items()):
         if reason != "duplicate_incident":
             console.print(f"  quarantined {reason}: {n:,}")
@@ -222,6 +377,7 @@ def geocode_cmd(
     from geo_ssgp.incidents import read_raw
     from geo_ssgp.pipeline import geocode_rows, read_and_geocode
 
+    out = _out_path(out)
     _, area = _context(data, pack, None)
     mapping = _columns(columns)
     if parquet and engine != "dask":
@@ -229,7 +385,7 @@ def geocode_cmd(
     with _engine(engine, workers, scheduler) as client:
         if client is None:
             with _progress("Geocoding", len(files)) as advance:
-                result, geocoded = read_and_geocode(files, area, source, mapping, advance)
+                result, geocoded = read_and_geocode(files, area, source, mapping, progress=advance)
         else:
             from geo_ssgp.dask_engine import geocode_to_parquet, read_and_geocode_dask
 
@@ -237,7 +393,7 @@ def geocode_cmd(
             if parquet:
                 geocode_to_parquet(files, area, client, parquet, source, mapping)
                 console.print(f"wrote Hilbert-ordered GeoParquet to {parquet}")
-    raw = read_raw(files, source=source)
+    raw = read_raw(files, source=source, columns=mapping)
     table = geocode_rows(raw, result, geocoded)
     tables.to_csv(table.drop(columns=["source_file", "source_row"]), out)
     counts = table["status"].value_counts()
@@ -283,27 +439,98 @@ def _store_incidents(area: AreaPack, target: Store):
     return analysed_incidents(target)
 
 
-def print_district_summary(summary: dict) -> None:
-    """Print district and county totals and rates per 1,000 (one column per area)."""
-    table = Table(title=f"District summary {summary.get('period', '')}".strip())
-    rows = summary["rows"]
-    table.add_column("measure")
-    for row in rows:
-        table.add_column(str(row.get("area", "")), justify="right")
-    for key in rows[0]:
-        if key != "area":
-            table.add_row(key, *[_fmt(row[key]) for row in rows])
-    console.print(table)
-    for line in summary.get("notes", []):
-        console.print(line)
+#: Readable names of the fields printed in tables (others: underscores become spaces).
+FIELD_NAMES = {
+    "lad_codes": "District codes",
+    "population": "Residents (Census 2021)",
+    "crime_count": "Crimes",
+    "crime_per_1000": "Crimes per 1,000 residents",
+    "asb_count": "ASB incidents",
+    "asb_per_1000": "ASB per 1,000 residents",
+    "all_count": "All incidents",
+    "all_per_1000": "All incidents per 1,000 residents",
+    "lsoa11_count": "LSOAs (2011)",
+    "lsoa11_imd_decile1": "LSOAs in the most deprived 10% (IMD)",
+    "n_incidents": "incidents",
+    "pai": "PAI",
+    "pei": "PEI",
+    "rri": "RRI",
+}
+
+
+def field_name(key: str) -> str:
+    """The readable name of a field (:data:`FIELD_NAMES`, else underscores as spaces)."""
+    return FIELD_NAMES.get(key, key.replace("_", " "))
 
 
 def _fmt(value) -> str:
-    if isinstance(value, float):
-        return f"{value:,.2f}"
+    """Table text: thousands separators, three significant digits for measures."""
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
     if isinstance(value, int):
         return f"{value:,}"
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return "–"
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:#.3g}"
     return str(value)
+
+
+def _min_width(text: str, wrap: bool = False) -> int:
+    """Narrowest a cell may get: numbers whole, words may wrap onto lines of their own."""
+    if not wrap and not any(c.isalpha() for c in text):
+        return len(text)
+    return max(map(len, text.split()), default=0)
+
+
+def print_table(
+    rows: list[list[str]], headers: list[str], title: str = "", right: set[int] = frozenset()
+) -> None:
+    """Print a table that fits the terminal: whole cells, headers wrapped at spaces.
+
+    Columns that would not fit are left out from the right and named below the table
+    (``--json`` where a command has it gives every column); a cell is never cut short.
+
+    Parameters
+    ----------
+    rows : list of list of str
+    headers : list of str
+    title : str
+    right : set of int
+        Indexes of right-aligned (number) columns.
+    """
+    widths = [
+        max([_min_width(r[i]) for r in rows] + [_min_width(h, wrap=True)])
+        for i, h in enumerate(headers)
+    ]
+    keep = len(headers)
+    while keep > 1 and sum(widths[:keep]) + 3 * keep + 1 > console.width:
+        keep -= 1
+    table = Table(title=title or None, title_justify="left")
+    for i in range(keep):
+        table.add_column(
+            headers[i],
+            justify="right" if i in right else "left",
+            min_width=widths[i],
+            overflow="fold",
+        )
+    for r in rows:
+        table.add_row(*r[:keep])
+    console.print(table)
+    if keep < len(headers):
+        console.print(f"(not shown at this width: {', '.join(headers[keep:])})")
+
+
+def print_district_summary(summary: dict) -> None:
+    """Print district and county totals and rates per 1,000 (one column per area)."""
+    rows = summary["rows"]
+    keys = [k for k in rows[0] if k != "area"]
+    body = [[field_name(k), *[_fmt(row[k]).replace(",E", ", E") for row in rows]] for k in keys]
+    headers = ["Measure", *[str(row.get("area", "")) for row in rows]]
+    title = f"District summary {summary.get('period', '')}".strip()
+    print_table(body, headers, title, right=set(range(1, len(headers))))
+    for line in summary.get("notes", []):
+        console.print(line)
 
 
 @command()
@@ -313,17 +540,21 @@ def areas(
     end: ToOpt = None,
     crime_type: CrimeTypeOpt = None,
     level: Annotated[str, typer.Option(help="lsoa21, lsoa11 or ward.")] = "lsoa21",
+    allow_empty: AllowEmptyOpt = False,
     data: DataOpt = None,
     pack: PackOpt = None,
     store: StoreOpt = None,
 ) -> None:
     """Write per-area counts, rates per 1,000, IMD and shares; print the district summary."""
-    from geo_ssgp.areas import area_stats, district_summary
+    from geo_ssgp.areas import area_stats
+    from geo_ssgp.reports import district_county_summary
 
     filters = Filters.of(start, end, crime_type)
+    level, out = _level(level), _out_path(out)
     settings, area = _context(data, pack, store)
     target = open_store(settings, area.name)
     incidents = _store_incidents(area, target)
+    _check_not_empty(incidents, filters, allow_empty)
     types = list(filters.crime_types) or None
     stats = area_stats(
         incidents, area, level=level, start=filters.start, end=filters.end, crime_types=types
@@ -331,7 +562,9 @@ def areas(
     tables.to_csv(stats.drop(columns="geometry"), out)
     console.print(f"wrote {len(stats):,} {level} areas to {out}")
     everything = target.incidents()
-    print_district_summary(district_summary(everything, area, start=filters.start, end=filters.end))
+    print_district_summary(
+        district_county_summary(everything, area, start=filters.start, end=filters.end)
+    )
 
 
 IncidentsOpt = Annotated[
@@ -393,8 +626,10 @@ def hotspots_cmd(
     from geo_ssgp.hotspots import run_method
 
     name, filters = resolve_method(method), Filters.of(start, end, crime_type)
+    out = _out_path(out)
     settings, area = _context(data, pack, store)
     table = _analysis_incidents(settings, area, incidents)
+    _check_not_empty(table, filters, allow_empty=False)  # no layer can be drawn from nothing
     given = {"cell_size": cell_size, "bandwidth": bandwidth, "coverage": coverage}
     params = {k: v for k, v in given.items() if v is not None}
     layer = run_method(
@@ -410,8 +645,9 @@ def hotspots_cmd(
     console.print(f"wrote {len(layer.hotspots):,} {layer.method} hotspots to {out}")
     if publish:
         console.print(f"published as {_publish(settings, area, publish, layer)} (open it in QGIS)")
-    for row in layer.hotspots.sort_values("rank").head(10).itertuples():
-        console.print(f"  {row.rank:>3}  {row.n_incidents:>6,}  {row.label}")
+    top = layer.hotspots.sort_values("rank").head(10)
+    rows = [[_fmt(int(r.rank)), _fmt(int(r.n_incidents)), str(r.label)] for r in top.itertuples()]
+    print_table(rows, ["Rank", "Incidents", "Where"], "Top hotspots", right={0, 1})
 
 
 def _publish(settings, area: AreaPack, name: str, layer) -> str:
@@ -531,17 +767,16 @@ def evaluate(
         return
     frame = backtest_table(result)
     last = windows[-1]
-    table_out = Table(
-        title=f"Backtest, {len(windows)} fold(s) from {train_from}..{train_to} -> "
+    title = (
+        f"Backtest, {len(windows)} fold(s) from {train_from}..{train_to} -> "
         f"{test_from}..{test_to} to {last.train[0]}..{last.train[1]} -> "
         f"{last.test[0]}..{last.test[1]}, {cell_size:g} m cells (mean, sd over folds)"
     )
     columns = ["method", "coverage", "pai", "pai_sd", "pei", "pei_sd", "rri", "hit_rate"]
-    for col in columns:
-        table_out.add_column(col)
-    for row in frame[columns].itertuples(index=False):
-        table_out.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
-    console.print(table_out)
+    shown = frame[columns]
+    rows = [[_fmt(v) for v in row] for row in shown.astype(object).itertuples(index=False)]
+    numbers = {i for i, c in enumerate(columns) if pd.api.types.is_numeric_dtype(shown[c])}
+    print_table(rows, [field_name(c) for c in columns], title, right=numbers)
 
 
 @command()
@@ -644,6 +879,7 @@ def _write_meeting(out: Path, periods: dict, method, crime_type, incidents, cont
         raise BadInput(f"--out {out.name!r}: use a .html or .pdf file name", param="out")
     name = resolve_method(method)
     types = Filters.of(crime_types=crime_type).crime_types
+    out = _out_path(out)
     settings, area = context
     table = _analysis_incidents(settings, area, incidents)
     inputs = reports.direct_inputs(table, area)

@@ -12,10 +12,12 @@ call these functions directly.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,7 @@ from geo_ssgp.hotspots.change import (
 from geo_ssgp.hotspots.emerging import pack_emerging
 from geo_ssgp.hotspots.layer import json_safe
 from geo_ssgp.hotspots.trends import KNIFE_NOTE, KNIFE_PROXY, monthly_series, place_trend
-from geo_ssgp.pack import AreaPack, load_layer
+from geo_ssgp.pack import AreaPack, has_streets, load_layer, load_streets
 from geo_ssgp.schema import CRIME_GROUPS
 
 #: Attribution lines shown in every page footer and report.
@@ -186,8 +188,12 @@ def meeting_change(
     )
 
 
+#: Share of a hotspot's area that must lie inside a place for the hotspot to be the place's.
+INSIDE_SHARE = 0.5
+
+
 def area_hotspots(layer: HotspotLayer, geometry: Any, top: int = 8) -> list[dict]:
-    """Hotspots touching a place (a PCSO's ward or LSOA), strongest first.
+    """Hotspots of a place (a PCSO's ward or LSOA), strongest first, numbered as on its map.
 
     Parameters
     ----------
@@ -200,13 +206,16 @@ def area_hotspots(layer: HotspotLayer, geometry: Any, top: int = 8) -> list[dict
     Returns
     -------
     list of dict
-        ``rank``, ``label``, ``n_incidents``, ``single_snap_point`` (JSON-ready).
+        ``number`` (1, 2, ... in rank order, the number drawn on the map of
+        :func:`geo_ssgp.maps.build_area_map`), ``rank`` (in the district), ``label``,
+        ``n_incidents``, ``single_snap_point`` (JSON-ready).
     """
-    spots = place_content(geometry, layer, None)[0].hotspots.head(top)
+    spots = place_content(geometry, layer, None)[0].hotspots.sort_values("rank").head(top)
     if spots.empty:
         return []
     columns = ["rank", "label", "n_incidents", "single_snap_point"]
-    return json_safe(spots[columns].to_dict("records"))
+    rows = json_safe(spots[columns].to_dict("records"))
+    return [{"number": i, **row} for i, row in enumerate(rows, start=1)]
 
 
 def area_change(incidents: gpd.GeoDataFrame, geometry: Any, months: list[str], n: int = 3) -> dict:
@@ -256,7 +265,11 @@ def area_change(incidents: gpd.GeoDataFrame, geometry: Any, months: list[str], n
 def place_content(
     geometry: Any, layer: HotspotLayer | None, incidents: gpd.GeoDataFrame | None
 ) -> tuple[HotspotLayer | None, gpd.GeoDataFrame | None]:
-    """The hotspots that touch a place and the incidents inside it (or on its edge).
+    """The hotspots of a place and the incidents inside it (or on its edge).
+
+    A hotspot belongs to the place when at least :data:`INSIDE_SHARE` of its area lies inside
+    (a point or line hotspot: when it touches the place), so a grid cell that only grazes
+    the boundary stays with the neighbouring ward.
 
     Parameters
     ----------
@@ -268,15 +281,140 @@ def place_content(
     Returns
     -------
     (HotspotLayer or None, GeoDataFrame or None)
-        The layer with only the hotspots intersecting the place (same method and
-        parameters), and the incidents intersecting it.
+        The layer with only the place's hotspots (same method and parameters), and the
+        incidents intersecting it.
     """
     if layer is not None:
-        spots = layer.hotspots[layer.hotspots.intersects(geometry)]
-        layer = HotspotLayer(layer.method, spots, layer.parameters)
+        spots = layer.hotspots
+        area = spots.geometry.area
+        inside = spots.geometry.intersection(geometry).area
+        mine = np.where(area > 0, inside >= INSIDE_SHARE * area, spots.intersects(geometry))
+        layer = HotspotLayer(layer.method, spots[mine], layer.parameters)
     if incidents is not None:
         incidents = incidents[incidents.intersects(geometry)]
     return layer, incidents
+
+
+#: Last words that make a police.uk location a street even when OpenStreetMap lacks its name.
+STREET_WORDS = frozenset(
+    "road street lane way avenue close drive crescent place square terrace walk hill row "
+    "parade grove gardens court mews green rise vale view park".split()
+)
+
+
+@lru_cache(maxsize=4)
+def street_names(pack: AreaPack) -> frozenset[str]:
+    """The pack's street names (OpenStreetMap ``[streets]``), lower case; empty without any."""
+    if not has_streets(pack):
+        return frozenset()
+    return frozenset(load_streets(pack)["name"].dropna().str.lower())
+
+
+def streets_and_places(rows: list[dict], pack: AreaPack) -> tuple[list[dict], list[dict]]:
+    """Split a summary's ``top_streets`` into streets and places (place-type locations).
+
+    police.uk names locations "On or near <street>" or, for some snap points, "On or near
+    <place type>" ("Supermarket", "Parking Area", "Hospital"). A location is a street when
+    the pack's street layer has its name or its last word is a street word
+    (:data:`STREET_WORDS`); anything else is a place.
+
+    Parameters
+    ----------
+    rows : list of dict
+        ``street`` and ``incidents`` (e.g. ``summary["top_streets"]``).
+    pack : AreaPack
+
+    Returns
+    -------
+    (list of dict, list of dict)
+        Streets and places, each in the given order.
+    """
+    known = street_names(pack)
+
+    def is_street(name: str) -> bool:
+        words = name.lower().split()
+        return name.lower() in known or bool(words and words[-1] in STREET_WORDS)
+
+    streets = [r for r in rows if is_street(str(r["street"]))]
+    places = [r for r in rows if not is_street(str(r["street"]))]
+    return streets, places
+
+
+#: What district-against-county comparisons count (the same sources on both sides).
+COMPARISON_NOTE = (
+    "District and county both count police.uk records only: local logs cover the district "
+    "alone, so adding them would inflate the district against the county."
+)
+
+
+def district_county_summary(incidents: pd.DataFrame, pack: AreaPack, start=None, end=None) -> dict:
+    """District against county rates from police.uk records only (:data:`COMPARISON_NOTE`).
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        Geocoded incidents inside and outside the area, any sources.
+    pack : AreaPack
+    start, end : str, optional
+        Period, ``YYYY-MM``.
+
+    Returns
+    -------
+    dict
+        :func:`geo_ssgp.areas.district_summary` of the police.uk rows, its ``notes`` ending
+        with :data:`COMPARISON_NOTE`.
+    """
+    police = incidents[incidents["source"] != "local"] if "source" in incidents else incidents
+    summary = areas.district_summary(police, pack, start=start, end=end)
+    return {**summary, "notes": [*summary.get("notes", []), COMPARISON_NOTE]}
+
+
+#: Cell prefixes a spreadsheet would run as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """Text that a spreadsheet shows as text: a leading ``= + - @`` gets an apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def rejected_rows(quarantine: pd.DataFrame, file_name: str) -> pd.DataFrame:
+    """The rows of one file that were not stored, with row numbers and reasons, CSV-safe.
+
+    Parameters
+    ----------
+    quarantine : pandas.DataFrame
+        A store's quarantine table (:data:`geo_ssgp.schema.QUARANTINE_COLUMNS`).
+    file_name : str
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``row`` (1 = the first row under the header, as a spreadsheet shows it less one),
+        ``reason``, ``detail`` and the row's original columns, in file order; every text
+        cell starting with ``= + - @`` has a leading apostrophe.
+    """
+    rows = quarantine[quarantine["source_file"] == file_name].sort_values("source_row")
+    original = pd.DataFrame(
+        [json.loads(text) if text else {} for text in rows["original"]], index=rows.index
+    )
+    out = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "row": rows["source_row"].astype(int) + 1,
+                    "reason": rows["reason"],
+                    "detail": rows["detail"],
+                },
+                index=rows.index,
+            ),
+            original,
+        ],
+        axis=1,
+    )
+    return out.map(csv_safe).reset_index(drop=True)
 
 
 def crime_group(crime_types: tuple[str, ...] | list[str]) -> str:
@@ -331,7 +469,7 @@ def direct_inputs(
     everything = incidents if all_incidents is None else all_incidents
 
     def rates(f: Filters) -> dict:
-        return json_safe(areas.district_summary(everything, pack, start=f.start, end=f.end))
+        return json_safe(district_county_summary(everything, pack, start=f.start, end=f.end))
 
     def stats(f: Filters) -> gpd.GeoDataFrame:
         chosen = f.replace(start=None, end=None).apply(inside) if f.sources else inside

@@ -17,6 +17,7 @@ INCIDENT_COLUMNS = [
     "occurred_at",  # local logs: date and time to the minute; NaT when only the month is known
     "time_known",  # bool: occurred_at carries a clock time (False: a date only, or NaT)
     "crime_type",  # police.uk category name (API slugs mapped)
+    "subcategory",  # a local log's own category as given (e.g. "Begging"), "" for police.uk
     "location_text",  # e.g. "On or near Widden Street"
     "outcome",  # last outcome as text, "" when none
     "restricted",  # bool: local, non-public record

@@ -148,6 +148,21 @@ def _map_frame(page, selector: str, url_part: str = ""):
     return handle.content_frame()
 
 
+def _assert_streets_drawn(frame) -> None:
+    """The OpenStreetMap street lines are on the map, painted, and credited (ODbL)."""
+    painted = frame.evaluate(
+        """() => { const g = window.geoSsgp;
+             if (!g.map.hasLayer(g.layers.streets)) return -1;
+             const c = document.querySelector(".leaflet-geoSsgpStreets-pane canvas");
+             const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+             let n = 0; for (let i = 3; i < d.length; i += 4 * 31) { if (d[i] > 0) n++; }
+             return n; }"""
+    )
+    assert painted > 200, painted
+    credit = frame.locator(".leaflet-control-attribution").inner_text()
+    assert "© OpenStreetMap contributors (ODbL 1.0" in credit
+
+
 def _lsoa_point(svc, code: str) -> tuple[float, float]:
     lsoas = load_layer(svc.pack, "lsoa21").set_index("code")
     point = gpd.GeoSeries([lsoas.loc[code].geometry.representative_point()], crs=CRS_BNG)
@@ -202,6 +217,7 @@ def test_analyst_map_works_offline(browser, server):
         )
         assert painted > 100
         assert "Crown copyright" in frame.locator(".leaflet-control-attribution").inner_text()
+        _assert_streets_drawn(frame)
         _shot(page, "analyst")
         watch.check()
     finally:
@@ -269,6 +285,52 @@ def test_click_lsoa_summarise_save_and_reload(browser, server):
         page.locator("#compare-table").wait_for(timeout=30_000)
         assert "District" in page.locator("#compare-table thead").inner_text()
         _shot(page, "analyst-compare")
+        watch.check()
+    finally:
+        context.close()
+
+
+def test_selection_follows_the_user(browser, server):
+    context, page, watch, frame = _open_analyst(browser, server)
+    try:
+        # Choosing hotspot #12 from the list zooms to it and outlines it.
+        page.locator("#pick-hotspot option[value='12']").wait_for(state="attached",
+                                                                  timeout=30_000)
+        zoom_before = frame.evaluate("window.geoSsgp.map.getZoom()")
+        page.select_option("#pick-hotspot", "12")
+        page.wait_for_function(
+            "document.getElementById('selection-label').textContent.startsWith('#12')"
+            " || /LSOA/.test(document.getElementById('selection-label').textContent)",
+            timeout=30_000,
+        )
+        frame.wait_for_function("window.geoSsgp.focused && window.geoSsgp.focused.rank === '12'",
+                                timeout=10_000)
+        assert frame.evaluate("window.geoSsgp.map.getZoom()") > zoom_before
+        inside = frame.evaluate(
+            """() => { const g = window.geoSsgp, layer = g.layers[g.focused.layer];
+                 let hit = null; layer.eachLayer(l => {
+                   if (String(l.feature.properties.rank) === '12') hit = l; });
+                 return [g.map.getBounds().contains(hit.getBounds().getCenter()),
+                         hit.options.weight]; }"""
+        )
+        assert inside == [True, 5]
+        label = page.locator("#selection-label").inner_text()
+        assert " 0 LSOAs" not in label
+        _shot(page, "analyst-hotspot-12")
+        # Three clicks on three LSOAs select three (no popup swallows a click).
+        page.click("#clear-selection")
+        lsoas = load_layer(server["svc"].pack, "lsoa21")
+        codes = [LSOA, "E01022276", "E01022288"]
+        assert set(codes) <= set(lsoas["code"])
+        for code in codes:
+            _click_lsoa(page, frame, server["svc"], code)
+            page.wait_for_timeout(400)
+        page.wait_for_function(
+            "/ 3 LSOAs /.test(document.getElementById('selection-label').textContent)",
+            timeout=30_000,
+        )
+        assert sorted(frame.evaluate("window.geoSsgp.selected")) == sorted(codes)
+        assert frame.locator(".leaflet-popup").count() == 0
         watch.check()
     finally:
         context.close()
@@ -344,6 +406,7 @@ def test_pcso_area_view_at_phone_width(browser, server):
         page.wait_for_url(re.compile(r"/area/E05010967$"))
         frame = _map_frame(page, "#area-map")
         assert frame.evaluate("window.geoSsgp.map.hasLayer(window.geoSsgp.layers.area)") is True
+        _assert_streets_drawn(frame)
         assert page.locator("#area-name").inner_text() == "Westgate"
         assert page.locator("#area-streets li").count() >= 3
         assert page.locator("#area-types li").first.bounding_box()["height"] >= 44
@@ -358,6 +421,102 @@ def test_pcso_area_view_at_phone_width(browser, server):
         context.close()
 
 
+COVERED = """() => {
+  // Share of the map covered by controls, legends and attribution (union, sampled every 2 px).
+  const map = document.querySelector(".folium-map").getBoundingClientRect();
+  const boxes = [...document.querySelectorAll(".leaflet-control")]
+    .map(e => e.getBoundingClientRect()).filter(r => r.width > 0 && r.height > 0);
+  let hit = 0, all = 0;
+  for (let y = map.top; y < map.bottom; y += 2) {
+    for (let x = map.left; x < map.right; x += 2) {
+      all++;
+      if (boxes.some(r => x >= r.left && x < r.right && y >= r.top && y < r.bottom)) hit++;
+    }
+  }
+  return hit / all;
+}"""
+
+
+def test_pcso_map_stays_visible_on_a_phone(browser, server):
+    context, page, watch = _open(browser, server, role="pcso",
+                                 viewport={"width": 390, "height": 844})
+    try:
+        page.goto(server["url"] + "/area/E05010967")
+        frame = _map_frame(page, "#area-map")
+        page.wait_for_timeout(300)
+        covered = frame.evaluate(COVERED)
+        print(f"PCSO map at 390x844: {covered:.1%} covered by controls on open")
+        assert covered <= 0.15, covered
+        _shot(page, "area-phone")
+        assert frame.locator(".leaflet-control-layers-expanded").count() == 0
+        # A legend opens from its Key button and folds again with its close button.
+        key = frame.locator(".geo-ssgp-legend .geo-ssgp-key").first
+        key.click()
+        legend = frame.locator(".geo-ssgp-legend:not(.folded)")
+        assert legend.count() == 1 and "incidents at" in legend.inner_text()
+        legend.locator(".geo-ssgp-close").click()
+        assert frame.locator(".geo-ssgp-legend:not(.folded)").count() == 0
+        credit = frame.locator(".leaflet-control-attribution")
+        assert credit.inner_text().strip().startswith("Leaflet | © OpenStreetMap contributors")
+        watch.check()
+    finally:
+        context.close()
+
+
+def test_pcso_page_prints_on_one_a4_page(browser, server, tmp_path):
+    pdfium = pytest.importorskip("pypdfium2")
+    context, page, watch = _open(browser, server, role="pcso")
+    try:
+        page.goto(server["url"] + "/area/E05010967")
+        frame = _map_frame(page, "#area-map")
+        assert frame.locator(".leaflet-control-zoom").is_visible()
+        page.wait_for_timeout(500)
+        path = tmp_path / "westgate.pdf"
+        page.pdf(path=str(path), format="A4", print_background=True)
+        pdf = pdfium.PdfDocument(str(path))
+        assert len(pdf) == 1  # one A4 page
+        width, height = pdf[0].get_size()
+        assert abs(width - 595.3) < 1.5 and abs(height - 841.9) < 1.5  # A4 in points
+        text = pdf[0].get_textpage().get_text_range()
+        assert "Westgate" in text and "Current hotspots" in text and "Top streets" in text
+        assert "Incident types" not in text and "Print" not in text.split("Printed")[0]
+        numbered = page.locator("#area-hotspots li").count()
+        assert numbered >= 3 and all(f"{i}" in text for i in range(1, numbered + 1))
+        assert page.locator("#area-streets li").first.inner_text().split()[0] in text
+        # Rendered: the top third holds the map (street lines and coloured areas), not blank.
+        image = pdf[0].render(scale=1).to_pil().convert("RGB")
+        image.save(SHOTS / "area-print.png") if SHOTS.is_dir() else None
+        top = image.crop((0, int(height * 0.12), int(width), int(height * 0.45)))
+        pixels = list(top.getdata())
+        inked = sum(1 for r, g, b in pixels if max(r, g, b) - min(r, g, b) > 40 or r < 200)
+        assert inked / len(pixels) > 0.05, inked / len(pixels)
+        assert "+" not in text.split("Current hotspots")[0]  # no zoom buttons printed
+        watch.check()
+    finally:
+        context.close()
+
+
+def test_unknown_area_is_an_html_404_page(browser, server):
+    context, page, watch = _open(browser, server, role="pcso")
+    try:
+        response = page.goto(server["url"] + "/area/Nowhere")
+        assert response.status == 404
+        assert page.locator("#error-title").inner_text() == "Not found"
+        assert "Nowhere" in page.locator("#error-message").inner_text()
+        assert page.locator("a", has_text="Choose an area").count() == 1
+        assert watch.errors == [
+            "Failed to load resource: the server responded with a status of 404 (Not Found)"
+        ]
+        watch.errors.clear()  # the page's own 404 status, as intended
+        # PCSOs see no upload or write controls on the analyst page either.
+        page.goto(server["url"] + "/")
+        assert page.locator("button[data-tab=t-upload]").count() == 0
+        assert page.locator("#upload-form").count() == 0
+        watch.check()
+    finally:
+        context.close()
+
+
 def test_meeting_view(browser, server):
     context, page, watch = _open(browser, server, role="viewer")
     try:
@@ -366,6 +525,7 @@ def test_meeting_view(browser, server):
         for frame in frames:
             assert frame.evaluate("Object.keys(window.geoSsgp.layers).some("
                                   "k => k.startsWith('hotspots:'))") is True
+            _assert_streets_drawn(frame)
         assert page.locator("#hotspot-change tbody tr").count() >= 1
         assert "Gloucestershire" in page.locator("#rates").inner_text()
         page.wait_for_timeout(300)
@@ -401,6 +561,19 @@ def test_meeting_report_opens_offline_from_a_file(browser, server, tmp_path):
                 timeout=MAP_TIMEOUT,
             )
         _shot(page, "meeting-report")
+        watch.check()
+    finally:
+        context.close()
+
+
+def test_api_docs_render_offline(browser, server):
+    context, page, watch = _open(browser, server, role="viewer")
+    try:
+        page.goto(server["url"] + "/docs")
+        page.locator(".swagger-ui .opblock").first.wait_for(timeout=30_000)
+        assert page.locator(".swagger-ui .opblock").count() >= 10
+        assert "/api/hotspots" in page.locator(".swagger-ui").inner_text()
+        _shot(page, "api-docs")
         watch.check()
     finally:
         context.close()

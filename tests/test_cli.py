@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from geo_ssgp.cli import app
+from geo_ssgp.errors import BadInput
 
 runner = CliRunner()
 
@@ -40,7 +41,8 @@ def test_ingest_prints_balance(ingested):
 def test_reingest_is_idempotent(ingested, store_dir, sample_files):
     result = runner.invoke(app, ["ingest", str(sample_files[0]), "--store", str(store_dir)])
     assert result.exit_code == 0
-    assert "in 0 = accepted 0 + quarantined 0" in result.output
+    assert "in 0 = accepted 0" not in result.output
+    assert "nothing new: 1 file(s) already stored, skipped" in result.output
     assert "already stored" in result.output
 
 
@@ -381,3 +383,127 @@ def test_change_command_rejects_a_bad_period(tmp_path):
     args = ["change", "--before", "2025-13:2025-06", "--after", "2025-07:2025-09"]
     result = runner.invoke(app, [*args, "--out", str(tmp_path / "c.json")])
     assert result.exit_code == 2 and "not a month" in result.output
+
+
+# ------------------------------------------------------------------------------------------
+# Mistakes: one line naming the problem and the fix, exit code 2, no traceback
+# ------------------------------------------------------------------------------------------
+
+TRAIN = ["--train-from", "2025-01", "--train-to", "2025-06"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["areas", "--from", "2025-13"], "'2025-13' is not a month; use YYYY-MM"),
+        (["areas", "--from", "2025-09", "--to", "2025-01"], "'from' (2025-09) is after 'to'"),
+        (["areas", "--level", "lsoa"], "--level 'lsoa': use one of lsoa21, lsoa11, ward"),
+        (["areas", "--out", "{tmp}/missing/x.csv"], "does not exist; create it (mkdir -p"),
+        (["areas", "--from", "2030-01", "--to", "2030-02"],
+         "no incidents from 2030-01 to 2030-02 (the data holds 2025-01 to 2025-09)"),
+        (["areas", "--crime-type", "burglaries"], "unknown crime type"),
+        (["evaluate", "--train-from", "2025-13", "--train-to", "2025-06",
+          "--test-from", "2025-07", "--test-to", "2025-09"], "'2025-13' is not a month"),
+        (["evaluate", *TRAIN, "--test-from", "2025-09", "--test-to", "2025-07"],
+         "'from' (2025-09) is after 'to' (2025-07)"),
+        (["evaluate", *TRAIN, "--test-from", "2025-07", "--test-to", "2025-09",
+          "--coverage", "5"], "give shares between 0 and 1"),
+        (["hotspots", "--method", "magic"], "unknown hotspot method"),
+        (["hotspots", "--out", "{tmp}/no/h.geojson"], "does not exist"),
+        (["geocode", "{tmp}/log.csv", "--out", "{tmp}/g.csv", "--columns", "lon"],
+         "expected key=Column"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else " ".join(map(str, v))[:40],
+)
+def test_user_errors_are_one_line_with_exit_2(args, message, tmp_path, ingested, store_dir):
+    (tmp_path / "log.csv").write_text("a,b\n1,2\n")
+    args = [a.format(tmp=tmp_path) for a in args]
+    if "--out" not in args and args[0] in ("areas", "hotspots"):
+        args += ["--out", str(tmp_path / "out.csv")]
+    if args[0] != "geocode":
+        args += ["--store", str(store_dir)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    assert message in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_missing_option_is_one_line(ingested, store_dir):
+    result = runner.invoke(app, ["areas", "--store", str(store_dir)])
+    assert result.exit_code == 2
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("error: Missing option '--out'.") and line.endswith("areas --help)")
+
+
+def test_debug_shows_the_error_itself(ingested, store_dir, tmp_path):
+    args = ["--debug", "areas", "--level", "lsoa", "--out", str(tmp_path / "a.csv"),
+            "--store", str(store_dir)]
+    result = runner.invoke(app, args)
+    assert result.exit_code != 0
+    assert isinstance(result.exception, BadInput)
+
+
+def test_empty_period_needs_allow_empty(ingested, store_dir, tmp_path):
+    out = tmp_path / "empty.csv"
+    args = ["areas", "--from", "2030-01", "--to", "2030-02", "--out", str(out),
+            "--store", str(store_dir)]
+    assert runner.invoke(app, args).exit_code == 2 and not out.exists()
+    result = runner.invoke(app, [*args, "--allow-empty"])
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["count"].sum() == 0
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("geo-ssgp ")
+
+
+def test_group_names_any_case_and_readable_district_summary(ingested, store_dir, tmp_path):
+    args = ["areas", "--crime-type", "ASB", "--out", str(tmp_path / "a.csv"),
+            "--store", str(store_dir)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(tmp_path / "a.csv")["count"].sum() == 2_727
+    assert "Residents (Census 2021)" in result.output and "Gloucestershire" in result.output
+    assert "crime_per_1000" not in result.output and "…" not in result.output
+    assert max(map(len, result.output.splitlines())) <= 80
+
+
+def test_hotspots_table_has_headers(ingested, store_dir, tmp_path):
+    args = ["hotspots", "--from", "2025-07", "--to", "2025-09", "--out",
+            str(tmp_path / "h.geojson"), "--store", str(store_dir)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Rank" in result.output and "Incidents" in result.output and "Where" in result.output
+    assert max(map(len, result.output.splitlines())) <= 80
+
+
+def test_evaluate_table_fits_80_columns(ingested, store_dir):
+    args = ["evaluate", *TRAIN, "--test-from", "2025-07", "--test-to", "2025-09",
+            "--methods", "default,kde", "--store", str(store_dir)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(map(len, lines)) <= 80 and "…" not in result.output
+    assert "PAI" in result.output and "hit rate" in result.output
+    pai = [line for line in lines if line.startswith("│ grid-count") and "0.01" in line]
+    assert len(pai) == 1
+
+
+def test_geocode_uses_the_column_mapping(tmp_path):
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "Ref,When,What,X,Y,Where\n"
+        "A1,2025-08-03,Begging,-2.2437,51.8651,Northgate St\n"
+        "A2,2025-08-04,Street drinking,-2.2450,51.8655,Eastgate St\n"
+    )
+    out = tmp_path / "g.csv"
+    mapping = "lon=X,lat=Y,date=When,type=What,location=Where,id=Ref"
+    result = runner.invoke(app, ["geocode", str(log), "--out", str(out), "--columns", mapping])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, dtype=str)
+    assert list(table["Ref"]) == ["A1", "A2"]
+    assert list(table["status"]) == ["ok", "ok"]
+    assert set(table["ward_nm"]) == {"Westgate"}

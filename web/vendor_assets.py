@@ -66,6 +66,11 @@ FILES: dict[str, str] = {
     "leaflet-draw/images/spritesheet.svg": "leaflet-draw/dist/images/spritesheet.svg",
     "jquery/jquery.min.js": "jquery/dist/jquery.min.js",
     "jquery/LICENSE.txt": "jquery/LICENSE.txt",
+    # The API documentation page (/docs) served offline.
+    "swagger-ui/swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
+    "swagger-ui/swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
+    "swagger-ui/favicon-32x32.png": "swagger-ui-dist/favicon-32x32.png",
+    "swagger-ui/LICENSE": "swagger-ui-dist/LICENSE",
 }
 
 

@@ -8,11 +8,12 @@ mapping from typed errors to status codes in :mod:`geo_ssgp.api.errors`.
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from geo_ssgp import pipeline
 from geo_ssgp.api import errors, security
-from geo_ssgp.api.routes import data, focus_areas, pages, uploads
+from geo_ssgp.api.routes import data, docs, focus_areas, pages, uploads
 from geo_ssgp.api.service import Service
 from geo_ssgp.config import Settings, get_settings
 from geo_ssgp.pack import load_pack
@@ -61,13 +62,18 @@ def create_app(
         title=f"geo_ssgp: {pack.title}",
         description=DESCRIPTION,
         version="0.1.0",
+        docs_url=None,  # served offline by geo_ssgp.api.routes.docs
+        redoc_url=None,
     )
     app.state.geo = Service(settings, pack, store)
     errors.install(app)
     security.install(app)
+    app.state.html_error = pages.error_page
+    # Map documents carry their street lines (about 0.24 MB of text): send them compressed.
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
-    for module in (data, focus_areas, uploads, pages):
+    for module in (data, focus_areas, uploads, pages, docs):
         app.include_router(module.router)
     if warm:
         _warm(app.state.geo)

@@ -2,8 +2,10 @@
 
 Routes hold no ``try``/``except``: a :class:`~geo_ssgp.errors.GeoSsgpError` raised anywhere
 below them becomes the status in :data:`STATUS` with the error's message. A 422 names the
-parameter at fault in FastAPI's own shape (``detail[0].loc``). Any other exception is a bug
-and gives FastAPI's plain 500, never a silently missing layer.
+parameter at fault in FastAPI's own shape (``detail[0].loc``). A browser asking for a page
+(``Accept: text/html``, not under ``/api/``) gets an HTML page instead, from the renderer the
+app sets as ``app.state.html_error`` (the page routes' error template). Any other exception is
+a bug and gives FastAPI's plain 500, never a silently missing layer.
 """
 
 from __future__ import annotations
@@ -105,20 +107,30 @@ STILL_COMPUTING_HTML = (
 )
 
 
+def wants_html(request: Request) -> bool:
+    """Whether a request is a browser's page request (not the JSON API)."""
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and not request.url.path.startswith("/api/")
+
+
 async def handle(request: Request, exc: GeoSsgpError) -> Response:
     """Exception handler for every :class:`GeoSsgpError`.
 
     A 503 (still computing) carries ``Retry-After``; for a map document (``/map/...``,
     shown in an iframe) it is a small page that reloads itself, sent as 202 Accepted (the
-    build goes on; a browser shows the page instead of an error).
+    build goes on; a browser shows the page instead of an error). A browser's page request
+    gets the app's HTML error page; the API gets JSON.
     """
     status = status_of(exc)
-    if status != 503:
-        return JSONResponse(error_body(exc, status), status_code=status)
-    headers = {"Retry-After": str(RETRY_AFTER_S)}
-    if request.url.path.startswith("/map/"):
-        return HTMLResponse(STILL_COMPUTING_HTML, status_code=202, headers=headers)
-    return JSONResponse(error_body(exc, status), status_code=503, headers=headers)
+    if status == 503:
+        headers = {"Retry-After": str(RETRY_AFTER_S)}
+        if request.url.path.startswith("/map/"):
+            return HTMLResponse(STILL_COMPUTING_HTML, status_code=202, headers=headers)
+        return JSONResponse(error_body(exc, status), status_code=503, headers=headers)
+    html = getattr(request.app.state, "html_error", None)
+    if html is not None and wants_html(request):
+        return html(request, exc, status)
+    return JSONResponse(error_body(exc, status), status_code=status)
 
 
 def install(app: FastAPI) -> None:

@@ -99,7 +99,16 @@ class UploadResult(BaseModel):
     in_: int = Field(..., alias="in")
     accepted: int
     quarantined: int
+    outside: int = Field(0, description="Accepted rows outside the area (stored, not analysed).")
+    duplicates: int = Field(
+        0, description="Incidents another stored source already holds (counted once)."
+    )
     by_reason: dict[str, int]
+    rejected: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Quarantined rows: row (1 = first row under the header), reason, detail.",
+    )
+    rejected_csv: str | None = Field(None, description="Download of the rejected rows (CSV).")
     message: str
 
 

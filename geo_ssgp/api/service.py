@@ -35,11 +35,11 @@ from geo_ssgp.api.privacy import (
     visible_filters,
 )
 from geo_ssgp.config import CRS_BNG, Settings
-from geo_ssgp.errors import BadInput, NotEnoughData, StillComputing
+from geo_ssgp.errors import BadInput, NotEnoughData, NotFound, StillComputing
 from geo_ssgp.filters import Filters, resolve_method
 from geo_ssgp.hotspots.evaluate import layer_accuracy
 from geo_ssgp.hotspots.layer import json_safe
-from geo_ssgp.pack import AreaPack, load_layer
+from geo_ssgp.pack import AreaPack, load_layer, lsoa_wards
 from geo_ssgp.schema import CRIME_GROUPS, CRIME_TYPES
 from geo_ssgp.store import FocusArea, SQLiteStore
 
@@ -475,17 +475,30 @@ class Service:
         else:
             sel = focus.selection_from(self.pack, lsoa_codes=[place.code])
         layer = self.optional_layer(hotspots.DEFAULT_METHOD, filters, user)
+        summary = self.summary(sel, filters, user)
+        streets, places = reports.streets_and_places(summary["top_streets"], self.pack)
         n = self.settings.recent_months
-        change = reports.area_change(self.incidents(), place.geometry, self.months(), n)
+        visible = self.filtered(Filters(), user)
+        change = reports.area_change(visible, place.geometry, self.months(), n)
         if change and not user.is_analyst:
             small = [k for k in ("before", "after") if 0 < change[k] < self.settings.suppress_below]
             change.update({k: None for k in small})
         return {
-            "summary": self.summary(sel, filters, user),
+            "summary": summary,
             "hotspots": [] if layer is None else reports.area_hotspots(layer, place.geometry),
             "months": n,
+            "streets": streets,
+            "places": places,
+            "ward_name": self.ward_name(place),
             "change": change,
         }
+
+    def ward_name(self, place: focus.Place) -> str:
+        """The ward a place is (a ward) or lies in (an LSOA, by its LSOA-to-ward lookup)."""
+        if place.kind == "ward":
+            return place.name
+        wards = lsoa_wards(self.pack, self.pack.primary_lsoa)["ward_nm"]
+        return str(wards.get(place.code, ""))
 
     def focus_selection(self, area: FocusArea) -> focus.Selection:
         """The selection a saved focus area stands for."""
@@ -522,6 +535,7 @@ class Service:
         Returns
         -------
         pandas.DataFrame
+            LSOA candidates also carry ``ward``, the ward's name.
         """
         filters = self.visible(filters, user)
 
@@ -535,6 +549,9 @@ class Service:
                 cands = focus.hotspot_context(self.hotspots(method, filters).hotspots, stats)
                 trend = focus.period_change(inc, cands)
             table = focus.rank_candidates(cands, trend, weights)
+            if unit == "lsoa":  # "Gloucester 004I" says nothing on the ground: name the ward
+                wards = lsoa_wards(self.pack, self.pack.primary_lsoa)["ward_nm"]
+                table.insert(table.columns.get_loc("name") + 1, "ward", table["id"].map(wards))
             if not user.is_analyst:
                 table = suppress_frame(
                     table, "count", self.settings.suppress_below, keep=CANDIDATE_KEEP
@@ -611,20 +628,19 @@ class Service:
         return json_safe(table.to_dict("records"))
 
     def district_rates(self, filters: Filters, user: User | None = None) -> dict:
-        """District and county rates per 1,000 (:func:`geo_ssgp.areas.district_summary`).
+        """District and county rates per 1,000, police.uk records on both sides.
 
-        For non-analysts from public records only.
+        See :func:`geo_ssgp.reports.district_county_summary` (police.uk records only, so
+        restricted local records never enter it, whoever asks).
         """
-        public = _access(user) == "public"
-
-        def compute() -> dict:
-            inc = self.all_incidents()
-            if public:
-                inc = inc[~inc["restricted"].astype(bool)]
-            summary = areas.district_summary(inc, self.pack, start=filters.start, end=filters.end)
-            return json_safe(summary)
-
-        return self._cached(("district", filters.start, filters.end, public), compute)
+        return self._cached(
+            ("district", filters.start, filters.end),
+            lambda: json_safe(
+                reports.district_county_summary(
+                    self.all_incidents(), self.pack, start=filters.start, end=filters.end
+                )
+            ),
+        )
 
     # ingest --------------------------------------------------------------------------------
 
@@ -639,6 +655,18 @@ class Service:
             return self.store.remove_dataset(dataset_id)
         finally:
             self.invalidate()
+
+    def rejected_rows(self, name: str) -> pd.DataFrame:
+        """Rejected rows of a stored file (:func:`geo_ssgp.reports.rejected_rows`).
+
+        Raises
+        ------
+        NotFound
+            When no stored file has that name.
+        """
+        if name not in set(self.store.datasets()["name"]):
+            raise NotFound(f"no uploaded file named {name!r}")
+        return reports.rejected_rows(self.store.quarantine(), name)
 
     def ingest_upload(self, name: str, data: bytes, columns: dict | None = None) -> dict:
         """Ingest an uploaded local incident log through the pipeline, atomically.

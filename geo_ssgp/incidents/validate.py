@@ -112,6 +112,7 @@ def validate(staged: Sequence[Staged], pack: AreaPack | None) -> IngestResult:
         "occurred_at": occurred[keep],
         "time_known": timed[keep],
         "crime_type": crime.take(keep).reset_index(drop=True),
+        "subcategory": _subcategories(cols["crime"], keep, police),
         "location_text": _text_out(cols["location_text"], keep),
         "outcome": _text_out(cols["outcome"], keep),
         "restricted": ~police,
@@ -126,6 +127,16 @@ def validate(staged: Sequence[Staged], pack: AreaPack | None) -> IngestResult:
         n_in=n,
         files=_file_summaries(staged, reasons.ok, file_idx),
     )
+
+
+def _subcategories(crimes: pd.Series | None, keep: np.ndarray, police: np.ndarray) -> pd.Series:
+    """A local row's own category text as given (stripped); blank for police.uk rows.
+
+    Local logs keep categories police.uk does not have (Street Aware's "Begging", "Street
+    drinking"): ``crime_type`` maps them to the police.uk category, this keeps the original.
+    """
+    given = _text_out(crimes, keep).str.strip()
+    return given.where(~pd.Series(police, index=given.index), "")
 
 
 def _text_out(column: pd.Series | None, keep: np.ndarray) -> pd.Series:

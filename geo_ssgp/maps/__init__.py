@@ -13,6 +13,8 @@ Modules
     The Folium elements that call the page runtime ``web/static/app/map-runtime.js``.
 ``snap_points``
     Incidents grouped by police.uk snap point for the incident layer.
+``streets``
+    The pack's street lines as a light base layer: road classes, names at street zoom.
 ``layers``
     :func:`base_map` and the ``add_*`` layer builders.
 ``pages``
@@ -31,8 +33,9 @@ Vector layers are not Folium ``GeoJson`` elements but a small layer factory in t
 text (:func:`encode_ints`), each distinct property value sent once, one style per class
 instead of one per feature, and the LSOA polygons sent once for the three choropleths.
 Incidents are grouped by snap point (:func:`snap_point_rows`). For the nine-month Gloucester
-sample the analyst map is about 0.18 MB against 11.7 MB for one Folium marker and popup per
-incident (``benchmarks/bench_maps.py``, baseline in ``benchmarks/naive_map.py``).
+sample the analyst map is about 0.18 MB (plus 0.24 MB of street lines, see ``streets``) against
+11.7 MB for one Folium marker and popup per incident (``benchmarks/bench_maps.py``, baseline
+in ``benchmarks/naive_map.py``).
 
 Offline assets
 --------------
@@ -109,6 +112,7 @@ from geo_ssgp.maps.layers import (
     add_emerging_layer,
     add_hotspot_layer,
     add_incident_layer,
+    add_number_labels,
     add_place_layer,
     add_surface_layer,
     add_ward_layer,
@@ -142,6 +146,7 @@ __all__ = [
     "add_hotspot_layer",
     "add_incident_layer",
     "add_place_layer",
+    "add_number_labels",
     "add_surface_layer",
     "add_ward_layer",
     "area_level",

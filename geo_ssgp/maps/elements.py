@@ -3,10 +3,10 @@
 Each element renders one short call into the runtime with data prepared in Python:
 :class:`Setup` links the runtime and its stylesheet and calls ``geoSsgp.init``;
 :class:`Attribution`, :class:`Register`, :class:`Legend`, :class:`SharedData`,
-:class:`VectorLayer`, :class:`SnapPointCluster` and :class:`DrawHook` call
-``addAttribution``, ``register``, ``addLegend``, ``decode``, ``vector``, ``snapPoints`` and
-``hookDraw``. The logic (decoding, styling, legends, popups, hooks) lives in the ``.js``
-file, not here. The helper functions add these elements to a map once each.
+:class:`VectorLayer`, :class:`StreetLayer`, :class:`SnapPointCluster` and :class:`DrawHook`
+call ``addAttribution``, ``register``, ``addLegend``, ``decode``, ``vector``, ``streets``,
+``snapPoints`` and ``hookDraw``. The logic (decoding, styling, legends, popups, hooks) lives in
+the ``.js`` file, not here. The helper functions add these elements to a map once each.
 """
 
 from __future__ import annotations
@@ -141,6 +141,22 @@ class VectorLayer(folium.map.Layer):
         self.data_js = data_js
         self.spec = spec
         self.spec_js = js_json(spec)
+
+
+class StreetLayer(folium.map.Layer):
+    """Street lines and names built in the page by ``geoSsgp.streets``.
+
+    ``data_js`` is the JSON of :func:`geo_ssgp.maps.streets.street_data`.
+    """
+
+    _template = _script(
+        "var {{ this.get_name() }} = window.geoSsgp.streets({{ this.data_js }});"
+    )
+
+    def __init__(self, data_js: str, name: str, show: bool = True):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "GeoSsgpStreets"
+        self.data_js = data_js
 
 
 class SnapPointCluster(MarkerCluster):

@@ -58,6 +58,7 @@ from geo_ssgp.maps.format import (
     value_text,
 )
 from geo_ssgp.maps.snap_points import snap_point_rows
+from geo_ssgp.maps.streets import add_street_layer
 from geo_ssgp.pack import AreaPack, load_layer
 
 # --------------------------------------------------------------------------------------------
@@ -119,9 +120,10 @@ def base_map(
     tiles: str | folium.TileLayer | None = None,
     asset_base: str = DEFAULT_ASSET_BASE,
     tiles_attr: str | None = None,
+    streets: bool = True,
     **kw: Any,
 ) -> folium.Map:
-    """An empty map fitted to the pack's district, with local assets and data attribution.
+    """A map fitted to the pack's district with its streets, local assets and attribution.
 
     Parameters
     ----------
@@ -133,14 +135,18 @@ def base_map(
         URL prefix of the vendor folder.
     tiles_attr : str, optional
         Attribution of a URL-template tile layer (or pass ``"URL|attribution"`` as ``tiles``).
+    streets : bool
+        Draw the pack's street lines (layer id ``"streets"``, see
+        :func:`geo_ssgp.maps.streets.add_street_layer`) when it has any.
     **kw
         Passed to ``folium.Map`` (e.g. ``width``, ``height``, ``zoom_start``).
 
     Returns
     -------
     folium.Map
-        With the district outline (layer id ``"district"``), ``prefer_canvas=True``, the
-        ONS/OS and police.uk attribution lines and the ``window.geoSsgp`` runtime.
+        With the district outline (layer id ``"district"``), the streets, ``prefer_canvas=True``,
+        the ONS/OS and police.uk (and OpenStreetMap) attribution lines and the
+        ``window.geoSsgp`` runtime.
     """
     district = _district(pack)
     (south, west), (north, east) = _bounds(district.geometry)
@@ -151,6 +157,8 @@ def base_map(
         _tile_layer(tiles, tiles_attr).add_to(fmap)
     fit_to(fmap, district.geometry)
     _outline(fmap, district.geometry, "district")
+    if streets:  # first, so its credit leads the attribution line folded on a phone
+        add_street_layer(fmap, pack)
     attribute(fmap, "ons", "police")
     return use_local_assets(fmap, asset_base)
 
@@ -439,9 +447,10 @@ _HOTSPOT_ALIASES = [
 ]
 
 #: Parameters always shown in a hotspot legend (the others are under "All parameters").
+# Shown in a hotspot legend; the technical parameters (cell size, filters, ...) are in its
+# collapsed "All parameters" list, so legends stay small on a phone.
 _KEY_PARAMETER = re.compile(
-    r"^(method|cell_size(_m)?|bandwidth(_m)?|neighbou?rs?(_rule)?|p_adjust(ment)?|alpha"
-    r"|period|filters|min_cluster_size|eps(_m)?|min_samples|area_level|coverage)$",
+    r"^(method|period)$",
     re.IGNORECASE,
 )
 
@@ -526,6 +535,43 @@ def _hotspot_legend(
     if dashed:
         notes.append(f"Dashed: all incidents at one {SNAP_POINT_NOTE}.")
     return legend_spec(title, [(color, "hotspot")], table, notes, more)
+
+
+def add_number_labels(
+    fmap: folium.Map, geoms: gpd.GeoSeries, layer_id: str = "hotspot-numbers"
+) -> VectorLayer:
+    """Numbers 1, 2, ... in order of ``geoms``, drawn at each geometry's inner point.
+
+    The PCSO map numbers its hotspots as its list does (see
+    :func:`geo_ssgp.reports.area_hotspots`). The labels take no clicks and are not listed in
+    the layer control.
+
+    Parameters
+    ----------
+    fmap : folium.Map
+    geoms : geopandas.GeoSeries
+        EPSG:27700 (or with a CRS), in the order to number.
+    layer_id : str
+
+    Returns
+    -------
+    VectorLayer
+    """
+    points = geoms.representative_point()
+    props = pd.DataFrame({"number": [str(i) for i in range(1, len(geoms) + 1)]})
+    data_js, keep = inline_data(to_page_crs(points, simplify=None), props)
+    spec = {
+        "styles": [{"radius": 0, "opacity": 0, "fillOpacity": 0}],
+        "classes": [0] * int(keep.sum()),
+        "tooltip": {
+            "fields": ["number"],
+            "aliases": None,
+            "options": {"permanent": True, "direction": "center", "className": "geo-ssgp-number"},
+        },
+        "interactive": False,
+        "radius": 0,
+    }
+    return add_vector(fmap, data_js, spec, "Hotspot numbers", layer_id, "numbers", control=False)
 
 
 def add_hotspot_layer(
@@ -713,12 +759,30 @@ def add_incident_layer(
     content = legend_spec(
         name,
         [("#2b8cbe", f"{total:,} incidents at {points:,} locations")],
-        notes=["Locations are police.uk snap points: anonymised map points, not addresses."],
+        notes=_location_notes(incidents),
     )
     add_legend(fmap, layer, content)
     use_local_assets(fmap, current_asset_base(fmap))
     attribute(fmap, "police")
     return layer
+
+
+def _location_notes(incidents: gpd.GeoDataFrame) -> list[str]:
+    """What the incident locations are: police.uk snap points, local records, or both."""
+    local = (
+        int((incidents["source"].astype(str) == "local").sum()) if "source" in incidents else 0
+    )
+    police = len(incidents) - local
+    notes = []
+    if police:
+        notes.append(
+            "police.uk locations are snap points: anonymised map points, not addresses."
+        )
+    if local:
+        notes.append(
+            f"{local:,} local records (the partnership's own log) at the location they give."
+        )
+    return notes
 
 
 def add_place_layer(fmap: folium.Map, area: Any, name: str, layer_id: str = "area") -> VectorLayer:

@@ -23,6 +23,7 @@ from geo_ssgp.maps.layers import (
     add_area_layer,
     add_hotspot_layer,
     add_incident_layer,
+    add_number_labels,
     add_place_layer,
     add_surface_layer,
     add_ward_layer,
@@ -175,7 +176,9 @@ def build_area_map(
     Returns
     -------
     folium.Map
-        Fitted to the area; layer ids ``"area"``, ``"hotspots"``, ``"incidents"``.
+        Fitted to the area; layer ids ``"area"``, ``"hotspots"`` (numbered 1, 2, ... in rank
+        order, layer ``"hotspot-numbers"``, as :func:`geo_ssgp.reports.area_hotspots` numbers
+        its list), ``"incidents"``; a collapsed layer control.
     """
     geoms = _as_geoseries(area_geom)
     geoms = geoms.set_crs(CRS_BNG) if geoms.crs is None else geoms.to_crs(CRS_BNG)
@@ -186,9 +189,10 @@ def build_area_map(
     add_place_layer(fmap, area, name, layer_id="area")
     if hotspot_layer is not None:
         add_hotspot_layer(fmap, hotspot_layer, show=True, layer_id="hotspots")
+        add_number_labels(fmap, hotspot_layer.hotspots.sort_values("rank").geometry)
     if incidents is not None:
         add_incident_layer(fmap, incidents, show=True)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)
     return use_local_assets(fmap, asset_base)
 
 

@@ -28,6 +28,19 @@ def _type_letters(codes: np.ndarray) -> pd.Series:
     return pd.Series(_LETTERS[codes], dtype=object)
 
 
+def _type_text(pts: pd.DataFrame) -> np.ndarray:
+    """Crime type, with a local record's own category beside it when it differs.
+
+    E.g. ``"Anti-social behaviour: Begging"`` for a Street Aware record.
+    """
+    kind = pts["crime_type"].astype(str)
+    if "subcategory" not in pts:
+        return kind.to_numpy()
+    sub = pts["subcategory"].astype(object).where(pts["subcategory"].notna(), "").astype(str)
+    differs = (sub != "") & (sub.str.lower() != kind.str.lower())
+    return kind.where(~differs, kind + ": " + sub).to_numpy()
+
+
 def _incident_frame(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
     """One row per located incident: BNG x, y, crime type, location text, month, snap flag."""
     pts = incidents[~(incidents.geometry.is_empty | incidents.geometry.isna())]
@@ -42,7 +55,7 @@ def _incident_frame(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
         {
             "x": pts.geometry.x.to_numpy(),
             "y": pts.geometry.y.to_numpy(),
-            "type": pts["crime_type"].astype(str).to_numpy(),
+            "type": _type_text(pts),
             "loc": loc.astype(str).to_numpy(),
             "month": pd.to_datetime(pts["month"]).dt.strftime("%Y-%m").to_numpy(),
             "snap": snap.to_numpy(),

@@ -440,6 +440,8 @@ def test_candidates_rank_lsoas_with_explained_weights(client):
     for row in rows:
         parts = sum(row[f"{c}_points"] for c in body["weights"])
         assert row["score"] == pytest.approx(parts)
+    wards = {w["name"] for w in client.get("/api/meta", headers=ANALYST).json()["wards"]}
+    assert all(row["ward"] in wards for row in rows)  # LSOAs named with their ward
     only_imd = client.get("/api/candidates?w_count=0&w_rate=0&w_trend=0&w_deprivation=1",
                           headers=ANALYST).json()
     assert only_imd["weights"]["deprivation"] == 1.0

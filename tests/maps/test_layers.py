@@ -43,7 +43,7 @@ def test_tiles_are_optional_and_need_attribution(pack, vendor):
 
 
 def test_attribution_lines_follow_the_layers_drawn(pack):
-    fmap = maps.base_map(pack)
+    fmap = maps.base_map(pack, streets=False)
     lines = maps.attribution_lines(fmap)
     assert lines == [html.escape(ATTRIBUTION["ons"]), html.escape(ATTRIBUTION["police"])]
     areas = small_areas().drop(columns=["imd_decile"])
@@ -65,16 +65,17 @@ def test_hotspot_legend_lists_parameters_and_popup_statistics(pack):
     layer = maps.add_hotspot_layer(fmap, small_hotspots(), show=True)
     legend = legend_of(layer)
     shown = dict(legend["table"])
-    assert shown == {
-        "Method": "gistar",
+    # Method and period are shown; the technical parameters are in "All parameters".
+    assert shown == {"Method": "gistar", "Period": "from=2025-01, to=2025-09"}
+    assert dict(legend["more"]) == {
         "Cell size (m)": "100",
         "Bandwidth (m)": "none",
         "Neighbours": "queen contiguity",
         "P adjust": "fdr",
-        "Period": "from=2025-01, to=2025-09",
         "Filters": "crime_types=Burglary, sources=none",
+        "Seed": "0",
+        "Note": XSS_ESCAPED,
     }
-    assert dict(legend["more"]) == {"Seed": "0", "Note": XSS_ESCAPED}
     assert legend["notes"][0] == "2 hotspots"
     assert "Dashed" in legend["notes"][1]
     data = data_of(layer)

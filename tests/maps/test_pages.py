@@ -53,6 +53,7 @@ def _layers(fmap: folium.Map) -> list[tuple[str, str, bool, str]]:
 def test_analyst_map_layers_and_size(analyst, real, vendor):
     fmap, page = analyst
     assert layer_control_names(page) == [
+        "Streets",
         "LSOA: incidents",
         "LSOA: incidents per 1,000 residents",
         "LSOA: IMD decile",
@@ -68,19 +69,24 @@ def test_analyst_map_layers_and_size(analyst, real, vendor):
         for c in fmap._children.values()
         if isinstance(c, folium.map.Layer) and c.control and c.show
     }
-    assert shown == {"LSOA: incidents per 1,000 residents", "Hotspots: grid-count", "Wards"}
+    assert shown == {
+        "Streets",
+        "LSOA: incidents per 1,000 residents",
+        "Hotspots: grid-count",
+        "Wards",
+    }
     assert_served_locally(page, vendor)
     assert len(page.encode()) <= 1_000_000
     # One marker per snap point carrying every incident.
     cluster = next(c for c in fmap._children.values() if isinstance(c, SnapPointCluster))
     assert sum(cluster.data["n"]) == len(real["incidents"])
     assert len(cluster.data["n"]) == real["incidents"].geometry.apply(lambda p: p.wkb).nunique()
-    for key in ("ons", "police", "imd"):
+    for key in ("ons", "police", "imd", "osm"):
         assert html.escape(ATTRIBUTION[key]) in maps.attribution_lines(fmap)
     assert html.escape(ATTRIBUTION["lsoa11"]) not in maps.attribution_lines(fmap)
     hotspot_legends = [lg for lg in legends(page) if lg["title"].startswith("Hotspots")]
     assert len(hotspot_legends) == 3
-    grid = dict(hotspot_legends[0]["table"])
+    grid = dict(hotspot_legends[0]["table"]) | dict(hotspot_legends[0]["more"])
     assert grid["Method"] == "grid-count" and grid["Cell size (m)"] == "50"
     assert grid["Period"] == "from=2025-01, to=2025-09"
 
@@ -121,15 +127,22 @@ def test_area_map_keeps_only_what_is_inside(pack, real, vendor):
     fmap = maps.build_area_map(pack, ward, incidents, shown)
     page = maps.render(fmap)
     assert_served_locally(page, vendor)
-    assert layer_control_names(page) == ["Westgate", "Hotspots: grid-count", "Incidents"]
+    assert layer_control_names(page) == ["Streets", "Westgate", "Hotspots: grid-count", "Incidents"]
     cluster = next(c for c in fmap._children.values() if isinstance(c, SnapPointCluster))
     inside = real["incidents"].intersects(ward.geometry.iloc[0])
     assert sum(cluster.data["n"]) == int(inside.sum()) > 0
     hot = next(
         c for c in fmap._children.values() if getattr(c, "layer_name", "") == "Hotspots: grid-count"
     )
-    expected = int(layer.hotspots.intersects(ward.geometry.iloc[0]).sum())
-    assert len(decode(data_of(hot))) == expected < len(layer.hotspots)
+    cells = layer.hotspots.geometry
+    inside = cells.intersection(ward.geometry.iloc[0]).area >= 0.5 * cells.area
+    touching = int(cells.intersects(ward.geometry.iloc[0]).sum())
+    assert len(decode(data_of(hot))) == int(inside.sum()) < touching < len(layer.hotspots)
+    numbers = next(
+        c for c in fmap._children.values() if getattr(c, "layer_name", "") == "Hotspot numbers"
+    )
+    labels = [f["properties"]["number"] for f in decode(data_of(numbers))]
+    assert labels == [str(i) for i in range(1, int(inside.sum()) + 1)]
 
 
 # ------------------------------------------------------------------------------------------
@@ -157,15 +170,15 @@ def test_meeting_map_is_the_service_composition(pack, vendor, with_hotspots):
     assert _layers(fmap) == _layers(expected)
     page = maps.render(fmap)
     assert_served_locally(page, vendor)
-    names = ["LSOA: incidents", "Hotspots: gistar", "Wards"]
-    assert layer_control_names(page) == (names if with_hotspots else [names[0], names[2]])
+    names = ["Streets", "LSOA: incidents", "Hotspots: gistar", "Wards"]
+    assert layer_control_names(page) == (names if with_hotspots else names[:2] + names[3:])
     layers = _layers(fmap)
     assert all(shown for _, _, shown, _ in layers)
     ids = [layer_id for *_, layer_id in layers]
-    assert ids == (
-        ["areas:count", "hotspots:kde", "wards"] if with_hotspots else ["areas:count", "wards"]
-    )
-    assert all(kind == VectorLayer.__name__ for kind, *_ in layers)
+    assert ids == ["streets", "areas:count"] + (["hotspots:kde"] if with_hotspots else []) + [
+        "wards"
+    ]
+    assert [kind for kind, *_ in layers[1:]] == [VectorLayer.__name__] * (len(layers) - 1)
     assert maps.attribution_lines(fmap) == maps.attribution_lines(expected)
     assert len(legends(page)) == len(legends(maps.render(expected)))
     standalone = maps.render_standalone(fmap)
@@ -182,7 +195,12 @@ def test_meeting_map_on_the_real_sample(pack, real, vendor):
         tiles="OpenStreetMap",
     )
     page = maps.render(fmap)
-    assert layer_control_names(page) == ["LSOA: incidents", "Hotspots: grid-count", "Wards"]
+    assert layer_control_names(page) == [
+        "Streets",
+        "LSOA: incidents",
+        "Hotspots: grid-count",
+        "Wards",
+    ]
     assert "tile.openstreetmap.org" in page and maps.external_assets(page) == []
     area = next(
         c for c in fmap._children.values() if getattr(c, "layer_name", "") == "LSOA: incidents"

@@ -21,7 +21,17 @@ from maps_testkit import (
 import geo_ssgp.maps as maps_package
 from geo_ssgp import maps
 from geo_ssgp.config import default_settings
-from geo_ssgp.maps import assets, codec, elements, format, layers, pages, snap_points, state
+from geo_ssgp.maps import (
+    assets,
+    codec,
+    elements,
+    format,
+    layers,
+    pages,
+    snap_points,
+    state,
+    streets,
+)
 
 RUNTIME = maps.APP_DIR / "map-runtime.js"
 STYLES = maps.APP_DIR / "map.css"
@@ -33,11 +43,13 @@ RUNTIME_DEFINITIONS = (
     "g.legendHtml = function",
     "g.addLegend = function",
     "g.snapPoints = function",
+    "g.streets = function",
     "g.hookDraw = function",
 )
 #: Script and style text that only the runtime files may hold.
 RUNTIME_ONLY = (*RUNTIME_DEFINITIONS, "iconCreateFunction", "postMessage", ".geo-ssgp-legend {")
 MODULES = (maps_package, assets, codec, elements, format, layers, pages, snap_points, state)
+MODULES += (streets,)
 
 
 def _full_map(pack):
@@ -110,6 +122,7 @@ def test_element_snippets_are_single_runtime_calls(pack):
         "SharedData",
         "VectorLayer",
         "SnapPointCluster",
+        "StreetLayer",
         "DrawHook",
     }
     call = r"(?:var \w+ = |window\.geoSsgp\.data\[\"\"\] = )?window\.geoSsgp\.\w+\(.*\)"
@@ -162,6 +175,7 @@ def test_standalone_map_works_offline_and_shows_text(pack, vendor, browser_page,
         "incidents": 3,
         "wards": 2,
         "draw": 0,
+        "streets": 4,  # one polyline per road class group drawn
     }
     # Popups and tooltips show the markup as text; no element is created from it.
     text = page.evaluate(
@@ -183,6 +197,21 @@ def test_standalone_map_works_offline_and_shows_text(pack, vendor, browser_page,
     assert text["imgs"] == 0
     attribution = page.inner_text(".leaflet-control-attribution")
     assert "Office for National Statistics" in attribution and "data.police.uk" in attribution
+    assert "© OpenStreetMap contributors" in attribution
+    # Street names appear along the lines at street zoom only, and never take a click.
+    names = page.evaluate(
+        """() => {
+          const g = geoSsgp, at = (z) => { g.map.setView([51.8654, -2.2480], z, {animate: false});
+            return [...document.querySelectorAll('.geo-ssgp-street-name span')]; };
+          const far = at(14).length, near = at(17);
+          return {far, names: near.map(e => e.innerText), rotated: near.filter(
+            e => /rotate\\((-?[1-9]\\d*)deg\\)/.test(e.style.transform)).length,
+            click: getComputedStyle(near[0]).pointerEvents};
+        }"""
+    )
+    assert names["far"] == 0
+    assert {"Westgate Street", "Northgate Street"} <= set(names["names"])
+    assert names["rotated"] > 0 and names["click"] == "none"
     assert errors == [] and requests == []
     page.close()
 

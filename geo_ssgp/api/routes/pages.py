@@ -22,6 +22,7 @@ from geo_ssgp.api.params import HotspotParams, QueryFilters
 from geo_ssgp.api.routes.data import Svc
 from geo_ssgp.api.service import Service
 from geo_ssgp.config import default_settings
+from geo_ssgp.errors import GeoSsgpError
 from geo_ssgp.filters import parse_month, resolve_crime_types
 from geo_ssgp.hotspots import METHODS
 
@@ -83,6 +84,14 @@ def render(request: Request, name: str, user: User | None, **context) -> HTMLRes
 
 def _map(request: Request, page: str) -> HTMLResponse:
     return HTMLResponse(page, headers={"Cache-Control": "private, max-age=60"})
+
+
+def error_page(request: Request, exc: GeoSsgpError, status: int) -> HTMLResponse:
+    """The HTML page of an error met by a page route (e.g. an unknown area: 404)."""
+    user = optional_user(request, None)
+    response = render(request, "error.html", user, status=status, message=exc.message)
+    response.status_code = status
+    return response
 
 
 # login ---------------------------------------------------------------------------------------

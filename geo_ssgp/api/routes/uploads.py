@@ -78,20 +78,21 @@ async def upload(
     accepted = int(info.get("n_accepted", result["accepted"]))
     quarantined = int(info.get("n_quarantined", result["quarantined"]))
     duplicates = int(info.get("n_duplicates", 0))
-    message = (
-        "this file was already stored; nothing changed"
-        if skipped
-        else f"{accepted:,} of {n_in:,} rows stored, {quarantined:,} quarantined"
-        + (f", {duplicates:,} already held (counted once)" if duplicates else "")
-    )
+    outside = int(info.get("n_outside", 0))
+    rejected = svc.rejected_rows(name)[["row", "reason", "detail"]] if not skipped else None
+    listed = [] if rejected is None else rejected.to_dict("records")
     return {
         "file": name,
         "skipped": skipped,
         "in": n_in,
         "accepted": accepted,
         "quarantined": quarantined,
+        "outside": outside,
         "by_reason": {} if skipped else result["by_reason"],
-        "message": message,
+        "rejected": listed,
+        "rejected_csv": f"/api/uploads/{name}/rejected.csv" if listed else None,
+        "duplicates": duplicates,
+        "message": _balance(skipped, n_in, accepted, quarantined, outside, duplicates),
     }
 
 
@@ -116,3 +117,38 @@ def remove_dataset(svc: Svc, user: Analyst, dataset_id: int) -> Response:
     """Remove one dataset and its files atomically; every cached layer is recomputed."""
     svc.remove_dataset(dataset_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _balance(
+    skipped: bool, n_in: int, accepted: int, quarantined: int, outside: int, duplicates: int
+) -> str:
+    """The upload's balance in words; rows outside the area are said to be outside."""
+    if skipped:
+        return "this file was already stored; nothing changed"
+    inside = accepted - outside
+    text = f"{n_in:,} rows: {inside:,} stored in the area"
+    if outside:
+        text += f", {outside:,} outside the area (stored, left out of area statistics)"
+    if duplicates:
+        text += f", {duplicates:,} already held (counted once)"
+    return text + f", {quarantined:,} rejected"
+
+
+@router.get(
+    "/uploads/{name}/rejected.csv",
+    summary="Rejected rows of an uploaded file, with row numbers and reasons (CSV)",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        404: {"description": "No such file"},
+    },
+)
+def rejected_csv(svc: Svc, user: Analyst, name: str) -> Response:
+    """The file's quarantined rows: ``row``, ``reason``, ``detail`` and the original columns.
+
+    Cells starting with ``= + - @`` get a leading apostrophe so a spreadsheet shows them as
+    text.
+    """
+    table = svc.rejected_rows(safe_name(name))
+    headers = {"Content-Disposition": f'attachment; filename="{safe_name(name)}.rejected.csv"'}
+    return Response(table.to_csv(index=False), media_type="text/csv", headers=headers)

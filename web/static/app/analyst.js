@@ -108,9 +108,12 @@
     clearTimeout(timer);
     timer = setTimeout(function () {
       if (fFrom.value && fTo.value && fFrom.value > fTo.value) {
-        status("map-status", "'From' is after 'To'.", true);
+        status("map-status", "'From' (" + fFrom.value + ") is after 'To' (" + fTo.value +
+          "): choose a From month before the To month. The map below is not updated.", true);
+        frame.parentNode.classList.add("stale");
         return;
       }
+      frame.parentNode.classList.remove("stale");
       loadMap();
       loadAccuracy();
       loadHotspotPicker();
@@ -132,18 +135,31 @@
   // ---- map -------------------------------------------------------------------------------
   function loadMap() {
     status("map-status", "Loading map…");
+    frame.parentNode.classList.add("loading");
     frame.src = "/map/analyst?" + query(filters()).toString();
   }
   frame.addEventListener("load", function () {
     if (frame.src.indexOf("/map/") < 0) { return; }
     status("map-status", "");
+    frame.parentNode.classList.remove("loading");
     highlight();
   });
+  function mapHook() {
+    try { return frame.contentWindow && frame.contentWindow.geoSsgp; } catch (e) { return null; }
+  }
   function highlight() {
-    try {
-      var g = frame.contentWindow && frame.contentWindow.geoSsgp;
-      if (g && g.selectAreas) { g.selectAreas(state.codes); }
-    } catch (e) { /* map not ready */ }
+    var g = mapHook();
+    if (g && g.selectAreas) { g.selectAreas(state.codes); }
+  }
+  // Follow the user: zoom to what was chosen from a list (a hotspot, a ward, a locality).
+  function follow(selection, codes) {
+    var g = mapHook();
+    if (!g || !g.map) { return; }
+    if (selection.hotspot) {
+      g.focusHotspot("hotspots:" + selection.hotspot.method, selection.hotspot.rank);
+    } else if (!selection.lsoa_codes && codes.length) {
+      g.zoomToAreas(codes);
+    }
   }
   window.addEventListener("message", function (e) {
     if (e.origin !== window.location.origin || !e.data || typeof e.data !== "object") { return; }
@@ -212,6 +228,7 @@
   function summarise() {
     var ticket = ++pending;
     $("selection-label").textContent = "Summarising…";
+    $("summary").classList.add("loading");  // old figures greyed out until the new ones come
     postJSON("/api/selection/summary", {selection: state.selection, filters: filters()})
       .then(function (s) { if (ticket === pending) { showSummary(s); } })
       .catch(function (err) {
@@ -220,11 +237,15 @@
   }
   function showSummary(s) {
     state.summary = s;
+    $("summary").classList.remove("loading");
     if (s.selection.kind !== "lsoa") {
       state.codes = s.selection.lsoa_codes.slice();
       highlight();
+      follow(state.selection, state.codes);
     }
-    var label = s.selection.label + " · " + s.selection.lsoa_codes.length + " LSOAs · " +
+    // The LSOAs the figures below are about: listed codes, or those the shape touches.
+    var n = s.selection.lsoa_codes.length || (s.lsoas || []).length;
+    var label = s.selection.label + " · " + n + (n === 1 ? " LSOA" : " LSOAs") + " · " +
       (s.period.from || "") + " to " + (s.period.to || "");
     $("selection-label").textContent = label;
     $("sum-incidents").textContent = count(s.incidents, s) + " of " + fmt(s.district.incidents, 0);
@@ -403,22 +424,37 @@
     api("/api/candidates?" + q.toString()).then(function (r) {
       var comps = $("rank-components");
       clear(comps);
-      Object.keys(r.components).forEach(function (k) {
-        comps.appendChild(el("li", k + " (weight " + fmt(r.weights[k], 2) + "): " + r.components[k]));
+      // Weights as the user typed them; the rescaling to a sum of 1 is stated, not hidden.
+      var typed = {};
+      Object.keys(r.weights).forEach(function (k) {
+        var v = $("w-" + k).value;
+        typed[k] = v === "" ? String(meta.weights[k]) : v;
       });
+      var rescaled = Object.keys(r.weights).some(function (k) {
+        return Math.abs(parseFloat(typed[k]) - r.weights[k]) > 1e-9;
+      });
+      Object.keys(r.components).forEach(function (k) {
+        comps.appendChild(el("li", k + " (weight " + typed[k] + "): " + r.components[k]));
+      });
+      if (rescaled) {
+        comps.appendChild(el("li", "Weights are rescaled to add up to 1 before scoring: " +
+          Object.keys(r.weights).map(function (k) {
+            return k + " " + typed[k] + " → " + fmt(r.weights[k], 2);
+          }).join(", ") + "."));
+      }
       var table = $("ranking");
       clear(table.querySelector("thead"));
       clear(table.querySelector("tbody"));
       var head = el("tr");
       ["#", "Area", "Score"].concat(Object.keys(r.weights).map(function (k) {
-        return k + " ×" + fmt(r.weights[k], 2);
+        return k + " ×" + typed[k];
       })).forEach(function (h) { head.appendChild(el("th", h)); });
       table.querySelector("thead").appendChild(head);
       var raw = {count: "count", rate: "rate_per_1000", trend: "trend_pct", deprivation: "imd_decile"};
       r.rows.forEach(function (row) {
         var tr = el("tr");
         tr.appendChild(el("td", row.position));
-        tr.appendChild(el("td", row.name));
+        tr.appendChild(el("td", row.ward ? row.name + " · " + row.ward : row.name));
         tr.appendChild(el("td", fmt(row.score, 1)));
         Object.keys(r.weights).forEach(function (k) {
           var v = row[raw[k]];
@@ -427,7 +463,12 @@
         });
         if (r.unit === "lsoa") {
           tr.classList.add("pick");
-          tr.addEventListener("click", function () { showTab("t-select"); select({lsoa_codes: [row.id]}, [row.id]); });
+          tr.addEventListener("click", function () {
+            showTab("t-select");
+            select({lsoa_codes: [row.id]}, [row.id]);
+            var g = mapHook();
+            if (g && g.zoomToAreas) { g.zoomToAreas([row.id]); }
+          });
         }
         table.querySelector("tbody").appendChild(tr);
       });
@@ -435,11 +476,8 @@
   }
 
   // ---- upload ----------------------------------------------------------------------------
-  if (!analyst) {
-    $("upload-button").disabled = true;
-    $("upload-result").textContent = "Uploading needs the analyst role.";
-  }
-  $("upload-form").addEventListener("submit", function (e) {
+  // The upload tab is only in the analyst's page (pcso and viewer see no write controls).
+  if ($("upload-form")) $("upload-form").addEventListener("submit", function (e) {
     e.preventDefault();
     var file = $("upload-file").files[0];
     if (!file) { return; }
@@ -454,6 +492,11 @@
       var ul = el("ul");
       Object.keys(r.by_reason).forEach(function (k) { ul.appendChild(el("li", k + ": " + r.by_reason[k])); });
       box.appendChild(ul);
+      if (r.rejected_csv) {
+        var rows = r.rejected.slice(0, 20).map(function (x) { return "row " + x.row + ": " + x.reason; });
+        box.appendChild(el("p", rows.join("; ") + (r.rejected.length > 20 ? "; …" : "")));
+        box.appendChild(el("a", "Download the rejected rows (CSV)", {href: r.rejected_csv}));
+      }
       loadMap();
       loadAccuracy();
     }).catch(function (err) { clear(box); box.appendChild(el("p", err.message, {"class": "error"})); });

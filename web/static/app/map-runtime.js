@@ -25,10 +25,39 @@
     }
   };
 
+  // Maps narrower than this open with the layer control, legends and attribution folded.
+  g.narrowWidth = 600;
+
   // The map this page's layers go on, and the integer scale of compact coordinates.
   g.init = function (map, scale) {
     g.map = map;
     g.scale = scale;
+    g.narrow = map.getSize().x < g.narrowWidth;
+    if (g.narrow) { L.DomUtil.addClass(map.getContainer(), "geo-ssgp-narrow"); }
+    // After the map's own script has added its controls (it runs synchronously).
+    setTimeout(function () { g.foldControls(map); }, 0);
+  };
+
+  // On a narrow map: the layer control becomes its button (a map click folds it again) and
+  // the attribution one line that opens on a tap. Everywhere: legends can be folded.
+  g.foldControls = function (map) {
+    var box = map.getContainer();
+    var attribution = box.querySelector(".leaflet-control-attribution");
+    if (attribution) {
+      attribution.title = "Data sources (tap to show all)";
+      L.DomEvent.on(attribution, "click", function () {
+        L.DomUtil.hasClass(attribution, "open") ? L.DomUtil.removeClass(attribution, "open")
+          : L.DomUtil.addClass(attribution, "open");
+      });
+    }
+    if (!g.narrow) { return; }
+    var layers = box.querySelector(".leaflet-control-layers");
+    if (layers) {
+      L.DomUtil.removeClass(layers, "leaflet-control-layers-expanded");
+      map.on("click", function () {
+        L.DomUtil.removeClass(layers, "leaflet-control-layers-expanded");
+      });
+    }
   };
 
   // ---------------------------------------------------------------------------------------
@@ -111,12 +140,23 @@
     return out;
   };
 
-  // A legend control shown while its layer is on the map.
+  // A legend control shown while its layer is on the map: folded to a "Key" button on a
+  // narrow map, and foldable anywhere with its close button.
   g.addLegend = function (map, layer, content) {
-    var legend = L.control({position: "bottomright"});
+    var legend = L.control({position: "bottomright"}), folded = !!g.narrow;
     legend.onAdd = function () {
-      var div = L.DomUtil.create("div", "geo-ssgp-legend");
-      div.innerHTML = g.legendHtml(content);
+      var div = L.DomUtil.create("div", "geo-ssgp-legend" + (folded ? " folded" : ""));
+      var swatch = content.swatches.length ? content.swatches[0][0] : "#888";
+      div.innerHTML = "<button type=\"button\" class=\"geo-ssgp-key\" title=\"Show the legend\">"
+        + "<i style=\"background:" + swatch + "\"></i>Key</button>"
+        + "<button type=\"button\" class=\"geo-ssgp-close\" title=\"Hide the legend\">"
+        + "\u00d7</button><div class=\"geo-ssgp-legend-body\">" + g.legendHtml(content) + "</div>";
+      var toggle = function (fold) {
+        folded = fold;
+        (fold ? L.DomUtil.addClass : L.DomUtil.removeClass)(div, "folded");
+      };
+      L.DomEvent.on(div.querySelector(".geo-ssgp-key"), "click", function () { toggle(false); });
+      L.DomEvent.on(div.querySelector(".geo-ssgp-close"), "click", function () { toggle(true); });
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
       return div;
@@ -181,15 +221,56 @@
     g.layers[id] = layer;
     layer.geoSsgpKind = kind;
     if (kind !== "areas") { return; }
+    // A click selects (after a short wait, so that a double-click only zooms); where a page
+    // takes area clicks, the feature's popup is not opened: details go to the side panel.
+    var pending = null;
     layer.on("click", function (e) {
       var f = e.layer && e.layer.feature;
       if (!f) { return; }
-      if (typeof g.onAreaClick === "function") {
-        g.onAreaClick(f.properties.code, f.properties, id);
-      }
-      post({type: "geo-ssgp:area-click", code: f.properties.code, props: f.properties, layer: id});
+      var hooked = typeof g.onAreaClick === "function" || window.parent !== window;
+      if (hooked && e.layer.closePopup) { e.layer.closePopup(); }
+      clearTimeout(pending);
+      pending = setTimeout(function () {
+        if (typeof g.onAreaClick === "function") {
+          g.onAreaClick(f.properties.code, f.properties, id);
+        }
+        post({type: "geo-ssgp:area-click", code: f.properties.code, props: f.properties, layer: id});
+      }, 260);
     });
+    g.map.on("dblclick", function () { clearTimeout(pending); });
     layer.eachLayer(function (l) { if (g.isSelected(l)) { l.setStyle(g.selStyle); } });
+  };
+
+  // Zoom to the LSOAs whose codes are listed (no animation).
+  g.zoomToAreas = function (codes) {
+    var bounds = L.latLngBounds([]);
+    Object.keys(g.layers).forEach(function (id) {
+      var layer = g.layers[id];
+      if (layer.geoSsgpKind !== "areas") { return; }
+      layer.eachLayer(function (l) {
+        if (codes.indexOf(l.feature.properties.code) >= 0) { bounds.extend(l.getBounds()); }
+      });
+    });
+    if (bounds.isValid()) { g.map.fitBounds(bounds, {maxZoom: 16, animate: false}); }
+  };
+
+  // Show one hotspot layer, zoom to its hotspot of that rank and outline it; returns whether
+  // the rank was found.
+  g.focusHotspot = function (layerId, rank) {
+    var layer = g.layers[layerId], found = null;
+    if (!layer) { return false; }
+    if (!g.map.hasLayer(layer)) { g.map.addLayer(layer); }
+    layer.eachLayer(function (l) {
+      layer.resetStyle(l);
+      if (String(l.feature.properties.rank) === String(rank)) { found = l; }
+    });
+    if (!found) { return false; }
+    found.setStyle({color: "#1d3fbb", weight: 5, opacity: 1});
+    if (found.bringToFront) { found.bringToFront(); }
+    var b = found.getBounds ? found.getBounds() : L.latLngBounds([found.getLatLng()]);
+    g.map.fitBounds(b.pad(1.5), {maxZoom: 17, animate: false});
+    g.focused = {layer: layerId, rank: String(rank)};
+    return true;
   };
 
   g.selectAreas = function (codes) {
@@ -202,6 +283,75 @@
         if (g.isSelected(l)) { l.setStyle(g.selStyle); }
       });
     });
+  };
+
+  // ---------------------------------------------------------------------------------------
+  // Street base layer (data from geo_ssgp.maps.streets.street_data)
+  // ---------------------------------------------------------------------------------------
+
+  var pane = function (map, name, zIndex) {
+    if (!map.getPane(name)) {
+      var p = map.createPane(name);
+      p.style.zIndex = zIndex;
+      p.style.pointerEvents = "none";
+      p.className += " geo-ssgp-passive";
+    }
+    return name;
+  };
+
+  var lines = function (text, lens) {
+    var S = g.scale, c = g.ints(text), k = 0, out = [];
+    lens.forEach(function (n) {
+      var line = [], x = 0, y = 0;
+      for (var i = 0; i < n; i++, k += 2) {
+        x = i ? x + c[k] : c[k];
+        y = i ? y + c[k + 1] : c[k + 1];
+        line.push([y / S, x / S]);
+      }
+      out.push(line);
+    });
+    return out;
+  };
+
+  // Street lines above the area fills but below hotspots' outlines, in a pane that takes no
+  // clicks; names along the lines (rotated labels) in view from data.labelZoom.
+  g.streets = function (d) {
+    var group = L.layerGroup(), names = L.layerGroup(), S = g.scale, map = g.map;
+    var renderer = L.canvas({pane: pane(map, "geoSsgpStreets", 420), padding: 0.3});
+    d.classes.forEach(function (style, i) {
+      var line = L.polyline(lines(d.lines[i][0], d.lines[i][1]), L.extend({
+        renderer: renderer, interactive: false, opacity: 0.75, lineCap: "round"
+      }, style));
+      line.baseWeight = style.weight;
+      group.addLayer(line);
+    });
+    // Thinner and fainter lines when zoomed out, so the city view is not a grey mesh.
+    var restyle = function () {
+      var f = Math.max(0.3, Math.min(1, (map.getZoom() - 11) / (d.labelZoom - 11)));
+      group.eachLayer(function (l) {
+        l.setStyle({weight: l.baseWeight * f, opacity: 0.35 + 0.4 * f});
+      });
+    };
+    restyle();
+    map.on("zoomend", restyle);
+    pane(map, "geoSsgpStreetNames", 640);
+    var update = function () {
+      names.clearLayers();
+      if (!map.hasLayer(group) || map.getZoom() < d.labelZoom) { return; }
+      var view = map.getBounds().pad(0.1);
+      d.labels.forEach(function (l) {
+        var at = L.latLng(l[0] / S, l[1] / S);
+        if (!view.contains(at)) { return; }
+        names.addLayer(L.marker(at, {interactive: false, keyboard: false,
+          pane: "geoSsgpStreetNames", icon: L.divIcon({className: "geo-ssgp-street-name",
+            iconSize: null, html: "<span style=\"transform:translate(-50%,-50%) rotate("
+              + l[2] + "deg)\">" + d.names[l[3]] + "</span>"})}));
+      });
+    };
+    group.on("add", function () { names.addTo(map); update(); });
+    group.on("remove", function () { names.remove(); });
+    map.on("zoomend moveend", update);
+    return group;
   };
 
   // ---------------------------------------------------------------------------------------

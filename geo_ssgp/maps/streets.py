@@ -1,0 +1,164 @@
+"""The street base layer: the pack's street lines, styled by road class, named at street zoom.
+
+:func:`street_data` turns :func:`geo_ssgp.pack.load_streets` into compact page data (one
+encoded-polyline text per road class, and one label per named street part: a point and the
+angle of the line there); :func:`add_street_layer` draws it on a map under the layer id
+``"streets"`` with the street layer's attribution (OpenStreetMap, ODbL 1.0). The page side is
+``geoSsgp.streets`` in ``web/static/app/map-runtime.js``: lines in a pane of their own that
+takes no clicks, names along the lines from zoom :data:`LABEL_ZOOM`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from geo_ssgp.maps.codec import SCALE, encode_ints, to_page_crs
+from geo_ssgp.maps.elements import StreetLayer, attribute, register
+from geo_ssgp.maps.format import esc, js_json
+from geo_ssgp.pack import AreaPack, has_streets, load_streets
+
+#: Zoom level from which street names are shown.
+LABEL_ZOOM = 16
+#: Street parts shorter than this (metres) get no name label.
+LABEL_MIN_M = 80.0
+
+#: Line style per road class group: (OSM ``highway`` values, colour, weight at zoom 16).
+ROAD_STYLES = {
+    "major": (("motorway", "trunk", "primary"), "#9a7b4f", 3.2),
+    "secondary": (("secondary", "tertiary"), "#a89a7a", 2.6),
+    "minor": (
+        ("residential", "unclassified", "living_street", "road", "service"),
+        "#8a8a8a",
+        1.8,
+    ),
+    "path": (("pedestrian", "footway", "path", "cycleway", "track", "steps"), "#a0a0a0", 1.2),
+}
+
+
+def road_group(road_class: object) -> str:
+    """The style group of an OSM ``highway`` value (unknown values draw as ``"minor"``).
+
+    Parameters
+    ----------
+    road_class : object
+
+    Returns
+    -------
+    str
+        A key of :data:`ROAD_STYLES`.
+    """
+    for group, (classes, _, _) in ROAD_STYLES.items():
+        if road_class in classes:
+            return group
+    return "minor"
+
+
+def _encode_lines(lines: np.ndarray) -> list:
+    """``[text, vertex counts]`` of WGS84 LineStrings, delta-coded within each line."""
+    coords, owner = shapely.get_coordinates(lines, return_index=True)
+    q = np.rint(coords * SCALE).astype(np.int64)
+    delta = np.diff(q, axis=0, prepend=q[:1])
+    first = np.r_[True, owner[1:] != owner[:-1]]
+    delta[first] = q[first]
+    text, _ = encode_ints(delta.ravel())
+    return [text, np.bincount(owner, minlength=len(lines)).tolist()]
+
+
+def _label_rows(parts: gpd.GeoDataFrame) -> list[list]:
+    """Name labels in BNG: ``[x, y, angle in degrees clockwise, name]`` per long named part."""
+    named = parts[parts["name"].notna() & (parts.geometry.length >= LABEL_MIN_M)]
+    rows = []
+    for name, line in zip(named["name"], named.geometry, strict=True):
+        half = line.length / 2
+        a = line.interpolate(max(half - 10, 0))
+        b = line.interpolate(min(half + 10, line.length))
+        angle = -np.degrees(np.arctan2(b.y - a.y, b.x - a.x))
+        angle = (angle + 90) % 180 - 90  # never upside down
+        mid = line.interpolate(half)
+        rows.append([mid.x, mid.y, round(float(angle)), str(name)])
+    return rows
+
+
+@lru_cache(maxsize=4)
+def _street_data_cached(pack: AreaPack) -> str:
+    streets = load_streets(pack)
+    parts = streets.explode(index_parts=False).reset_index(drop=True)
+    parts = parts[~parts.geometry.is_empty]
+    page = to_page_crs(parts.geometry)
+    groups = parts["road_class"].map(road_group).to_numpy()
+    classes, lines = [], []
+    for group, (_, colour, weight) in ROAD_STYLES.items():
+        mask = groups == group
+        if mask.any():
+            classes.append({"color": colour, "weight": weight})
+            lines.append(_encode_lines(np.asarray(page.values)[mask]))
+    labels = _label_rows(parts)
+    names = sorted({row[3] for row in labels})
+    index = {name: i for i, name in enumerate(names)}
+    xy = to_page_crs(
+        gpd.GeoSeries(
+            gpd.points_from_xy([r[0] for r in labels], [r[1] for r in labels]), crs=parts.crs
+        ),
+        simplify=None,
+    )
+    data = {
+        "classes": classes,
+        "lines": lines,
+        "names": [esc(n) for n in names],
+        "labels": [
+            [round(p.y * SCALE), round(p.x * SCALE), row[2], index[row[3]]]
+            for p, row in zip(xy, labels, strict=True)
+        ],
+        "labelZoom": LABEL_ZOOM,
+    }
+    return js_json(data)
+
+
+def street_data(pack: AreaPack) -> str:
+    """The pack's streets as compact page data (JSON text, cached per pack).
+
+    Parameters
+    ----------
+    pack : AreaPack
+        A pack with a ``[streets]`` entry.
+
+    Returns
+    -------
+    str
+        JSON: ``classes`` (Leaflet style per road group of :data:`ROAD_STYLES`), ``lines``
+        (per class ``[encoded-polyline text, vertex count per line]``, coordinates as in
+        :mod:`geo_ssgp.maps.codec`, lines delta-coded), ``names`` (HTML-escaped street
+        names), ``labels`` (``[lat, lon, angle, name index]``, integer coordinates) and
+        ``labelZoom``.
+    """
+    return _street_data_cached(pack)
+
+
+def add_street_layer(fmap: folium.Map, pack: AreaPack, show: bool = True) -> StreetLayer | None:
+    """Draw the pack's streets (if it has any) as a light base layer with its attribution.
+
+    Parameters
+    ----------
+    fmap : folium.Map
+    pack : AreaPack
+    show : bool
+        Whether the streets are on when the page opens.
+
+    Returns
+    -------
+    StreetLayer or None
+        The layer (id ``"streets"``, ``"Streets"`` in the layer control); ``None`` when the
+        pack has no ``[streets]``.
+    """
+    if not has_streets(pack):
+        return None
+    layer = StreetLayer(street_data(pack), name="Streets", show=show)
+    layer.add_to(fmap)
+    register(fmap, layer, "streets", "streets")
+    attribute(fmap, pack.streets.get("attribution", "osm"))
+    return layer
