@@ -153,7 +153,7 @@ def in_process(pack, files) -> dict:
 def dask_engine(pack, files, workers: int, out: Path) -> dict:
     with dask_client(workers=workers) as client:
         t = time.perf_counter()
-        balance = geocode_to_parquet(files, pack, client, out, npartitions=len(files))
+        balance = geocode_to_parquet(files, pack, client, out)
         parts = dask_geopandas.read_parquet(out)
         ok = parts[parts["status"] == "ok"]
         lsoa = ok["lsoa11cd"].value_counts()
