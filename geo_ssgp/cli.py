@@ -772,7 +772,7 @@ def evaluate(
         f"{test_from}..{test_to} to {last.train[0]}..{last.train[1]} -> "
         f"{last.test[0]}..{last.test[1]}, {cell_size:g} m cells (mean, sd over folds)"
     )
-    columns = ["method", "coverage", "pai", "pai_sd", "pei", "pei_sd", "rri", "hit_rate"]
+    columns = ["method", "coverage", "pai", "pai_sd", "pei", "hit_rate"]  # all in --json
     shown = frame[columns]
     rows = [[_fmt(v) for v in row] for row in shown.astype(object).itertuples(index=False)]
     numbers = {i for i, c in enumerate(columns) if pd.api.types.is_numeric_dtype(shown[c])}

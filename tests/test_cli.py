@@ -488,7 +488,7 @@ def test_evaluate_table_fits_80_columns(ingested, store_dir):
     lines = result.output.splitlines()
     assert max(map(len, lines)) <= 80 and "…" not in result.output
     assert "PAI" in result.output and "hit rate" in result.output
-    pai = [line for line in lines if line.startswith("│ grid-count") and "0.01" in line]
+    pai = [line for line in lines if line.startswith("│ default") and "0.0100" in line]
     assert len(pai) == 1
 
 

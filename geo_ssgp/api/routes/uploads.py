@@ -140,7 +140,7 @@ def _balance(
     response_class=Response,
     responses={
         200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
-        404: {"description": "No such file"},
+        **error_responses(401, 403, 404, 429),
     },
 )
 def rejected_csv(svc: Svc, user: Analyst, name: str) -> Response:
