@@ -299,12 +299,14 @@ def test_selection_follows_the_user(browser, server):
         zoom_before = frame.evaluate("window.geoSsgp.map.getZoom()")
         page.select_option("#pick-hotspot", "12")
         page.wait_for_function(
-            "document.getElementById('selection-label').textContent.startsWith('#12')"
+            "() => document.getElementById('selection-label').textContent.startsWith('#12')"
             " || /LSOA/.test(document.getElementById('selection-label').textContent)",
             timeout=30_000,
         )
-        frame.wait_for_function("window.geoSsgp.focused && window.geoSsgp.focused.rank === '12'",
-                                timeout=10_000)
+        frame.wait_for_function(
+            "() => window.geoSsgp.focused && window.geoSsgp.focused.rank === '12'",
+            timeout=10_000,
+        )
         assert frame.evaluate("window.geoSsgp.map.getZoom()") > zoom_before
         inside = frame.evaluate(
             """() => { const g = window.geoSsgp, layer = g.layers[g.focused.layer];
@@ -326,7 +328,7 @@ def test_selection_follows_the_user(browser, server):
             _click_lsoa(page, frame, server["svc"], code)
             page.wait_for_timeout(400)
         page.wait_for_function(
-            "/ 3 LSOAs /.test(document.getElementById('selection-label').textContent)",
+            "() => / 3 LSOAs /.test(document.getElementById('selection-label').textContent)",
             timeout=30_000,
         )
         assert sorted(frame.evaluate("window.geoSsgp.selected")) == sorted(codes)

@@ -54,10 +54,11 @@ def _hash(source: str) -> str:
 def csp(path: str) -> str:
     """The Content-Security-Policy of a response: the app's own assets only.
 
-    Map documents (``/map/...``, Folium output) need inline scripts; every other page runs
+    Map documents (``/map/...``, Folium output) and the API docs page (``/docs``, FastAPI's
+    Swagger UI start-up script; no data in it) need inline scripts; every other page runs
     scripts from ``/static`` only. Images may come from a configured tile server (https).
     """
-    inline = "'unsafe-inline'" if path.startswith("/map/") else (
+    inline = "'unsafe-inline'" if path.startswith("/map/") or path == "/docs" else (
         "'unsafe-hashes' " + " ".join(_hash(h) for h in INLINE_HANDLERS)
     )
     return "; ".join(

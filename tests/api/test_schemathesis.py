@@ -52,7 +52,9 @@ def _run(operation, role: str, failures: collections.Counter, counter: list[int]
     def run(case) -> None:
         counter[0] += 1
         try:
-            case.call_and_validate(headers={"Authorization": f"Bearer dev-{role}"}, checks=CHECKS)
+            case.call_and_validate(
+                headers={"Authorization": f"Bearer dev-{role}"}, checks=CHECKS, timeout=300
+            )
         except (AssertionError, FailureGroup) as exc:  # one failure, or several at once
             failures[(role, operation.label, str(exc).strip().splitlines()[0][:160])] += 1
 
