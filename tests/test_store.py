@@ -62,6 +62,15 @@ def test_datasets_round_trip(new_store):
     assert list(catalogue["n_in"]) == [4, 3]
 
 
+def test_columns_outside_the_schema_keep_values_and_dtypes(new_store):
+    store = new_store()
+    info, incidents, quarantine = _dataset("aaa", 2)
+    incidents["subcategory"] = ["", "shoplifting"]
+    incidents["occurred_at"] = pd.to_datetime([None, "2025-03-01 10:30"])
+    store.add_datasets([(info, incidents, quarantine)])
+    pd.testing.assert_frame_equal(store.incidents(), incidents)
+
+
 def test_failed_write_leaves_store_unchanged(new_store):
     store = new_store()
     store.add_datasets([_dataset("aaa")])
