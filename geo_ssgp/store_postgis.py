@@ -368,22 +368,9 @@ class PostGISStore(Store):
     ) -> FocusArea:
         """Change the given fields of a focus area in one transaction, the row locked.
 
-        Parameters
-        ----------
-        focus_id : int
-        if_match : str, optional
-            The :attr:`FocusArea.etag` the caller last read; refused if it changed since.
-        **changes
-            Any of ``name``, ``notes``, ``geometry``, ``lsoa_codes``, ``params``; fields not
-            given keep their stored value (rules: :func:`geo_ssgp.store.merge_focus_changes`).
-
-        Returns
-        -------
-        FocusArea
-
-        Raises
-        ------
-        NotFound, BadInput, StaleWrite
+        Same parameters, rules and errors as the embedded store
+        (:meth:`geo_ssgp.store.SQLiteStore.update_focus_area`), from the one implementation
+        :func:`geo_ssgp.store.merge_focus_changes`.
         """
         with self._connect() as con:
             current = _focus(con, focus_id, lock=True)

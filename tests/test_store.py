@@ -164,22 +164,28 @@ def test_a_write_based_on_a_stale_read_is_refused(new_store):
     assert (quoted.name, quoted.notes) == ("b", "one")
 
 
-def test_concurrent_ingests_of_one_file_store_it_once(new_store):
-    store = new_store()
-    barrier, outcomes = threading.Barrier(4), []
+def _race(n: int, call, expected: type[Exception]) -> list:
+    """Run ``call`` in ``n`` threads released at once; each outcome or expected error text."""
+    barrier, outcomes = threading.Barrier(n), []
 
-    def ingest():
+    def run():
         barrier.wait()
         try:
-            outcomes.append(store.add_datasets([_dataset("same")]))
-        except AlreadyStored as exc:
+            outcomes.append(call())
+        except expected as exc:
             outcomes.append(str(exc))
 
-    threads = [threading.Thread(target=ingest) for _ in range(4)]
+    threads = [threading.Thread(target=run) for _ in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    return outcomes
+
+
+def test_concurrent_ingests_of_one_file_store_it_once(new_store):
+    store = new_store()
+    outcomes = _race(4, lambda: store.add_datasets([_dataset("same")]), AlreadyStored)
     assert sum(isinstance(o, list) for o in outcomes) == 1
     assert all("already stored" in o for o in outcomes if isinstance(o, str))
     assert list(store.datasets()["sha256"]) == ["same"]
@@ -208,20 +214,7 @@ def test_concurrent_removals_of_one_dataset_remove_it_once(new_store):
     """Four callers remove one dataset at once: one gets its row, the others NotFound."""
     store = new_store()
     first, _ = store.add_datasets([_dataset("aaa"), _dataset("bbb", 2)])
-    barrier, outcomes = threading.Barrier(4), []
-
-    def remove():
-        barrier.wait()
-        try:
-            outcomes.append(store.remove_dataset(first)["sha256"])
-        except NotFound as exc:
-            outcomes.append(str(exc))
-
-    threads = [threading.Thread(target=remove) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = _race(4, lambda: store.remove_dataset(first)["sha256"], NotFound)
     assert sorted(outcomes) == ["aaa"] + [f"no dataset {first}"] * 3
     assert list(store.incidents()["incident_id"]) == ["bbb-0", "bbb-1"]
 
