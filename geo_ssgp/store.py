@@ -45,7 +45,7 @@ from geo_ssgp.schema import QUARANTINE_COLUMNS
 
 log = logging.getLogger(__name__)
 
-#: Largest id SQLite stores (signed 64-bit INTEGER PRIMARY KEY).
+#: Largest id a store holds (signed 64-bit: SQLite INTEGER PRIMARY KEY, PostgreSQL bigint).
 MAX_ID = 2**63 - 1
 
 SCHEMA = """
@@ -261,10 +261,7 @@ class SQLiteStore(Store):
         list of int
             Dataset ids, in the order given.
         """
-        for info, _, _ in items:
-            if int(info["n_in"]) == 0:
-                raise IngestError(f"{info['name']}: the file has no rows (a header alone is not a "
-                                  "dataset)")
+        check_not_empty(items)
         staged: list[tuple[Path, Path]] = []
         try:
             with self._connect() as con:
@@ -276,9 +273,7 @@ class SQLiteStore(Store):
                 tmp.unlink(missing_ok=True)
             if "sha256" not in str(exc):
                 raise
-            raise AlreadyStored(
-                "this file is already stored (another ingest stored it first); nothing changed"
-            ) from None
+            raise already_stored() from None
         except BaseException:
             for tmp, final in staged:
                 tmp.unlink(missing_ok=True)
@@ -353,7 +348,8 @@ class SQLiteStore(Store):
             row = con.execute("SELECT * FROM datasets WHERE id = ?", (dataset_id,)).fetchone()
             if row is None:
                 raise NotFound(f"no dataset {dataset_id}", param="dataset_id")
-            con.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
+            if con.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,)).rowcount == 0:
+                raise NotFound(f"no dataset {dataset_id}", param="dataset_id")  # removed meanwhile
         info = dict(row)
         for suffix in (".parquet", ".quarantine.parquet"):
             (self.data_dir / f"{info['sha256']}{suffix}").unlink(missing_ok=True)
@@ -468,17 +464,10 @@ class SQLiteStore(Store):
         ------
         NotFound, BadInput, StaleWrite
         """
-        values = _focus_columns(changes)
         with self._connect() as con:
             con.execute("BEGIN IMMEDIATE")
             current = self._focus_row(con, focus_id)
-            if if_match is not None and if_match.strip('"') != current.etag:
-                raise StaleWrite(
-                    f"focus area {focus_id} changed since it was read; reload and retry",
-                    param="If-Match",
-                )
-            name = changes.get("name", current.name)
-            _check_focus(name, changes.get("geometry", current.geometry))
+            values = _focus_columns(merge_focus_changes(current, if_match, changes))
             values["updated_at"] = _now()
             sets = ", ".join(f"{col}=?" for col in values)
             con.execute(f"UPDATE focus_areas SET {sets} WHERE id=?", (*values.values(), focus_id))
@@ -512,27 +501,94 @@ class SQLiteStore(Store):
 
 
 def _check_id(value: int, what: str) -> None:
-    """NotFound for an id no row can have (outside SQLite's signed 64-bit range)."""
+    """NotFound for an id no row can have (outside the signed 64-bit range of both backends)."""
     if not 1 <= value <= MAX_ID:
         raise NotFound(f"no {what} {value}", param=f"{what.replace(' ', '_')}_id")
 
 
-def _focus_columns(changes: dict[str, Any]) -> dict[str, Any]:
-    """Column values of the changed focus-area fields (only those given)."""
-    unknown = set(changes) - {"name", "notes", "geometry", "lsoa_codes", "params"}
+def check_not_empty(items: list[tuple[dict, gpd.GeoDataFrame, pd.DataFrame]]) -> None:
+    """IngestError for a file with no rows (a header alone is not a dataset); every backend."""
+    for info, _, _ in items:
+        if int(info["n_in"]) == 0:
+            raise IngestError(f"{info['name']}: the file has no rows (a header alone is not a "
+                              "dataset)")
+
+
+def already_stored() -> AlreadyStored:
+    """The error every backend raises when a file's hash is already in its catalogue."""
+    return AlreadyStored(
+        "this file is already stored (another ingest stored it first); nothing changed"
+    )
+
+
+#: Fields of a focus area that :meth:`Store.update_focus_area` may change.
+FOCUS_FIELDS = ("name", "notes", "geometry", "lsoa_codes", "params")
+
+
+def check_focus_fields(changes: dict[str, Any]) -> None:
+    """BadInput for a focus-area field that does not exist."""
+    unknown = set(changes) - set(FOCUS_FIELDS)
     if unknown:
         raise BadInput(f"unknown focus-area field(s): {', '.join(sorted(unknown))}")
+
+
+def merge_focus_changes(
+    current: FocusArea, if_match: str | None, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """The field-merge rule of a focus-area update, shared by every backend.
+
+    Called inside the backend's transaction, with the stored row locked.
+
+    Parameters
+    ----------
+    current : FocusArea
+        The stored area, as read in the updating transaction.
+    if_match : str, optional
+        The :attr:`FocusArea.etag` the caller last read (quotes allowed).
+    changes : dict
+        The fields to change; the others keep their stored value.
+
+    Returns
+    -------
+    dict
+        Normalised new values of the given fields only (name stripped, notes never None,
+        lsoa_codes a list).
+
+    Raises
+    ------
+    StaleWrite
+        ``if_match`` differs from the stored area's etag.
+    BadInput
+        An unknown field, or the merged area has no name or no valid outline.
+    """
+    check_focus_fields(changes)
+    if if_match is not None and if_match.strip('"') != current.etag:
+        raise StaleWrite(
+            f"focus area {current.id} changed since it was read; reload and retry",
+            param="If-Match",
+        )
+    _check_focus(changes.get("name", current.name), changes.get("geometry", current.geometry))
+    out = dict(changes)
+    if "name" in out:
+        out["name"] = out["name"].strip()
+    if "notes" in out:
+        out["notes"] = out["notes"] or ""
+    if "lsoa_codes" in out:
+        out["lsoa_codes"] = list(out["lsoa_codes"])
+    return out
+
+
+def _focus_columns(fields: dict[str, Any]) -> dict[str, Any]:
+    """SQLite column values of normalised focus-area fields (see :func:`merge_focus_changes`)."""
+    encode = {
+        "geometry": ("geometry_wkt", lambda g: g.wkt),
+        "lsoa_codes": ("lsoa_codes", json.dumps),
+        "params": ("params", lambda p: json.dumps(p, default=str)),
+    }
     out: dict[str, Any] = {}
-    if "name" in changes:
-        out["name"] = str(changes["name"]).strip()
-    if "notes" in changes:
-        out["notes"] = changes["notes"] or ""
-    if "geometry" in changes:
-        out["geometry_wkt"] = changes["geometry"].wkt
-    if "lsoa_codes" in changes:
-        out["lsoa_codes"] = json.dumps(list(changes["lsoa_codes"]))
-    if "params" in changes:
-        out["params"] = json.dumps(changes["params"], default=str)
+    for field, value in fields.items():
+        column, to_sql = encode.get(field, (field, lambda v: v))
+        out[column] = to_sql(value)
     return out
 
 

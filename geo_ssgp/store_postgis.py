@@ -16,6 +16,12 @@ schema is created and migrated by the numbered SQL files in ``geo_ssgp/migration
 (applied once each, recorded in ``schema_migrations``, under an advisory lock so concurrent
 openers do not race). Every ingest and every focus-area write is one transaction; connections
 are opened per operation, so one store object is safe to share between threads.
+
+The rules of the interface are those of the embedded store and live in
+:mod:`geo_ssgp.store` (header-only files refused, :class:`~geo_ssgp.errors.AlreadyStored` for a
+repeated hash, focus-area field merge and ``If-Match``/:class:`~geo_ssgp.errors.StaleWrite`,
+64-bit ids). Nothing here needs crash-leftover cleanup: incidents live in the same
+transaction as their catalogue row, so a killed ingest leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -38,7 +44,15 @@ from shapely.geometry.base import BaseGeometry
 from geo_ssgp.config import CRS_BNG
 from geo_ssgp.errors import BadInput, NotFound
 from geo_ssgp.schema import QUARANTINE_COLUMNS
-from geo_ssgp.store import FocusArea, Store, _check_focus
+from geo_ssgp.store import (
+    FocusArea,
+    Store,
+    _check_focus,
+    _check_id,
+    already_stored,
+    check_not_empty,
+    merge_focus_changes,
+)
 
 SRID = 27700
 
@@ -72,6 +86,15 @@ TYPED_COLUMNS = {
 _FOCUS_SELECT = (
     "SELECT id, name, notes, ST_AsBinary(geom), lsoa_codes, params, created_at, updated_at"
     " FROM focus_areas"
+)
+
+
+_DATASET_COLUMNS = ["id", "sha256", "name", "source", "n_in", "n_accepted", "n_quarantined",
+                    "by_reason", "ingested_at"]
+_DATASET_SELECT = (
+    "SELECT id, sha256, name, source, n_in, n_accepted, n_quarantined, by_reason::text,"
+    " to_char(ingested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS+00:00')"
+    " FROM datasets"
 )
 
 
@@ -198,12 +221,21 @@ class PostGISStore(Store):
 
         Raises
         ------
-        psycopg.errors.UniqueViolation
+        IngestError
+            A file has no rows.
+        AlreadyStored
             A file hash is already stored (for example by a concurrent ingest of the same
-            file); nothing of this call is kept.
+            file: its INSERT waits on the unique index until the first commits); nothing of
+            this call is kept.
         """
-        with self._connect() as con:
-            return [self._insert(con, info, inc, qua) for info, inc, qua in items]
+        check_not_empty(items)
+        try:
+            with self._connect() as con:
+                return [self._insert(con, info, inc, qua) for info, inc, qua in items]
+        except psycopg.errors.UniqueViolation as exc:
+            if exc.diag.constraint_name != "datasets_sha256_key":
+                raise
+            raise already_stored() from None
 
     def _insert(
         self, con: psycopg.Connection, info: dict, incidents: gpd.GeoDataFrame, qua: pd.DataFrame
@@ -231,17 +263,37 @@ class PostGISStore(Store):
     def datasets(self) -> pd.DataFrame:
         """Catalogue of stored datasets, oldest first (same columns as the embedded store)."""
         with self._connect() as con:
-            cur = con.execute(
-                "SELECT id, sha256, name, source, n_in, n_accepted, n_quarantined,"
-                " by_reason::text, to_char(ingested_at AT TIME ZONE 'UTC',"
-                " 'YYYY-MM-DD\"T\"HH24:MI:SS+00:00') FROM datasets ORDER BY id"
-            )
-            rows = cur.fetchall()
-        names = ["id", "sha256", "name", "source", "n_in", "n_accepted", "n_quarantined",
-                 "by_reason", "ingested_at"]
-        return pd.DataFrame(rows, columns=names).astype(
+            rows = con.execute(f"{_DATASET_SELECT} ORDER BY id").fetchall()
+        return pd.DataFrame(rows, columns=_DATASET_COLUMNS).astype(
             {"id": "int64", "n_in": "int64", "n_accepted": "int64", "n_quarantined": "int64"}
         )
+
+    def remove_dataset(self, dataset_id: int) -> dict:
+        """Remove one dataset with its incidents and quarantine, in one transaction.
+
+        Parameters
+        ----------
+        dataset_id : int
+
+        Returns
+        -------
+        dict
+            The removed catalogue row (the columns of :meth:`datasets`).
+
+        Raises
+        ------
+        NotFound
+            No dataset with this id.
+        """
+        _check_id(dataset_id, "dataset")
+        with self._connect() as con:
+            row = con.execute(
+                f"{_DATASET_SELECT} WHERE id = %s FOR UPDATE", (dataset_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no dataset {dataset_id}", param="dataset_id")
+            con.execute("DELETE FROM datasets WHERE id = %s", (dataset_id,))  # cascades
+        return dict(zip(_DATASET_COLUMNS, row, strict=True))
 
     def incidents(self) -> gpd.GeoDataFrame:
         """All stored geocoded incidents in ingest order, with the columns and dtypes given."""
@@ -311,24 +363,29 @@ class PostGISStore(Store):
             ).fetchone()
             return _focus(con, row[0])
 
-    def update_focus_area(self, focus_id: int, **changes: Any) -> FocusArea:
-        """Change fields of a focus area in one transaction (NotFound if absent)."""
+    def update_focus_area(
+        self, focus_id: int, if_match: str | None = None, **changes: Any
+    ) -> FocusArea:
+        """Change the given fields of a focus area in one transaction, the row locked.
+
+        Same parameters, rules and errors as the embedded store
+        (:meth:`geo_ssgp.store.SQLiteStore.update_focus_area`), from the one implementation
+        :func:`geo_ssgp.store.merge_focus_changes`.
+        """
         with self._connect() as con:
             current = _focus(con, focus_id, lock=True)
-            name = changes.get("name", current.name)
-            geometry = changes.get("geometry", current.geometry)
-            _check_focus(name, geometry)
+            fields = merge_focus_changes(current, if_match, changes)
+            sets = [sql.SQL("updated_at = clock_timestamp()")]
+            values: list[Any] = []
+            for field, value in fields.items():
+                column, placeholder, encoded = _focus_column(field, value)
+                sets.append(sql.SQL("{} = " + placeholder).format(sql.Identifier(column)))
+                values.append(encoded)
             con.execute(
-                "UPDATE focus_areas SET name=%s, notes=%s, lsoa_codes=%s, params=%s,"
-                f" updated_at=now(), geom=ST_GeomFromWKB(%s, {SRID}) WHERE id=%s",
-                (
-                    name.strip(),
-                    changes.get("notes", current.notes) or "",
-                    json.dumps(list(changes.get("lsoa_codes", current.lsoa_codes))),
-                    json.dumps(changes.get("params", current.params), default=str),
-                    shapely.to_wkb(geometry),
-                    focus_id,
+                sql.SQL("UPDATE focus_areas SET {} WHERE id = %s").format(
+                    sql.SQL(", ").join(sets)
                 ),
+                (*values, focus_id),
             )
             return _focus(con, focus_id)
 
@@ -345,6 +402,7 @@ class PostGISStore(Store):
 
     def delete_focus_area(self, focus_id: int) -> None:
         """Remove a focus area; raises NotFound if there is none."""
+        _check_id(focus_id, "focus area")
         with self._connect() as con:
             cur = con.execute("DELETE FROM focus_areas WHERE id = %s", (focus_id,))
         if cur.rowcount == 0:
@@ -400,11 +458,23 @@ class PostGISStore(Store):
 
 
 def _focus(con: psycopg.Connection, focus_id: int, lock: bool = False) -> FocusArea:
+    _check_id(focus_id, "focus area")
     suffix = " FOR UPDATE" if lock else ""
     row = con.execute(f"{_FOCUS_SELECT} WHERE id = %s{suffix}", (int(focus_id),)).fetchone()
     if row is None:
         raise NotFound(f"no focus area {focus_id}", param="focus_id")
     return _focus_from_row(row)
+
+
+def _focus_column(field: str, value: Any) -> tuple[str, str, Any]:
+    """Column, SQL placeholder and encoded value of one normalised focus-area field."""
+    if field == "geometry":
+        return "geom", f"ST_GeomFromWKB(%s, {SRID})", shapely.to_wkb(value)
+    if field == "lsoa_codes":
+        return field, "%s", json.dumps(value)
+    if field == "params":
+        return field, "%s", json.dumps(value, default=str)
+    return field, "%s", value
 
 
 def _focus_from_row(row: tuple) -> FocusArea:
@@ -468,7 +538,7 @@ def _restore(frame: pd.DataFrame, layout: list[list[list[str]]]) -> gpd.GeoDataF
             dtypes.setdefault(name, dtype)
     extras = [c for c in dtypes if c not in TYPED_COLUMNS and c != "geometry"]
     if extras:
-        unpacked = pd.DataFrame([json.loads(e) if e else {} for e in frame["extra"]])
+        unpacked = pd.DataFrame([e or {} for e in frame["extra"]])  # jsonb arrives as dict
         frame = frame.assign(**{c: unpacked.get(c) for c in extras})
     geometry = gpd.GeoSeries(shapely.from_wkb([bytes(g) for g in frame["geometry"]]), crs=CRS_BNG)
     dtypes.setdefault("geometry", "geometry")

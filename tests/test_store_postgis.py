@@ -13,7 +13,7 @@ import pytest
 from shapely.geometry import Point, box
 
 from geo_ssgp.config import get_settings
-from geo_ssgp.errors import BadInput
+from geo_ssgp.errors import AlreadyStored, BadInput
 from geo_ssgp.hotspots.layer import HotspotLayer
 from geo_ssgp.pipeline import ingest_files
 from geo_ssgp.store import SQLiteStore, open_store
@@ -165,7 +165,7 @@ def test_two_concurrent_ingests_lose_nothing(store):
         barrier.wait()
         try:
             outcome[key] = store.add_datasets([item])
-        except psycopg.errors.UniqueViolation as exc:
+        except AlreadyStored as exc:
             outcome[key] = exc
 
     jobs = [("a", _dataset("aaa", 5000)), ("b", _dataset("bbb", 4000)),
@@ -183,6 +183,44 @@ def test_two_concurrent_ingests_lose_nothing(store):
     assert incidents["incident_id"].is_unique
     assert incidents.groupby("source_file").size().to_dict() == {"aaa.csv": 5000, "bbb.csv": 4000}
     assert len(store.quarantine()) == 2
+
+
+def test_removing_a_dataset_deletes_its_rows_in_one_transaction(store):
+    """The catalogue row, its incidents and its quarantine go together, or not at all."""
+    first, second = store.add_datasets([_dataset("aaa", 30), _dataset("bbb", 20)])
+
+    def counts():
+        return [_query(store, f"SELECT dataset_id, count(*) FROM {store.schema}.{t}"
+                       " GROUP BY dataset_id ORDER BY dataset_id") for t in
+                ("incidents", "quarantine")]
+
+    before = counts()
+    assert before == [[(first, 30), (second, 20)], [(first, 1), (second, 1)]]
+    # a failure part-way through the cascade (a trigger refusing quarantine deletes) undoes it
+    with psycopg.connect(store.url, autocommit=True) as con:
+        con.execute(f"SET search_path TO {store.schema}")
+        con.execute("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS"
+                    " $$ BEGIN RAISE EXCEPTION 'refused'; END $$")
+        con.execute("CREATE TRIGGER refuse BEFORE DELETE ON quarantine FOR EACH ROW"
+                    " EXECUTE FUNCTION refuse()")
+    with pytest.raises(psycopg.errors.RaiseException, match="refused"):
+        store.remove_dataset(first)
+    assert counts() == before and store.has_dataset("aaa")
+    with psycopg.connect(store.url, autocommit=True) as con:
+        con.execute(f"DROP TRIGGER refuse ON {store.schema}.quarantine")
+    assert store.remove_dataset(first)["sha256"] == "aaa"
+    assert counts() == [[(second, 20)], [(second, 1)]]
+
+
+def test_partial_edit_keeps_other_fields_and_geometry_srid(store):
+    area = store.save_focus_area("Barton", "n", box(383000, 218000, 383500, 218400), ["E1"],
+                                 {"period": "2025-03"})
+    moved = store.update_focus_area(area.id, geometry=box(0, 0, 10, 10))
+    assert (moved.name, moved.notes, moved.lsoa_codes, moved.params) == (
+        "Barton", "n", ["E1"], {"period": "2025-03"})
+    assert moved.created_at == area.created_at and moved.etag != area.etag
+    row = _query(store, f"SELECT ST_SRID(geom), ST_Area(geom) FROM {store.schema}.focus_areas")
+    assert row == [(27700, 100.0)]
 
 
 @pytest.mark.slow
