@@ -611,3 +611,30 @@ def _compose(
     if snap is not None:
         label = label + pd.Series(np.where(snap, " [snap point]", ""), dtype="string")
     return label.astype(str).to_numpy(dtype=object)
+
+
+def segment_label(ward: pd.Series, name: pd.Series, road_class: pd.Series) -> pd.Series:
+    """Labels of street-segment hotspots: ``"<ward>: <street>"``.
+
+    Parameters
+    ----------
+    ward : pandas.Series
+        Ward name of each segment (``""`` outside the pack's wards).
+    name : pandas.Series
+        OSM street name (may be missing).
+    road_class : pandas.Series
+        OSM ``highway`` value, named as ``"unnamed <class>"`` when the street has no name.
+
+    Returns
+    -------
+    pandas.Series
+        ``"Westgate: Northgate Street"``, ``"Kingsholm and Wotton: unnamed footway"``;
+        just the street outside every ward.
+    """
+    street = pd.Series(name, dtype="string").reset_index(drop=True)
+    unnamed = "unnamed " + pd.Series(road_class, dtype="string").fillna("street").reset_index(
+        drop=True
+    )
+    street = street.where(street.fillna("").str.strip() != "", unnamed)
+    ward = pd.Series(ward, dtype="string").fillna("").reset_index(drop=True)
+    return (ward + ": " + street).where(ward != "", street)

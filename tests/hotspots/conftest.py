@@ -101,3 +101,34 @@ def real_lsoa_counts(sample_ok, pack):
     w = libpysal.weights.Queen.from_dataframe(lsoa, use_index=True)
     w.transform = "B"
     return lsoa, counts, w
+
+
+@pytest.fixture(scope="module")
+def street_grid():
+    """Street segments of a 500 m street grid over the box, split at every junction.
+
+    220 segments of 500 m (``segment_id`` ``h<col><row>`` / ``v<col><row>``); the four
+    segments meeting at the box's centre are ``h44``, ``h54``... (see :data:`Synth`).
+    """
+    x0, y0 = Synth.X0, Synth.Y0
+    rows = []
+    for i in range(10):
+        for j in range(11):
+            a, b = (x0 + i * 500, y0 + j * 500), (x0 + i * 500 + 500, y0 + j * 500)
+            rows.append((f"h{i}{j}", f"Row {j} Street", shapely.LineString([a, b])))
+            a, b = (x0 + j * 500, y0 + i * 500), (x0 + j * 500, y0 + i * 500 + 500)
+            rows.append((f"v{j}{i}", f"Column {j} Road", shapely.LineString([a, b])))
+    ids, names, lines = zip(*rows, strict=True)
+    return gpd.GeoDataFrame(
+        {
+            "segment_id": ids,
+            "name": names,
+            "road_class": "residential",
+            "ward_cd": "W1",
+            "ward_nm": "Grid Ward",
+            "in_area": True,
+            "length_m": 500.0,
+        },
+        geometry=list(lines),
+        crs="EPSG:27700",
+    )
