@@ -18,6 +18,7 @@ from geo_ssgp.hotspots.label import (
     city_centre,
     is_generic_place,
     label_hotspots,
+    segment_label,
     street_name,
 )
 from geo_ssgp.pack import load_layer, load_pack, load_points
@@ -445,3 +446,16 @@ def test_real_top_20_labels_name_only_streets_holding_their_share(pack, sample_o
             assert share >= MIN_STREET_SHARE, (spot.rank, spot.label, name, share)
             checked += 1
     assert checked >= 20
+
+
+def test_segment_label_names_ward_and_street():
+    labels = segment_label(
+        pd.Series(["Westgate", "Kingsholm and Wotton", ""]),
+        pd.Series(["Northgate Street", None, "Bristol Road"]),
+        pd.Series(["primary", "footway", "primary"]),
+    )
+    assert list(labels) == [
+        "Westgate: Northgate Street",
+        "Kingsholm and Wotton: unnamed footway",
+        "Bristol Road",
+    ]
