@@ -85,6 +85,7 @@ __all__ = [
     "METHODS",
     "HotspotLayer",
     "compare_periods",
+    "pack_segments",
     "prepare_incidents",
     "resolve_method",
     "run_method",
