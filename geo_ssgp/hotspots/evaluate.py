@@ -522,7 +522,9 @@ def backtest(
             raise ValueError("backtest needs a pack or a region")
         region = study_region(pack)
     if segments is None and (unit == "street" or _has_segments(pack)):
-        segments = segments_in_region(pack_segments(pack), region)
+        segments = pack_segments(pack)
+    if segments is not None:
+        segments = segments_in_region(segments, region)
     names = {m: resolve_method(m) for m in (methods or _runnable(segments))}
     where = _make_unit(unit, region, segments, cell_size)
     test_counts, train_counts = where.count(test_pts), where.count(train_pts)

@@ -45,6 +45,17 @@ class Synth:
         theta = rng.uniform(0, 2 * np.pi, n)
         return np.column_stack([centre[0] + r * np.cos(theta), centre[1] + r * np.sin(theta)])
 
+    @staticmethod
+    def on_streets(segments: gpd.GeoDataFrame, n: int, seed: int) -> np.ndarray:
+        """``n`` seeded coordinates on the segments, each drawn in proportion to its length."""
+        rng = np.random.default_rng(seed)
+        length = segments["length_m"].to_numpy()
+        pick = rng.choice(len(segments), n, p=length / length.sum())
+        lines = segments.geometry.values[pick]
+        return shapely.get_coordinates(
+            shapely.line_interpolate_point(lines, rng.uniform(0.0, 1.0, n), normalized=True)
+        )
+
 
 @pytest.fixture(scope="session")
 def synth() -> type[Synth]:

@@ -7,9 +7,7 @@ sample answers "are the streets the partnership names among the significant segm
 
 from __future__ import annotations
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
 import shapely
 from shapely.ops import substring
@@ -35,23 +33,11 @@ def streets(street_grid):
     return out
 
 
-def on_streets(segments: gpd.GeoDataFrame, n: int, seed: int) -> gpd.GeoDataFrame:
-    """``n`` points on the segments, each segment drawn in proportion to its length."""
-    rng = np.random.default_rng(seed)
-    length = segments["length_m"].to_numpy()
-    pick = rng.choice(len(segments), n, p=length / length.sum())
-    where = rng.uniform(0.0, 1.0, n)
-    pts = shapely.line_interpolate_point(segments.geometry.values[pick], where, normalized=True)
-    return gpd.GeoDataFrame(
-        {"month": np.full(n, np.datetime64("2025-01-01"))}, geometry=pts, crs=segments.crs
-    )
-
-
-def test_planted_busy_segment_is_the_top_significant_hotspot(streets):
-    noise = on_streets(streets, 1000, seed=1)
+def test_planted_busy_segment_is_the_top_significant_hotspot(streets, synth):
     target = streets[streets["length_m"].between(100, 200)].iloc[0]
-    extra = on_streets(streets[streets["segment_id"] == target["segment_id"]], 30, seed=2)
-    layer = segment_hotspots(pd.concat([noise, extra], ignore_index=True), streets)
+    noise = synth.on_streets(streets, 1000, seed=1)
+    extra = synth.on_streets(streets[streets["segment_id"] == target["segment_id"]], 30, seed=2)
+    layer = segment_hotspots(synth.points(np.vstack([noise, extra])), streets)
     top = layer.hotspots.iloc[0]
     assert top["segment_id"] == target["segment_id"]
     assert top["significant"] and top["p_adjusted"] < 1e-6
@@ -68,18 +54,18 @@ def test_planted_busy_segment_is_the_top_significant_hotspot(streets):
     assert (layer.hotspots["n_incidents"] >= 3).all()
 
 
-def test_quiet_when_incidents_follow_street_length(streets):
-    # nothing to find: each run has a significant segment in at most 5 % of runs
-    noisy = sum(
-        bool(segment_surface(on_streets(streets, 1000, seed=s), streets)[0]["significant"].any())
-        for s in range(RUNS)
-    )
+def test_quiet_when_incidents_follow_street_length(streets, synth):
+    # nothing to find: at most 5 % of runs have any significant segment
+    noisy = 0
+    for seed in range(RUNS):
+        surface, _ = segment_surface(synth.points(synth.on_streets(streets, 1000, seed)), streets)
+        noisy += bool(surface["significant"].any())
     assert noisy / RUNS <= 0.05
 
 
-def test_coverage_is_checked_and_region_keeps_segments_by_midpoint(streets, box):
+def test_coverage_is_checked_and_region_keeps_segments_by_midpoint(streets, box, synth):
     with pytest.raises(BadInput, match="coverage must be in"):
-        segment_hotspots(on_streets(streets, 50, seed=0), streets, coverage=0)
+        segment_hotspots(synth.points(synth.on_streets(streets, 50, 0)), streets, coverage=0)
     half = shapely.box(*box.total_bounds[:2], box.total_bounds[0] + 2500, box.total_bounds[3])
     inside = segments_in_region(streets, half)
     middle = shapely.line_interpolate_point(inside.geometry.values, 0.5, normalized=True)
