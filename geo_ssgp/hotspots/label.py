@@ -28,9 +28,10 @@ A label reads ``"<Ward>: <Street 1> / <Street 2> (<city centre>, near <place>)"`
   "The Park" on Trier Way) closest to the hotspot among those whose point lies within
   ``edge_m`` (default :data:`NEAR_EDGE_M`, 250 m) of its edge, measured from the place's
   point (a large park is named by its point, so it must lie that close too); else,
-  outside the city centre, the NPTG locality nearest the anchor within
-  ``locality_m`` (the locality named like the pack itself, e.g. "Gloucester",
-  says nothing and is skipped). A name equal to the ward's is not repeated.
+  outside the city centre, the NPTG locality whose point is nearest, within the same
+  distance of the edge (the locality named like the pack itself, e.g. "Gloucester",
+  says nothing and is skipped). So every "near X" in a label means: X's point lies
+  within 250 m of the hotspot. A name equal to the ward's is not repeated.
 
 Labels are plain text built only from street, ward and place names: never house numbers or
 postcodes (they are stripped from the location text), so a label never implies an exact
@@ -447,19 +448,14 @@ def _nearest_place(
 
 
 def _nearest_locality(
-    hot: gpd.GeoDataFrame, anchor: np.ndarray, ward: pd.Series, pack: AreaPack, locality_m: float
+    hot: gpd.GeoDataFrame, ward: pd.Series, pack: AreaPack, edge_m: float
 ) -> pd.Series:
-    """Nearest NPTG locality to each hotspot's anchor, within ``locality_m``."""
+    """Nearest NPTG locality point to each hotspot, within ``edge_m`` of its edge."""
     if hot.empty or not pack.has("tables", "localities"):
         return pd.Series(dtype=object)
     locs = load_points(pack, "localities")[["name", "geometry"]]
     locs = locs[locs["name"].str.casefold() != pack.title.casefold()]
-    rep = gpd.GeoDataFrame(
-        {"hid": hot["hid"].to_numpy()},
-        geometry=anchor[hot["hid"].to_numpy()],
-        crs=CRS_BNG,
-    )
-    near = gpd.sjoin_nearest(rep, locs, max_distance=locality_m, distance_col="d")
+    near = gpd.sjoin_nearest(hot[["hid", "geometry"]], locs, max_distance=edge_m, distance_col="d")
     near = near.sort_values(["hid", "d", "name"]).drop_duplicates("hid").set_index("hid")
     same = near["name"].str.casefold() == ward.reindex(near.index).astype("string").str.casefold()
     return near.loc[~same.fillna(False).astype(bool), "name"]
@@ -480,7 +476,6 @@ def label_hotspots(
     centre: CityCentre | None | str = "auto",
     edge_m: float = NEAR_EDGE_M,
     min_share: float = MIN_STREET_SHARE,
-    locality_m: float = 1500.0,
     stop_m: float = 300.0,
     mark_snap_points: bool = False,
 ) -> pd.Series:
@@ -506,8 +501,6 @@ def label_hotspots(
         the anchor (the mean point of its incidents).
     min_share : float, default :data:`MIN_STREET_SHARE` (0.10)
         Smallest share of the hotspot's incidents a named street must hold.
-    locality_m : float, default 1500
-        Farthest NPTG locality reference point named as "near".
     stop_m : float, default 300
         Farthest NaPTAN stop used for streets when incidents carry no location text.
     mark_snap_points : bool, default False
@@ -549,7 +542,7 @@ def label_hotspots(
     near = _nearest_place(hot, anchor, ward, pack, edge_m).reindex(hot["hid"])
     outside = hot[near.isna().to_numpy() & ~in_centre]
     if len(outside):
-        near = near.fillna(_nearest_locality(outside, anchor, ward, pack, locality_m))
+        near = near.fillna(_nearest_locality(outside, ward, pack, edge_m))
 
     snap = None
     if mark_snap_points:
