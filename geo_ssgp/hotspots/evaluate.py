@@ -521,11 +521,12 @@ def backtest(
         if pack is None:
             raise ValueError("backtest needs a pack or a region")
         region = study_region(pack)
-    if segments is None and (unit == "street" or _has_segments(pack)):
-        segments = pack_segments(pack)
-    if segments is not None:
-        segments = segments_in_region(segments, region)
-    names = {m: resolve_method(m) for m in (methods or _runnable(segments))}
+    runnable = segments is not None or _has_segments(pack)
+    names = {m: resolve_method(m) for m in (methods or _runnable(runnable))}
+    if unit == "street" or any(METHODS[n].unit == "streets" for n in names.values()):
+        segments = segments_in_region(
+            pack_segments(pack) if segments is None else segments, region
+        )
     where = _make_unit(unit, region, segments, cell_size)
     test_counts, train_counts = where.count(test_pts), where.count(train_pts)
     context = {"region": region, "areas": areas, "population": population, "segments": segments}
@@ -562,9 +563,9 @@ def _has_segments(pack: AreaPack | None) -> bool:
     return pack is not None and has_streets(pack)
 
 
-def _runnable(segments: gpd.GeoDataFrame | None) -> list[str]:
+def _runnable(with_streets: bool) -> list[str]:
     """Every registered method, the street methods only when there are segments."""
-    return [k for k, m in METHODS.items() if m.unit != "streets" or segments is not None]
+    return [k for k, m in METHODS.items() if m.unit != "streets" or with_streets]
 
 
 def _make_unit(
