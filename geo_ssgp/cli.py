@@ -741,6 +741,14 @@ def evaluate(
     folds: Annotated[
         int, typer.Option("--folds", help="Rolling origins: the split, then slid a month on.")
     ] = 1,
+    unit: Annotated[
+        str,
+        typer.Option(
+            "--unit",
+            help="grid: 50 m cells, coverage = share of area; street: street segments, "
+            "coverage = share of street length.",
+        ),
+    ] = "grid",
     crime_type: CrimeTypeOpt = None,
     incidents: IncidentsOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Write JSON to stdout.")] = False,
@@ -761,16 +769,17 @@ def evaluate(
     settings, area = _context(data, pack, store)
     types_only = train_f.replace(start=None, end=None)
     table = types_only.apply(_analysis_incidents(settings, area, incidents))
-    result = rolling_backtest(table, windows, area, names, covs, cell_size=cell_size)
+    result = rolling_backtest(table, windows, area, names, covs, cell_size=cell_size, unit=unit)
     if as_json:
         _json_out(result)
         return
     frame = backtest_table(result)
     last = windows[-1]
+    where = "street segments by length" if unit == "street" else f"{cell_size:g} m cells"
     title = (
         f"Backtest, {len(windows)} fold(s) from {train_from}..{train_to} -> "
         f"{test_from}..{test_to} to {last.train[0]}..{last.train[1]} -> "
-        f"{last.test[0]}..{last.test[1]}, {cell_size:g} m cells (mean, sd over folds)"
+        f"{last.test[0]}..{last.test[1]}, {where} (mean, sd over folds)"
     )
     columns = ["method", "coverage", "pai", "pai_sd", "pei", "hit_rate"]  # all in --json
     shown = frame[columns]

@@ -115,7 +115,16 @@ CRIME_GROUPS = {
 SOURCES = ("police-uk", "police-uk-api", "police-uk-geojson", "local")
 
 #: Hotspot method names (the registry in :mod:`geo_ssgp.hotspots` implements each one).
-HOTSPOT_METHODS = ("grid-count", "kde", "gistar", "lsoa-gistar", "lisa", "dbscan", "hdbscan")
+HOTSPOT_METHODS = (
+    "grid-count",
+    "kde",
+    "gistar",
+    "lsoa-gistar",
+    "lisa",
+    "dbscan",
+    "hdbscan",
+    "street-segments",
+)
 #: The method ``"default"`` resolves to (chosen on backtest evidence; see ``hotspots``).
 DEFAULT_METHOD = "grid-count"
 

@@ -507,3 +507,22 @@ def test_geocode_uses_the_column_mapping(tmp_path):
     assert list(table["Ref"]) == ["A1", "A2"]
     assert list(table["status"]) == ["ok", "ok"]
     assert set(table["ward_nm"]) == {"Westgate"}
+
+
+@pytest.mark.slow
+def test_evaluate_on_street_segments(ingested, store_dir):
+    args = ["evaluate", "--train-from", "2025-01", "--train-to", "2025-06",
+            "--test-from", "2025-07", "--test-to", "2025-07", "--methods",
+            "default,street-segments", "--coverage", "0.01", "--unit", "street",
+            "--json", "--store", str(store_dir)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert set(report) == {"default", "street-segments", "naive-previous"}
+    one = {name: entry["coverage"]["0.01"] for name, entry in report.items()}
+    # 1% of the street length: the segments busiest per km last half-year hold ~half
+    assert one["street-segments"]["pai"] == pytest.approx(one["naive-previous"]["pai"])
+    assert one["street-segments"]["pai"] > 40 > one["default"]["pai"] > 15
+    assert all(m["area_share"] <= 0.01 + 1e-9 for m in one.values())
+    result = runner.invoke(app, [*args[:-3], "--unit", "lsoa", "--store", str(store_dir)])
+    assert result.exit_code == 2 and "unit must be one of" in result.output

@@ -29,7 +29,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo_ssgp.config import CRS_BNG
-from geo_ssgp.errors import NotEnoughData
+from geo_ssgp.errors import NotEnoughData, PackError
 from geo_ssgp.filters import filter_incidents, month_text, resolve_crime_types, resolve_method
 from geo_ssgp.hotspots.change import compare_periods
 from geo_ssgp.hotspots.clusters import dbscan_hotspots, hdbscan_hotspots
@@ -40,9 +40,11 @@ from geo_ssgp.hotspots.kde import kde_hotspots
 from geo_ssgp.hotspots.label import label_hotspots
 from geo_ssgp.hotspots.layer import HotspotLayer
 from geo_ssgp.hotspots.lisa import lisa_hotspots
+from geo_ssgp.hotspots.segments import segment_hotspots, segments_in_region
 from geo_ssgp.hotspots.significance import hotspot_significance, significance_parameters
-from geo_ssgp.pack import AreaPack, load_layer, population
+from geo_ssgp.pack import AreaPack, has_streets, load_layer, population
 from geo_ssgp.schema import DEFAULT_METHOD, HOTSPOT_METHODS
+from geo_ssgp.streets import street_segments
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,9 @@ class Method:
     ----------
     func : callable
         ``func(incidents, region_or_areas, **params) -> HotspotLayer``.
-    unit : {"region", "areas"}
-        Whether the method works on the study region (grid / points) or on areas.
+    unit : {"region", "areas", "streets"}
+        Whether the method works on the study region (grid / points), on areas or on
+        the pack's street segments (it then needs a pack with a ``[streets]`` layer).
     title : str
         Short human description.
     """
@@ -72,6 +75,7 @@ METHODS: dict[str, Method] = {
     "lisa": Method(lisa_hotspots, "areas", "Local Moran's I high-high LSOAs"),
     "dbscan": Method(dbscan_hotspots, "region", "DBSCAN point clusters"),
     "hdbscan": Method(hdbscan_hotspots, "region", "HDBSCAN point clusters"),
+    "street-segments": Method(segment_hotspots, "streets", "Busiest street segments per km"),
 }
 assert tuple(METHODS) == HOTSPOT_METHODS, "schema.HOTSPOT_METHODS must name every method"
 
@@ -81,6 +85,7 @@ __all__ = [
     "METHODS",
     "HotspotLayer",
     "compare_periods",
+    "pack_segments",
     "prepare_incidents",
     "resolve_method",
     "run_method",
@@ -169,6 +174,21 @@ def _areas_for(pack: AreaPack, region: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFra
     return areas, pop
 
 
+def pack_segments(pack: AreaPack | None) -> gpd.GeoDataFrame:
+    """The pack's street segments, for the street methods.
+
+    Raises
+    ------
+    PackError
+        When there is no pack or the pack has no ``[streets]`` layer.
+    """
+    if pack is None or not has_streets(pack):
+        raise PackError(
+            "street segments need an area pack with a [streets] layer (OpenStreetMap lines)"
+        )
+    return street_segments(pack)
+
+
 def run_method(
     name: str,
     incidents: gpd.GeoDataFrame,
@@ -182,6 +202,7 @@ def run_method(
     region: gpd.GeoDataFrame | None = None,
     areas: gpd.GeoDataFrame | None = None,
     population: pd.Series | None = None,
+    segments: gpd.GeoDataFrame | None = None,
     label: bool = True,
     **params,
 ) -> HotspotLayer:
@@ -205,6 +226,10 @@ def run_method(
         finest LSOA layer inside the region.
     population : pandas.Series, optional
         Residents by area code for rates; default: the pack's population table.
+    segments : geopandas.GeoDataFrame, optional
+        Street segments for ``street-segments`` (as from
+        :func:`~geo_ssgp.streets.street_segments`); default: the pack's segments whose
+        midpoint lies in the region (a pack without streets raises ``PackError``).
     label : bool
         Label hotspots with :func:`geo_ssgp.hotspots.label.label_hotspots` (needs a
         pack and ``location_text``).
@@ -218,7 +243,13 @@ def run_method(
         With ``parameters`` completed by ``period``, ``filters``, ``n_incidents``,
         ``region``, the pack name and ``significance``; every hotspot carries
         ``p_value``, ``p_adjusted`` and ``significant`` from the per-place exceedance
-        test (:func:`~geo_ssgp.hotspots.significance.hotspot_significance`).
+        test (:func:`~geo_ssgp.hotspots.significance.hotspot_significance`; street
+        segments: :func:`~geo_ssgp.hotspots.significance.segment_exceedance`).
+
+    Raises
+    ------
+    PackError
+        For ``street-segments`` without ``segments`` and without a pack with streets.
     """
     key = resolve_method(name)
     method = METHODS[key]
@@ -246,16 +277,27 @@ def run_method(
             population = pack_pop if population is None else population
             params.setdefault("area_level", pack.primary_lsoa)
         layer = method.func(points, areas, population=population, **params)
+    elif method.unit == "streets":
+        if segments is None:
+            segments = pack_segments(pack)
+        layer = method.func(points, segments_in_region(segments, region), **params)
     else:
         layer = method.func(points, region, **params)
     layer.parameters.update(info)
+    if method.unit != "streets":  # segments are tested on their own street-length baseline
+        _add_significance(layer, points, region)
+    layer.parameters["region"] = region_label(region)
+    layer.parameters["pack"] = pack.name if pack is not None else None
+    if method.unit != "streets" and label and pack is not None and len(layer.hotspots):
+        if "location_text" in points:
+            layer.hotspots["label"] = label_hotspots(layer.hotspots, points, pack).to_numpy()
+    return layer
+
+
+def _add_significance(layer: HotspotLayer, points: gpd.GeoDataFrame, region) -> None:
+    """The per-cell exceedance test of every hotspot, on the layer in place."""
     if len(layer.hotspots):
         tested = hotspot_significance(layer.hotspots, points, region)
         for col in tested.columns:
             layer.hotspots[col] = tested[col].to_numpy()
     layer.parameters["significance"] = significance_parameters()
-    layer.parameters["region"] = region_label(region)
-    layer.parameters["pack"] = pack.name if pack is not None else None
-    if label and pack is not None and len(layer.hotspots) and "location_text" in points:
-        layer.hotspots["label"] = label_hotspots(layer.hotspots, points, pack).to_numpy()
-    return layer

@@ -1,10 +1,16 @@
 """Rolling-origin backtest of hotspot methods: hotspots from earlier months, later incidents.
 
-The evaluation unit is explicit: a common grid of ``cell_size`` squares over the study
-region, 50 m by default and never finer (:data:`MIN_EVAL_CELL_M`), because police.uk
-moves every incident to an anonymous map point whose catchment holds at least 8
-addresses. (Street segments weighted by length, the second unit the design names, wait
-for the street-segment module.)
+The evaluation unit is explicit (``unit``, :class:`EvalUnit`):
+
+* ``"grid"`` (default): a common grid of ``cell_size`` squares over the study region,
+  50 m by default and never finer (:data:`MIN_EVAL_CELL_M`), because police.uk moves
+  every incident to an anonymous map point whose catchment holds at least 8 addresses.
+  Coverage is a share of the region's area.
+* ``"street"``: the pack's street segments (junction to junction) weighted by length.
+  Incidents count on the segment they snap to (:func:`geo_ssgp.streets.snap_to_segments`);
+  a method selects a segment when its surface or hotspot covers the segment's midpoint
+  (the ``street-segments`` method selects segments directly); coverage is a share of the
+  street length, so PAI = hit rate / share of street length.
 
 Fairness:
 
@@ -43,13 +49,22 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo_ssgp.errors import BadInput, NotEnoughData
 from geo_ssgp.filters import filter_incidents, month_start
-from geo_ssgp.hotspots import METHODS, prepare_incidents, resolve_method, run_method
+from geo_ssgp.hotspots import (
+    METHODS,
+    pack_segments,
+    prepare_incidents,
+    resolve_method,
+    run_method,
+)
 from geo_ssgp.hotspots.grid import Grid, grid_count, make_grid, select_top_cells, study_region
 from geo_ssgp.hotspots.layer import HotspotLayer
-from geo_ssgp.pack import AreaPack
+from geo_ssgp.hotspots.segments import segments_in_region
+from geo_ssgp.pack import AreaPack, has_streets
+from geo_ssgp.streets import segment_counts
 
 #: Coverages (share of the region) reported by default.
 DEFAULT_COVERAGES = (0.01, 0.03, 0.05)
@@ -57,6 +72,9 @@ DEFAULT_COVERAGES = (0.01, 0.03, 0.05)
 DEFAULT_EVAL_CELL_M = 50.0
 #: Finest evaluation unit: the precision of police.uk's anonymised map points.
 MIN_EVAL_CELL_M = 50.0
+#: Evaluation units of :func:`backtest`.
+UNITS = ("grid", "street")
+
 #: Name of the previous-period baseline in every report.
 BASELINE = "naive-previous"
 #: Candidate settings per method, tuned on training months (first = fallback).
@@ -259,47 +277,107 @@ def _fit(name: str, points: gpd.GeoDataFrame, pack, context: dict, params: dict,
     return run_method(name, points, pack, label=False, **context, **params)
 
 
-def _cell_scores(layer, grid: Grid, rank_by: str) -> np.ndarray:
-    """A layer's scores on the common grid (surface, or hotspot rank 1 first)."""
+@dataclass(frozen=True)
+class EvalUnit:
+    """What a backtest ranks, selects and scores: common grid cells or street segments.
+
+    Attributes
+    ----------
+    kind : {"grid", "street"}
+    features : geopandas.GeoDataFrame
+        Grid cells (polygons), or segment midpoints with ``segment_id``.
+    size : numpy.ndarray
+        Each feature's area in m² (cells clipped to the region) or length in m.
+    total : float
+        Region area (m²) or street length (m): the coverage's denominator.
+    grid : Grid or None
+        The grid (grid unit), for counting incidents.
+    segments : geopandas.GeoDataFrame or None
+        The street segments (street unit), for snapping incidents.
+    """
+
+    kind: str
+    features: gpd.GeoDataFrame
+    size: np.ndarray
+    total: float
+    grid: Grid | None = None
+    segments: gpd.GeoDataFrame | None = None
+
+    def count(self, points: gpd.GeoDataFrame) -> np.ndarray:
+        """Incidents per feature (street: snapped to the nearest segment within 30 m)."""
+        if self.grid is not None:
+            return grid_count(self.grid, points).to_numpy()
+        return segment_counts(points, self.segments)["n_incidents"].to_numpy()
+
+
+def grid_unit(grid: Grid) -> EvalUnit:
+    """Common grid cells as an evaluation unit (coverage = share of the region's area)."""
+    size = grid.cells["area_m2"].to_numpy()
+    return EvalUnit("grid", grid.cells, size, grid.region_area_m2, grid=grid)
+
+
+def street_unit(segments: gpd.GeoDataFrame) -> EvalUnit:
+    """Street segments as an evaluation unit (coverage = share of the street length).
+
+    Each segment is represented by its midpoint: a method's surface or hotspot covering
+    the midpoint selects the segment.
+    """
+    middle = shapely.line_interpolate_point(segments.geometry.values, 0.5, normalized=True)
+    features = gpd.GeoDataFrame(
+        {"segment_id": segments["segment_id"].to_numpy()}, geometry=middle, crs=segments.crs
+    )
+    length = segments["length_m"].to_numpy(dtype=float)
+    return EvalUnit("street", features, length, float(length.sum()), segments=segments)
+
+
+def _unit_scores(layer, unit: EvalUnit, rank_by: str) -> np.ndarray:
+    """A layer's scores on the unit (surface, or hotspot rank 1 first)."""
+    source = layer.surface if rank_by == "surface" else layer.hotspots
+    if unit.kind == "street" and source is not None and "segment_id" in source:
+        score = source["score"] if rank_by == "surface" else -source["rank"].astype(float)
+        by_id = pd.Series(score.to_numpy(dtype=float), index=source["segment_id"])
+        return by_id.reindex(unit.features["segment_id"]).to_numpy(dtype=float)
     if rank_by == "surface":
-        return layer.cell_scores(grid).to_numpy(dtype=float)
+        return layer.cell_scores(unit.features).to_numpy(dtype=float)
     ranked = layer.hotspots.assign(score=-layer.hotspots["rank"].astype(float))
     hot = HotspotLayer(layer.method, ranked, layer.parameters, None)
-    return hot.cell_scores(grid).to_numpy(dtype=float)
+    return hot.cell_scores(unit.features).to_numpy(dtype=float)
 
 
 def score_selection(
     score: np.ndarray,
-    grid: Grid,
+    unit: EvalUnit | Grid,
     test_counts: np.ndarray,
     train_counts: np.ndarray,
     coverages: tuple[float, ...],
     seed: int = 0,
 ) -> dict:
-    """Measures of the best-scoring common cells at each coverage.
+    """Measures of the best-scoring cells or segments at each coverage.
 
     Parameters
     ----------
     score : numpy.ndarray
-        Score per common cell (NaN = never selected).
-    grid : Grid
-        The common evaluation grid.
+        Score per cell or segment (NaN = never selected).
+    unit : EvalUnit or Grid
+        The evaluation unit (a grid is taken as :func:`grid_unit`).
     test_counts, train_counts : numpy.ndarray
-        Incidents per common cell in the test and training months.
+        Incidents per cell or segment in the test and training months.
     coverages : tuple of float
+        Shares of the region's area (grid) or street length (street).
     seed : int
         Order among equal scores.
 
     Returns
     -------
     dict
-        ``{coverage: selection_metrics(...)}``.
+        ``{coverage: selection_metrics(...)}``; ``area_share`` is the share of street
+        length on the street unit.
     """
-    area = grid.cells["area_m2"].to_numpy()
+    unit = grid_unit(unit) if isinstance(unit, Grid) else unit
     out = {}
     for cov in coverages:
-        sel = select_top_cells(score, area, cov, grid.region_area_m2, seed)
-        out[cov] = selection_metrics(sel, area, test_counts, train_counts, grid.region_area_m2)
+        sel = select_top_cells(score, unit.size, cov, unit.total, seed)
+        out[cov] = selection_metrics(sel, unit.size, test_counts, train_counts, unit.total)
     return out
 
 
@@ -311,7 +389,7 @@ def tune_method(
     name: str,
     train: gpd.GeoDataFrame,
     pack: AreaPack | None,
-    grid: Grid,
+    unit: EvalUnit | Grid,
     coverages: tuple[float, ...] = DEFAULT_COVERAGES,
     *,
     context: dict | None = None,
@@ -321,7 +399,7 @@ def tune_method(
     """A method's best candidate settings, chosen on the training months alone.
 
     The candidates of :data:`CANDIDATES` are fitted on all training months but the
-    last and scored (mean PAI over ``coverages``, common grid) on the last one.
+    last and scored (mean PAI over ``coverages``, on the unit) on the last one.
 
     Parameters
     ----------
@@ -329,8 +407,10 @@ def tune_method(
         Registry name.
     train : geopandas.GeoDataFrame
         Training incidents (``month`` column), EPSG:27700.
-    pack, grid, coverages, context, rank_by, seed
+    pack, coverages, context, rank_by, seed
         As in :func:`backtest`.
+    unit : EvalUnit or Grid
+        The evaluation unit (:func:`grid_unit`, :func:`street_unit`).
 
     Returns
     -------
@@ -343,13 +423,14 @@ def tune_method(
         return dict(candidates[0])
     last = (months == months.max()).to_numpy()
     inner, valid = train[~last], train[last]
-    valid_counts = grid_count(grid, valid).to_numpy()
-    inner_counts = grid_count(grid, inner).to_numpy()
+    unit = grid_unit(unit) if isinstance(unit, Grid) else unit
+    valid_counts = unit.count(valid)
+    inner_counts = unit.count(inner)
     best, best_pai = candidates[0], -1.0
     for params in candidates:
         layer = _fit(name, inner, pack, context or {}, params, seed)
-        score = _cell_scores(layer, grid, rank_by)
-        pai = _mean_pai(score_selection(score, grid, valid_counts, inner_counts, coverages, seed))
+        score = _unit_scores(layer, unit, rank_by)
+        pai = _mean_pai(score_selection(score, unit, valid_counts, inner_counts, coverages, seed))
         if pai > best_pai:
             best, best_pai = params, pai
     return dict(best)
@@ -368,8 +449,10 @@ def backtest(
     region: gpd.GeoDataFrame | None = None,
     areas: gpd.GeoDataFrame | None = None,
     population: pd.Series | None = None,
+    segments: gpd.GeoDataFrame | None = None,
     method_params: dict[str, dict] | None = None,
     tune: bool = True,
+    unit: str = "grid",
 ) -> dict:
     """Predictive accuracy of hotspot methods on one fold, train months -> test months.
 
@@ -381,9 +464,10 @@ def backtest(
         Supplies the region, LSOAs and population (or pass ``region``/``areas``).
     methods : sequence of str, optional
         Method names as the user wrote them (``"default"`` allowed); the result is
-        keyed by these names. Default: every method of :data:`METHODS`.
+        keyed by these names. Default: every method of :data:`METHODS` (the street
+        method only when street segments are available).
     coverages : tuple of float
-        Shares of the region to select.
+        Shares of the region's area (grid unit) or street length (street unit) to select.
     cell_size : float
         Common evaluation grid cell size in metres (at least :data:`MIN_EVAL_CELL_M`).
     rank_by : {"surface", "hotspots"}
@@ -392,20 +476,34 @@ def backtest(
         cells can be selected).
     seed : int
         Seed for methods and for random order among equal scores.
-    region, areas, population
-        Overrides passed to :func:`~geo_ssgp.hotspots.run_method`.
+    region, areas, population, segments
+        Overrides passed to :func:`~geo_ssgp.hotspots.run_method` (``segments``: street
+        segments for the street method and the street unit; default the pack's).
     method_params : dict, optional
         Fixed settings per registry name, e.g. ``{"kde": {"bandwidth": 300}}``; a
         method given settings is not tuned.
     tune : bool
         Choose each method's settings on the training months (:func:`tune_method`);
         ``False`` runs every method at its own defaults.
+    unit : {"grid", "street"}
+        ``"grid"``: common ``cell_size`` cells, coverage = share of the region's area.
+        ``"street"``: street segments weighted by length, coverage = share of the
+        street length; a method selects a segment when its surface or hotspot covers
+        the segment's midpoint (the street method selects segments directly), and PAI
+        = hit rate / share of street length.
 
     Returns
     -------
     dict
         ``{name: {"method", "params", "coverage": {cov: measures}}}`` with the
-        measures of :func:`selection_metrics`, including ``"naive-previous"``.
+        measures of :func:`selection_metrics`, including ``"naive-previous"`` (grid:
+        training count per cell; street: training count per km of segment).
+
+    Raises
+    ------
+    PackError
+        On the street unit, or for the street method asked by name, without segments
+        (no ``segments`` and no pack with a ``[streets]`` layer).
     """
     if rank_by not in {"surface", "hotspots"}:
         raise BadInput(f"rank_by must be 'surface' or 'hotspots', not {rank_by!r}", param="rank_by")
@@ -415,25 +513,32 @@ def backtest(
             "anonymised map points, not addresses",
             param="cell_size",
         )
-    requested = list(methods or METHODS)
-    names = {m: resolve_method(m) for m in requested}
+    if unit not in UNITS:
+        raise BadInput(f"unit must be one of {UNITS}, not {unit!r}", param="unit")
     train_pts, _ = prepare_incidents(train)
     test_pts, _ = prepare_incidents(test)
     if region is None:
         if pack is None:
             raise ValueError("backtest needs a pack or a region")
         region = study_region(pack)
-    grid = make_grid(region, cell_size=cell_size)
-    test_counts = grid_count(grid, test_pts).to_numpy()
-    train_counts = grid_count(grid, train_pts).to_numpy()
-    context = {"region": region, "areas": areas, "population": population}
+    runnable = segments is not None or _has_segments(pack)
+    names = {m: resolve_method(m) for m in (methods or _runnable(runnable))}
+    if unit == "street" or any(METHODS[n].unit == "streets" for n in names.values()):
+        segments = segments_in_region(
+            pack_segments(pack) if segments is None else segments, region
+        )
+    where = _make_unit(unit, region, segments, cell_size)
+    test_counts, train_counts = where.count(test_pts), where.count(train_pts)
+    context = {"region": region, "areas": areas, "population": population, "segments": segments}
     fixed = method_params or {}
+    # grid: training count per cell; street: per metre of segment (length-weighted view)
+    naive = train_counts / where.size if unit == "street" else train_counts.astype(float)
     result = {
         BASELINE: {
             "method": BASELINE,
-            "params": {"cell_size": float(cell_size)},
+            "params": {"unit": unit, "cell_size": float(cell_size) if unit == "grid" else None},
             "coverage": score_selection(
-                train_counts.astype(float), grid, test_counts, train_counts, coverages, seed
+                naive, where, test_counts, train_counts, coverages, seed
             ),
         }
     }
@@ -442,16 +547,33 @@ def backtest(
             params = dict(fixed.get(name, {}))
         else:
             params = tune_method(
-                name, train_pts, pack, grid, coverages, context=context, rank_by=rank_by, seed=seed
+                name, train_pts, pack, where, coverages, context=context, rank_by=rank_by, seed=seed
             )
         layer = _fit(name, train_pts, pack, context, params, seed)
-        score = _cell_scores(layer, grid, rank_by)
+        score = _unit_scores(layer, where, rank_by)
         result[asked] = {
             "method": name,
             "params": params,
-            "coverage": score_selection(score, grid, test_counts, train_counts, coverages, seed),
+            "coverage": score_selection(score, where, test_counts, train_counts, coverages, seed),
         }
     return result
+
+
+def _has_segments(pack: AreaPack | None) -> bool:
+    return pack is not None and has_streets(pack)
+
+
+def _runnable(with_streets: bool) -> list[str]:
+    """Every registered method, the street methods only when there are segments."""
+    return [k for k, m in METHODS.items() if m.unit != "streets" or with_streets]
+
+
+def _make_unit(
+    unit: str, region: gpd.GeoDataFrame, segments: gpd.GeoDataFrame | None, cell_size: float
+) -> EvalUnit:
+    if unit == "street":
+        return street_unit(segments)
+    return grid_unit(make_grid(region, cell_size=cell_size))
 
 
 def _summary(per_fold: list[dict]) -> dict:

@@ -25,11 +25,13 @@ A label reads ``"<Ward>: <Street 1> / <Street 2> (<city centre>, near <place>)"`
   with a ``[streets]`` layer, OpenStreetMap lines of that name crossing the polygon; without
   one, police.uk street names held by at least ``min_share`` of its incidents.
 - **Near**: the named place of the pack's places table (e.g. "Gloucester Park", NaPTAN stop
-  "The Park" on Trier Way) closest to the hotspot among those within ``edge_m`` (default
-  :data:`NEAR_EDGE_M`) of its polygon or ``near_m`` (default :data:`NEAR_M`) of its
-  anchor; else, outside the city centre, the NPTG locality nearest the anchor within
-  ``locality_m`` (the locality named like the pack itself, e.g. "Gloucester",
-  says nothing and is skipped). A name equal to the ward's is not repeated.
+  "The Park" on Trier Way) closest to the hotspot among those whose point lies within
+  ``edge_m`` (default :data:`NEAR_EDGE_M`, 250 m) of its edge, measured from the place's
+  point (a large park is named by its point, so it must lie that close too); else,
+  outside the city centre, the NPTG locality whose point is nearest, within the same
+  distance of the edge (the locality named like the pack itself, e.g. "Gloucester",
+  says nothing and is skipped). So every "near X" in a label means: X's point lies
+  within 250 m of the hotspot. A name equal to the ward's is not repeated.
 
 Labels are plain text built only from street, ward and place names: never house numbers or
 postcodes (they are stripped from the location text), so a label never implies an exact
@@ -55,10 +57,10 @@ from geo_ssgp.streets import street_segments
 
 #: Smallest share of a hotspot's incidents a street must hold to be named in its label.
 MIN_STREET_SHARE = 0.10
-#: A named place is "near" a hotspot within this distance (m) of its anchor (incidents' mean).
-NEAR_M = 400.0
-#: ... or within this distance (m) of its polygon.
-NEAR_EDGE_M = 200.0
+#: A named place is "near" a hotspot when its point lies within this distance (m) of the
+#: hotspot's edge (inside counts as 0). Until 2026-11 a place within 400 m of the hotspot's
+#: anchor also counted: the top default hotspot was "near Gloucester Docks" 390 m away.
+NEAR_EDGE_M = 250.0
 
 #: Police.uk's generic anonymous-map-point kinds: places, not streets.
 GENERIC_PLACES: frozenset[str] = frozenset(
@@ -419,10 +421,9 @@ def _nearest_place(
     anchor: np.ndarray,
     ward: pd.Series,
     pack: AreaPack,
-    near_m: float,
     edge_m: float,
 ) -> pd.Series:
-    """Nearest places-table name within ``edge_m`` of a hotspot or ``near_m`` of its anchor.
+    """Nearest places-table name whose point lies within ``edge_m`` of a hotspot.
 
     Names equal to the hotspot's ward are skipped (they would repeat it). The place closest
     to the polygon wins; distance to the anchor breaks ties (e.g. several places inside).
@@ -430,15 +431,7 @@ def _nearest_place(
     if hot.empty or not pack.has("tables", "places"):
         return pd.Series(dtype=object)
     places = load_points(pack, "places")[["name", "geometry"]]
-    anchors = gpd.GeoDataFrame(
-        {"hid": hot["hid"].to_numpy()}, geometry=anchor[hot["hid"].to_numpy()], crs=CRS_BNG
-    )
-    pairs = pd.concat(
-        [
-            gpd.sjoin(hot[["hid", "geometry"]], places, predicate="dwithin", distance=edge_m),
-            gpd.sjoin(anchors, places, predicate="dwithin", distance=near_m),
-        ]
-    ).drop_duplicates(["hid", "index_right"])
+    pairs = gpd.sjoin(hot[["hid", "geometry"]], places, predicate="dwithin", distance=edge_m)
     if pairs.empty:
         return pd.Series(dtype=object)
     hgeom = hot.geometry.to_numpy()[pairs["hid"].to_numpy()]
@@ -455,19 +448,14 @@ def _nearest_place(
 
 
 def _nearest_locality(
-    hot: gpd.GeoDataFrame, anchor: np.ndarray, ward: pd.Series, pack: AreaPack, locality_m: float
+    hot: gpd.GeoDataFrame, ward: pd.Series, pack: AreaPack, edge_m: float
 ) -> pd.Series:
-    """Nearest NPTG locality to each hotspot's anchor, within ``locality_m``."""
+    """Nearest NPTG locality point to each hotspot, within ``edge_m`` of its edge."""
     if hot.empty or not pack.has("tables", "localities"):
         return pd.Series(dtype=object)
     locs = load_points(pack, "localities")[["name", "geometry"]]
     locs = locs[locs["name"].str.casefold() != pack.title.casefold()]
-    rep = gpd.GeoDataFrame(
-        {"hid": hot["hid"].to_numpy()},
-        geometry=anchor[hot["hid"].to_numpy()],
-        crs=CRS_BNG,
-    )
-    near = gpd.sjoin_nearest(rep, locs, max_distance=locality_m, distance_col="d")
+    near = gpd.sjoin_nearest(hot[["hid", "geometry"]], locs, max_distance=edge_m, distance_col="d")
     near = near.sort_values(["hid", "d", "name"]).drop_duplicates("hid").set_index("hid")
     same = near["name"].str.casefold() == ward.reindex(near.index).astype("string").str.casefold()
     return near.loc[~same.fillna(False).astype(bool), "name"]
@@ -486,10 +474,8 @@ def label_hotspots(
     top_streets: int = 2,
     *,
     centre: CityCentre | None | str = "auto",
-    near_m: float = NEAR_M,
     edge_m: float = NEAR_EDGE_M,
     min_share: float = MIN_STREET_SHARE,
-    locality_m: float = 1500.0,
     stop_m: float = 300.0,
     mark_snap_points: bool = False,
 ) -> pd.Series:
@@ -509,15 +495,12 @@ def label_hotspots(
     centre : CityCentre, None or "auto", default "auto"
         City centre to recognise; ``"auto"`` derives it with :func:`city_centre`,
         ``None`` recognises none.
-    near_m : float, default :data:`NEAR_M` (400)
-        Named places (places table) within this distance of a hotspot's anchor (the mean
-        point of its incidents, else its representative point) are "near" it ...
-    edge_m : float, default :data:`NEAR_EDGE_M` (200)
-        ... and so are those within this distance of its polygon.
+    edge_m : float, default :data:`NEAR_EDGE_M` (250)
+        Named places (places table) whose point lies within this distance of a hotspot's
+        polygon (0 inside it) are "near" it; the closest wins, then the one closest to
+        the anchor (the mean point of its incidents).
     min_share : float, default :data:`MIN_STREET_SHARE` (0.10)
         Smallest share of the hotspot's incidents a named street must hold.
-    locality_m : float, default 1500
-        Farthest NPTG locality reference point named as "near".
     stop_m : float, default 300
         Farthest NaPTAN stop used for streets when incidents carry no location text.
     mark_snap_points : bool, default False
@@ -556,10 +539,10 @@ def label_hotspots(
             shapely.intersects(hot.geometry.to_numpy(), centre.point)
         )
 
-    near = _nearest_place(hot, anchor, ward, pack, near_m, edge_m).reindex(hot["hid"])
+    near = _nearest_place(hot, anchor, ward, pack, edge_m).reindex(hot["hid"])
     outside = hot[near.isna().to_numpy() & ~in_centre]
     if len(outside):
-        near = near.fillna(_nearest_locality(outside, anchor, ward, pack, locality_m))
+        near = near.fillna(_nearest_locality(outside, ward, pack, edge_m))
 
     snap = None
     if mark_snap_points:
@@ -611,3 +594,30 @@ def _compose(
     if snap is not None:
         label = label + pd.Series(np.where(snap, " [snap point]", ""), dtype="string")
     return label.astype(str).to_numpy(dtype=object)
+
+
+def segment_label(ward: pd.Series, name: pd.Series, road_class: pd.Series) -> pd.Series:
+    """Labels of street-segment hotspots: ``"<ward>: <street>"``.
+
+    Parameters
+    ----------
+    ward : pandas.Series
+        Ward name of each segment (``""`` outside the pack's wards).
+    name : pandas.Series
+        OSM street name (may be missing).
+    road_class : pandas.Series
+        OSM ``highway`` value, named as ``"unnamed <class>"`` when the street has no name.
+
+    Returns
+    -------
+    pandas.Series
+        ``"Westgate: Northgate Street"``, ``"Kingsholm and Wotton: unnamed footway"``;
+        just the street outside every ward.
+    """
+    street = pd.Series(name, dtype="string").reset_index(drop=True)
+    unnamed = "unnamed " + pd.Series(road_class, dtype="string").fillna("street").reset_index(
+        drop=True
+    )
+    street = street.where(street.fillna("").str.strip() != "", unnamed)
+    ward = pd.Series(ward, dtype="string").fillna("").reset_index(drop=True)
+    return (ward + ": " + street).where(ward != "", street)

@@ -90,9 +90,9 @@ class HotspotLayer:
 
         Each grid cell takes the ``score`` of the surface cell or area containing
         the cell's representative point or, for layers without a surface
-        (point clusters), the highest ``score`` of the hotspot polygons the cell
-        intersects; cells outside every scored feature get NaN and are never
-        selected.
+        (point clusters) or with a surface of lines (street segments), the highest
+        ``score`` of the features the cell intersects; cells outside every scored
+        feature get NaN and are never selected.
 
         Parameters
         ----------
@@ -112,7 +112,7 @@ class HotspotLayer:
         if source.empty:
             return out
         tree = shapely.STRtree(source.geometry.values)
-        if from_surface:
+        if from_surface and source.geom_type.isin(["Polygon", "MultiPolygon"]).all():
             points = cells.geometry.representative_point().values
             cell_i, src_i = tree.query(points, predicate="within")
         else:

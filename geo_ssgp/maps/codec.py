@@ -142,8 +142,19 @@ def _encode_polygons(arr: np.ndarray, polys: np.ndarray, out: list[list]) -> Non
         out[i] = ["M", c, r.tolist(), p.tolist()]
 
 
+def _encode_lines(arr: np.ndarray, lines: np.ndarray, out: list[list]) -> None:
+    """Fill ``out`` at the ``lines`` indexes with ``["L", text, line_lengths]``."""
+    for i in lines.tolist():
+        parts = shapely.get_parts(arr[i])
+        coords, part = shapely.get_coordinates(parts, return_index=True)
+        q = np.rint(coords * SCALE).astype(np.int64)
+        delta = np.diff(q, axis=0, prepend=q[:1])
+        delta[np.r_[True, part[1:] != part[:-1]]] = q[np.r_[True, part[1:] != part[:-1]]]
+        out[i] = ["L", encode_ints(delta.ravel())[0], np.bincount(part).tolist()]
+
+
 def encode_geometries(geoms: gpd.GeoSeries) -> list[list]:
-    """Encode WGS84 points and (multi)polygons compactly for the page's decoder.
+    """Encode WGS84 points, (multi)lines and (multi)polygons compactly for the page's decoder.
 
     Coordinates are integers in units of ``10**-DECIMALS`` degrees; within each ring the
     first vertex is absolute and the others are differences from the previous one; the
@@ -153,23 +164,27 @@ def encode_geometries(geoms: gpd.GeoSeries) -> list[list]:
     Parameters
     ----------
     geoms : geopandas.GeoSeries
-        Points, Polygons or MultiPolygons in WGS84, none empty.
+        Points, (Multi)LineStrings (street segments), Polygons or MultiPolygons in WGS84,
+        none empty.
 
     Returns
     -------
     list
-        Per geometry ``["p", x, y]`` or ``["M", text, ring_lengths, rings_per_part]`` where
-        ``ring_lengths`` counts vertices.
+        Per geometry ``["p", x, y]``, ``["L", text, line_lengths]`` (every vertex kept) or
+        ``["M", text, ring_lengths, rings_per_part]`` where the lengths count vertices.
     """
     arr = np.asarray(geoms.values)
     types = shapely.get_type_id(arr)
-    if not np.isin(types, (0, 3, 6)).all():
-        raise ValueError("only Point, Polygon and MultiPolygon geometries can be drawn")
+    if not np.isin(types, (0, 1, 3, 5, 6)).all():
+        raise ValueError("only Point, LineString, Polygon and their Multi forms can be drawn")
     out: list[list] = [[] for _ in range(len(arr))]
     points = np.flatnonzero(types == 0)
     if len(points):
         _encode_points(arr, points, out)
-    polys = np.flatnonzero(types != 0)
+    lines = np.flatnonzero(np.isin(types, (1, 5)))
+    if len(lines):
+        _encode_lines(arr, lines, out)
+    polys = np.flatnonzero(np.isin(types, (3, 6)))
     if len(polys):
         _encode_polygons(arr, polys, out)
     return out

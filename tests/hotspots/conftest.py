@@ -45,6 +45,17 @@ class Synth:
         theta = rng.uniform(0, 2 * np.pi, n)
         return np.column_stack([centre[0] + r * np.cos(theta), centre[1] + r * np.sin(theta)])
 
+    @staticmethod
+    def on_streets(segments: gpd.GeoDataFrame, n: int, seed: int) -> np.ndarray:
+        """``n`` seeded coordinates on the segments, each drawn in proportion to its length."""
+        rng = np.random.default_rng(seed)
+        length = segments["length_m"].to_numpy()
+        pick = rng.choice(len(segments), n, p=length / length.sum())
+        lines = segments.geometry.values[pick]
+        return shapely.get_coordinates(
+            shapely.line_interpolate_point(lines, rng.uniform(0.0, 1.0, n), normalized=True)
+        )
+
 
 @pytest.fixture(scope="session")
 def synth() -> type[Synth]:
@@ -101,3 +112,34 @@ def real_lsoa_counts(sample_ok, pack):
     w = libpysal.weights.Queen.from_dataframe(lsoa, use_index=True)
     w.transform = "B"
     return lsoa, counts, w
+
+
+@pytest.fixture(scope="module")
+def street_grid():
+    """Street segments of a 500 m street grid over the box, split at every junction.
+
+    220 segments of 500 m (``segment_id`` ``h<col><row>`` / ``v<col><row>``); the four
+    segments meeting at the box's centre are ``h44``, ``h54``... (see :data:`Synth`).
+    """
+    x0, y0 = Synth.X0, Synth.Y0
+    rows = []
+    for i in range(10):
+        for j in range(11):
+            a, b = (x0 + i * 500, y0 + j * 500), (x0 + i * 500 + 500, y0 + j * 500)
+            rows.append((f"h{i}{j}", f"Row {j} Street", shapely.LineString([a, b])))
+            a, b = (x0 + j * 500, y0 + i * 500), (x0 + j * 500, y0 + i * 500 + 500)
+            rows.append((f"v{j}{i}", f"Column {j} Road", shapely.LineString([a, b])))
+    ids, names, lines = zip(*rows, strict=True)
+    return gpd.GeoDataFrame(
+        {
+            "segment_id": ids,
+            "name": names,
+            "road_class": "residential",
+            "ward_cd": "W1",
+            "ward_nm": "Grid Ward",
+            "in_area": True,
+            "length_m": 500.0,
+        },
+        geometry=list(lines),
+        crs="EPSG:27700",
+    )

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo_ssgp.errors import BadInput
+from geo_ssgp.errors import BadInput, PackError
 from geo_ssgp.hotspots import METHODS
 from geo_ssgp.hotspots.evaluate import (
     BASELINE,
@@ -27,6 +27,7 @@ from geo_ssgp.hotspots.evaluate import (
     tune_method,
 )
 from geo_ssgp.hotspots.grid import make_grid
+from geo_ssgp.hotspots.segments import segments_in_region
 
 X0, Y0 = 300000.0, 200000.0
 
@@ -110,6 +111,53 @@ def test_a_stable_pattern_is_predicted_perfectly_by_the_previous_period(box):
     # one training month: nothing to tune on, grid-count runs at its first candidate
     assert res["grid-count"]["params"] == CANDIDATES["grid-count"][0]
     assert res[BASELINE]["coverage"][0.5]["hit_rate"] > 0.5
+
+
+def test_street_unit_scores_the_length_each_method_selects(street_grid, synth):
+    """One busy 500 m segment recurs; 1 % of the street length takes it and nothing else."""
+    # moved off the 50 m cell edges, so each midpoint lies inside one evaluation cell
+    moved = street_grid.set_geometry(street_grid.geometry.translate(13.0, 17.0))
+    box = gpd.GeoDataFrame(geometry=[shapely.box(*street_grid.total_bounds)], crs="EPSG:27700")
+    streets = segments_in_region(moved, box)
+    target = streets["segment_id"] == "h44"
+    other = streets[~target]
+
+    def month(seed, when):
+        xy = np.vstack(
+            [synth.on_streets(other, 400, seed), synth.on_streets(streets[target], 100, seed)]
+        )
+        return synth.points(xy, when)
+
+    train, test = month(1, "2025-01-01"), month(2, "2025-07-01")
+    res = backtest(
+        train, test, region=box, segments=moved, unit="street",
+        methods=["street-segments", "grid-count"], coverages=(0.009, 0.05),
+    )
+    assert set(res) == {BASELINE, "street-segments", "grid-count"}
+    inside = len(streets) * 500.0  # 200 segments: 100 km of street
+    for name in (BASELINE, "street-segments"):
+        one = res[name]["coverage"][0.009]  # 900 m of street: the 500 m target alone
+        assert one["n_cells"] == 1 and one["area_share"] == pytest.approx(500 / inside)
+        assert one["hit_rate"] == pytest.approx(100 / 500)
+        assert one["pai"] == pytest.approx(0.2 / (500 / inside))
+        assert one["pei"] == pytest.approx(1.0)
+    # grid-count's busiest cells lie on the target: the segment under them is selected
+    grid = res["grid-count"]["coverage"][0.009]
+    assert grid["n_cells"] == 1 and grid["hit_rate"] == pytest.approx(0.2)
+    assert res[BASELINE]["params"] == {"unit": "street", "cell_size": None}
+
+
+def test_street_unit_needs_segments_and_the_unit_is_checked(box, squares):
+    train, test = _recurring(1, "2025-01-01"), _recurring(2, "2025-02-01")
+    with pytest.raises(PackError, match=r"\[streets\] layer"):
+        backtest(train, test, region=box, methods=["kde"], unit="street")
+    with pytest.raises(PackError, match=r"\[streets\] layer"):
+        backtest(train, test, region=box, methods=["street-segments"])
+    with pytest.raises(BadInput, match="unit must be one of"):
+        backtest(train, test, region=box, methods=["kde"], unit="lsoa")
+    # every method by default: the street method only where there are segments
+    res = backtest(train, test, region=box, areas=squares, tune=False, coverages=(0.05,))
+    assert set(res) == {BASELINE} | set(METHODS) - {"street-segments"}
 
 
 def test_keys_are_the_names_as_requested_and_the_unit_is_never_finer_than_50m(box):
@@ -212,7 +260,7 @@ def test_split_periods_covers_each_month_once(gloucester_periods):
 def test_real_rolling_backtest_reports_every_method_and_the_baseline(real_rolling):
     assert set(real_rolling) == set(METHODS) | {BASELINE}
     table = backtest_table(real_rolling)
-    assert len(table) == 8 * 3 and set(table["folds"]) == {3}
+    assert len(table) == 9 * 3 and set(table["folds"]) == {3}
     for row in table.itertuples():
         assert 0 <= row.hit_rate <= 1
         assert row.area_share <= row.coverage + 1e-9

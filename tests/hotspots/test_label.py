@@ -18,6 +18,7 @@ from geo_ssgp.hotspots.label import (
     city_centre,
     is_generic_place,
     label_hotspots,
+    segment_label,
     street_name,
 )
 from geo_ssgp.pack import load_layer, load_pack, load_points
@@ -159,11 +160,9 @@ def test_locality_used_when_no_named_place_is_near(pack):
     rows = [("On or near Painswick Road", x, y)] * 2
     labels = label_hotspots(_hotspots(_square(x, y)), _incidents(rows), pack)
     assert labels.tolist() == ["Abbeydale: Painswick Road (near Saintbridge)"]
-    # The same hotspot with the locality radius below its distance names no place.
+    # 700 m east the locality's point lies more than NEAR_EDGE_M (250 m) from the hotspot
     off = _hotspots(_square(x + 700, y))
-    far = label_hotspots(
-        off, _incidents([("On or near Painswick Road", x + 700, y)]), pack, locality_m=50
-    )
+    far = label_hotspots(off, _incidents([("On or near Painswick Road", x + 700, y)]), pack)
     assert "near" not in far.iloc[0]
 
 
@@ -230,13 +229,14 @@ def test_city_centre_is_judged_where_the_incidents_are(pack):
 
 def test_place_near_the_polygon_edge(pack):
     # The "The Park" stop (383430, 217829) is 149 m from the top edge but 510 m from
-    # the incidents; St Pauls (NPTG) is 270 m from them.
+    # the incidents; St Pauls (NPTG, 383200, 217340) is 180 m from the west edge.
     hot = _hotspots(box(383380, 217300, 383560, 217680))
     incidents = _incidents([("On or near Ryecroft Street", 383470.0, 217320.0)] * 3)
     edge = label_hotspots(hot, incidents, pack, centre=None)
     assert edge.iloc[0] == "Barton and Tredworth: Ryecroft Street (near Gloucester Park)"
+    # within 100 m of the edge there is neither a place nor a locality's point
     tight = label_hotspots(hot, incidents, pack, centre=None, edge_m=100)
-    assert tight.iloc[0] == "Barton and Tredworth: Ryecroft Street (near St Pauls)"
+    assert tight.iloc[0] == "Barton and Tredworth: Ryecroft Street"
 
 
 def test_city_centre_from_stops_pinned_or_absent(pack, tmp_path):
@@ -445,3 +445,16 @@ def test_real_top_20_labels_name_only_streets_holding_their_share(pack, sample_o
             assert share >= MIN_STREET_SHARE, (spot.rank, spot.label, name, share)
             checked += 1
     assert checked >= 20
+
+
+def test_segment_label_names_ward_and_street():
+    labels = segment_label(
+        pd.Series(["Westgate", "Kingsholm and Wotton", ""]),
+        pd.Series(["Northgate Street", None, "Bristol Road"]),
+        pd.Series(["primary", "footway", "primary"]),
+    )
+    assert list(labels) == [
+        "Westgate: Northgate Street",
+        "Kingsholm and Wotton: unnamed footway",
+        "Bristol Road",
+    ]

@@ -17,10 +17,14 @@ from geo_ssgp.schema import CRIME_GROUPS
 
 
 @pytest.mark.parametrize("name", list(METHODS))
-def test_planted_cluster_is_the_top_hotspot_of_every_method(name, synth, planted, box, squares):
+def test_planted_cluster_is_the_top_hotspot_of_every_method(
+    name, synth, planted, box, squares, street_grid
+):
     # on this 25 km² box DBSCAN's default eps joins 121 noise points to the planted disc
     # (1.28 km², 5.1 % of the box): allow it rather than reject it as district-sized
     params = {"max_area_share": 0.1} if name == "dbscan" else {}
+    if name == "street-segments":  # 500 m street grid: snap the 150 m disc onto it
+        params = {"segments": street_grid, "max_distance_m": 150.0}
     layer = run_method(name, planted, region=box, areas=squares, **params)
     assert layer.method == name
     assert len(layer.hotspots) >= 1
@@ -48,6 +52,7 @@ def test_registry_resolves_default_and_rejects_unknown_methods(synth):
         "lisa",
         "dbscan",
         "hdbscan",
+        "street-segments",
     }
     with pytest.raises(BadInput, match="unknown hotspot method 'hotness'.*grid-count"):
         resolve_method("hotness")

@@ -24,6 +24,7 @@ from geo_ssgp.hotspots.significance import (
     exceedance_pvalues,
     hotspot_significance,
     nb_dispersion,
+    segment_exceedance,
     uniform_points,
 )
 
@@ -48,6 +49,21 @@ def test_exceedance_pvalues_by_hand():
     assert exceedance_pvalues(counts, expected, "nb")[3] > p[3]
     with pytest.raises(BadInput, match="model must be one of"):
         exceedance_pvalues(counts, expected, "normal")
+
+
+def test_segment_exceedance_expects_in_proportion_to_length():
+    # 30 incidents on 1,000 m of street: a 100 m segment expects 3
+    counts = np.array([10, 10, 10, 0])
+    length = np.array([100.0, 400.0, 400.0, 100.0])
+    out = segment_exceedance(counts, length)
+    assert out["expected"].tolist() == pytest.approx([3.0, 12.0, 12.0, 3.0])
+    assert out["p_value"].tolist() == pytest.approx(
+        [poisson.sf(9, 3.0), poisson.sf(9, 12.0), poisson.sf(9, 12.0), 1.0]
+    )
+    assert out["p_adjusted"].tolist() == pytest.approx(
+        adjust_pvalues(out["p_value"].to_numpy(), "fdr_bh").tolist()
+    )
+    assert (segment_exceedance(np.zeros(3), np.ones(3))["p_value"] == 1.0).all()
 
 
 def test_clipped_cells_expect_less(box, synth):

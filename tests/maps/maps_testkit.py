@@ -14,7 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from shapely.geometry import MultiPolygon, Point, box
+from shapely.geometry import MultiLineString, MultiPolygon, Point, box
 
 from geo_ssgp import maps
 from geo_ssgp.config import CRS_BNG
@@ -188,6 +188,11 @@ def decode(data: dict) -> list[dict]:
         props = {k: data["v"][i] for k, i in zip(data["k"], idx, strict=True)}
         if geom[0] == "p":
             shape = Point(geom[1] / scale, geom[2] / scale)
+        elif geom[0] == "L":
+            ints, parts = np.array(maps.decode_ints(geom[1])).reshape(-1, 2), []
+            for start, n in zip(np.cumsum([0, *geom[2][:-1]]), geom[2], strict=True):
+                parts.append(np.cumsum(ints[start : start + n], axis=0) / scale)
+            shape = MultiLineString(parts)
         else:
             ints, lens, parts = maps.decode_ints(geom[1]), geom[2], geom[3]
             k, r, polys = 0, 0, []

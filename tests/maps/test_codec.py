@@ -42,6 +42,18 @@ def test_encode_geometries_round_trip_to_five_decimals(real):
     assert maps.encode_geometries(points) == [["p", -224500, 5186550], ["p", -220000, 5190000]]
 
 
+def test_street_segment_lines_round_trip_with_every_vertex():
+    one = shapely.LineString([(-2.245, 51.8655), (-2.2449, 51.8656), (-2.2447, 51.8656)])
+    two = shapely.MultiLineString(
+        [[(-2.2, 51.9), (-2.2001, 51.9002)], [(-2.1, 51.8), (-2.1, 51.81)]]
+    )
+    geoms = gpd.GeoSeries([one, two], crs=CRS_WGS84)
+    feats = decode(compact_features(geoms, pd.DataFrame({"n": [1, 2]}))[0])
+    assert feats[0]["geometry"].equals(shapely.MultiLineString([one]))
+    assert shapely.equals_exact(feats[1]["geometry"], two, tolerance=1e-9)
+    assert maps.encode_geometries(gpd.GeoSeries([one]))[0][2] == [3]
+
+
 def test_compact_features_send_each_value_once_and_drop_empty_rows():
     geoms = gpd.GeoSeries([Point(-2.2, 51.9), shapely.Polygon(), Point(-2.1, 51.8)], crs=CRS_WGS84)
     props = pd.DataFrame({"name": ["a", "b", "a"], "n": [1, 2, None]})
@@ -49,5 +61,5 @@ def test_compact_features_send_each_value_once_and_drop_empty_rows():
     assert keep.tolist() == [True, False, True]
     assert data["k"] == ["name", "n"] and data["v"] == ["a", 1.0, None]
     assert [f[1] for f in data["f"]] == [[0, 1], [0, 2]]
-    with pytest.raises(ValueError, match="only Point, Polygon and MultiPolygon"):
-        maps.encode_geometries(gpd.GeoSeries([shapely.LineString([(0, 0), (1, 1)])]))
+    with pytest.raises(ValueError, match="only Point, LineString, Polygon"):
+        maps.encode_geometries(gpd.GeoSeries([shapely.GeometryCollection([Point(0, 0)])]))

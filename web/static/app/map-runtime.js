@@ -95,16 +95,32 @@
     return {type: "MultiPolygon", coordinates: out};
   };
 
+  // ["L", delta-coded coordinates, vertices per line] -> MultiLineString (street segments).
+  var lines = function (e) {
+    var S = g.scale, c = g.ints(e[1]), k = 0, out = [];
+    e[2].forEach(function (n) {
+      var line = [], x = 0, y = 0;
+      for (var i = 0; i < n; i++, k += 2) {
+        x = i ? x + c[k] : c[k];
+        y = i ? y + c[k + 1] : c[k + 1];
+        line.push([x / S, y / S]);
+      }
+      out.push(line);
+    });
+    return {type: "MultiLineString", coordinates: out};
+  };
+
   // {k: [names], v: [values], f: [[geometry, [value indexes]], ...]} -> FeatureCollection.
-  // Geometry: ["p", x, y] or ["M", delta-coded coordinates as encoded-polyline text,
-  // ring lengths, rings per part].
+  // Geometry: ["p", x, y], ["L", ...] (lines) or ["M", delta-coded coordinates as
+  // encoded-polyline text, ring lengths, rings per part].
   g.decode = function (d) {
     var S = g.scale;
     return {type: "FeatureCollection", features: d.f.map(function (f, n) {
       var props = {_i: n};
       d.k.forEach(function (key, i) { props[key] = d.v[f[1][i]]; });
-      var geom = f[0][0] === "p"
-        ? {type: "Point", coordinates: [f[0][1] / S, f[0][2] / S]} : polygons(f[0]);
+      var kind = f[0][0];
+      var geom = kind === "p" ? {type: "Point", coordinates: [f[0][1] / S, f[0][2] / S]}
+        : kind === "L" ? lines(f[0]) : polygons(f[0]);
       return {type: "Feature", geometry: geom, properties: props};
     })};
   };
