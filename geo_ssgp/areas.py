@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 
 from geo_ssgp.config import CRS_BNG
-from geo_ssgp.filters import filter_incidents, month_start, resolve_crime_types
+from geo_ssgp.filters import Filters, filter_incidents, month_start, resolve_crime_types
 from geo_ssgp.pack import (
     AreaPack,
     area_districts,
@@ -204,6 +204,39 @@ def area_stats(
     }
     return result
 
+
+
+def area_stats_for(
+    incidents: gpd.GeoDataFrame, pack: AreaPack, filters: Filters, level: str | None = None
+) -> gpd.GeoDataFrame:
+    """:func:`area_stats` for a :class:`~geo_ssgp.filters.Filters` (the app's and the CLI's).
+
+    Sources and restricted records select the incidents first; the period and crime types
+    go to :func:`area_stats`, which records them with the table.
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Geocoded incidents.
+    pack : AreaPack
+    filters : Filters
+    level : str, optional
+        Area level; the pack's finest LSOA level by default.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+    """
+    if filters.sources or filters.restricted is not None:
+        incidents = Filters(sources=filters.sources, restricted=filters.restricted).apply(incidents)
+    return area_stats(
+        incidents,
+        pack,
+        level=level or pack.primary_lsoa,
+        start=filters.start,
+        end=filters.end,
+        crime_types=list(filters.crime_types) or None,
+    )
 
 def _period_months(
     geocoded: pd.DataFrame, start: str | pd.Timestamp | None, end: str | pd.Timestamp | None

@@ -546,7 +546,7 @@ def areas(
     store: StoreOpt = None,
 ) -> None:
     """Write per-area counts, rates per 1,000, IMD and shares; print the district summary."""
-    from geo_ssgp.areas import area_stats
+    from geo_ssgp.areas import area_stats_for
     from geo_ssgp.reports import district_county_summary
 
     filters = Filters.of(start, end, crime_type)
@@ -555,10 +555,7 @@ def areas(
     target = open_store(settings, area.name)
     incidents = _store_incidents(area, target)
     _check_not_empty(incidents, filters, allow_empty)
-    types = list(filters.crime_types) or None
-    stats = area_stats(
-        incidents, area, level=level, start=filters.start, end=filters.end, crime_types=types
-    )
+    stats = area_stats_for(incidents, area, filters, level)
     tables.to_csv(stats.drop(columns="geometry"), out)
     console.print(f"wrote {len(stats):,} {level} areas to {out}")
     everything = target.incidents()

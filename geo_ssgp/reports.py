@@ -472,11 +472,7 @@ def direct_inputs(
         return json_safe(district_county_summary(everything, pack, start=f.start, end=f.end))
 
     def stats(f: Filters) -> gpd.GeoDataFrame:
-        chosen = f.replace(start=None, end=None).apply(inside) if f.sources else inside
-        types = list(f.crime_types) or None
-        return areas.area_stats(
-            chosen, pack, level=pack.primary_lsoa, start=f.start, end=f.end, crime_types=types
-        )
+        return areas.area_stats_for(inside, pack, f)
 
     def emerging(f: Filters) -> dict:
         result = pack_emerging(inside, pack, f)

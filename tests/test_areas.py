@@ -569,3 +569,22 @@ def test_real_district_summary_annualised_and_both_imds(sample_geocoded, pack):
     assert (glos["lsoa11_imd2015_20pct"], glos["lsoa11_imd2015_10pct"]) == (19, 10)
     assert (glos["lsoa11_imd2019_20pct"], glos["lsoa11_imd2019_10pct"]) == (21, 9)
 
+
+
+def test_area_stats_for_filters_equals_area_stats_on_the_selected_records(pack, sample_ok):
+    from geo_ssgp.areas import area_stats_for
+    from geo_ssgp.filters import Filters
+
+    local = sample_ok.head(50).assign(source="local", restricted=True)
+    both = pd.concat([sample_ok, local], ignore_index=True)
+    both = gpd.GeoDataFrame(both, geometry="geometry", crs=sample_ok.crs)
+    filters = Filters.of("2025-07", "2025-09", "asb", restricted=False)
+    got = area_stats_for(both, pack, filters)
+    want = area_stats(
+        sample_ok, pack, level="lsoa21", start="2025-07", end="2025-09",
+        crime_types=["Anti-social behaviour"],
+    )
+    assert got["count"].tolist() == want["count"].tolist()
+    assert int(got["count"].sum()) > 100
+    with_local = area_stats_for(both, pack, Filters.of(restricted=True))
+    assert int(with_local["count"].sum()) == len(local)

@@ -54,7 +54,7 @@ def server(tmp_path_factory):
 
     from geo_ssgp.api import create_app
 
-    settings = get_settings(store_dir=tmp_path_factory.mktemp("browser-store"), layer_timeout_s=300)
+    settings = get_settings(store_dir=tmp_path_factory.mktemp("browser-store"))
     app = create_app(settings, load_sample=True)
     svc = app.state.geo
     svc.ingest_upload("local_log.csv", LOCAL_LOG.encode())

@@ -198,19 +198,10 @@ class Service:
         """Per-area statistics (:func:`geo_ssgp.areas.area_stats`) for the filters."""
         level = level or self.pack.primary_lsoa
 
-        def compute() -> gpd.GeoDataFrame:
-            chosen = filters.sources or filters.restricted is not None
-            inc = self.filtered(filters) if chosen else self.incidents()
-            return areas.area_stats(
-                inc,
-                self.pack,
-                level=level,
-                start=filters.start,
-                end=filters.end,
-                crime_types=list(filters.crime_types) or None,
-            )
-
-        return self._cached(("areas", level, filters.key()), compute)
+        return self._cached(
+            ("areas", level, filters.key()),
+            lambda: areas.area_stats_for(self.incidents(), self.pack, filters, level),
+        )
 
     def area_stats_for(self, level: str | None, filters: Filters, user: User) -> gpd.GeoDataFrame:
         """Per-area statistics of public records with small counts suppressed for non-analysts."""

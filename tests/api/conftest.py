@@ -12,8 +12,7 @@ from geo_ssgp.config import get_settings
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     """The app on the Gloucester sample (ingested into a fresh store)."""
-    # a loaded test machine may need longer than the served default to build a cold map
-    settings = get_settings(store_dir=tmp_path_factory.mktemp("api-store"), layer_timeout_s=300)
+    settings = get_settings(store_dir=tmp_path_factory.mktemp("api-store"))
     return create_app(settings, load_sample=True)
 
 
