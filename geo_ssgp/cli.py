@@ -24,7 +24,7 @@ from rich.table import Table
 from geo_ssgp import tables
 from geo_ssgp.config import get_settings
 from geo_ssgp.errors import BadInput, GeoSsgpError, IngestError
-from geo_ssgp.filters import Filters, parse_month, parse_period, resolve_method
+from geo_ssgp.filters import Filters, night_scope, parse_month, parse_period, resolve_method
 from geo_ssgp.pack import AreaPack, load_pack
 from geo_ssgp.store import Store, open_store
 
@@ -69,6 +69,15 @@ CrimeTypeOpt = Annotated[
     typer.Option(
         "--crime-type",
         help="police.uk crime type, API slug or group asb|violence|crime (any case); repeatable.",
+    ),
+]
+NightOpt = Annotated[
+    bool,
+    typer.Option(
+        "--night",
+        "--night-time",
+        help="Only the night-time economy window (settings night_days/night_start/night_end); "
+        "records without a clock time (all police.uk records) are left out.",
     ),
 ]
 MethodOpt = Annotated[str, typer.Option(help="Hotspot method (any case), or 'default'.")]
@@ -306,6 +315,15 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def _night_only(filters: Filters, table):
+    """The night-time selection of ``table`` when ``filters.night``; prints what it left out."""
+    if not filters.night:
+        return table
+    scope = night_scope(filters.replace(night=False).apply(table))
+    console.print(f"{scope['window']}: {scope['in_window']:,} records; {scope['note']}")
+    return filters.apply(table)
+
+
 @command()
 def areas(
     out: Annotated[Path, typer.Option("--out", help="Output CSV of per-area statistics.")],
@@ -313,6 +331,7 @@ def areas(
     end: ToOpt = None,
     crime_type: CrimeTypeOpt = None,
     level: Annotated[str, typer.Option(help="lsoa21, lsoa11 or ward.")] = "lsoa21",
+    night: NightOpt = False,
     data: DataOpt = None,
     pack: PackOpt = None,
     store: StoreOpt = None,
@@ -320,10 +339,10 @@ def areas(
     """Write per-area counts, rates per 1,000, IMD and shares; print the district summary."""
     from geo_ssgp.areas import area_stats, district_summary
 
-    filters = Filters.of(start, end, crime_type)
+    filters = Filters.of(start, end, crime_type, night=night)
     settings, area = _context(data, pack, store)
     target = open_store(settings, area.name)
-    incidents = _store_incidents(area, target)
+    incidents = _night_only(filters, _store_incidents(area, target))
     types = list(filters.crime_types) or None
     stats = area_stats(
         incidents, area, level=level, start=filters.start, end=filters.end, crime_types=types
@@ -385,6 +404,7 @@ def hotspots_cmd(
         str | None,
         typer.Option(help="Also publish the layer as table layer_<NAME> in the PostGIS store."),
     ] = None,
+    night: NightOpt = False,
     data: DataOpt = None,
     pack: PackOpt = None,
     store: StoreOpt = None,
@@ -392,9 +412,9 @@ def hotspots_cmd(
     """Compute a hotspot layer and write it as GeoJSON with its parameters."""
     from geo_ssgp.hotspots import run_method
 
-    name, filters = resolve_method(method), Filters.of(start, end, crime_type)
+    name, filters = resolve_method(method), Filters.of(start, end, crime_type, night=night)
     settings, area = _context(data, pack, store)
-    table = _analysis_incidents(settings, area, incidents)
+    table = _night_only(filters, _analysis_incidents(settings, area, incidents))
     given = {"cell_size": cell_size, "bandwidth": bandwidth, "coverage": coverage}
     params = {k: v for k, v in given.items() if v is not None}
     layer = run_method(
@@ -437,6 +457,7 @@ def streets_cmd(
     ] = None,
     top: Annotated[int, typer.Option(help="Print the busiest N segments.")] = 10,
     incidents: IncidentsOpt = None,
+    night: NightOpt = False,
     data: DataOpt = None,
     pack: PackOpt = None,
     store: StoreOpt = None,
@@ -447,9 +468,9 @@ def streets_cmd(
 
     if by not in (None, "ward", "crime-type"):
         raise BadInput(f"--by {by!r}: give 'ward' or 'crime-type'")
-    filters = Filters.of(start, end, crime_type)
+    filters = Filters.of(start, end, crime_type, night=night)
     settings, area = _context(data, pack, store)
-    table = _analysis_incidents(settings, area, incidents)
+    table = _night_only(filters, _analysis_incidents(settings, area, incidents))
     report = street_report(table, area, filters, by.replace("-", "_") if by else None)
     print_concentration(report.concentration, report.parameters)
     busiest = report.segments[report.segments["n_incidents"] > 0]
@@ -574,9 +595,7 @@ def timeofday(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the day x hour table (CSV).")
     ] = None,
-    night_time: Annotated[
-        bool, typer.Option("--night-time", help="Only the night-time economy window.")
-    ] = False,
+    night_time: NightOpt = False,
     start: FromOpt = None,
     end: ToOpt = None,
     crime_type: CrimeTypeOpt = None,
@@ -585,20 +604,18 @@ def timeofday(
     store: StoreOpt = None,
 ) -> None:
     """Incidents by day of week and hour (local logs with times; police.uk has months only)."""
-    from geo_ssgp.hotspots.trends import MONTH_ONLY_NOTE, day_hour_table, night_time_mask
+    from geo_ssgp.hotspots.trends import MONTH_ONLY_NOTE, day_hour_table
 
     settings, area = _context(data, pack, store)
-    table = Filters.of(start, end, crime_type).apply(_analysis_incidents(settings, area, incidents))
-    window = (settings.night_days, settings.night_start, settings.night_end)
-    if night_time:
-        table = table[night_time_mask(table, *window)]
-    grid = day_hour_table(table)
+    filters = Filters.of(start, end, crime_type, night=night_time)
+    table_all = filters.replace(night=False).apply(_analysis_incidents(settings, area, incidents))
+    scope = night_scope(table_all)
+    grid = day_hour_table(filters.apply(table_all))
     if out is not None:
         grid.to_csv(out)
     console.print(f"{MONTH_ONLY_NOTE}; {grid.attrs['without_time']:,} incidents have no time.")
-    label = f"{'/'.join(window[0])} {window[1]:02d}:00-{window[2]:02d}:00"
-    nights = int(night_time_mask(table, *window).sum())
-    console.print(f"night-time economy ({label}): {nights:,} of {int(grid.values.sum()):,} timed")
+    timed = len(table_all) - scope["without_time"]
+    console.print(f"night-time economy ({scope['window']}): {scope['in_window']:,} of {timed:,}")
     out_table = Table(title="Incidents by day and hour")
     out_table.add_column("day")
     for hour in grid.columns:

@@ -36,9 +36,16 @@ def query_filters(
         list[str] | None,
         Query(description=f"Incident source: {', '.join(SOURCES)}. All when omitted."),
     ] = None,
+    night: Annotated[
+        bool,
+        Query(
+            description="Only the night-time economy window (default Fri/Sat 20:00-04:00); "
+            "records without a clock time (all police.uk records) are left out."
+        ),
+    ] = False,
 ) -> Filters:
-    """Period, crime types and sources shared by the layer, map and summary routes."""
-    return Filters.of(from_, to, crime_type, source)
+    """Period, crime types, sources and night window of the layer, map and summary routes."""
+    return Filters.of(from_, to, crime_type, source, night=night)
 
 
 #: A route parameter holding the request's :class:`~geo_ssgp.filters.Filters`.

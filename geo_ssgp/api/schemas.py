@@ -49,6 +49,18 @@ class FiltersIn(BaseModel):
     to: str | None = Field(None, max_length=20, description="Last month, YYYY-MM.")
     crime_types: list[Short] = Field(default_factory=list, max_length=50)
     sources: list[Short] = Field(default_factory=list, max_length=10)
+    night: bool = Field(False, description="Only the night-time economy window.")
+
+
+class NightScope(BaseModel):
+    """What the night-time filter (``night=true``) kept and left out."""
+
+    window: str = Field(..., description="The window, e.g. 'Fri/Sat nights 20:00-04:00'.")
+    in_window: int = Field(..., description="Records in the window.")
+    without_time: int = Field(
+        ..., description="Records left out because they carry no clock time (police.uk)."
+    )
+    note: str
 
 
 class SummaryRequest(BaseModel):
@@ -141,6 +153,9 @@ class AreaLayer(FeatureCollection):
     parameters: dict[str, Any] = Field(..., description="Level, period, types, denominators.")
     suppress_below: int | None = Field(
         ..., description="Counts from 1 to this minus 1 are null for this caller (None: none)."
+    )
+    night: NightScope | None = Field(
+        None, description="With night=true: the window and the records it left out."
     )
 
 
@@ -238,6 +253,9 @@ class Summary(BaseModel):
     top_streets: list[dict[str, Any]]
     lsoas: list[dict[str, Any]]
     filters: dict[str, Any]
+    night: NightScope | None = Field(
+        None, description="With night=true: the window and the records it left out."
+    )
 
 
 class SelectionSummary(Summary):

@@ -36,7 +36,7 @@ from geo_ssgp.api.privacy import (
 )
 from geo_ssgp.config import CRS_BNG, Settings
 from geo_ssgp.errors import BadInput, NotEnoughData, StillComputing
-from geo_ssgp.filters import Filters, resolve_method
+from geo_ssgp.filters import Filters, night_scope, resolve_method
 from geo_ssgp.hotspots.evaluate import layer_accuracy
 from geo_ssgp.hotspots.layer import json_safe
 from geo_ssgp.pack import AreaPack, load_layer
@@ -199,7 +199,7 @@ class Service:
         level = level or self.pack.primary_lsoa
 
         def compute() -> gpd.GeoDataFrame:
-            chosen = filters.sources or filters.restricted is not None
+            chosen = filters.sources or filters.restricted is not None or filters.night
             inc = self.filtered(filters) if chosen else self.incidents()
             return areas.area_stats(
                 inc,
@@ -211,6 +211,17 @@ class Service:
             )
 
         return self._cached(("areas", level, filters.key()), compute)
+
+    def night_scope(self, filters: Filters, user: User | None) -> dict | None:
+        """With ``filters.night``: the window and the caller's records it left out.
+
+        :func:`geo_ssgp.filters.night_scope` on the records the other filters select;
+        ``None`` when the night-time filter is off.
+        """
+        if not filters.night:
+            return None
+        before = self.filtered(filters.replace(night=False), user)
+        return night_scope(before)
 
     def area_stats_for(self, level: str | None, filters: Filters, user: User) -> gpd.GeoDataFrame:
         """Per-area statistics of public records with small counts suppressed for non-analysts."""
@@ -463,6 +474,7 @@ class Service:
 
         result = {**self._cached(("summary", *key), summarise)}
         result["filters"] = filters.as_dict()
+        result["night"] = self.night_scope(filters, user)
         if user.is_analyst:
             return result
         return suppress_summary(result, self.settings.suppress_below)
@@ -501,7 +513,13 @@ class Service:
     def focus_filters(self, area: FocusArea) -> Filters:
         """The filters a focus area was saved under."""
         f = area.params.get("filters", {})
-        return Filters.of(f.get("from"), f.get("to"), f.get("crime_types"), f.get("sources"))
+        return Filters.of(
+            f.get("from"),
+            f.get("to"),
+            f.get("crime_types"),
+            f.get("sources"),
+            night=f.get("night", False),
+        )
 
     # ranking -------------------------------------------------------------------------------
 

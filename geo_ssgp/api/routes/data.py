@@ -80,7 +80,7 @@ Svc = Annotated[Service, Depends(service)]
 
 def filters_from_body(body: FiltersIn) -> Filters:
     """Filters from a request body's ``filters`` object (checked like query parameters)."""
-    return Filters.of(body.from_, body.to, body.crime_types, body.sources)
+    return Filters.of(body.from_, body.to, body.crime_types, body.sources, night=body.night)
 
 
 @router.get("/health", summary="Service health and data coverage", response_model=Health)
@@ -125,6 +125,7 @@ def area_layer(
         out = frame_to_geojson(stats)
         out["parameters"] = json_safe(stats.attrs.get("area_stats", {}))
         out["suppress_below"] = None if user.is_analyst else svc.settings.suppress_below
+        out["night"] = svc.night_scope(filters, user)
         return out
 
     key = ("areas", params.level, filters.key(), user.is_analyst)
