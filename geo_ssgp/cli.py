@@ -613,7 +613,7 @@ def timeofday(
     grid = day_hour_table(filters.apply(table_all))
     if out is not None:
         grid.to_csv(out)
-    console.print(f"{MONTH_ONLY_NOTE}; {grid.attrs['without_time']:,} incidents have no time.")
+    console.print(f"{MONTH_ONLY_NOTE}; {scope['without_time']:,} incidents have no time.")
     timed = len(table_all) - scope["without_time"]
     console.print(f"night-time economy ({scope['window']}): {scope['in_window']:,} of {timed:,}")
     out_table = Table(title="Incidents by day and hour")

@@ -381,3 +381,36 @@ def test_change_command_rejects_a_bad_period(tmp_path):
     args = ["change", "--before", "2025-13:2025-06", "--after", "2025-07:2025-09"]
     result = runner.invoke(app, [*args, "--out", str(tmp_path / "c.json")])
     assert result.exit_code == 2 and "not a month" in result.output
+
+
+NIGHT_LOG = (
+    "ref,date,time,type,lon,lat\n"
+    "N1,2025-08-01,22:30,ASB,-2.22124,51.88177\n"  # Friday night
+    "N2,2025-08-02,01:30,ASB,-2.22124,51.88177\n"  # still Friday night
+    "N3,2025-08-02,23:10,Burglary,-2.22124,51.88177\n"  # Saturday night
+    "N4,2025-08-04,14:00,ASB,-2.22124,51.88177\n"  # Monday afternoon: out
+    "N5,2025-08-01,,ASB,-2.22124,51.88177\n"  # no time: out
+)
+
+
+def test_night_option_on_timeofday_and_streets(tmp_path):
+    log = tmp_path / "night.csv"
+    log.write_text(NIGHT_LOG)
+    grid_csv = tmp_path / "grid.csv"
+    args = ["timeofday", "--night", "--incidents", str(log), "--out", str(grid_csv)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "1 incidents have no time" in text
+    assert "night-time economy (Fri/Sat nights 20:00-04:00): 3 of 4" in text
+    grid = pd.read_csv(grid_csv, index_col="day")
+    assert int(grid.to_numpy().sum()) == 3 and grid.loc["Fri", "22"] == 1
+    out = tmp_path / "segments.geojson"
+    args = ["streets", "--night", "--crime-type", "asb", "--incidents", str(log), "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "Fri/Sat nights 20:00-04:00: 2 records" in text  # ASB only
+    assert "1 records without a time are left out" in text
+    segments = json.loads(out.read_text())["features"]
+    assert sum(f["properties"]["n_incidents"] for f in segments) == 2
