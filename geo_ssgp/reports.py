@@ -27,7 +27,7 @@ import pandas as pd
 from geo_ssgp import areas, maps
 from geo_ssgp.config import ATTRIBUTION, Settings
 from geo_ssgp.errors import AssetError, NotEnoughData
-from geo_ssgp.filters import Filters
+from geo_ssgp.filters import Filters, night_scope, night_time_mask, night_window
 from geo_ssgp.hotspots import HotspotLayer, run_method
 from geo_ssgp.hotspots.change import (
     INCREASE,
@@ -39,7 +39,13 @@ from geo_ssgp.hotspots.change import (
 )
 from geo_ssgp.hotspots.emerging import pack_emerging
 from geo_ssgp.hotspots.layer import json_safe
-from geo_ssgp.hotspots.trends import KNIFE_NOTE, KNIFE_PROXY, monthly_series, place_trend
+from geo_ssgp.hotspots.trends import (
+    KNIFE_NOTE,
+    KNIFE_PROXY,
+    day_hour_table,
+    monthly_series,
+    place_trend,
+)
 from geo_ssgp.pack import AreaPack, load_layer
 from geo_ssgp.schema import CRIME_GROUPS
 
@@ -495,6 +501,64 @@ def line_chart(months: list[str], counts: list[int], width: int = 640, height: i
     }
 
 
+def _night_hours() -> np.ndarray:
+    """7 x 24 booleans: which day-of-week hours the settings' night-time window covers."""
+    monday = pd.Timestamp("2025-06-02")  # a Monday; any week gives the same answer
+    week = pd.DataFrame({"occurred_at": monday + pd.to_timedelta(np.arange(7 * 24), unit="h")})
+    week["time_known"] = True
+    return night_time_mask(week, *night_window()).reshape(7, 24)
+
+
+def day_hour_chart(incidents: pd.DataFrame, cell: int = 22) -> dict:
+    """Day-of-week x hour counts and the geometry of their heat grid (``_day_hour_chart.html``).
+
+    Only records with a clock time (local logs) are counted; police.uk records carry the
+    month only, and ``note`` says how many records had no time.
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        With ``occurred_at`` and ``time_known`` (records without them count as untimed).
+    cell : int
+        Side of one hour cell in pixels.
+
+    Returns
+    -------
+    dict
+        ``days``, ``hours``, ``counts`` (7 lists of 24), ``timed``, ``without_time``,
+        ``in_window`` and ``window`` (the night-time economy window of the settings),
+        ``note``, and the SVG geometry: ``width``, ``height``, ``left``, ``top``, ``cell``
+        and ``cells`` (x, y, day, hour, count, shade 0-5, in the night window).
+    """
+    table = day_hour_table(incidents)
+    scope = night_scope(incidents)
+    days, hours, in_window = list(table.index), list(table.columns), _night_hours()
+    top_count = max(int(table.to_numpy().max(initial=0)), 1)
+    left, top = 40, 22
+    cells = [
+        (left + h * cell, top + d * cell, days[d], h, int(table.iat[d, h]),
+         int(np.ceil(5 * table.iat[d, h] / top_count)), bool(in_window[d, h]))
+        for d in range(7)
+        for h in hours
+    ]
+    return {
+        "days": days,
+        "hours": hours,
+        "counts": table.to_numpy().tolist(),
+        "timed": int(table.to_numpy().sum()),
+        "without_time": scope["without_time"],
+        "in_window": scope["in_window"],
+        "window": scope["window"],
+        "note": scope["note"],
+        "width": left + 24 * cell + 4,
+        "height": top + 7 * cell + 4,
+        "left": left,
+        "top": top,
+        "cell": cell,
+        "cells": cells,
+    }
+
+
 def _nice_step(raw: float) -> float:
     """1, 2 or 5 times a power of ten, at least ``raw``."""
     power = 10 ** np.floor(np.log10(max(raw, 1e-9)))
@@ -626,6 +690,7 @@ def report_filename(pack: AreaPack, after: Filters) -> str:
 
 __all__ = [
     "CHANGE_COLUMNS",
+    "day_hour_chart",
     "line_chart",
     "meeting_trends",
     "MeetingInputs",

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from geo_ssgp import reports
@@ -111,3 +112,27 @@ def test_area_change_in_plain_words():
     assert (steady["before"], steady["after"]) == (10, 20)
     assert steady["words"].startswith("up on the 3 months before: within normal variation")
     assert reports.area_change(inc, place, months[:4]) == {}  # fewer than 6 months
+
+
+def test_day_hour_chart_counts_timed_records_and_marks_the_night_window():
+    from geo_ssgp.reports import day_hour_chart
+
+    # 2025-06-13 is a Friday; the last record has a date only
+    log = pd.DataFrame(
+        {
+            "occurred_at": pd.to_datetime(
+                ["2025-06-13 22:40", "2025-06-13 22:05", "2025-06-16 09:00", "2025-06-16 00:00"]
+            ),
+            "time_known": [True, True, True, False],
+        }
+    )
+    chart = day_hour_chart(log)
+    assert (chart["timed"], chart["without_time"], chart["in_window"]) == (3, 1, 2)
+    assert chart["counts"][4][22] == 2 and chart["counts"][0][9] == 1
+    cells = {(day, hour): (count, shade, night) for _, _, day, hour, count, shade, night in
+             chart["cells"]}
+    assert cells[("Fri", 22)] == (2, 5, True)
+    assert cells[("Mon", 9)] == (1, 3, False)
+    assert cells[("Sat", 3)][2] and not cells[("Sat", 4)][2]  # the night ends at 04:00
+    assert len(chart["cells"]) == 7 * 24
+    assert chart["note"].startswith("police.uk records carry the month only")

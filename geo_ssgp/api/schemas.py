@@ -63,6 +63,21 @@ class NightScope(BaseModel):
     note: str
 
 
+class DayHour(BaseModel):
+    """Incidents by day of week and hour: local logs with a clock time only."""
+
+    days: list[str] = Field(..., description="Row labels, Mon..Sun.")
+    hours: list[int] = Field(..., description="Column labels, 0..23.")
+    counts: list[list[int]] = Field(..., description="7 rows of 24 counts.")
+    timed: int = Field(..., description="Records with a clock time (the chart's total).")
+    without_time: int = Field(
+        ..., description="Records left out: no clock time (every police.uk record)."
+    )
+    in_window: int = Field(..., description="Records in the night-time economy window.")
+    window: str = Field(..., description="The window, e.g. 'Fri/Sat nights 20:00-04:00'.")
+    note: str
+
+
 class SummaryRequest(BaseModel):
     """A selection to summarise under some filters (not saved)."""
 

@@ -223,6 +223,18 @@ class Service:
         before = self.filtered(filters.replace(night=False), user)
         return night_scope(before)
 
+    def day_hour(self, filters: Filters, user: User | None) -> dict:
+        """Day-of-week x hour chart (:func:`geo_ssgp.reports.day_hour_chart`) for the caller.
+
+        Non-analysts see public records only, which carry the month only: their chart is
+        empty and its note says so.
+        """
+        filters = self.visible(filters, user)
+        return self._cached(
+            ("day-hour", filters.key()),
+            lambda: reports.day_hour_chart(self.filtered(filters)),
+        )
+
     def area_stats_for(self, level: str | None, filters: Filters, user: User) -> gpd.GeoDataFrame:
         """Per-area statistics of public records with small counts suppressed for non-analysts."""
         stats = self.area_stats(level, self.visible(filters, user))

@@ -72,3 +72,27 @@ def test_public_callers_get_no_night_records_and_are_told_why(client, uploaded):
     assert _total(doc) == 0 and doc["night"]["in_window"] == 0
     public = _total(client.get(f"/api/areas?{AUGUST}", headers=PCSO).json())
     assert doc["night"]["without_time"] >= public > 0
+
+
+def test_timeofday_route_counts_the_timed_records(client, uploaded):
+    doc = client.get(f"/api/timeofday?{AUGUST}", headers=ANALYST).json()
+    counts = {(d, h): doc["counts"][i][h] for i, d in enumerate(doc["days"]) for h in doc["hours"]}
+    assert doc["timed"] == 4 and doc["in_window"] == 3
+    assert counts[("Fri", 22)] == counts[("Sat", 1)] == counts[("Sat", 23)] == 1
+    assert counts[("Mon", 14)] == 1
+    assert "police.uk records carry the month only" in doc["note"]
+    public = client.get(f"/api/timeofday?{AUGUST}", headers=PCSO).json()
+    assert public["timed"] == 0 and public["without_time"] > 0
+
+
+def test_analyst_page_draws_the_day_hour_chart_and_says_police_uk_is_month_only(
+    client, uploaded
+):
+    page = client.get("/", headers=ANALYST).text
+    assert 'aria-label="Incidents by day of week and hour"' in page
+    assert "<title>Fri 22:00: 1</title>" in page
+    assert 'class="hour shade-5 night"' in page  # the busiest hour is in the window
+    assert "police.uk records carry the month only" in page
+    pcso = client.get("/", headers=PCSO).text
+    assert "police.uk records carry the month only" in pcso
+    assert 'aria-label="Incidents by day of week and hour"' not in pcso  # nothing timed

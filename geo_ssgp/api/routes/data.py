@@ -20,6 +20,7 @@ from geo_ssgp.api.schemas import (
     AreaLayer,
     Candidates,
     ChangeLayerOut,
+    DayHour,
     EmergingLayerOut,
     FiltersIn,
     Health,
@@ -244,6 +245,20 @@ def hotspot_accuracy(svc: Svc, user: CurrentUser, filters: QueryFilters) -> dict
     cells; ``text`` says it in plain words.
     """
     return svc.layer_accuracy(filters, user)
+
+
+@router.get(
+    "/timeofday",
+    summary="Incidents by day of week and hour (local logs with a time)",
+    response_model=DayHour,
+)
+def time_of_day(svc: Svc, user: CurrentUser, filters: QueryFilters) -> dict:
+    """A 7 x 24 table of the records with a clock time; police.uk records carry the month only.
+
+    ``without_time`` counts the records left out; non-analysts see public records only, so
+    their table is empty.
+    """
+    return svc.day_hour(filters, user)
 
 
 @router.get(

@@ -22,7 +22,7 @@ from geo_ssgp.api.params import HotspotParams, QueryFilters
 from geo_ssgp.api.routes.data import Svc
 from geo_ssgp.api.service import Service
 from geo_ssgp.config import default_settings
-from geo_ssgp.filters import parse_month, resolve_crime_types
+from geo_ssgp.filters import Filters, parse_month, resolve_crime_types
 from geo_ssgp.hotspots import METHODS
 
 router = APIRouter(include_in_schema=False)
@@ -131,7 +131,8 @@ def logout(request: Request) -> Response:
 def analyst_page(request: Request, svc: Svc, user: PageUser) -> HTMLResponse:
     """The analyst workspace: filters, map, focus-area panel, ranking and upload."""
     meta = svc.meta(user.role)
-    return render(request, "analyst.html", user, meta=meta)
+    day_hour = svc.day_hour(Filters.of(), user)
+    return render(request, "analyst.html", user, meta=meta, day_hour=day_hour)
 
 
 @router.get("/map/analyst", response_class=HTMLResponse)
