@@ -669,11 +669,7 @@ def _write_meeting(out: Path, periods: dict, method, crime_type, incidents, cont
     page_context = reports.meeting_context(inputs, name, before, after, top=settings.meeting_top)
     change = page_context["change"]
     page_context["change"] = change.to_dict("records")
-    with _progress("Drawing maps", 2) as advance:
-        maps_html = []
-        for period in (before, after):
-            maps_html.append(reports.meeting_map_html(inputs, area, name, period, standalone=True))
-            advance()
+    maps_html = reports.meeting_maps(inputs, area, name, before, after, standalone=True)
     methods = {k: m.title for k, m in METHODS.items()}
     page = reports.meeting_report(page_context, maps_html, area, settings, methods=methods)
     if out.suffix.lower() == ".pdf":

@@ -21,6 +21,7 @@ from typing import Any
 
 import geopandas as gpd
 import jinja2
+import mapclassify
 import numpy as np
 import pandas as pd
 
@@ -34,6 +35,7 @@ from geo_ssgp.hotspots.change import (
     NO_CHANGE,
     change_test,
     compare_periods,
+    pack_change,
     period_months,
     period_note,
 )
@@ -392,8 +394,9 @@ def meeting_context(
         (records of :func:`meeting_change`, empty when the method cannot run), ``rates``,
         ``period_note`` (equal periods, or compared per month), ``trends`` (series with a
         Mann-Kendall test and chart geometry: the chosen crime types and the knife-crime
-        proxy over every month with data), ``knife_note`` and ``emerging`` (category
-        counts over every month, or ``None``).
+        proxy over every month with data), ``knife_note``, ``emerging`` (category
+        counts over every month, or ``None``) and ``bins`` (:func:`meeting_bins`, the class
+        breaks both period maps share).
     """
     try:
         change = meeting_change(
@@ -419,6 +422,7 @@ def meeting_context(
         "trends": meeting_trends(inputs, every_month),
         "knife_note": KNIFE_NOTE,
         "emerging": inputs.emerging(every_month) if inputs.emerging else None,
+        "bins": meeting_bins(inputs, before, after),
     }
 
 
@@ -565,24 +569,113 @@ def _nice_step(raw: float) -> float:
     return float(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
 
 
+def meeting_bins(inputs: MeetingInputs, before: Filters, after: Filters, k: int = 5) -> list[float]:
+    """Class breaks of the LSOA counts shared by both meeting maps.
+
+    The one implementation of the meeting's breaks: quantiles (``mapclassify.Quantiles``)
+    of the LSOA counts of both periods together, so a colour means the same count on both
+    maps.
+
+    Parameters
+    ----------
+    inputs : MeetingInputs
+    before, after : Filters
+        The two periods.
+    k : int
+        Number of classes (fewer when there are fewer distinct counts).
+
+    Returns
+    -------
+    list of float
+        Upper class bounds, increasing; the last is the largest count of either period.
+    """
+    counts = pd.concat([inputs.area_stats(f)["count"] for f in (before, after)])
+    values = pd.to_numeric(counts, errors="coerce").dropna().to_numpy(dtype=float)
+    if values.size == 0:
+        return [0.0]
+    k = max(1, min(k, len(np.unique(values))))
+    if k == 1:
+        return [float(values.max())]
+    return [float(b) for b in mapclassify.Quantiles(values, k=k).bins]
+
+
 def meeting_map_html(
     inputs: MeetingInputs,
     pack: AreaPack,
     method: str,
     filters: Filters,
     *,
+    bins: list[float] | None = None,
     tiles: str | None = None,
     standalone: bool = False,
 ) -> str:
-    """One meeting period's map: the hotspot layer over LSOA counts and ward outlines."""
+    """One meeting period's map: the hotspot layer over LSOA counts and ward outlines.
+
+    ``bins`` (from :func:`meeting_bins`) gives both periods' maps the same classes.
+    """
     try:
         layer = inputs.layer(method, filters)
     except NotEnoughData:
         layer = None
     wards = load_layer(pack, "ward")
     stats = inputs.area_stats(filters)
-    fmap = maps.build_meeting_map(pack, stats, layer, wards, method=method, tiles=tiles)
+    fmap = maps.build_meeting_map(
+        pack, stats, layer, wards, method=method, tiles=tiles, bins=bins
+    )
     return maps.render_standalone(fmap) if standalone else maps.render(fmap)
+
+
+def meeting_difference(
+    inputs: MeetingInputs, pack: AreaPack, before: Filters, after: Filters
+) -> gpd.GeoDataFrame:
+    """Tested change per LSOA between the meeting's periods (the difference map's data).
+
+    :func:`geo_ssgp.hotspots.change.pack_change` with ``unit="lsoa"``: the exact test of the
+    rate per month, BH-adjusted over the LSOAs (unequal periods are compared per month).
+    """
+    pooled = after.replace(start=None, end=None)
+    return pack_change(inputs.incidents(pooled), pack, before, after, unit="lsoa")
+
+
+def difference_map_html(
+    change: gpd.GeoDataFrame,
+    pack: AreaPack,
+    *,
+    tiles: str | None = None,
+    standalone: bool = False,
+) -> str:
+    """The meeting's difference map (:func:`geo_ssgp.maps.build_difference_map`) as HTML."""
+    fmap = maps.build_difference_map(pack, change, load_layer(pack, "ward"), tiles=tiles)
+    return maps.render_standalone(fmap) if standalone else maps.render(fmap)
+
+
+def meeting_maps(
+    inputs: MeetingInputs,
+    pack: AreaPack,
+    method: str,
+    before: Filters,
+    after: Filters,
+    *,
+    tiles: str | None = None,
+    standalone: bool = False,
+) -> list[str]:
+    """The meeting report's three maps: both periods on common classes, then the difference.
+
+    Returns
+    -------
+    list of str
+        HTML of the earlier and later period maps (classes from :func:`meeting_bins`) and
+        of the difference map (:func:`meeting_difference`).
+    """
+    bins = meeting_bins(inputs, before, after)
+    periods = [
+        meeting_map_html(
+            inputs, pack, method, f, bins=bins, tiles=tiles, standalone=standalone
+        )
+        for f in (before, after)
+    ]
+    change = meeting_difference(inputs, pack, before, after)
+    return [*periods, difference_map_html(change, pack, tiles=tiles, standalone=standalone)]
 
 
 def _templates(settings: Settings) -> jinja2.Environment:
@@ -610,7 +703,7 @@ def meeting_report(
     context : dict
         :func:`meeting_context` (with ``change`` as records).
     maps_html : list of str
-        The two standalone period maps.
+        The standalone maps (:func:`meeting_maps`): both periods, then the difference map.
     pack : AreaPack
     settings : Settings
         Supplies the templates and the app stylesheet.
@@ -701,6 +794,10 @@ __all__ = [
     "direct_inputs",
     "meeting_change",
     "meeting_context",
+    "meeting_bins",
+    "meeting_difference",
+    "difference_map_html",
+    "meeting_maps",
     "meeting_map_html",
     "meeting_periods",
     "meeting_report",

@@ -7,6 +7,7 @@ pixels of the choropleth) and the trend charts (the series' red line) are drawn.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 
@@ -17,6 +18,7 @@ import pytest
 from geo_ssgp import reports
 from geo_ssgp.filters import Filters
 from geo_ssgp.hotspots import METHODS
+from geo_ssgp.maps.format import range_label
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +49,29 @@ def test_meeting_context_has_tested_change_trends_and_a_period_note(meeting):
     assert context["emerging"]["steps"] == 9 and context["emerging"]["warnings"]
 
 
+def test_meeting_maps_share_class_breaks_and_the_difference_map_is_tested(meeting, pack):
+    inputs, before, after, context = meeting
+    bins = context["bins"]
+    counts = [inputs.area_stats(f)["count"] for f in (before, after)]
+    assert bins == sorted(bins) and len(bins) == 5
+    assert bins[-1] == max(int(c.max()) for c in counts)
+    pages = [
+        reports.meeting_map_html(inputs, pack, "grid-count", f, bins=bins) for f in (before, after)
+    ]
+    second = json.dumps(range_label(bins[0], bins[1], 0))[1:-1]  # as in the legend's JSON
+    assert all("common classes (the same breaks on each map)" in p and second in p for p in pages)
+    change = reports.meeting_difference(inputs, pack, before, after)
+    assert len(change) == len(inputs.area_stats(after))  # one row per LSOA
+    assert set(change["change_class"]) <= {
+        "significant increase", "significant decrease", "no significant change"
+    }
+    assert (change["before"].sum(), change["after"].sum()) == (
+        int(counts[0].sum()), int(counts[1].sum())
+    )
+    page = reports.difference_map_html(change, pack)
+    assert "Exact test of the rate per month" in page
+
+
 def test_line_chart_axes():
     chart = reports.line_chart(["2025-01", "2025-02", "2025-03"], [0, 40, 95])
     assert [label for _, label in chart["y_ticks"]] == ["0", "50", "100"]
@@ -62,10 +87,8 @@ def test_meeting_pdf_pages_show_maps_and_charts(meeting, pack, settings, tmp_pat
 
     inputs, before, after, context = meeting
     context = {**context, "change": context["change"].to_dict("records")}
-    maps_html = [
-        reports.meeting_map_html(inputs, pack, "grid-count", f, standalone=True)
-        for f in (before, after)
-    ]
+    maps_html = reports.meeting_maps(inputs, pack, "grid-count", before, after, standalone=True)
+    assert len(maps_html) == 3
     methods = {k: m.title for k, m in METHODS.items()}
     html = reports.meeting_report(context, maps_html, pack, settings, methods=methods)
     pdf = reports.render_pdf(html, tmp_path / "pack.pdf", settings)
@@ -85,6 +108,8 @@ def test_meeting_pdf_pages_show_maps_and_charts(meeting, pack, settings, tmp_pat
         red.append(int(((r > 150) & (g < 60) & (b < 70)).sum()))  # the series line #b2182b
     # measured: about 4 % of the two map pages' pixels are coloured, under 0.5 % elsewhere
     assert sum(c > 0.02 for c in colourful) >= 2, "both period maps are drawn"
+    assert "Difference: tested change per LSOA" in text
+    assert "Both period maps use the same classes" in text
     assert max(red) > 200, "no page has a drawn trend line"
 
 

@@ -389,20 +389,50 @@ class Service:
         return self.bounded(("area-map", place.code, filters.key(), _access(user)), compute)
 
     def meeting_map(
-        self, method: str, filters: Filters, user: User, standalone: bool = False
+        self,
+        method: str,
+        filters: Filters,
+        user: User,
+        standalone: bool = False,
+        bins: tuple[float, ...] | None = None,
     ) -> str:
-        """HTML of one meeting period's map (:func:`geo_ssgp.reports.meeting_map_html`)."""
+        """HTML of one meeting period's map (:func:`geo_ssgp.reports.meeting_map_html`).
+
+        ``bins``: class breaks shared by both periods (the meeting context's ``bins``).
+        """
         return self.bounded(
-            ("meeting-map", method, filters.key(), _access(user), standalone),
+            ("meeting-map", method, filters.key(), _access(user), standalone, bins),
             lambda: reports.meeting_map_html(
                 self.meeting_inputs(user),
                 self.pack,
                 method,
                 filters,
+                bins=list(bins) if bins else None,
                 tiles=self.settings.tiles,
                 standalone=standalone,
             ),
         )
+
+    def meeting_difference_map(
+        self, before: Filters, after: Filters, user: User, standalone: bool = False
+    ) -> str:
+        """HTML of the meeting's difference map: tested change per LSOA.
+
+        :func:`geo_ssgp.reports.meeting_difference` on the caller's records; for
+        non-analysts small counts are suppressed as in the change table.
+        """
+
+        def compute() -> str:
+            change = reports.meeting_difference(
+                self.meeting_inputs(user), self.pack, before, after
+            )
+            shown = self._suppress_change_frame(change, user)
+            return reports.difference_map_html(
+                shown, self.pack, tiles=self.settings.tiles, standalone=standalone
+            )
+
+        key = ("difference-map", before.key(), after.key(), _access(user), standalone)
+        return self.bounded(key, compute)
 
     # places and selections -----------------------------------------------------------------
 
@@ -632,13 +662,17 @@ class Service:
 
     def _suppress_change(self, table: pd.DataFrame, user: User) -> list[dict]:
         """The change table as records; small counts suppressed for non-analysts."""
+        return json_safe(self._suppress_change_frame(table, user).to_dict("records"))
+
+    def _suppress_change_frame(self, table: pd.DataFrame, user: User) -> pd.DataFrame:
+        """A change table with small counts suppressed for non-analysts."""
         if not user.is_analyst:
             thr = self.settings.suppress_below
             for col in ("before", "after"):
-                linked = ("change", "change_pct", "p_change", f"{col}_per_month")
+                linked = ("change", "change_pct", "rate_ratio", "p_change", f"{col}_per_month")
                 table = suppress_frame(table, col, thr, linked)
                 table = table.rename(columns={"suppressed": f"{col}_suppressed"})
-        return json_safe(table.to_dict("records"))
+        return table
 
     def district_rates(self, filters: Filters, user: User | None = None) -> dict:
         """District and county rates per 1,000 (:func:`geo_ssgp.areas.district_summary`).

@@ -52,3 +52,29 @@ def test_pcso_page_shows_the_tested_change(client):
     assert page.status_code == 200
     assert 'id="area-change"' in page.text
     assert "on the 3 months before:" in page.text
+
+
+@pytest.mark.slow
+def test_meeting_maps_share_classes_and_the_difference_map_is_served(client):
+    import html
+    import re
+
+    from geo_ssgp import maps
+
+    page = client.get("/meeting", headers=VIEWER).text
+    sources = [html.unescape(s) for s in re.findall(r'<iframe[^>]+src="([^"]+)"', page)]
+    periods = [s for s in sources if s.startswith("/map/meeting?")]
+    assert len(periods) == 2
+    bins = {re.search(r"bins=([^&]+)", s).group(1) for s in periods}
+    assert len(bins) == 1  # the same breaks on both maps
+    doc = client.get(periods[0], headers=VIEWER).text
+    assert "common classes (the same breaks on each map)" in doc
+    difference = [s for s in sources if s.startswith("/map/meeting/difference")]
+    assert len(difference) == 1
+    diff = client.get(difference[0], headers=VIEWER)
+    assert diff.status_code == 200 and maps.external_assets(diff.text) == []
+    assert "Exact test of the rate per month" in diff.text
+    bad = client.get("/map/meeting?from=2025-07&to=2025-09&bins=5,1", headers=VIEWER)
+    assert bad.status_code == 422 and "increasing" in bad.text
+    report = client.get("/meeting/report.html", headers=VIEWER).text
+    assert report.count("srcdoc=") == 3 and "Difference: tested change per LSOA" in report

@@ -22,6 +22,7 @@ from geo_ssgp.api.params import HotspotParams, QueryFilters
 from geo_ssgp.api.routes.data import Svc
 from geo_ssgp.api.service import Service
 from geo_ssgp.config import default_settings
+from geo_ssgp.errors import BadInput
 from geo_ssgp.filters import Filters, parse_month, resolve_crime_types
 from geo_ssgp.hotspots import METHODS
 
@@ -205,6 +206,19 @@ def meeting_page(
     return render(request, "meeting.html", user, **_meeting(svc, params, user))
 
 
+def _bins(text: str | None) -> tuple[float, ...] | None:
+    """Class breaks from ``bins=1,5,12`` (increasing numbers); ``None`` when not given."""
+    if not text:
+        return None
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError as exc:
+        raise BadInput(f"{text!r}: give increasing numbers separated by commas", "bins") from exc
+    if len(values) > 20 or list(values) != sorted(set(values)):
+        raise BadInput(f"{text!r}: give up to 20 increasing numbers", param="bins")
+    return values
+
+
 @router.get("/map/meeting", response_class=HTMLResponse)
 def meeting_map(
     request: Request,
@@ -212,9 +226,21 @@ def meeting_map(
     user: PageUser,
     filters: QueryFilters,
     params: Annotated[HotspotParams, Depends()],
+    bins: Annotated[
+        str | None, Query(max_length=300, description="Class breaks shared by both periods.")
+    ] = None,
 ) -> HTMLResponse:
-    """The map document of one meeting period."""
-    return _map(request, svc.meeting_map(params.method, filters, user))
+    """The map document of one meeting period (classes ``bins`` when given)."""
+    return _map(request, svc.meeting_map(params.method, filters, user, bins=_bins(bins)))
+
+
+@router.get("/map/meeting/difference", response_class=HTMLResponse)
+def meeting_difference_map(
+    request: Request, svc: Svc, user: PageUser, params: Annotated[MeetingParams, Depends()]
+) -> HTMLResponse:
+    """The map document of the meeting's tested change per LSOA."""
+    data = _meeting(svc, params, user)
+    return _map(request, svc.meeting_difference_map(data["before"], data["after"], user))
 
 
 @router.get("/meeting/report.html", response_class=HTMLResponse)
@@ -223,10 +249,12 @@ def meeting_report(
 ) -> HTMLResponse:
     """The meeting view as one self-contained HTML file (assets inlined) to circulate."""
     data = _meeting(svc, params, user)
+    bins = tuple(data["bins"])
     maps_html = [
-        svc.meeting_map(params.method, data[period], user, standalone=True)
+        svc.meeting_map(params.method, data[period], user, standalone=True, bins=bins)
         for period in ("before", "after")
     ]
+    maps_html.append(svc.meeting_difference_map(data["before"], data["after"], user, True))
     context = {k: v for k, v in data.items() if k not in ("methods", "threshold")}
     page = reports.meeting_report(
         context,
