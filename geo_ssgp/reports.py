@@ -596,7 +596,7 @@ def meeting_bins(inputs: MeetingInputs, before: Filters, after: Filters, k: int 
     k = max(1, min(k, len(np.unique(values))))
     if k == 1:
         return [float(values.max())]
-    return [float(b) for b in mapclassify.Quantiles(values, k=k).bins]
+    return [round(float(b), 2) for b in mapclassify.Quantiles(values, k=k).bins]
 
 
 def meeting_map_html(
