@@ -25,7 +25,7 @@ import mapclassify
 import numpy as np
 import pandas as pd
 
-from geo_ssgp import areas, maps
+from geo_ssgp import areas, focus, maps
 from geo_ssgp.config import ATTRIBUTION, Settings
 from geo_ssgp.errors import AssetError, NotEnoughData
 from geo_ssgp.filters import Filters, night_scope, night_time_mask, night_window
@@ -461,6 +461,63 @@ def meeting_trends(inputs: MeetingInputs, filters: Filters) -> list[dict]:
     return series
 
 
+def selection_trend(
+    incidents: gpd.GeoDataFrame,
+    pack: AreaPack,
+    selection: focus.Selection | None,
+    filters: Filters,
+) -> dict:
+    """Monthly counts inside a place with the Mann-Kendall test and Sen's slope.
+
+    One function for the district, a ward, an LSOA, a focus area and a hotspot (CLI
+    ``geo-ssgp trend``, ``/api/trends``, the PCSO page). An LSOA selection counts incidents
+    geocoded to its LSOAs, any other selection the points inside its outline.
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Geocoded incidents (EPSG:27700); rows with ``status != "ok"`` are left out.
+    pack : AreaPack
+    selection : focus.Selection or None
+        The place; ``None`` for the whole district.
+    filters : Filters
+        Crime types, sources, night-time window; ``start``/``end`` bound the months (default:
+        every month with data).
+
+    Returns
+    -------
+    dict
+        :func:`geo_ssgp.hotspots.trends.place_trend` (``label``, ``months``, ``counts``,
+        ``tau``, ``p_value``, ``slope_per_month``, ``trend``, ``words``, ...) plus ``kind``,
+        ``crime_types``, ``knife_note`` (the proxy statement when the crime types are the
+        knife-crime proxy, else ``None``) and ``chart`` (:func:`line_chart`).
+    """
+    inside = incidents[incidents["status"] == "ok"] if "status" in incidents else incidents
+    chosen = filters.apply(inside)
+    months = [
+        m
+        for m in data_months(filters.replace(start=None, end=None).apply(inside))
+        if (filters.start or m) <= m <= (filters.end or m)
+    ]
+    place, kind, label = None, "district", pack.title
+    if selection is not None:
+        kind, label = selection.kind, selection.label
+        if selection.match == "codes":
+            chosen = chosen[chosen[f"{pack.primary_lsoa}cd"].isin(selection.lsoa_codes)]
+        else:
+            place = selection.geometry
+    what = ", ".join(filters.crime_types) if filters.crime_types else "all incidents"
+    item = place_trend(chosen, months, f"{label}: {what}", place)
+    knife = bool(filters.crime_types) and set(filters.crime_types) == set(KNIFE_PROXY)
+    item.update(
+        kind=kind,
+        crime_types=list(filters.crime_types),
+        knife_note=KNIFE_NOTE if knife else None,
+        chart=line_chart(item["months"], item["counts"]),
+    )
+    return item
+
+
 def line_chart(months: list[str], counts: list[int], width: int = 640, height: int = 220) -> dict:
     """Geometry of a labelled line chart (drawn as SVG by the ``_trend_chart.html`` template).
 
@@ -784,6 +841,7 @@ def report_filename(pack: AreaPack, after: Filters) -> str:
 __all__ = [
     "CHANGE_COLUMNS",
     "day_hour_chart",
+    "selection_trend",
     "line_chart",
     "meeting_trends",
     "MeetingInputs",

@@ -161,3 +161,39 @@ def test_day_hour_chart_counts_timed_records_and_marks_the_night_window():
     assert cells[("Sat", 3)][2] and not cells[("Sat", 4)][2]  # the night ends at 04:00
     assert len(chart["cells"]) == 7 * 24
     assert chart["note"].startswith("police.uk records carry the month only")
+
+
+def test_selection_trend_finds_a_planted_rise_in_one_lsoa_only(pack):
+    import geopandas as gpd
+    import shapely
+
+    from geo_ssgp.focus import Selection
+
+    months = [f"2024-{m:02d}" for m in range(1, 13)]
+    rows = [(m, "X") for i, m in enumerate(months) for _ in range(i + 1)]  # 1, 2, ..., 12
+    rows += [(m, "Y") for m in months for _ in range(5)]  # steady 5 a month
+    code = f"{pack.primary_lsoa}cd"
+    inc = gpd.GeoDataFrame(
+        {
+            "month": pd.to_datetime([f"{m}-01" for m, _ in rows]),
+            code: [c for _, c in rows],
+            "crime_type": "Anti-social behaviour",
+            "status": "ok",
+        },
+        geometry=gpd.points_from_xy([383000.0] * len(rows), [218000.0] * len(rows)),
+        crs="EPSG:27700",
+    )
+
+    def lsoa(c: str) -> Selection:
+        return Selection("lsoa", c, shapely.box(0, 0, 1, 1), [c], "codes")
+
+    rise = reports.selection_trend(inc, pack, lsoa("X"), Filters.of())
+    assert rise["counts"] == list(range(1, 13)) and rise["trend"] == "rising"
+    assert rise["slope_per_month"] == pytest.approx(1.0) and rise["kind"] == "lsoa"
+    steady = reports.selection_trend(inc, pack, lsoa("Y"), Filters.of())
+    assert steady["counts"] == [5] * 12 and steady["trend"] == "no clear trend"
+    district = reports.selection_trend(inc, pack, None, Filters.of("2024-07", "2024-12"))
+    assert district["months"] == months[6:] and district["counts"][0] == 7 + 5
+    assert district["knife_note"] is None and district["label"].endswith("all incidents")
+    knife = reports.selection_trend(inc, pack, None, Filters.of(crime_types="violence"))
+    assert sum(knife["counts"]) == 0 and "no knife-crime flag" in knife["knife_note"]

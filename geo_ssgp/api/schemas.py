@@ -78,6 +78,28 @@ class DayHour(BaseModel):
     note: str
 
 
+class TrendOut(BaseModel):
+    """Monthly counts of a place with the Mann-Kendall test and Sen's slope."""
+
+    label: str = Field(..., description="Place and crime types.")
+    kind: str = Field(..., description="district, ward, lsoa, hotspot, polygon, ...")
+    crime_types: list[str]
+    months: list[str]
+    counts: list[int | None] = Field(
+        ..., description="Incidents per month (None: suppressed small count)."
+    )
+    tau: float = Field(..., description="Mann-Kendall tau.")
+    p_value: float = Field(..., description="Mann-Kendall two-sided p-value.")
+    slope_per_month: float = Field(..., description="Sen's slope, incidents per month.")
+    n_months: int
+    trend: str = Field(..., description="rising, falling or no clear trend (5%).")
+    words: str
+    weak: bool = Field(..., description="Fewer than 10 months: the test has little power.")
+    knife_note: str | None = Field(
+        None, description="The knife-crime proxy statement when the types are the proxy."
+    )
+
+
 class SummaryRequest(BaseModel):
     """A selection to summarise under some filters (not saved)."""
 

@@ -30,6 +30,7 @@ from geo_ssgp.api.privacy import (
     AREA_KEEP,
     CANDIDATE_KEEP,
     HOTSPOT_KEEP,
+    small,
     suppress_frame,
     suppress_summary,
     visible_filters,
@@ -540,6 +541,46 @@ class Service:
             "months": n,
             "change": change,
         }
+
+    def trend(self, spec: dict, filters: Filters, user: User) -> dict:
+        """Monthly trend of a place (:func:`geo_ssgp.reports.selection_trend`) for the caller.
+
+        Parameters
+        ----------
+        spec : dict
+            At most one of ``ward``, ``lsoa_codes``, ``hotspot`` (``method``, ``rank``) or
+            ``focus_area`` (an id); empty for the district.
+        filters : Filters
+        user : User
+            Non-analysts get public records, monthly counts below the threshold as ``None``
+            and no chart when a month is suppressed (the test result is kept).
+
+        Raises
+        ------
+        NotFound
+            For an unknown focus area, ward or LSOA.
+        """
+        filters = self.visible(filters, user)
+        if "focus_area" in spec:
+            selection = self.focus_selection(self.store.get_focus_area(int(spec["focus_area"])))
+        else:
+            selection = self.selection(spec, filters, user) if spec else None
+        where = () if selection is None else (selection.geometry.wkb, *selection.lsoa_codes)
+        result = dict(
+            self._cached(
+                ("trend", where, filters.key()),
+                lambda: reports.selection_trend(
+                    self.filtered(filters), self.pack, selection, filters
+                ),
+            )
+        )
+        if not user.is_analyst:
+            hidden = small(pd.Series(result["counts"]), self.settings.suppress_below)
+            if hidden.any():
+                counts = zip(hidden, result["counts"], strict=True)
+                result["counts"] = [None if h else c for h, c in counts]
+                result["chart"] = None
+        return result
 
     def focus_selection(self, area: FocusArea) -> focus.Selection:
         """The selection a saved focus area stands for."""

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 
 from geo_ssgp.api.auth import Analyst, CurrentUser, User
 from geo_ssgp.api.errors import error_responses
-from geo_ssgp.api.params import AreaParams, HotspotParams, QueryFilters
+from geo_ssgp.api.params import AreaParams, HotspotParams, PlaceParams, QueryFilters
 from geo_ssgp.api.schemas import (
     AreaLayer,
     Candidates,
@@ -31,6 +31,7 @@ from geo_ssgp.api.schemas import (
     SelectionSummary,
     StreetLayer,
     SummaryRequest,
+    TrendOut,
 )
 from geo_ssgp.api.service import Service
 from geo_ssgp.errors import BadInput
@@ -259,6 +260,23 @@ def time_of_day(svc: Svc, user: CurrentUser, filters: QueryFilters) -> dict:
     their table is empty.
     """
     return svc.day_hour(filters, user)
+
+
+@router.get(
+    "/trends",
+    summary="Monthly trend of the district, a ward, an LSOA, a focus area or a hotspot",
+    response_model=TrendOut,
+    responses=error_responses(404),
+)
+def trends(
+    svc: Svc, user: CurrentUser, filters: QueryFilters, place: Annotated[PlaceParams, Depends()]
+) -> dict:
+    """Counts per month with the Mann-Kendall test and Sen's slope.
+
+    The test answers "a steady rise or fall beyond chance?"; the knife-crime proxy
+    statement comes with the answer when the crime types are the proxy.
+    """
+    return svc.trend(place.spec, filters, user)
 
 
 @router.get(
