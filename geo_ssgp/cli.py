@@ -625,6 +625,54 @@ def timeofday(
     console.print(out_table)
 
 
+@command()
+def trend(
+    ward: Annotated[str | None, typer.Option(help="Ward name or code.")] = None,
+    lsoa: Annotated[str | None, typer.Option(help="LSOA code.")] = None,
+    hotspot_rank: Annotated[
+        int | None, typer.Option("--hotspot-rank", help="Hotspot of --method's layer (1 = top).")
+    ] = None,
+    method: MethodOpt = "default",
+    start: FromOpt = None,
+    end: ToOpt = None,
+    crime_type: CrimeTypeOpt = None,
+    incidents: IncidentsOpt = None,
+    night: NightOpt = False,
+    data: DataOpt = None,
+    pack: PackOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Monthly counts of the district, a ward, an LSOA or a hotspot, with the trend test."""
+    from geo_ssgp import focus
+    from geo_ssgp.hotspots import run_method
+    from geo_ssgp.reports import selection_trend
+
+    filters = Filters.of(start, end, crime_type, night=night)
+    places = {"ward": ward, "lsoa": lsoa, "hotspot_rank": hotspot_rank}
+    if sum(v is not None for v in places.values()) > 1:
+        raise BadInput("give at most one of --ward, --lsoa, --hotspot-rank", param="ward")
+    settings, area = _context(data, pack, store)
+    table = _analysis_incidents(settings, area, incidents)
+    selection = None
+    if ward or lsoa:
+        selection = focus.selection_from(area, ward=ward, lsoa_codes=[lsoa] if lsoa else None)
+    elif hotspot_rank is not None:
+        types = list(filters.crime_types) or None
+        layer = run_method(
+            resolve_method(method), table, area, start=start, end=end, crime_types=types
+        )
+        hit = layer.hotspots[layer.hotspots["rank"] == hotspot_rank]
+        if hit.empty:
+            raise BadInput(f"the layer has no hotspot of rank {hotspot_rank}", "hotspot-rank")
+        selection = focus.selection_from(area, hotspot=hit.iloc[0])
+    result = selection_trend(table, area, selection, filters)
+    console.print(f"{escape(result['label'])}: {result['words']}")
+    if result["knife_note"]:
+        console.print(f"note: {result['knife_note']}")
+    for month, count in zip(result["months"], result["counts"], strict=True):
+        console.print(f"  {month}  {count:>6,}")
+
+
 report_app = typer.Typer(help="Reports to circulate.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 

@@ -414,3 +414,20 @@ def test_night_option_on_timeofday_and_streets(tmp_path):
     assert "1 records without a time are left out" in text
     segments = json.loads(out.read_text())["features"]
     assert sum(f["properties"]["n_incidents"] for f in segments) == 2
+
+
+def test_trend_command_for_a_ward_and_an_lsoa(ingested, store_dir):
+    args = ["trend", "--ward", "Westgate", "--crime-type", "violence", "--store", str(store_dir)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert text.startswith("Westgate: Possession of weapons, Robbery, Violence and sexual")
+    assert "Mann-Kendall p =" in text and "fewer than 10 months" in text
+    assert "no knife-crime flag" in text  # the violence group is the knife-crime proxy
+    months = [line.split() for line in result.output.splitlines() if line.startswith("  2025-")]
+    assert [m for m, _ in months] == [f"2025-{i:02d}" for i in range(1, 10)]
+    args = ["trend", "--lsoa", "E01022313", "--store", str(store_dir)]
+    lsoa = runner.invoke(app, args)
+    assert lsoa.exit_code == 0, lsoa.output
+    both = runner.invoke(app, [*args, "--ward", "Westgate"])
+    assert both.exit_code == 2 and "at most one of" in both.output

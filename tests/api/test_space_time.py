@@ -52,6 +52,8 @@ def test_pcso_page_shows_the_tested_change(client):
     assert page.status_code == 200
     assert 'id="area-change"' in page.text
     assert "on the 3 months before:" in page.text
+    assert 'id="area-trend"' in page.text and "Mann-Kendall p =" in page.text
+    assert 'aria-label="Abbeydale: all incidents, incidents per month"' in page.text
 
 
 @pytest.mark.slow

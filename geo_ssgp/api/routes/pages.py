@@ -155,12 +155,14 @@ def area_index(request: Request, svc: Svc, user: PageUser) -> HTMLResponse:
 def area_page(request: Request, svc: Svc, user: PageUser, key: str) -> HTMLResponse:
     """The PCSO view of a ward or LSOA: last months' incidents, hotspots, streets, types."""
     place = svc.place(key)
+    spec = {"ward": place.code} if place.kind == "ward" else {"lsoa_codes": [place.code]}
     return render(
         request,
         "area.html",
         user,
         place=place,
         threshold=svc.settings.suppress_below,
+        trend=svc.trend(spec, Filters.of(), user),
         **svc.area_view(place, user),
     )
 
