@@ -211,8 +211,8 @@ def area_stats_for(
 ) -> gpd.GeoDataFrame:
     """:func:`area_stats` for a :class:`~geo_ssgp.filters.Filters` (the app's and the CLI's).
 
-    Sources and restricted records select the incidents first; the period and crime types
-    go to :func:`area_stats`, which records them with the table.
+    Sources, restricted records and the night-time window select the incidents first; the
+    period and crime types go to :func:`area_stats`, which records them with the table.
 
     Parameters
     ----------
@@ -227,8 +227,11 @@ def area_stats_for(
     -------
     geopandas.GeoDataFrame
     """
-    if filters.sources or filters.restricted is not None:
-        incidents = Filters(sources=filters.sources, restricted=filters.restricted).apply(incidents)
+    if filters.sources or filters.restricted is not None or filters.night:
+        chosen = Filters(
+            sources=filters.sources, restricted=filters.restricted, night=filters.night
+        )
+        incidents = chosen.apply(incidents)
     return area_stats(
         incidents,
         pack,

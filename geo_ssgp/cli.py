@@ -31,7 +31,7 @@ from rich.table import Table
 from geo_ssgp import tables
 from geo_ssgp.config import get_settings
 from geo_ssgp.errors import BadInput, GeoSsgpError, IngestError, NotEnoughData
-from geo_ssgp.filters import Filters, parse_month, parse_period, resolve_method
+from geo_ssgp.filters import Filters, night_scope, parse_month, parse_period, resolve_method
 from geo_ssgp.pack import AreaPack, load_pack
 from geo_ssgp.store import Store, open_store
 
@@ -141,6 +141,15 @@ CrimeTypeOpt = Annotated[
     typer.Option(
         "--crime-type",
         help="police.uk crime type, API slug or group asb|violence|crime (any case); repeatable.",
+    ),
+]
+NightOpt = Annotated[
+    bool,
+    typer.Option(
+        "--night",
+        "--night-time",
+        help="Only the night-time economy window (settings night_days/night_start/night_end); "
+        "records without a clock time (all police.uk records) are left out.",
     ),
 ]
 MethodOpt = Annotated[str, typer.Option(help="Hotspot method (any case), or 'default'.")]
@@ -533,6 +542,15 @@ def print_district_summary(summary: dict) -> None:
         console.print(line)
 
 
+def _night_only(filters: Filters, table):
+    """The night-time selection of ``table`` when ``filters.night``; prints what it left out."""
+    if not filters.night:
+        return table
+    scope = night_scope(filters.replace(night=False).apply(table))
+    console.print(f"{scope['window']}: {scope['in_window']:,} records; {scope['note']}")
+    return filters.apply(table)
+
+
 @command()
 def areas(
     out: Annotated[Path, typer.Option("--out", help="Output CSV of per-area statistics.")],
@@ -541,6 +559,7 @@ def areas(
     crime_type: CrimeTypeOpt = None,
     level: Annotated[str, typer.Option(help="lsoa21, lsoa11 or ward.")] = "lsoa21",
     allow_empty: AllowEmptyOpt = False,
+    night: NightOpt = False,
     data: DataOpt = None,
     pack: PackOpt = None,
     store: StoreOpt = None,
@@ -549,13 +568,14 @@ def areas(
     from geo_ssgp.areas import area_stats_for
     from geo_ssgp.reports import district_county_summary
 
-    filters = Filters.of(start, end, crime_type)
+    filters = Filters.of(start, end, crime_type, night=night)
     level, out = _level(level), _out_path(out)
     settings, area = _context(data, pack, store)
     target = open_store(settings, area.name)
     incidents = _store_incidents(area, target)
     _check_not_empty(incidents, filters, allow_empty)
-    stats = area_stats_for(incidents, area, filters, level)
+    incidents = _night_only(filters, incidents)
+    stats = area_stats_for(incidents, area, filters.replace(night=False), level)
     tables.to_csv(stats.drop(columns="geometry"), out)
     console.print(f"wrote {len(stats):,} {level} areas to {out}")
     everything = target.incidents()
@@ -615,6 +635,7 @@ def hotspots_cmd(
         str | None,
         typer.Option(help="Also publish the layer as table layer_<NAME> in the PostGIS store."),
     ] = None,
+    night: NightOpt = False,
     data: DataOpt = None,
     pack: PackOpt = None,
     store: StoreOpt = None,
@@ -622,11 +643,12 @@ def hotspots_cmd(
     """Compute a hotspot layer and write it as GeoJSON with its parameters."""
     from geo_ssgp.hotspots import run_method
 
-    name, filters = resolve_method(method), Filters.of(start, end, crime_type)
+    name, filters = resolve_method(method), Filters.of(start, end, crime_type, night=night)
     out = _out_path(out)
     settings, area = _context(data, pack, store)
     table = _analysis_incidents(settings, area, incidents)
     _check_not_empty(table, filters, allow_empty=False)  # no layer can be drawn from nothing
+    table = _night_only(filters, table)
     given = {"cell_size": cell_size, "bandwidth": bandwidth, "coverage": coverage}
     params = {k: v for k, v in given.items() if v is not None}
     layer = run_method(
@@ -670,6 +692,7 @@ def streets_cmd(
     ] = None,
     top: Annotated[int, typer.Option(help="Print the busiest N segments.")] = 10,
     incidents: IncidentsOpt = None,
+    night: NightOpt = False,
     data: DataOpt = None,
     pack: PackOpt = None,
     store: StoreOpt = None,
@@ -680,9 +703,9 @@ def streets_cmd(
 
     if by not in (None, "ward", "crime-type"):
         raise BadInput(f"--by {by!r}: give 'ward' or 'crime-type'")
-    filters = Filters.of(start, end, crime_type)
+    filters = Filters.of(start, end, crime_type, night=night)
     settings, area = _context(data, pack, store)
-    table = _analysis_incidents(settings, area, incidents)
+    table = _night_only(filters, _analysis_incidents(settings, area, incidents))
     report = street_report(table, area, filters, by.replace("-", "_") if by else None)
     print_concentration(report.concentration, report.parameters)
     busiest = report.segments[report.segments["n_incidents"] > 0]
@@ -815,9 +838,7 @@ def timeofday(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the day x hour table (CSV).")
     ] = None,
-    night_time: Annotated[
-        bool, typer.Option("--night-time", help="Only the night-time economy window.")
-    ] = False,
+    night_time: NightOpt = False,
     start: FromOpt = None,
     end: ToOpt = None,
     crime_type: CrimeTypeOpt = None,
@@ -826,20 +847,18 @@ def timeofday(
     store: StoreOpt = None,
 ) -> None:
     """Incidents by day of week and hour (local logs with times; police.uk has months only)."""
-    from geo_ssgp.hotspots.trends import MONTH_ONLY_NOTE, day_hour_table, night_time_mask
+    from geo_ssgp.hotspots.trends import MONTH_ONLY_NOTE, day_hour_table
 
     settings, area = _context(data, pack, store)
-    table = Filters.of(start, end, crime_type).apply(_analysis_incidents(settings, area, incidents))
-    window = (settings.night_days, settings.night_start, settings.night_end)
-    if night_time:
-        table = table[night_time_mask(table, *window)]
-    grid = day_hour_table(table)
+    filters = Filters.of(start, end, crime_type, night=night_time)
+    table_all = filters.replace(night=False).apply(_analysis_incidents(settings, area, incidents))
+    scope = night_scope(table_all)
+    grid = day_hour_table(filters.apply(table_all))
     if out is not None:
         grid.to_csv(out)
-    console.print(f"{MONTH_ONLY_NOTE}; {grid.attrs['without_time']:,} incidents have no time.")
-    label = f"{'/'.join(window[0])} {window[1]:02d}:00-{window[2]:02d}:00"
-    nights = int(night_time_mask(table, *window).sum())
-    console.print(f"night-time economy ({label}): {nights:,} of {int(grid.values.sum()):,} timed")
+    console.print(f"{MONTH_ONLY_NOTE}; {scope['without_time']:,} incidents have no time.")
+    timed = len(table_all) - scope["without_time"]
+    console.print(f"night-time economy ({scope['window']}): {scope['in_window']:,} of {timed:,}")
     out_table = Table(title="Incidents by day and hour")
     out_table.add_column("day")
     for hour in grid.columns:
@@ -847,6 +866,54 @@ def timeofday(
     for day, row in grid.iterrows():
         out_table.add_row(day, *[str(v) if v else "." for v in row])
     console.print(out_table)
+
+
+@command()
+def trend(
+    ward: Annotated[str | None, typer.Option(help="Ward name or code.")] = None,
+    lsoa: Annotated[str | None, typer.Option(help="LSOA code.")] = None,
+    hotspot_rank: Annotated[
+        int | None, typer.Option("--hotspot-rank", help="Hotspot of --method's layer (1 = top).")
+    ] = None,
+    method: MethodOpt = "default",
+    start: FromOpt = None,
+    end: ToOpt = None,
+    crime_type: CrimeTypeOpt = None,
+    incidents: IncidentsOpt = None,
+    night: NightOpt = False,
+    data: DataOpt = None,
+    pack: PackOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Monthly counts of the district, a ward, an LSOA or a hotspot, with the trend test."""
+    from geo_ssgp import focus
+    from geo_ssgp.hotspots import run_method
+    from geo_ssgp.reports import selection_trend
+
+    filters = Filters.of(start, end, crime_type, night=night)
+    places = {"ward": ward, "lsoa": lsoa, "hotspot_rank": hotspot_rank}
+    if sum(v is not None for v in places.values()) > 1:
+        raise BadInput("give at most one of --ward, --lsoa, --hotspot-rank", param="ward")
+    settings, area = _context(data, pack, store)
+    table = _analysis_incidents(settings, area, incidents)
+    selection = None
+    if ward or lsoa:
+        selection = focus.selection_from(area, ward=ward, lsoa_codes=[lsoa] if lsoa else None)
+    elif hotspot_rank is not None:
+        types = list(filters.crime_types) or None
+        layer = run_method(
+            resolve_method(method), table, area, start=start, end=end, crime_types=types
+        )
+        hit = layer.hotspots[layer.hotspots["rank"] == hotspot_rank]
+        if hit.empty:
+            raise BadInput(f"the layer has no hotspot of rank {hotspot_rank}", "hotspot-rank")
+        selection = focus.selection_from(area, hotspot=hit.iloc[0])
+    result = selection_trend(table, area, selection, filters)
+    console.print(f"{escape(result['label'])}: {result['words']}")
+    if result["knife_note"]:
+        console.print(f"note: {result['knife_note']}")
+    for month, count in zip(result["months"], result["counts"], strict=True):
+        console.print(f"  {month}  {count:>6,}")
 
 
 report_app = typer.Typer(help="Reports to circulate.", no_args_is_help=True)
@@ -894,11 +961,7 @@ def _write_meeting(out: Path, periods: dict, method, crime_type, incidents, cont
     page_context = reports.meeting_context(inputs, name, before, after, top=settings.meeting_top)
     change = page_context["change"]
     page_context["change"] = change.to_dict("records")
-    with _progress("Drawing maps", 2) as advance:
-        maps_html = []
-        for period in (before, after):
-            maps_html.append(reports.meeting_map_html(inputs, area, name, period, standalone=True))
-            advance()
+    maps_html = reports.meeting_maps(inputs, area, name, before, after, standalone=True)
     methods = {k: m.title for k, m in METHODS.items()}
     page = reports.meeting_report(page_context, maps_html, area, settings, methods=methods)
     if out.suffix.lower() == ".pdf":

@@ -10,6 +10,10 @@ single incident filter every stage uses. Each user-facing name has exactly one r
 - :func:`resolve_method`: hotspot method names (``default``, any case);
 - :func:`resolve_sources`: incident source names.
 
+It also owns the one night-time economy rule, :func:`night_time_mask` (``Filters.night``;
+settings ``night_days``, ``night_start``, ``night_end``): only records with a clock time
+(``time_known``, local logs) can be in it; police.uk records carry the month only.
+
 Every resolver raises :class:`~geo_ssgp.errors.BadInput` naming the parameter at fault.
 """
 
@@ -24,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo_ssgp.config import get_settings
 from geo_ssgp.errors import BadInput
 from geo_ssgp.schema import (
     API_SLUGS,
@@ -38,6 +43,12 @@ from geo_ssgp.schema import (
 MONTH_PATTERN = r"^\d{4}-\d{2}$"
 _MONTH_TEXT = re.compile(r"^\d{4}-\d{1,2}(-\d{1,2}([ T].*)?)?$")
 _TYPES = {t.casefold(): t for t in CRIME_TYPES} | dict(API_SLUGS)
+#: Day names, Monday first (pandas ``dayofweek`` order).
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: Said wherever times are shown.
+MONTH_ONLY_NOTE = "police.uk records carry the month only; times come from local logs"
+#: A night-time window: nights starting on these days, first hour, hour it ends.
+NightWindow = tuple[tuple[str, ...], int, int]
 
 
 def _items(values: str | Iterable[str] | None) -> list[str]:
@@ -220,6 +231,96 @@ def resolve_sources(values: str | Iterable[str] | None, param: str = "source") -
     return out
 
 
+def timed(incidents: pd.DataFrame) -> pd.Series:
+    """Clock times of the incidents that have one (``time_known``), NaT elsewhere."""
+    if "occurred_at" not in incidents:
+        return pd.Series(pd.NaT, index=incidents.index, dtype="datetime64[ns]")
+    when = pd.to_datetime(incidents["occurred_at"])
+    known = incidents["time_known"].astype(bool) if "time_known" in incidents else when.notna()
+    return when.where(known)
+
+
+def night_window() -> NightWindow:
+    """The configured night-time economy window (settings ``night_days/start/end``)."""
+    settings = get_settings()
+    return tuple(settings.night_days), settings.night_start, settings.night_end
+
+
+def night_label(window: NightWindow) -> str:
+    """A window as text, e.g. ``"Fri/Sat nights 20:00-04:00"``."""
+    days, start, end = window
+    return f"{'/'.join(days)} nights {start:02d}:00-{end:02d}:00"
+
+
+def night_time_mask(
+    incidents: pd.DataFrame,
+    days: tuple[str, ...] = ("Fri", "Sat"),
+    start: int = 20,
+    end: int = 4,
+) -> np.ndarray:
+    """Which incidents fall in the night-time economy window.
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        With ``occurred_at`` and ``time_known``; incidents without a clock time are never in.
+    days : tuple of str
+        Nights starting on these days (``Mon`` .. ``Sun``).
+    start, end : int
+        First hour of the night and the hour it ends (next morning when ``end <= start``),
+        so with the default Saturday 01:00 belongs to Friday night.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Raises
+    ------
+    BadInput
+        For an unknown day name.
+    """
+    bad = [d for d in days if d not in DAYS]
+    if bad:
+        raise BadInput(f"unknown day {bad[0]!r}; use {', '.join(DAYS)}", param="night_days")
+    when = timed(incidents)
+    hour = when.dt.hour
+    # an hour before ``end`` belongs to the night that started the day before
+    carried = ((hour < end) & (end <= start)).astype(int)
+    night_of = (when - pd.to_timedelta(carried, unit="D")).dt.day_of_week
+    wanted = night_of.isin([DAYS.index(d) for d in days])
+    if end <= start:
+        in_hours = (hour >= start) | (hour < end)
+    else:
+        in_hours = (hour >= start) & (hour < end)
+    return (wanted & in_hours & when.notna()).to_numpy(dtype=bool)
+
+
+def night_scope(incidents: pd.DataFrame, window: NightWindow | None = None) -> dict:
+    """What the night-time filter did to a selection, for the answer to say so.
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        The selection *before* the night-time filter.
+    window : NightWindow, optional
+        Defaults to :func:`night_window`.
+
+    Returns
+    -------
+    dict
+        ``window`` (text), ``in_window`` (records kept), ``without_time`` (records left out
+        because they carry no clock time, e.g. every police.uk record) and ``note``.
+    """
+    window = window or night_window()
+    without = int(len(incidents) - timed(incidents).notna().sum())
+    return {
+        "window": night_label(window),
+        "in_window": int(night_time_mask(incidents, *window).sum()),
+        "without_time": without,
+        "note": f"{MONTH_ONLY_NOTE}: {without:,} records without a time are left out",
+    }
+
+
 @dataclass(frozen=True)
 class Filters:
     """Which incidents an analysis uses: period, crime types, sources, restricted records.
@@ -237,6 +338,9 @@ class Filters:
         Source names.
     restricted : bool or None
         ``False`` public records only, ``True`` restricted (local) only, ``None`` both.
+    night : bool
+        Only the night-time economy window (:func:`night_time_mask` with the settings'
+        window); records without a clock time (all police.uk records) are left out.
     """
 
     start: str | None = None
@@ -244,6 +348,7 @@ class Filters:
     crime_types: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     restricted: bool | None = None
+    night: bool = False
 
     @classmethod
     def of(
@@ -253,6 +358,7 @@ class Filters:
         crime_types: str | Iterable[str] | None = None,
         sources: str | Iterable[str] | None = None,
         restricted: bool | None = None,
+        night: bool = False,
     ) -> Filters:
         """Resolve and check plain values (the CLI's options, the API's query, a saved area).
 
@@ -270,6 +376,7 @@ class Filters:
             crime_types=tuple(resolve_crime_types(crime_types or [])),
             sources=tuple(resolve_sources(sources)),
             restricted=restricted,
+            night=bool(night),
         )
 
     def replace(self, **changes: Any) -> Filters:
@@ -280,21 +387,23 @@ class Filters:
             "crime_types": self.crime_types,
             "sources": self.sources,
             "restricted": self.restricted,
+            "night": self.night,
         }
         values.update(changes)
         return Filters.of(**values)
 
     def key(self) -> tuple:
         """Hashable form for cache keys."""
-        return (self.start, self.end, self.crime_types, self.sources, self.restricted)
+        return (self.start, self.end, self.crime_types, self.sources, self.restricted, self.night)
 
     def as_dict(self) -> dict:
-        """JSON form (``from``, ``to``, ``crime_types``, ``sources``)."""
+        """JSON form (``from``, ``to``, ``crime_types``, ``sources``, ``night``)."""
         return {
             "from": self.start,
             "to": self.end,
             "crime_types": list(self.crime_types),
             "sources": list(self.sources),
+            "night": self.night,
         }
 
     def apply(self, incidents: pd.DataFrame) -> pd.DataFrame:
@@ -306,6 +415,7 @@ class Filters:
             crime_types=list(self.crime_types) or None,
             sources=list(self.sources) or None,
             restricted=self.restricted,
+            night=night_window() if self.night else None,
         )
 
 
@@ -316,8 +426,9 @@ def filter_incidents(
     crime_types: str | Iterable[str] | None = None,
     sources: str | Iterable[str] | None = None,
     restricted: bool | None = None,
+    night: NightWindow | None = None,
 ) -> pd.DataFrame:
-    """Select incidents by month range, crime type, source and restriction.
+    """Select incidents by month range, crime type, source, restriction and time of night.
 
     The one incident filter (:meth:`Filters.apply` calls it). ``None`` means "no
     condition"; conditions combine with AND. Index, column order and ``attrs`` are kept.
@@ -337,6 +448,9 @@ def filter_incidents(
         Source names (``police-uk``, ``police-uk-api``, ``police-uk-geojson``, ``local``).
     restricted : bool, optional
         ``False`` keeps public records only, ``True`` restricted (local) records only.
+    night : NightWindow, optional
+        Keep only records in this night-time window (:func:`night_time_mask`); records
+        without a clock time are left out.
 
     Returns
     -------
@@ -368,4 +482,6 @@ def filter_incidents(
         mask &= incidents["source"].isin(_items(sources)).to_numpy()
     if restricted is not None:
         mask &= (incidents["restricted"].astype(bool) == bool(restricted)).to_numpy()
+    if night is not None:
+        mask &= night_time_mask(incidents, *night)
     return incidents[mask]

@@ -23,25 +23,33 @@ from typing import Any
 
 import geopandas as gpd
 import jinja2
+import mapclassify
 import numpy as np
 import pandas as pd
 
-from geo_ssgp import areas, maps
+from geo_ssgp import areas, focus, maps
 from geo_ssgp.config import ATTRIBUTION, Settings
 from geo_ssgp.errors import AssetError, NotEnoughData
-from geo_ssgp.filters import Filters
+from geo_ssgp.filters import Filters, night_scope, night_time_mask, night_window
 from geo_ssgp.hotspots import HotspotLayer, run_method
 from geo_ssgp.hotspots.change import (
     INCREASE,
     NO_CHANGE,
     change_test,
     compare_periods,
+    pack_change,
     period_months,
     period_note,
 )
 from geo_ssgp.hotspots.emerging import pack_emerging
 from geo_ssgp.hotspots.layer import json_safe
-from geo_ssgp.hotspots.trends import KNIFE_NOTE, KNIFE_PROXY, monthly_series, place_trend
+from geo_ssgp.hotspots.trends import (
+    KNIFE_NOTE,
+    KNIFE_PROXY,
+    day_hour_table,
+    monthly_series,
+    place_trend,
+)
 from geo_ssgp.pack import AreaPack, has_streets, load_layer, load_streets
 from geo_ssgp.schema import CRIME_GROUPS
 
@@ -520,8 +528,9 @@ def meeting_context(
         (records of :func:`meeting_change`, empty when the method cannot run), ``rates``,
         ``period_note`` (equal periods, or compared per month), ``trends`` (series with a
         Mann-Kendall test and chart geometry: the chosen crime types and the knife-crime
-        proxy over every month with data), ``knife_note`` and ``emerging`` (category
-        counts over every month, or ``None``).
+        proxy over every month with data), ``knife_note``, ``emerging`` (category
+        counts over every month, or ``None``) and ``bins`` (:func:`meeting_bins`, the class
+        breaks both period maps share).
     """
     try:
         change = meeting_change(
@@ -547,6 +556,7 @@ def meeting_context(
         "trends": meeting_trends(inputs, every_month),
         "knife_note": KNIFE_NOTE,
         "emerging": inputs.emerging(every_month) if inputs.emerging else None,
+        "bins": meeting_bins(inputs, before, after),
     }
 
 
@@ -583,6 +593,63 @@ def meeting_trends(inputs: MeetingInputs, filters: Filters) -> list[dict]:
     for item in series:
         item["chart"] = line_chart(item["months"], item["counts"])
     return series
+
+
+def selection_trend(
+    incidents: gpd.GeoDataFrame,
+    pack: AreaPack,
+    selection: focus.Selection | None,
+    filters: Filters,
+) -> dict:
+    """Monthly counts inside a place with the Mann-Kendall test and Sen's slope.
+
+    One function for the district, a ward, an LSOA, a focus area and a hotspot (CLI
+    ``geo-ssgp trend``, ``/api/trends``, the PCSO page). An LSOA selection counts incidents
+    geocoded to its LSOAs, any other selection the points inside its outline.
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Geocoded incidents (EPSG:27700); rows with ``status != "ok"`` are left out.
+    pack : AreaPack
+    selection : focus.Selection or None
+        The place; ``None`` for the whole district.
+    filters : Filters
+        Crime types, sources, night-time window; ``start``/``end`` bound the months (default:
+        every month with data).
+
+    Returns
+    -------
+    dict
+        :func:`geo_ssgp.hotspots.trends.place_trend` (``label``, ``months``, ``counts``,
+        ``tau``, ``p_value``, ``slope_per_month``, ``trend``, ``words``, ...) plus ``kind``,
+        ``crime_types``, ``knife_note`` (the proxy statement when the crime types are the
+        knife-crime proxy, else ``None``) and ``chart`` (:func:`line_chart`).
+    """
+    inside = incidents[incidents["status"] == "ok"] if "status" in incidents else incidents
+    chosen = filters.apply(inside)
+    months = [
+        m
+        for m in data_months(filters.replace(start=None, end=None).apply(inside))
+        if (filters.start or m) <= m <= (filters.end or m)
+    ]
+    place, kind, label = None, "district", pack.title
+    if selection is not None:
+        kind, label = selection.kind, selection.label
+        if selection.match == "codes":
+            chosen = chosen[chosen[f"{pack.primary_lsoa}cd"].isin(selection.lsoa_codes)]
+        else:
+            place = selection.geometry
+    what = ", ".join(filters.crime_types) if filters.crime_types else "all incidents"
+    item = place_trend(chosen, months, f"{label}: {what}", place)
+    knife = bool(filters.crime_types) and set(filters.crime_types) == set(KNIFE_PROXY)
+    item.update(
+        kind=kind,
+        crime_types=list(filters.crime_types),
+        knife_note=KNIFE_NOTE if knife else None,
+        chart=line_chart(item["months"], item["counts"]),
+    )
+    return item
 
 
 def line_chart(months: list[str], counts: list[int], width: int = 640, height: int = 220) -> dict:
@@ -629,10 +696,98 @@ def line_chart(months: list[str], counts: list[int], width: int = 640, height: i
     }
 
 
+def _night_hours() -> np.ndarray:
+    """7 x 24 booleans: which day-of-week hours the settings' night-time window covers."""
+    monday = pd.Timestamp("2025-06-02")  # a Monday; any week gives the same answer
+    week = pd.DataFrame({"occurred_at": monday + pd.to_timedelta(np.arange(7 * 24), unit="h")})
+    week["time_known"] = True
+    return night_time_mask(week, *night_window()).reshape(7, 24)
+
+
+def day_hour_chart(incidents: pd.DataFrame, cell: int = 22) -> dict:
+    """Day-of-week x hour counts and the geometry of their heat grid (``_day_hour_chart.html``).
+
+    Only records with a clock time (local logs) are counted; police.uk records carry the
+    month only, and ``note`` says how many records had no time.
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        With ``occurred_at`` and ``time_known`` (records without them count as untimed).
+    cell : int
+        Side of one hour cell in pixels.
+
+    Returns
+    -------
+    dict
+        ``days``, ``hours``, ``counts`` (7 lists of 24), ``timed``, ``without_time``,
+        ``in_window`` and ``window`` (the night-time economy window of the settings),
+        ``note``, and the SVG geometry: ``width``, ``height``, ``left``, ``top``, ``cell``
+        and ``cells`` (x, y, day, hour, count, shade 0-5, in the night window).
+    """
+    table = day_hour_table(incidents)
+    scope = night_scope(incidents)
+    days, hours, in_window = list(table.index), list(table.columns), _night_hours()
+    top_count = max(int(table.to_numpy().max(initial=0)), 1)
+    left, top = 40, 22
+    cells = [
+        (left + h * cell, top + d * cell, days[d], h, int(table.iat[d, h]),
+         int(np.ceil(5 * table.iat[d, h] / top_count)), bool(in_window[d, h]))
+        for d in range(7)
+        for h in hours
+    ]
+    return {
+        "days": days,
+        "hours": hours,
+        "counts": table.to_numpy().tolist(),
+        "timed": int(table.to_numpy().sum()),
+        "without_time": scope["without_time"],
+        "in_window": scope["in_window"],
+        "window": scope["window"],
+        "note": scope["note"],
+        "width": left + 24 * cell + 4,
+        "height": top + 7 * cell + 4,
+        "left": left,
+        "top": top,
+        "cell": cell,
+        "cells": cells,
+    }
+
+
 def _nice_step(raw: float) -> float:
     """1, 2 or 5 times a power of ten, at least ``raw``."""
     power = 10 ** np.floor(np.log10(max(raw, 1e-9)))
     return float(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
+
+
+def meeting_bins(inputs: MeetingInputs, before: Filters, after: Filters, k: int = 5) -> list[float]:
+    """Class breaks of the LSOA counts shared by both meeting maps.
+
+    The one implementation of the meeting's breaks: quantiles (``mapclassify.Quantiles``)
+    of the LSOA counts of both periods together, so a colour means the same count on both
+    maps.
+
+    Parameters
+    ----------
+    inputs : MeetingInputs
+    before, after : Filters
+        The two periods.
+    k : int
+        Number of classes (fewer when there are fewer distinct counts).
+
+    Returns
+    -------
+    list of float
+        Upper class bounds, increasing; the last is the largest count of either period.
+    """
+    counts = pd.concat([inputs.area_stats(f)["count"] for f in (before, after)])
+    values = pd.to_numeric(counts, errors="coerce").dropna().to_numpy(dtype=float)
+    if values.size == 0:
+        return [0.0]
+    k = max(1, min(k, len(np.unique(values))))
+    if k == 1:
+        return [float(values.max())]
+    return [round(float(b), 2) for b in mapclassify.Quantiles(values, k=k).bins]
 
 
 def meeting_map_html(
@@ -641,18 +796,77 @@ def meeting_map_html(
     method: str,
     filters: Filters,
     *,
+    bins: list[float] | None = None,
     tiles: str | None = None,
     standalone: bool = False,
 ) -> str:
-    """One meeting period's map: the hotspot layer over LSOA counts and ward outlines."""
+    """One meeting period's map: the hotspot layer over LSOA counts and ward outlines.
+
+    ``bins`` (from :func:`meeting_bins`) gives both periods' maps the same classes.
+    """
     try:
         layer = inputs.layer(method, filters)
     except NotEnoughData:
         layer = None
     wards = load_layer(pack, "ward")
     stats = inputs.area_stats(filters)
-    fmap = maps.build_meeting_map(pack, stats, layer, wards, method=method, tiles=tiles)
+    fmap = maps.build_meeting_map(
+        pack, stats, layer, wards, method=method, tiles=tiles, bins=bins
+    )
     return maps.render_standalone(fmap) if standalone else maps.render(fmap)
+
+
+def meeting_difference(
+    inputs: MeetingInputs, pack: AreaPack, before: Filters, after: Filters
+) -> gpd.GeoDataFrame:
+    """Tested change per LSOA between the meeting's periods (the difference map's data).
+
+    :func:`geo_ssgp.hotspots.change.pack_change` with ``unit="lsoa"``: the exact test of the
+    rate per month, BH-adjusted over the LSOAs (unequal periods are compared per month).
+    """
+    pooled = after.replace(start=None, end=None)
+    return pack_change(inputs.incidents(pooled), pack, before, after, unit="lsoa")
+
+
+def difference_map_html(
+    change: gpd.GeoDataFrame,
+    pack: AreaPack,
+    *,
+    tiles: str | None = None,
+    standalone: bool = False,
+) -> str:
+    """The meeting's difference map (:func:`geo_ssgp.maps.build_difference_map`) as HTML."""
+    fmap = maps.build_difference_map(pack, change, load_layer(pack, "ward"), tiles=tiles)
+    return maps.render_standalone(fmap) if standalone else maps.render(fmap)
+
+
+def meeting_maps(
+    inputs: MeetingInputs,
+    pack: AreaPack,
+    method: str,
+    before: Filters,
+    after: Filters,
+    *,
+    tiles: str | None = None,
+    standalone: bool = False,
+) -> list[str]:
+    """The meeting report's three maps: both periods on common classes, then the difference.
+
+    Returns
+    -------
+    list of str
+        HTML of the earlier and later period maps (classes from :func:`meeting_bins`) and
+        of the difference map (:func:`meeting_difference`).
+    """
+    bins = meeting_bins(inputs, before, after)
+    periods = [
+        meeting_map_html(
+            inputs, pack, method, f, bins=bins, tiles=tiles, standalone=standalone
+        )
+        for f in (before, after)
+    ]
+    change = meeting_difference(inputs, pack, before, after)
+    return [*periods, difference_map_html(change, pack, tiles=tiles, standalone=standalone)]
 
 
 def _templates(settings: Settings) -> jinja2.Environment:
@@ -680,7 +894,7 @@ def meeting_report(
     context : dict
         :func:`meeting_context` (with ``change`` as records).
     maps_html : list of str
-        The two standalone period maps.
+        The standalone maps (:func:`meeting_maps`): both periods, then the difference map.
     pack : AreaPack
     settings : Settings
         Supplies the templates and the app stylesheet.
@@ -760,6 +974,8 @@ def report_filename(pack: AreaPack, after: Filters) -> str:
 
 __all__ = [
     "CHANGE_COLUMNS",
+    "day_hour_chart",
+    "selection_trend",
     "line_chart",
     "meeting_trends",
     "MeetingInputs",
@@ -770,6 +986,10 @@ __all__ = [
     "direct_inputs",
     "meeting_change",
     "meeting_context",
+    "meeting_bins",
+    "meeting_difference",
+    "difference_map_html",
+    "meeting_maps",
     "meeting_map_html",
     "meeting_periods",
     "meeting_report",

@@ -526,3 +526,53 @@ def test_evaluate_on_street_segments(ingested, store_dir):
     assert all(m["area_share"] <= 0.01 + 1e-9 for m in one.values())
     result = runner.invoke(app, [*args[:-3], "--unit", "lsoa", "--store", str(store_dir)])
     assert result.exit_code == 2 and "unit must be one of" in result.output
+
+
+NIGHT_LOG = (
+    "ref,date,time,type,lon,lat\n"
+    "N1,2025-08-01,22:30,ASB,-2.22124,51.88177\n"  # Friday night
+    "N2,2025-08-02,01:30,ASB,-2.22124,51.88177\n"  # still Friday night
+    "N3,2025-08-02,23:10,Burglary,-2.22124,51.88177\n"  # Saturday night
+    "N4,2025-08-04,14:00,ASB,-2.22124,51.88177\n"  # Monday afternoon: out
+    "N5,2025-08-01,,ASB,-2.22124,51.88177\n"  # no time: out
+)
+
+
+def test_night_option_on_timeofday_and_streets(tmp_path):
+    log = tmp_path / "night.csv"
+    log.write_text(NIGHT_LOG)
+    grid_csv = tmp_path / "grid.csv"
+    args = ["timeofday", "--night", "--incidents", str(log), "--out", str(grid_csv)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "1 incidents have no time" in text
+    assert "night-time economy (Fri/Sat nights 20:00-04:00): 3 of 4" in text
+    grid = pd.read_csv(grid_csv, index_col="day")
+    assert int(grid.to_numpy().sum()) == 3 and grid.loc["Fri", "22"] == 1
+    out = tmp_path / "segments.geojson"
+    args = ["streets", "--night", "--crime-type", "asb", "--incidents", str(log), "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "Fri/Sat nights 20:00-04:00: 2 records" in text  # ASB only
+    assert "1 records without a time are left out" in text
+    segments = json.loads(out.read_text())["features"]
+    assert sum(f["properties"]["n_incidents"] for f in segments) == 2
+
+
+def test_trend_command_for_a_ward_and_an_lsoa(ingested, store_dir):
+    args = ["trend", "--ward", "Westgate", "--crime-type", "violence", "--store", str(store_dir)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert text.startswith("Westgate: Possession of weapons, Robbery, Violence and sexual")
+    assert "Mann-Kendall p =" in text and "fewer than 10 months" in text
+    assert "no knife-crime flag" in text  # the violence group is the knife-crime proxy
+    months = [line.split() for line in result.output.splitlines() if line.startswith("  2025-")]
+    assert [m for m, _ in months] == [f"2025-{i:02d}" for i in range(1, 10)]
+    args = ["trend", "--lsoa", "E01022313", "--store", str(store_dir)]
+    lsoa = runner.invoke(app, args)
+    assert lsoa.exit_code == 0, lsoa.output
+    both = runner.invoke(app, [*args, "--ward", "Westgate"])
+    assert both.exit_code == 2 and "at most one of" in both.output

@@ -7,6 +7,8 @@ from geo_ssgp.errors import BadInput
 from geo_ssgp.filters import (
     Filters,
     month_start,
+    night_scope,
+    night_window,
     parse_month,
     resolve_crime_types,
     resolve_method,
@@ -14,6 +16,7 @@ from geo_ssgp.filters import (
 )
 from geo_ssgp.schema import CRIME_GROUPS, CRIME_TYPES, HOTSPOT_METHODS
 
+ASB = "Anti-social behaviour"
 VIOLENCE = ["Possession of weapons", "Robbery", "Violence and sexual offences"]
 
 
@@ -115,8 +118,9 @@ def test_filters_of_resolves_every_value():
         "to": "2025-03",
         "crime_types": ["Anti-social behaviour", "Burglary"],
         "sources": ["police-uk"],
+        "night": False,
     }
-    assert Filters.of() == Filters() and Filters.of().key() == (None, None, (), (), None)
+    assert Filters.of() == Filters() and Filters.of().key() == (None, None, (), (), None, False)
     assert f.replace(end=None).end is None and f.replace(end=None).start == "2025-01"
 
 
@@ -166,3 +170,52 @@ def test_parse_period():
         parse_period("2025-06:2025-01", "before")
     with pytest.raises(BadInput, match="not a period"):
         parse_period("2025-01:2025-02:2025-03")
+
+
+def _night_log() -> pd.DataFrame:
+    """Five local records and one police.uk record; 2025-08-01 is a Friday."""
+    stamps = [
+        "2025-08-01 22:30",  # Fri 22:30: in (Friday night)
+        "2025-08-02 01:30",  # Sat 01:30: in (still Friday night)
+        "2025-08-02 23:10",  # Sat 23:10: in (Saturday night)
+        "2025-08-04 14:00",  # Mon afternoon: out
+        "2025-08-01 00:00",  # date only: out
+        None,  # police.uk: month only, out
+    ]
+    return pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2025-08-01"] * 6),
+            "crime_type": [ASB, ASB, "Burglary", ASB, ASB, ASB],
+            "source": ["local"] * 5 + ["police-uk"],
+            "restricted": [True] * 5 + [False],
+            "occurred_at": pd.to_datetime(stamps, format="ISO8601"),
+            "time_known": [True] * 4 + [False, False],
+        },
+        index=[1, 2, 3, 4, 5, 6],
+    )
+
+
+def test_night_filter_keeps_the_fri_sat_window_and_drops_records_without_time():
+    log = _night_log()
+    night = Filters.of(night=True)
+    assert night.apply(log).index.tolist() == [1, 2, 3]
+    assert night.replace(crime_types="asb").apply(log).index.tolist() == [1, 2]
+    assert Filters.of(night=True, restricted=False).apply(log).empty  # police.uk: month only
+    assert night.key() != Filters.of().key() and night.as_dict()["night"] is True
+    assert Filters.of().apply(log).index.tolist() == [1, 2, 3, 4, 5, 6]
+
+
+def test_night_filter_follows_the_settings_window(monkeypatch):
+    monkeypatch.setenv("GEO_SSGP_NIGHT_DAYS", '["Mon"]')
+    monkeypatch.setenv("GEO_SSGP_NIGHT_START", "12")
+    monkeypatch.setenv("GEO_SSGP_NIGHT_END", "18")
+    assert night_window() == (("Mon",), 12, 18)
+    assert Filters.of(night=True).apply(_night_log()).index.tolist() == [4]
+
+
+def test_night_scope_says_what_was_left_out():
+    scope = night_scope(_night_log())
+    assert scope["window"] == "Fri/Sat nights 20:00-04:00"
+    assert (scope["in_window"], scope["without_time"]) == (3, 2)
+    assert scope["note"].startswith("police.uk records carry the month only")
+    assert "2 records without a time are left out" in scope["note"]

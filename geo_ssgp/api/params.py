@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Query
 
+from geo_ssgp.errors import BadInput
 from geo_ssgp.filters import Filters, resolve_method
 from geo_ssgp.schema import SOURCES
 
@@ -36,9 +37,16 @@ def query_filters(
         list[str] | None,
         Query(description=f"Incident source: {', '.join(SOURCES)}. All when omitted."),
     ] = None,
+    night: Annotated[
+        bool,
+        Query(
+            description="Only the night-time economy window (default Fri/Sat 20:00-04:00); "
+            "records without a clock time (all police.uk records) are left out."
+        ),
+    ] = False,
 ) -> Filters:
-    """Period, crime types and sources shared by the layer, map and summary routes."""
-    return Filters.of(from_, to, crime_type, source)
+    """Period, crime types, sources and night window of the layer, map and summary routes."""
+    return Filters.of(from_, to, crime_type, source, night=night)
 
 
 #: A route parameter holding the request's :class:`~geo_ssgp.filters.Filters`.
@@ -80,3 +88,50 @@ class HotspotParams:
         ] = None,
     ) -> None:
         self.method = resolve_method(method)
+
+
+class PlaceParams:
+    """Which place a trend is for: at most one of ward, LSOA, focus area, hotspot.
+
+    Parameters
+    ----------
+    ward : str, optional
+        Ward name or code.
+    lsoa : str, optional
+        LSOA code (the pack's primary level).
+    focus_area : int, optional
+        Saved focus area id.
+    hotspot_rank : int, optional
+        Rank of a hotspot of ``method``'s layer for the same filters.
+    method : str, optional
+        Hotspot method of ``hotspot_rank`` (the default method when omitted).
+
+    Raises
+    ------
+    BadInput
+        When more than one place is given.
+    """
+
+    def __init__(
+        self,
+        ward: Annotated[str | None, Query(max_length=100, description="Ward name or code.")] = None,
+        lsoa: Annotated[str | None, Query(max_length=20, description="LSOA code.")] = None,
+        focus_area: Annotated[int | None, Query(ge=1, description="Focus area id.")] = None,
+        hotspot_rank: Annotated[
+            int | None, Query(ge=1, description="Hotspot rank (1 = strongest).")
+        ] = None,
+        method: Annotated[
+            str | None, Query(max_length=50, description="Method of hotspot_rank.")
+        ] = None,
+    ) -> None:
+        given = {
+            "ward": ward,
+            "lsoa_codes": [lsoa] if lsoa else None,
+            "focus_area": focus_area,
+            "hotspot": {"method": method, "rank": hotspot_rank} if hotspot_rank else None,
+        }
+        self.spec = {k: v for k, v in given.items() if v}
+        if len(self.spec) > 1:
+            raise BadInput(
+                "give at most one of ward, lsoa, focus_area, hotspot_rank", param="ward"
+            )

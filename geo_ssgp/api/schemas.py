@@ -49,6 +49,55 @@ class FiltersIn(BaseModel):
     to: str | None = Field(None, max_length=20, description="Last month, YYYY-MM.")
     crime_types: list[Short] = Field(default_factory=list, max_length=50)
     sources: list[Short] = Field(default_factory=list, max_length=10)
+    night: bool = Field(False, description="Only the night-time economy window.")
+
+
+class NightScope(BaseModel):
+    """What the night-time filter (``night=true``) kept and left out."""
+
+    window: str = Field(..., description="The window, e.g. 'Fri/Sat nights 20:00-04:00'.")
+    in_window: int = Field(..., description="Records in the window.")
+    without_time: int = Field(
+        ..., description="Records left out because they carry no clock time (police.uk)."
+    )
+    note: str
+
+
+class DayHour(BaseModel):
+    """Incidents by day of week and hour: local logs with a clock time only."""
+
+    days: list[str] = Field(..., description="Row labels, Mon..Sun.")
+    hours: list[int] = Field(..., description="Column labels, 0..23.")
+    counts: list[list[int]] = Field(..., description="7 rows of 24 counts.")
+    timed: int = Field(..., description="Records with a clock time (the chart's total).")
+    without_time: int = Field(
+        ..., description="Records left out: no clock time (every police.uk record)."
+    )
+    in_window: int = Field(..., description="Records in the night-time economy window.")
+    window: str = Field(..., description="The window, e.g. 'Fri/Sat nights 20:00-04:00'.")
+    note: str
+
+
+class TrendOut(BaseModel):
+    """Monthly counts of a place with the Mann-Kendall test and Sen's slope."""
+
+    label: str = Field(..., description="Place and crime types.")
+    kind: str = Field(..., description="district, ward, lsoa, hotspot, polygon, ...")
+    crime_types: list[str]
+    months: list[str]
+    counts: list[int | None] = Field(
+        ..., description="Incidents per month (None: suppressed small count)."
+    )
+    tau: float = Field(..., description="Mann-Kendall tau.")
+    p_value: float = Field(..., description="Mann-Kendall two-sided p-value.")
+    slope_per_month: float = Field(..., description="Sen's slope, incidents per month.")
+    n_months: int
+    trend: str = Field(..., description="rising, falling or no clear trend (5%).")
+    words: str
+    weak: bool = Field(..., description="Fewer than 10 months: the test has little power.")
+    knife_note: str | None = Field(
+        None, description="The knife-crime proxy statement when the types are the proxy."
+    )
 
 
 class SummaryRequest(BaseModel):
@@ -151,6 +200,9 @@ class AreaLayer(FeatureCollection):
     suppress_below: int | None = Field(
         ..., description="Counts from 1 to this minus 1 are null for this caller (None: none)."
     )
+    night: NightScope | None = Field(
+        None, description="With night=true: the window and the records it left out."
+    )
 
 
 class HotspotLayerOut(FeatureCollection):
@@ -247,6 +299,9 @@ class Summary(BaseModel):
     top_streets: list[dict[str, Any]]
     lsoas: list[dict[str, Any]]
     filters: dict[str, Any]
+    night: NightScope | None = Field(
+        None, description="With night=true: the window and the records it left out."
+    )
 
 
 class SelectionSummary(Summary):

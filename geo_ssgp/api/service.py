@@ -30,13 +30,14 @@ from geo_ssgp.api.privacy import (
     AREA_KEEP,
     CANDIDATE_KEEP,
     HOTSPOT_KEEP,
+    small,
     suppress_frame,
     suppress_summary,
     visible_filters,
 )
 from geo_ssgp.config import CRS_BNG, Settings
 from geo_ssgp.errors import BadInput, NotEnoughData, NotFound, StillComputing
-from geo_ssgp.filters import Filters, resolve_method
+from geo_ssgp.filters import Filters, night_scope, resolve_method
 from geo_ssgp.hotspots.evaluate import layer_accuracy
 from geo_ssgp.hotspots.layer import json_safe
 from geo_ssgp.pack import AreaPack, load_layer, lsoa_wards
@@ -203,6 +204,29 @@ class Service:
             lambda: areas.area_stats_for(self.incidents(), self.pack, filters, level),
         )
 
+    def night_scope(self, filters: Filters, user: User | None) -> dict | None:
+        """With ``filters.night``: the window and the caller's records it left out.
+
+        :func:`geo_ssgp.filters.night_scope` on the records the other filters select;
+        ``None`` when the night-time filter is off.
+        """
+        if not filters.night:
+            return None
+        before = self.filtered(filters.replace(night=False), user)
+        return night_scope(before)
+
+    def day_hour(self, filters: Filters, user: User | None) -> dict:
+        """Day-of-week x hour chart (:func:`geo_ssgp.reports.day_hour_chart`) for the caller.
+
+        Non-analysts see public records only, which carry the month only: their chart is
+        empty and its note says so.
+        """
+        filters = self.visible(filters, user)
+        return self._cached(
+            ("day-hour", filters.key()),
+            lambda: reports.day_hour_chart(self.filtered(filters)),
+        )
+
     def area_stats_for(self, level: str | None, filters: Filters, user: User) -> gpd.GeoDataFrame:
         """Per-area statistics of public records with small counts suppressed for non-analysts."""
         stats = self.area_stats(level, self.visible(filters, user))
@@ -357,20 +381,50 @@ class Service:
         return self.bounded(("area-map", place.code, filters.key(), _access(user)), compute)
 
     def meeting_map(
-        self, method: str, filters: Filters, user: User, standalone: bool = False
+        self,
+        method: str,
+        filters: Filters,
+        user: User,
+        standalone: bool = False,
+        bins: tuple[float, ...] | None = None,
     ) -> str:
-        """HTML of one meeting period's map (:func:`geo_ssgp.reports.meeting_map_html`)."""
+        """HTML of one meeting period's map (:func:`geo_ssgp.reports.meeting_map_html`).
+
+        ``bins``: class breaks shared by both periods (the meeting context's ``bins``).
+        """
         return self.bounded(
-            ("meeting-map", method, filters.key(), _access(user), standalone),
+            ("meeting-map", method, filters.key(), _access(user), standalone, bins),
             lambda: reports.meeting_map_html(
                 self.meeting_inputs(user),
                 self.pack,
                 method,
                 filters,
+                bins=list(bins) if bins else None,
                 tiles=self.settings.tiles,
                 standalone=standalone,
             ),
         )
+
+    def meeting_difference_map(
+        self, before: Filters, after: Filters, user: User, standalone: bool = False
+    ) -> str:
+        """HTML of the meeting's difference map: tested change per LSOA.
+
+        :func:`geo_ssgp.reports.meeting_difference` on the caller's records; for
+        non-analysts small counts are suppressed as in the change table.
+        """
+
+        def compute() -> str:
+            change = reports.meeting_difference(
+                self.meeting_inputs(user), self.pack, before, after
+            )
+            shown = self._suppress_change_frame(change, user)
+            return reports.difference_map_html(
+                shown, self.pack, tiles=self.settings.tiles, standalone=standalone
+            )
+
+        key = ("difference-map", before.key(), after.key(), _access(user), standalone)
+        return self.bounded(key, compute)
 
     # places and selections -----------------------------------------------------------------
 
@@ -454,6 +508,7 @@ class Service:
 
         result = {**self._cached(("summary", *key), summarise)}
         result["filters"] = filters.as_dict()
+        result["night"] = self.night_scope(filters, user)
         if user.is_analyst:
             return result
         return suppress_summary(result, self.settings.suppress_below)
@@ -491,6 +546,46 @@ class Service:
         wards = lsoa_wards(self.pack, self.pack.primary_lsoa)["ward_nm"]
         return str(wards.get(place.code, ""))
 
+    def trend(self, spec: dict, filters: Filters, user: User) -> dict:
+        """Monthly trend of a place (:func:`geo_ssgp.reports.selection_trend`) for the caller.
+
+        Parameters
+        ----------
+        spec : dict
+            At most one of ``ward``, ``lsoa_codes``, ``hotspot`` (``method``, ``rank``) or
+            ``focus_area`` (an id); empty for the district.
+        filters : Filters
+        user : User
+            Non-analysts get public records, monthly counts below the threshold as ``None``
+            and no chart when a month is suppressed (the test result is kept).
+
+        Raises
+        ------
+        NotFound
+            For an unknown focus area, ward or LSOA.
+        """
+        filters = self.visible(filters, user)
+        if "focus_area" in spec:
+            selection = self.focus_selection(self.store.get_focus_area(int(spec["focus_area"])))
+        else:
+            selection = self.selection(spec, filters, user) if spec else None
+        where = () if selection is None else (selection.geometry.wkb, *selection.lsoa_codes)
+        result = dict(
+            self._cached(
+                ("trend", where, filters.key()),
+                lambda: reports.selection_trend(
+                    self.filtered(filters), self.pack, selection, filters
+                ),
+            )
+        )
+        if not user.is_analyst:
+            hidden = small(pd.Series(result["counts"]), self.settings.suppress_below)
+            if hidden.any():
+                counts = zip(hidden, result["counts"], strict=True)
+                result["counts"] = [None if h else c for h, c in counts]
+                result["chart"] = None
+        return result
+
     def focus_selection(self, area: FocusArea) -> focus.Selection:
         """The selection a saved focus area stands for."""
         meta = area.params.get("selection", {})
@@ -505,7 +600,13 @@ class Service:
     def focus_filters(self, area: FocusArea) -> Filters:
         """The filters a focus area was saved under."""
         f = area.params.get("filters", {})
-        return Filters.of(f.get("from"), f.get("to"), f.get("crime_types"), f.get("sources"))
+        return Filters.of(
+            f.get("from"),
+            f.get("to"),
+            f.get("crime_types"),
+            f.get("sources"),
+            night=f.get("night", False),
+        )
 
     # ranking -------------------------------------------------------------------------------
 
@@ -610,13 +711,17 @@ class Service:
 
     def _suppress_change(self, table: pd.DataFrame, user: User) -> list[dict]:
         """The change table as records; small counts suppressed for non-analysts."""
+        return json_safe(self._suppress_change_frame(table, user).to_dict("records"))
+
+    def _suppress_change_frame(self, table: pd.DataFrame, user: User) -> pd.DataFrame:
+        """A change table with small counts suppressed for non-analysts."""
         if not user.is_analyst:
             thr = self.settings.suppress_below
             for col in ("before", "after"):
-                linked = ("change", "change_pct", "p_change", f"{col}_per_month")
+                linked = ("change", "change_pct", "rate_ratio", "p_change", f"{col}_per_month")
                 table = suppress_frame(table, col, thr, linked)
                 table = table.rename(columns={"suppressed": f"{col}_suppressed"})
-        return json_safe(table.to_dict("records"))
+        return table
 
     def district_rates(self, filters: Filters, user: User | None = None) -> dict:
         """District and county rates per 1,000, police.uk records on both sides.

@@ -9,9 +9,11 @@ With fewer than 10 months the test has little power and the result says so.
 
 Time of day (local logs only: police.uk publishes the month, never a date or time):
 :func:`day_hour_table` counts incidents with a clock time (``time_known``) by day of week and
-hour; :func:`night_time_mask` selects the night-time economy window, by default nights
-starting Friday and Saturday from 20:00 to 04:00 the next morning (settings ``night_days``,
-``night_start``, ``night_end``), so Saturday 01:00 belongs to Friday night.
+hour; :func:`~geo_ssgp.filters.night_time_mask` (the one rule, kept in ``filters.py`` so
+``Filters(night=True)`` can use it; re-exported here) selects the night-time economy window,
+by default nights starting Friday and Saturday from 20:00 to 04:00 the next morning
+(settings ``night_days``, ``night_start``, ``night_end``), so Saturday 01:00 belongs to
+Friday night.
 
 Knife crime: police.uk has no knife flag. :data:`KNIFE_PROXY` (possession of weapons,
 robbery, violence and sexual offences) stands in, and :data:`KNIFE_NOTE` says so wherever
@@ -28,7 +30,7 @@ import pandas as pd
 import pymannkendall
 import shapely
 
-from geo_ssgp.errors import BadInput
+from geo_ssgp.filters import DAYS, MONTH_ONLY_NOTE, night_time_mask, timed
 from geo_ssgp.hotspots.grid import point_xy
 
 #: Crime types standing in for knife crime (police.uk has no knife flag).
@@ -38,10 +40,6 @@ KNIFE_NOTE = (
     "police.uk has no knife-crime flag: 'knife crime' here is the proxy possession of "
     "weapons + robbery + violence and sexual offences, which includes offences without a knife"
 )
-#: Day names, Monday first (pandas ``dayofweek`` order).
-DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-#: Said wherever times are shown.
-MONTH_ONLY_NOTE = "police.uk records carry the month only; times come from local logs"
 #: Months below which the trend test is flagged as weak.
 MIN_MONTHS = 10
 
@@ -147,15 +145,6 @@ def place_trend(
     }
 
 
-def _timed(incidents: pd.DataFrame) -> pd.Series:
-    """Clock times of the incidents that have one (NaT elsewhere)."""
-    if "occurred_at" not in incidents:
-        return pd.Series(pd.NaT, index=incidents.index, dtype="datetime64[ns]")
-    when = pd.to_datetime(incidents["occurred_at"])
-    known = incidents["time_known"].astype(bool) if "time_known" in incidents else when.notna()
-    return when.where(known)
-
-
 def day_hour_table(incidents: pd.DataFrame) -> pd.DataFrame:
     """Incidents by day of week (rows, Mon..Sun) and hour (columns 0..23).
 
@@ -170,7 +159,7 @@ def day_hour_table(incidents: pd.DataFrame) -> pd.DataFrame:
         7 x 24 integer counts; ``attrs["without_time"]`` counts the incidents left out
         (police.uk rows, or local rows with a date only).
     """
-    when = _timed(incidents).dropna()
+    when = timed(incidents).dropna()
     table = pd.crosstab(
         pd.Categorical(when.dt.day_of_week.map(dict(enumerate(DAYS))), categories=DAYS),
         pd.Categorical(when.dt.hour, categories=range(24)),
@@ -179,43 +168,6 @@ def day_hour_table(incidents: pd.DataFrame) -> pd.DataFrame:
     table.index.name, table.columns.name = "day", "hour"
     table.attrs["without_time"] = int(len(incidents) - len(when))
     return table.astype(int)
-
-
-def night_time_mask(
-    incidents: pd.DataFrame,
-    days: tuple[str, ...] = ("Fri", "Sat"),
-    start: int = 20,
-    end: int = 4,
-) -> np.ndarray:
-    """Which incidents fall in the night-time economy window.
-
-    Parameters
-    ----------
-    incidents : pandas.DataFrame
-        With ``occurred_at`` and ``time_known``; incidents without a clock time are never in.
-    days : tuple of str
-        Nights starting on these days (``Mon`` .. ``Sun``).
-    start, end : int
-        First hour of the night and the hour it ends (next morning when ``end <= start``).
-
-    Returns
-    -------
-    numpy.ndarray of bool
-    """
-    bad = [d for d in days if d not in DAYS]
-    if bad:
-        raise BadInput(f"unknown day {bad[0]!r}; use {', '.join(DAYS)}", param="night_days")
-    when = _timed(incidents)
-    hour = when.dt.hour
-    # an hour before ``end`` belongs to the night that started the day before
-    carried = ((hour < end) & (end <= start)).astype(int)
-    night_of = (when - pd.to_timedelta(carried, unit="D")).dt.day_of_week
-    wanted = night_of.isin([DAYS.index(d) for d in days])
-    if end <= start:
-        in_hours = (hour >= start) | (hour < end)
-    else:
-        in_hours = (hour >= start) & (hour < end)
-    return (wanted & in_hours & when.notna()).to_numpy(dtype=bool)
 
 
 __all__ = [

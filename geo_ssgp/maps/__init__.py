@@ -18,7 +18,8 @@ Modules
 ``layers``
     :func:`base_map` and the ``add_*`` layer builders.
 ``pages``
-    Whole maps: :func:`build_analyst_map`, :func:`build_area_map`, :func:`build_meeting_map`.
+    Whole maps: :func:`build_analyst_map`, :func:`build_area_map`, :func:`build_meeting_map`,
+    :func:`build_difference_map`.
 ``state``
     Per-map bookkeeping stored on the ``folium.Map``.
 
@@ -123,6 +124,7 @@ from geo_ssgp.maps.pages import (
     ANALYST_LAYER_NAMES,
     build_analyst_map,
     build_area_map,
+    build_difference_map,
     build_meeting_map,
 )
 from geo_ssgp.maps.snap_points import snap_point_rows
@@ -154,6 +156,7 @@ __all__ = [
     "base_map",
     "build_analyst_map",
     "build_area_map",
+    "build_difference_map",
     "build_meeting_map",
     "classify",
     "decode_ints",

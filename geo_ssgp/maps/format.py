@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import mapclassify
@@ -241,7 +241,10 @@ def range_label(low: float, high: float, digits: int) -> str:
 
 
 def classify(
-    values: Any, k: int = 5, scheme: str = "quantiles"
+    values: Any,
+    k: int = 5,
+    scheme: str = "quantiles",
+    bins: Sequence[float] | None = None,
 ) -> tuple[np.ndarray, list[tuple[float, float]]]:
     """Class of each value with mapclassify, and each class's (low, high) bounds.
 
@@ -253,6 +256,11 @@ def classify(
         Number of classes, reduced to the number of distinct values when there are fewer.
     scheme : {"quantiles", "fisher_jenks"}
         ``mapclassify.Quantiles`` or ``mapclassify.FisherJenks``.
+    bins : sequence of float, optional
+        Explicit upper class bounds (a value goes to the first class whose bound it does not
+        exceed, as in ``mapclassify.UserDefined``), e.g. breaks shared by two maps; ``k``
+        and ``scheme`` are then not used and every class is kept, so two maps classified
+        with the same bins have the same legend.
 
     Returns
     -------
@@ -266,6 +274,8 @@ def classify(
     y = as_float(values).to_numpy()
     ok = np.isfinite(y)
     cls = np.full(len(y), -1, dtype=int)
+    if bins is not None:
+        return _user_classes(y, ok, cls, bins)
     if not ok.any():
         return cls, []
     k = max(1, min(int(k), len(np.unique(y[ok]))))
@@ -278,6 +288,18 @@ def classify(
     used, dense = np.unique(np.asarray(classifier.yb), return_inverse=True)
     cls[ok] = dense
     return cls, [(float(lows[c]), float(bins[c])) for c in used]
+
+
+def _user_classes(
+    y: np.ndarray, ok: np.ndarray, cls: np.ndarray, bins: Sequence[float]
+) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """Classes of ``y`` by explicit upper bounds (every class kept, lowest from 0)."""
+    upper = np.asarray(sorted(bins), dtype=float)
+    if ok.any() and y[ok].max() > upper[-1]:
+        upper = np.r_[upper[:-1], y[ok].max()]  # values above the last bound join the top class
+    cls[ok] = np.minimum(np.searchsorted(upper, y[ok], side="left"), len(upper) - 1)
+    lows = np.r_[min(0.0, float(y[ok].min()) if ok.any() else 0.0), upper[:-1]]
+    return cls, [(float(lo), float(hi)) for lo, hi in zip(lows, upper, strict=True)]
 
 
 def ramp(name: str, n: int) -> list[str]:

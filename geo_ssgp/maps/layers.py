@@ -255,7 +255,7 @@ def _area_props(area_stats: pd.DataFrame) -> pd.DataFrame:
 
 
 def _area_classes(
-    values: pd.Series, column: str, k: int, scheme: str
+    values: pd.Series, column: str, k: int, scheme: str, bins: Sequence[float] | None = None
 ) -> tuple[np.ndarray, list[tuple[str, str]]]:
     """Class per area (-1 = no data) and legend swatches (colour, label)."""
     if column == "imd_decile":
@@ -265,7 +265,7 @@ def _area_classes(
         ends = {1: " (most deprived)", 10: " (least deprived)"}
         labels = [f"{d}{ends.get(d, '')}" for d in range(1, 11)]
         return cls, list(zip(color_brewer("RdYlBu", 10), labels, strict=True))
-    cls, bounds = classify(values, k, scheme)
+    cls, bounds = classify(values, k, scheme, bins)
     digits = 0 if column == "count" else 1
     swatches = [
         (c, range_label(lo, hi, digits))
@@ -317,6 +317,7 @@ def add_area_layer(
     scheme: str = "quantiles",
     layer_id: str | None = None,
     level: str | None = None,
+    bins: Sequence[float] | None = None,
 ) -> VectorLayer:
     """LSOA choropleth with mapclassify classes, a legend, tooltips and popups.
 
@@ -345,6 +346,9 @@ def add_area_layer(
     level : {"lsoa21", "lsoa11"}, optional
         LSOA vintage of the polygons; ``lsoa11`` adds the CC BY line of the LSOA 2011
         boundaries. Defaults to :func:`area_level` of ``area_stats``.
+    bins : sequence of float, optional
+        Explicit upper class bounds instead of ``scheme`` (e.g. breaks shared by the two
+        periods of a meeting; see :func:`~geo_ssgp.maps.format.classify`).
 
     Returns
     -------
@@ -357,7 +361,7 @@ def add_area_layer(
     ensure_setup(fmap)
     level = level or area_level(area_stats)
     unit = "Ward" if level == "ward" else "LSOA"
-    cls, swatches = _area_classes(area_stats[column], column, k, scheme)
+    cls, swatches = _area_classes(area_stats[column], column, k, scheme, bins)
     data_js, keep = _shared_area_data(fmap, area_stats)
     spec = _area_spec(cls, swatches, keep, unit)
     if (cls < 0).any():
@@ -373,6 +377,8 @@ def add_area_layer(
         show=show,
     )
     note = "IMD 2019 deciles" if column == "imd_decile" else f"{scheme.replace('_', ' ')} classes"
+    if bins is not None and column != "imd_decile":
+        note = "common classes (the same breaks on each map)"
     add_legend(fmap, layer, legend_spec(title, swatches, notes=[f"{unit}s, {note}"]))
     _attribute_areas(fmap, area_stats, level)
     return layer

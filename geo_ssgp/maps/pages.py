@@ -2,14 +2,15 @@
 
 :func:`build_analyst_map` is the analyst's map (LSOA choropleths, every hotspot method,
 the KDE surface, incidents and wards), :func:`build_area_map` the PCSO's map of one ward or
-LSOA, and :func:`build_meeting_map` the map of one period on the meeting page and in its
-downloadable report. Each returns a ``folium.Map`` with local assets; render it with
-:func:`geo_ssgp.maps.render` or :func:`geo_ssgp.maps.render_standalone`.
+LSOA, :func:`build_meeting_map` the map of one period on the meeting page and in its
+downloadable report, and :func:`build_difference_map` the meeting's map of tested change.
+Each returns a ``folium.Map`` with local assets; render it with :func:`geo_ssgp.maps.render`
+or :func:`geo_ssgp.maps.render_standalone`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import folium
@@ -21,6 +22,7 @@ from geo_ssgp.config import CRS_BNG
 from geo_ssgp.maps.assets import DEFAULT_ASSET_BASE, use_local_assets
 from geo_ssgp.maps.layers import (
     add_area_layer,
+    add_change_layer,
     add_hotspot_layer,
     add_incident_layer,
     add_number_labels,
@@ -204,6 +206,7 @@ def build_meeting_map(
     *,
     method: str,
     tiles: str | None = None,
+    bins: Sequence[float] | None = None,
 ) -> folium.Map:
     """The map of one meeting period: one method's hotspots over LSOA counts and wards.
 
@@ -221,6 +224,9 @@ def build_meeting_map(
         Method key; the hotspot layer's id is ``"hotspots:<method>"``.
     tiles : str, optional
         Base-map tiles; ``None`` draws none.
+    bins : sequence of float, optional
+        Upper class bounds of the counts, shared by the periods compared (computed by
+        :func:`geo_ssgp.reports.meeting_bins`); quantiles of this period when omitted.
 
     Returns
     -------
@@ -229,9 +235,41 @@ def build_meeting_map(
         ``"Wards"`` (on), with an expanded layer control.
     """
     fmap = base_map(pack, tiles=tiles)
-    add_area_layer(fmap, area_stats, "count", name="LSOA: incidents", show=True)
+    add_area_layer(fmap, area_stats, "count", name="LSOA: incidents", show=True, bins=bins)
     if layer is not None:
         add_hotspot_layer(fmap, layer, show=True, layer_id=f"hotspots:{method}")
+    add_ward_layer(fmap, wards)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    return fmap
+
+
+def build_difference_map(
+    pack: AreaPack,
+    change: gpd.GeoDataFrame,
+    wards: gpd.GeoDataFrame,
+    *,
+    tiles: str | None = None,
+) -> folium.Map:
+    """The meeting's difference map: every place coloured by its tested change.
+
+    Parameters
+    ----------
+    pack : AreaPack
+    change : geopandas.GeoDataFrame
+        :func:`geo_ssgp.hotspots.change.pack_change` output (LSOAs or cells, EPSG:27700).
+    wards : geopandas.GeoDataFrame
+        Ward polygons (``code``, ``name``).
+    tiles : str, optional
+        Base-map tiles; ``None`` draws none.
+
+    Returns
+    -------
+    folium.Map
+        Layers ``"Change"`` (significant increase, significant decrease, no significant
+        change; tooltips with both counts and the adjusted p) and ``"Wards"``.
+    """
+    fmap = base_map(pack, tiles=tiles)
+    add_change_layer(fmap, change, significant_only=False, layer_id="difference")
     add_ward_layer(fmap, wards)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap

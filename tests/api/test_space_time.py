@@ -52,3 +52,66 @@ def test_pcso_page_shows_the_tested_change(client):
     assert page.status_code == 200
     assert 'id="area-change"' in page.text
     assert "on the 3 months before:" in page.text
+    assert 'id="area-trend"' in page.text and "Mann-Kendall p =" in page.text
+    assert 'aria-label="Abbeydale: all incidents, incidents per month"' in page.text
+
+
+@pytest.mark.slow
+def test_meeting_maps_share_classes_and_the_difference_map_is_served(client):
+    import html
+    import re
+
+    from geo_ssgp import maps
+
+    page = client.get("/meeting", headers=VIEWER).text
+    sources = [html.unescape(s) for s in re.findall(r'<iframe[^>]+src="([^"]+)"', page)]
+    periods = [s for s in sources if s.startswith("/map/meeting?")]
+    assert len(periods) == 2
+    bins = {re.search(r"bins=([^&]+)", s).group(1) for s in periods}
+    assert len(bins) == 1  # the same breaks on both maps
+    doc = client.get(periods[0], headers=VIEWER).text
+    assert "common classes (the same breaks on each map)" in doc
+    difference = [s for s in sources if s.startswith("/map/meeting/difference")]
+    assert len(difference) == 1
+    diff = client.get(difference[0], headers=VIEWER)
+    assert diff.status_code == 200 and maps.external_assets(diff.text) == []
+    assert "Exact test of the rate per month" in diff.text
+    bad = client.get("/map/meeting?from=2025-07&to=2025-09&bins=5,1", headers=VIEWER)
+    assert bad.status_code == 422 and "increasing" in bad.text
+    report = client.get("/meeting/report.html", headers=VIEWER).text
+    assert report.count("srcdoc=") == 3 and "Difference: tested change per LSOA" in report
+
+
+@pytest.mark.slow
+def test_trends_for_district_ward_lsoa_focus_area_and_hotspot(client, svc):
+    def trend(query: str, headers: dict = ANALYST) -> dict:
+        r = client.get(f"/api/trends?{query}", headers=headers)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    district = trend("crime_type=asb")
+    assert district["kind"] == "district" and len(district["months"]) == 9
+    areas = client.get("/api/areas?crime_type=asb", headers=ANALYST).json()["features"]
+    assert sum(district["counts"]) == sum(f["properties"]["count"] for f in areas)
+    lsoa = trend("lsoa=E01022313&crime_type=asb")
+    in_lsoa = [f["properties"]["count"] for f in areas if f["properties"]["code"] == "E01022313"]
+    assert lsoa["kind"] == "lsoa" and sum(lsoa["counts"]) == in_lsoa[0]
+    assert lsoa["weak"] is True and "fewer than 10 months" in lsoa["words"]
+    ward = trend("ward=Westgate")
+    assert ward["kind"] == "ward" and ward["label"].startswith("Westgate")
+    assert ward["trend"] in {"rising", "falling", "no clear trend"} and 0 <= ward["p_value"] <= 1
+    hotspot = trend("hotspot_rank=1&method=grid-count")
+    assert hotspot["kind"] == "hotspot" and sum(hotspot["counts"]) > 0
+    knife = trend("ward=Westgate&crime_type=violence")
+    assert "no knife-crime flag" in knife["knife_note"] and ward["knife_note"] is None
+    body = {"name": "Trend test", "selection": {"lsoa_codes": ["E01022313"]}}
+    saved = client.post("/api/focus-areas", headers=ANALYST, json=body).json()
+    focus = trend(f"focus_area={saved['id']}&crime_type=asb")
+    assert focus["counts"] == lsoa["counts"]
+    two = client.get("/api/trends?ward=Westgate&lsoa=E01022313", headers=ANALYST)
+    assert two.status_code == 422 and "at most one" in two.text
+    assert client.get("/api/trends?ward=Atlantis", headers=ANALYST).status_code == 422
+    assert client.get("/api/trends?focus_area=9999", headers=ANALYST).status_code == 404
+    public = trend("lsoa=E01022313&crime_type=asb", VIEWER)
+    threshold = svc.settings.suppress_below
+    assert all(c is None or c == 0 or c >= threshold for c in public["counts"])

@@ -86,6 +86,17 @@ def test_classify_uses_mapclassify_bins():
         maps.classify([1, 2], scheme="equal")
 
 
+def test_classify_with_explicit_bins_keeps_every_class():
+    cls, bounds = maps.classify([0, 1, 3, 7, 12, np.nan], bins=[1, 5, 12])
+    assert cls.tolist() == [0, 0, 1, 2, 2, -1]
+    assert bounds == [(0.0, 1.0), (1.0, 5.0), (5.0, 12.0)]
+    # a period with only small counts still gets all three classes (same legend)
+    cls, bounds = maps.classify([0, 1], bins=[1, 5, 12])
+    assert cls.tolist() == [0, 0] and len(bounds) == 3
+    # a value above the last bound joins the top class
+    assert maps.classify([20], bins=[1, 5, 12])[0].tolist() == [2]
+
+
 def test_ramp_keeps_the_darkest_colours():
     assert fmt.ramp("YlOrRd", 0) == []
     assert fmt.ramp("YlOrRd", 2) == fmt.ramp("YlOrRd", 3)[-2:]

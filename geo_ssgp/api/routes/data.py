@@ -15,11 +15,12 @@ from fastapi.responses import JSONResponse
 
 from geo_ssgp.api.auth import Analyst, CurrentUser, User
 from geo_ssgp.api.errors import error_responses
-from geo_ssgp.api.params import AreaParams, HotspotParams, QueryFilters
+from geo_ssgp.api.params import AreaParams, HotspotParams, PlaceParams, QueryFilters
 from geo_ssgp.api.schemas import (
     AreaLayer,
     Candidates,
     ChangeLayerOut,
+    DayHour,
     EmergingLayerOut,
     FiltersIn,
     Health,
@@ -30,6 +31,7 @@ from geo_ssgp.api.schemas import (
     SelectionSummary,
     StreetLayer,
     SummaryRequest,
+    TrendOut,
 )
 from geo_ssgp.api.service import Service
 from geo_ssgp.errors import BadInput
@@ -80,7 +82,7 @@ Svc = Annotated[Service, Depends(service)]
 
 def filters_from_body(body: FiltersIn) -> Filters:
     """Filters from a request body's ``filters`` object (checked like query parameters)."""
-    return Filters.of(body.from_, body.to, body.crime_types, body.sources)
+    return Filters.of(body.from_, body.to, body.crime_types, body.sources, night=body.night)
 
 
 @router.get("/health", summary="Service health and data coverage", response_model=Health)
@@ -125,6 +127,7 @@ def area_layer(
         out = frame_to_geojson(stats)
         out["parameters"] = json_safe(stats.attrs.get("area_stats", {}))
         out["suppress_below"] = None if user.is_analyst else svc.settings.suppress_below
+        out["night"] = svc.night_scope(filters, user)
         return out
 
     key = ("areas", params.level, filters.key(), user.is_analyst)
@@ -243,6 +246,37 @@ def hotspot_accuracy(svc: Svc, user: CurrentUser, filters: QueryFilters) -> dict
     cells; ``text`` says it in plain words.
     """
     return svc.layer_accuracy(filters, user)
+
+
+@router.get(
+    "/timeofday",
+    summary="Incidents by day of week and hour (local logs with a time)",
+    response_model=DayHour,
+)
+def time_of_day(svc: Svc, user: CurrentUser, filters: QueryFilters) -> dict:
+    """A 7 x 24 table of the records with a clock time; police.uk records carry the month only.
+
+    ``without_time`` counts the records left out; non-analysts see public records only, so
+    their table is empty.
+    """
+    return svc.day_hour(filters, user)
+
+
+@router.get(
+    "/trends",
+    summary="Monthly trend of the district, a ward, an LSOA, a focus area or a hotspot",
+    response_model=TrendOut,
+    responses=error_responses(404),
+)
+def trends(
+    svc: Svc, user: CurrentUser, filters: QueryFilters, place: Annotated[PlaceParams, Depends()]
+) -> dict:
+    """Counts per month with the Mann-Kendall test and Sen's slope.
+
+    The test answers "a steady rise or fall beyond chance?"; the knife-crime proxy
+    statement comes with the answer when the crime types are the proxy.
+    """
+    return svc.trend(place.spec, filters, user)
 
 
 @router.get(

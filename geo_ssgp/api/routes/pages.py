@@ -22,8 +22,8 @@ from geo_ssgp.api.params import HotspotParams, QueryFilters
 from geo_ssgp.api.routes.data import Svc
 from geo_ssgp.api.service import Service
 from geo_ssgp.config import default_settings
-from geo_ssgp.errors import GeoSsgpError
-from geo_ssgp.filters import parse_month, resolve_crime_types
+from geo_ssgp.errors import BadInput, GeoSsgpError
+from geo_ssgp.filters import Filters, parse_month, resolve_crime_types
 from geo_ssgp.hotspots import METHODS
 
 router = APIRouter(include_in_schema=False)
@@ -140,7 +140,8 @@ def logout(request: Request) -> Response:
 def analyst_page(request: Request, svc: Svc, user: PageUser) -> HTMLResponse:
     """The analyst workspace: filters, map, focus-area panel, ranking and upload."""
     meta = svc.meta(user.role)
-    return render(request, "analyst.html", user, meta=meta)
+    day_hour = svc.day_hour(Filters.of(), user)
+    return render(request, "analyst.html", user, meta=meta, day_hour=day_hour)
 
 
 @router.get("/map/analyst", response_class=HTMLResponse)
@@ -162,12 +163,14 @@ def area_index(request: Request, svc: Svc, user: PageUser) -> HTMLResponse:
 def area_page(request: Request, svc: Svc, user: PageUser, key: str) -> HTMLResponse:
     """The PCSO view of a ward or LSOA: last months' incidents, hotspots, streets, types."""
     place = svc.place(key)
+    spec = {"ward": place.code} if place.kind == "ward" else {"lsoa_codes": [place.code]}
     return render(
         request,
         "area.html",
         user,
         place=place,
         threshold=svc.settings.suppress_below,
+        trend=svc.trend(spec, Filters.of(), user),
         **svc.area_view(place, user),
     )
 
@@ -213,6 +216,19 @@ def meeting_page(
     return render(request, "meeting.html", user, **_meeting(svc, params, user))
 
 
+def _bins(text: str | None) -> tuple[float, ...] | None:
+    """Class breaks from ``bins=1,5,12`` (increasing numbers); ``None`` when not given."""
+    if not text:
+        return None
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError as exc:
+        raise BadInput(f"{text!r}: give increasing numbers separated by commas", "bins") from exc
+    if len(values) > 20 or list(values) != sorted(set(values)):
+        raise BadInput(f"{text!r}: give up to 20 increasing numbers", param="bins")
+    return values
+
+
 @router.get("/map/meeting", response_class=HTMLResponse)
 def meeting_map(
     request: Request,
@@ -220,9 +236,21 @@ def meeting_map(
     user: PageUser,
     filters: QueryFilters,
     params: Annotated[HotspotParams, Depends()],
+    bins: Annotated[
+        str | None, Query(max_length=300, description="Class breaks shared by both periods.")
+    ] = None,
 ) -> HTMLResponse:
-    """The map document of one meeting period."""
-    return _map(request, svc.meeting_map(params.method, filters, user))
+    """The map document of one meeting period (classes ``bins`` when given)."""
+    return _map(request, svc.meeting_map(params.method, filters, user, bins=_bins(bins)))
+
+
+@router.get("/map/meeting/difference", response_class=HTMLResponse)
+def meeting_difference_map(
+    request: Request, svc: Svc, user: PageUser, params: Annotated[MeetingParams, Depends()]
+) -> HTMLResponse:
+    """The map document of the meeting's tested change per LSOA."""
+    data = _meeting(svc, params, user)
+    return _map(request, svc.meeting_difference_map(data["before"], data["after"], user))
 
 
 @router.get("/meeting/report.html", response_class=HTMLResponse)
@@ -231,10 +259,12 @@ def meeting_report(
 ) -> HTMLResponse:
     """The meeting view as one self-contained HTML file (assets inlined) to circulate."""
     data = _meeting(svc, params, user)
+    bins = tuple(data["bins"])
     maps_html = [
-        svc.meeting_map(params.method, data[period], user, standalone=True)
+        svc.meeting_map(params.method, data[period], user, standalone=True, bins=bins)
         for period in ("before", "after")
     ]
+    maps_html.append(svc.meeting_difference_map(data["before"], data["after"], user, True))
     context = {k: v for k, v in data.items() if k not in ("methods", "threshold")}
     page = reports.meeting_report(
         context,
