@@ -596,3 +596,14 @@ def test_hotspot_accuracy_in_plain_words(client):
     short = client.get("/api/hotspots/accuracy?to=2025-03", headers=ANALYST).json()
     assert short["text"].startswith("Not enough months to test this layer")
     assert client.get("/api/hotspots/accuracy?crime_type=magic", headers=ANALYST).status_code == 422
+
+
+def test_health_gives_the_dataset_count_to_analysts_only(client, svc):
+    """Anyone may see that the service is up and its public coverage; how many uploads are
+    stored is for analysts (``null`` without a token and for pcso/viewer)."""
+    assert client.get("/api/health").json()["datasets"] is None
+    for role in ("pcso", "viewer"):
+        body = client.get("/api/health", headers={"Authorization": f"Bearer dev-{role}"}).json()
+        assert body["datasets"] is None
+    body = client.get("/api/health", headers={"Authorization": "Bearer dev-analyst"}).json()
+    assert body["datasets"] == len(svc.store.datasets()) >= 1
