@@ -183,8 +183,11 @@ class Settings(BaseSettings):
         description="Folder of area-pack manifests (GEO_SSGP_PACKS_DIR).",
     )
     map_methods: tuple[str, ...] = Field(
-        ("grid-count", "kde", "gistar", "lisa", "hdbscan"),
-        description="Hotspot methods drawn on the analyst map.",
+        ("grid-count", "kde", "gistar", "lisa", "dbscan"),
+        description="Hotspot methods drawn on the analyst map (GEO_SSGP_MAP_METHODS, a JSON "
+        "list). Each default layer works on weighted police.uk map points, so its cost follows "
+        "the map points, not the incidents; hdbscan (every incident, no weights, predicts "
+        "poorly) is available on request.",
     )
     recent_months: int = Field(
         3, ge=1, description="Months on the PCSO view and in each default meeting period."
