@@ -156,6 +156,12 @@ class Settings(BaseSettings):
         description="Earliest plausible incident month, YYYY-MM (GEO_SSGP_EARLIEST_MONTH); "
         "earlier months and months after next month are quarantined as implausible_month.",
     )
+    max_field_chars: int = Field(
+        1000,
+        ge=1,
+        description="Longest text accepted in one field of an uploaded row "
+        "(GEO_SSGP_MAX_FIELD_CHARS); a row with a longer value is quarantined as field_too_long.",
+    )
     suppress_below: int = Field(
         3, ge=1, description="Counts from 1 to this minus 1 are hidden from pcso/viewer."
     )
