@@ -171,6 +171,11 @@ def print_balance(summary: dict) -> None:
         f"in {summary['in']:,} = accepted {summary['accepted']:,} + "
         f"quarantined {summary['quarantined']:,} + duplicates {summary.get('duplicates', 0):,}"
     )
+    if summary.get("outside_area"):
+        console.print(
+            f"  of the accepted, {summary['outside_area']:,} outside the district: stored, "
+            "not in any map or rate"
+        )
     for reason, n in sorted(summary["by_reason"].items()):
         if reason != "duplicate_incident":
             console.print(f"  quarantined {reason}: {n:,}")

@@ -98,7 +98,9 @@ def ingest_files(
     -------
     dict
         ``files`` (per-file balance and whether it was skipped), ``in``, ``accepted``,
-        ``quarantined``, ``by_reason`` (totals over the newly stored files) and ``skipped``.
+        ``quarantined``, ``by_reason``, ``outside_area`` (totals over the newly stored files)
+        and ``skipped``. ``outside_area`` counts accepted rows (so part of ``accepted``) that
+        lie outside the pack's district: they are stored but in no map, rate or hotspot.
 
     Raises
     ------
@@ -127,6 +129,7 @@ def ingest_files(
             skipped.append(name)
             continue
         incidents = geocoded[geocoded["source_file"] == name]
+        files[-1]["n_outside_area"] = int((incidents["status"] == "outside_area").sum())
         items.append((info, incidents.reset_index(drop=True), quarantine.reset_index(drop=True)))
     store.add_datasets(items)
     return _summary(files, skipped)
@@ -143,6 +146,7 @@ def _summary(files: list[dict], skipped: list[str]) -> dict:
         ("accepted", "n_accepted"),
         ("quarantined", "n_quarantined"),
         ("duplicates", "n_duplicates"),
+        ("outside_area", "n_outside_area"),
     )
     total = {k: sum(int(f.get(key, 0)) for f in stored) for k, key in counts}
     return {"files": files, **total, "by_reason": by_reason, "skipped": skipped}

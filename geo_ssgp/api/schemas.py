@@ -98,6 +98,11 @@ class UploadResult(BaseModel):
     skipped: bool
     in_: int = Field(..., alias="in")
     accepted: int
+    outside_area: int = Field(
+        0,
+        description="Of the accepted rows, those outside the district: stored, but in no map, "
+        "rate or hotspot.",
+    )
     quarantined: int
     by_reason: dict[str, int]
     message: str

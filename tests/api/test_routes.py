@@ -176,6 +176,23 @@ def test_upload_reports_balance_by_reason(uploaded):
     assert uploaded["skipped"] is False
 
 
+def test_upload_reports_rows_outside_the_district(client):
+    """A row far outside the district is stored but said to be in no map or rate."""
+    log = (
+        "ref,date,type,lon,lat,location\n"
+        "O1,2025-07-12,Burglary,-2.24370,51.86510,Westgate Street\n"
+        "O2,2025-07-12,Burglary,-1.61780,54.97830,Newcastle\n"
+    )
+    r = client.post("/api/uploads", headers=ANALYST, files={"file": ("far.csv", log)})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["in"], body["accepted"], body["outside_area"]) == (2, 2, 1)
+    assert body["message"] == (
+        "2 of 2 rows stored, of which 1 outside the district and not in any map or rate, "
+        "0 quarantined"
+    )
+
+
 def test_same_upload_again_is_skipped(client, uploaded):
     r = client.post("/api/uploads", headers=ANALYST, files={"file": ("again.csv", LOCAL_LOG)})
     assert r.status_code == 200

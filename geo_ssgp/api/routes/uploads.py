@@ -78,10 +78,14 @@ async def upload(
     accepted = int(info.get("n_accepted", result["accepted"]))
     quarantined = int(info.get("n_quarantined", result["quarantined"]))
     duplicates = int(info.get("n_duplicates", 0))
+    outside = 0 if skipped else int(info.get("n_outside_area", 0))
     message = (
         "this file was already stored; nothing changed"
         if skipped
-        else f"{accepted:,} of {n_in:,} rows stored, {quarantined:,} quarantined"
+        else f"{accepted:,} of {n_in:,} rows stored"
+        + (f", of which {outside:,} outside the district and not in any map or rate" if outside
+           else "")
+        + f", {quarantined:,} quarantined"
         + (f", {duplicates:,} already held (counted once)" if duplicates else "")
     )
     return {
@@ -89,6 +93,7 @@ async def upload(
         "skipped": skipped,
         "in": n_in,
         "accepted": accepted,
+        "outside_area": outside,
         "quarantined": quarantined,
         "by_reason": {} if skipped else result["by_reason"],
         "message": message,
