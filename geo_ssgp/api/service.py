@@ -399,12 +399,16 @@ class Service:
         discloses restricted (local) records; how many uploads are stored is an analyst's
         business (``None`` for anyone else).
         """
+        analyst = user is not None and user.is_analyst
+        return self._cached(("health", analyst), lambda: self._health(analyst))
+
+    def _health(self, analyst: bool) -> dict:
         public = User("viewer")
         months = self.months(public) or [None]
         return {
             "status": "ok",
             "pack": self.pack.name,
-            "datasets": len(self.version()) if user is not None and user.is_analyst else None,
+            "datasets": len(self.version()) if analyst else None,
             "incidents": int(len(self.filtered(Filters.of(), public))),
             "months": {"first": months[0], "last": months[-1]},
         }
