@@ -38,7 +38,7 @@ from shapely.geometry.base import BaseGeometry
 from geo_ssgp.config import CRS_BNG
 from geo_ssgp.errors import BadInput, NotFound
 from geo_ssgp.schema import QUARANTINE_COLUMNS
-from geo_ssgp.store import FocusArea, Store, _check_focus
+from geo_ssgp.store import FocusArea, Store, _check_focus, _check_id
 
 SRID = 27700
 
@@ -242,6 +242,21 @@ class PostGISStore(Store):
         return pd.DataFrame(rows, columns=names).astype(
             {"id": "int64", "n_in": "int64", "n_accepted": "int64", "n_quarantined": "int64"}
         )
+
+    def remove_dataset(self, dataset_id: int) -> dict:
+        """Remove one dataset with its incidents and quarantine rows in one transaction.
+
+        The incident and quarantine rows go with it (``ON DELETE CASCADE``). Raises NotFound
+        if there is no such dataset; returns its catalogue row.
+        """
+        _check_id(dataset_id, "dataset")
+        rows = self.datasets()
+        row = rows[rows["id"] == dataset_id]
+        with self._connect() as con:
+            cur = con.execute("DELETE FROM datasets WHERE id = %s", (dataset_id,))
+        if row.empty or cur.rowcount == 0:
+            raise NotFound(f"no dataset {dataset_id}", param="dataset_id")
+        return {k: v.item() if hasattr(v, "item") else v for k, v in row.iloc[0].items()}
 
     def incidents(self) -> gpd.GeoDataFrame:
         """All stored geocoded incidents in ingest order, with the columns and dtypes given."""
