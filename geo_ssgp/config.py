@@ -156,6 +156,12 @@ class Settings(BaseSettings):
         description="Earliest plausible incident month, YYYY-MM (GEO_SSGP_EARLIEST_MONTH); "
         "earlier months and months after next month are quarantined as implausible_month.",
     )
+    max_field_chars: int = Field(
+        1000,
+        ge=1,
+        description="Longest text accepted in one field of an uploaded row "
+        "(GEO_SSGP_MAX_FIELD_CHARS); a row with a longer value is quarantined as field_too_long.",
+    )
     suppress_below: int = Field(
         3, ge=1, description="Counts from 1 to this minus 1 are hidden from pcso/viewer."
     )
@@ -183,8 +189,11 @@ class Settings(BaseSettings):
         description="Folder of area-pack manifests (GEO_SSGP_PACKS_DIR).",
     )
     map_methods: tuple[str, ...] = Field(
-        ("grid-count", "kde", "gistar", "lisa", "hdbscan"),
-        description="Hotspot methods drawn on the analyst map.",
+        ("grid-count", "kde", "gistar", "lisa", "dbscan"),
+        description="Hotspot methods drawn on the analyst map (GEO_SSGP_MAP_METHODS, a JSON "
+        "list). Each default layer works on weighted police.uk map points, so its cost follows "
+        "the map points, not the incidents; hdbscan (every incident, no weights, predicts "
+        "poorly) is available on request.",
     )
     recent_months: int = Field(
         3, ge=1, description="Months on the PCSO view and in each default meeting period."

@@ -53,6 +53,7 @@ QUARANTINE_COLUMNS = [
 
 #: Machine-readable quarantine reason codes.
 QUARANTINE_REASONS = {
+    "field_too_long": "a text field is longer than the max_field_chars setting",
     "no_location": "row has no coordinates, grid reference or postcode",
     "bad_coordinates": "coordinates do not parse as numbers",
     "impossible_coordinates": "coordinates outside the valid range of their CRS",

@@ -538,7 +538,10 @@ def _restore(frame: pd.DataFrame, layout: list[list[list[str]]]) -> gpd.GeoDataF
             dtypes.setdefault(name, dtype)
     extras = [c for c in dtypes if c not in TYPED_COLUMNS and c != "geometry"]
     if extras:
-        unpacked = pd.DataFrame([e or {} for e in frame["extra"]])  # jsonb arrives as dict
+        # jsonb arrives decoded (dict) from psycopg, text as str
+        unpacked = pd.DataFrame(
+            [e if isinstance(e, dict) else json.loads(e) if e else {} for e in frame["extra"]]
+        )
         frame = frame.assign(**{c: unpacked.get(c) for c in extras})
     geometry = gpd.GeoSeries(shapely.from_wkb([bytes(g) for g in frame["geometry"]]), crs=CRS_BNG)
     dtypes.setdefault("geometry", "geometry")

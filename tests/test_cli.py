@@ -36,6 +36,8 @@ def test_help_for_every_command():
 def test_ingest_prints_balance(ingested):
     assert "in 44,665 = accepted 43,590 + quarantined 1,075" in ingested
     assert "quarantined no_location: 1,075" in ingested
+    # police.uk's Gloucestershire files: 14,333 of the 43,590 are inside Gloucester
+    assert "accepted but outside the area: 29,257" in ingested
 
 
 def test_reingest_is_idempotent(ingested, store_dir, sample_files):

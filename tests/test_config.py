@@ -77,3 +77,30 @@ def test_development_mode_enables_the_dev_tokens_only_without_configured_ones(cl
     assert get_settings().tokens == parse_tokens(DEFAULT_TOKENS)
     clean_env.setenv("GEO_SSGP_TOKENS", "s3cret:analyst")
     assert get_settings().tokens == {"s3cret": "analyst"}
+
+
+@pytest.mark.slow
+def test_default_map_layers_cost_follows_map_points_not_incidents(settings, pack, sample_ok):
+    """Never freeze: the analyst map's default layers work on weighted map points.
+
+    The same incidents replicated ten times sit on the same police.uk map points; a layer
+    on weighted map points costs about the same, one on every incident about ten times
+    more (HDBSCAN: x107 measured, 0.9 s -> 92 s). A timing ratio, not an absolute time.
+    """
+    import time
+
+    import pandas as pd
+
+    from geo_ssgp.hotspots import run_method
+
+    assert "hdbscan" not in settings.map_methods
+    big = pd.concat([sample_ok] * 10, ignore_index=True)
+
+    def seconds(frame) -> float:
+        t0 = time.perf_counter()
+        for method in settings.map_methods:
+            run_method(method, frame, pack, label=False)
+        return time.perf_counter() - t0
+
+    seconds(sample_ok)  # warm caches (region, grids)
+    assert seconds(big) < 4 * seconds(sample_ok)

@@ -244,3 +244,17 @@ def test_unreachable_database_is_one_clear_error_without_the_password():
     with pytest.raises(BadInput, match=message) as e:
         PostGISStore("postgresql://u:hunter2@127.0.0.1:1/x?connect_timeout=2", "gloucester")
     assert "hunter2" not in str(e.value)
+
+
+def test_remove_dataset_takes_its_incidents_and_quarantine(store):
+    """The PostGIS store removes a dataset like the embedded one: rows cascade, 404 after."""
+    from geo_ssgp.errors import NotFound
+
+    store.add_datasets([_dataset("aaa", 30), _dataset("bbb", 20)])
+    first = int(store.datasets()["id"].iloc[0])
+    removed = store.remove_dataset(first)
+    assert (removed["sha256"], removed["n_accepted"]) == ("aaa", 30)
+    assert store.datasets()["sha256"].tolist() == ["bbb"]
+    assert len(store.incidents()) == 20 and len(store.quarantine()) == 1
+    with pytest.raises(NotFound, match=f"no dataset {first}"):
+        store.remove_dataset(first)

@@ -264,7 +264,9 @@ class Health(BaseModel):
 
     status: Literal["ok"]
     pack: str
-    datasets: int
+    datasets: int | None = Field(
+        None, description="Stored datasets: analysts only (null for anyone else)."
+    )
     incidents: int
     months: dict[str, str | None]
 

@@ -437,6 +437,27 @@ class Service:
         """A ward or LSOA by code or name (:func:`geo_ssgp.focus.find_place`)."""
         return focus.find_place(self.pack, key)
 
+    def health(self, user: User | None) -> dict:
+        """Service health: pack and public coverage; the dataset count for analysts only.
+
+        ``incidents`` and ``months`` count public records whoever asks, so the answer never
+        discloses restricted (local) records; how many uploads are stored is an analyst's
+        business (``None`` for anyone else).
+        """
+        analyst = user is not None and user.is_analyst
+        return self._cached(("health", analyst), lambda: self._health(analyst))
+
+    def _health(self, analyst: bool) -> dict:
+        public = User("viewer")
+        months = self.months(public) or [None]
+        return {
+            "status": "ok",
+            "pack": self.pack.name,
+            "datasets": len(self.version()) if analyst else None,
+            "incidents": int(len(self.filtered(Filters.of(), public))),
+            "months": {"first": months[0], "last": months[-1]},
+        }
+
     def meta(self, role: str) -> dict:
         """Choices for the page controls (months, types, wards, methods, weights, role)."""
         return {

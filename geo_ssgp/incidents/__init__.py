@@ -37,9 +37,11 @@ Each row is checked in this order and the first failing check gives its reason:
    look like grid metres or the other way round), ``swapped_lat_lon``,
    ``impossible_coordinates`` (outside the CRS's range, ``(0, 0)``, outside the UK),
    ``bad_postcode``, ``unknown_postcode``; ``no_location`` when none is present at all;
-2. ``bad_date`` -- date or month does not parse;
-3. ``unknown_crime_type``;
-4. ``duplicate_id`` -- a source record ID that repeats an earlier *otherwise valid* record of
+2. ``field_too_long`` -- a text field (location, outcome, ID, date, ...) is longer than the
+   ``max_field_chars`` setting (default 1,000 characters);
+3. ``bad_date`` -- date or month does not parse (``implausible_month`` outside the window);
+4. ``unknown_crime_type``;
+5. ``duplicate_id`` -- a source record ID that repeats an earlier *otherwise valid* record of
    the same source in the same call (files in the order given, rows in file order); the first
    is kept.
 

@@ -221,8 +221,10 @@ def read_excel(name: str, data: bytes) -> pd.DataFrame:
     Raises
     ------
     IngestError
-        If openpyxl cannot read the workbook.
+        If openpyxl cannot read the workbook, or a cell holds a formula without a saved
+        value (see :func:`check_formula_values`).
     """
+    check_formula_values(name, data)
     try:
         raw = pd.read_excel(
             io.BytesIO(data), sheet_name=0, dtype=str, na_filter=False, engine="openpyxl"
@@ -231,6 +233,44 @@ def read_excel(name: str, data: bytes) -> pd.DataFrame:
         raise IngestError(f"{name}: not a readable Excel workbook: {exc}") from exc
     raw.columns = unique_names([str(c).strip() for c in raw.columns])
     return raw
+
+
+def _formula_cells(data: bytes) -> list[str]:
+    """Coordinates of the first sheet's formula cells (``[]`` if unreadable)."""
+    from openpyxl import load_workbook
+
+    try:
+        sheet = load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
+        return [c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+    except Exception:  # an unreadable workbook is reported by the reader itself
+        return []
+
+
+def check_formula_values(name: str, data: bytes) -> None:
+    """Refuse a workbook whose formula cells have no saved (cached) value.
+
+    A workbook written by a program rather than saved by Excel can hold formulas without
+    their results; read for values they would come out empty and rows would be quarantined
+    or mislocated for no visible reason.
+
+    Raises
+    ------
+    IngestError
+        Naming the first such cell and its formula.
+    """
+    cells = _formula_cells(data)
+    if not cells:
+        return
+    from openpyxl import load_workbook
+
+    values = load_workbook(io.BytesIO(data), data_only=True).worksheets[0]
+    formulas = load_workbook(io.BytesIO(data)).worksheets[0]
+    for cell in cells:
+        if values[cell].value is None:
+            raise IngestError(
+                f"{name}: cell {cell} holds a formula ({formulas[cell].value}) with no saved "
+                "value; open and save the workbook in Excel, or export it as CSV"
+            )
 
 
 def rows_of(raw: pd.DataFrame) -> RowsOf:

@@ -1,10 +1,10 @@
 """Validation: check the staged rows of all files at once and split them in two.
 
-This module owns the check order (location, date, crime type, duplicate ID; the first
-failing check gives a row its one quarantine reason), month parsing of the accepted date
-forms, and the mapping of crime-type text in *data* to police.uk category names. It turns
-the rows that pass into the Incidents table and the rest into the quarantine, with a
-per-file summary, so that rows in = accepted + quarantined for every file.
+This module owns the check order (location, field length, date, crime type, duplicate
+ID; the first failing check gives a row its one quarantine reason), month parsing of the
+accepted date forms, and the mapping of crime-type text in *data* to police.uk category
+names. It turns the rows that pass into the Incidents table and the rest into the
+quarantine, with a per-file summary, so that rows in = accepted + quarantined for every file.
 """
 
 from __future__ import annotations
@@ -91,6 +91,7 @@ def validate(staged: Sequence[Staged], pack: AreaPack | None) -> IngestResult:
     row = np.concatenate([np.arange(k, dtype=np.int64) for k in sizes])
 
     reasons, x, y = locate(frame, pack)
+    _check_lengths(reasons, cols)
     month = _check_dates(reasons, frame, or_blank(cols["date"], n))
     occurred, timed = parse_datetimes(or_blank(cols["date"], n), or_blank(cols["time"], n))
     crime = _check_crime_types(reasons, frame, or_blank(cols["crime"], n))
@@ -151,6 +152,27 @@ def plausible_months() -> tuple[np.datetime64, np.datetime64]:
     first = np.datetime64(default_settings().earliest_month, "M")
     last = np.datetime64(dt.datetime.now(dt.UTC).strftime("%Y-%m"), "M") + 1
     return first, last
+
+
+def _check_lengths(reasons: Reasons, cols: dict[str, pd.Series | None]) -> None:
+    """``field_too_long`` for rows with a text longer than the ``max_field_chars`` setting.
+
+    Runs before the date and crime-type checks, whose details would quote the text; a row
+    already rejected for its location keeps that reason.
+    """
+    limit = default_settings().max_field_chars
+    for name, column in cols.items():
+        if column is None:
+            continue
+        length = column.str.len().to_numpy()
+        reasons.mark(
+            length > limit,
+            "field_too_long",
+            lambda m, name=name, length=length: np.array(
+                [f"{name} is {k:,} characters, more than the {limit:,} allowed" for k in length[m]],
+                dtype=object,
+            ),
+        )
 
 
 def _check_dates(reasons: Reasons, frame: Columns, dates: pd.Series) -> np.ndarray:

@@ -176,6 +176,23 @@ def test_upload_reports_balance_by_reason(uploaded):
     assert uploaded["skipped"] is False
 
 
+def test_upload_reports_rows_outside_the_district(client):
+    """A row far outside the district is stored but said to be in no map or rate."""
+    log = (
+        "ref,date,type,lon,lat,location\n"
+        "O1,2025-07-12,Burglary,-2.24370,51.86510,Westgate Street\n"
+        "O2,2025-07-12,Burglary,-1.61780,54.97830,Newcastle\n"
+    )
+    r = client.post("/api/uploads", headers=ANALYST, files={"file": ("far.csv", log)})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["in"], body["accepted"], body["outside"]) == (2, 2, 1)
+    assert body["message"] == (
+        "2 rows: 1 stored in the area, 1 outside the area (stored, left out of area "
+        "statistics), 0 rejected"
+    )
+
+
 def test_same_upload_again_is_skipped(client, uploaded):
     r = client.post("/api/uploads", headers=ANALYST, files={"file": ("again.csv", LOCAL_LOG)})
     assert r.status_code == 200
@@ -598,3 +615,14 @@ def test_hotspot_accuracy_in_plain_words(client):
     short = client.get("/api/hotspots/accuracy?to=2025-03", headers=ANALYST).json()
     assert short["text"].startswith("Not enough months to test this layer")
     assert client.get("/api/hotspots/accuracy?crime_type=magic", headers=ANALYST).status_code == 422
+
+
+def test_health_gives_the_dataset_count_to_analysts_only(client, svc):
+    """Anyone may see that the service is up and its public coverage; how many uploads are
+    stored is for analysts (``null`` without a token and for pcso/viewer)."""
+    assert client.get("/api/health").json()["datasets"] is None
+    for role in ("pcso", "viewer"):
+        body = client.get("/api/health", headers={"Authorization": f"Bearer dev-{role}"}).json()
+        assert body["datasets"] is None
+    body = client.get("/api/health", headers={"Authorization": "Bearer dev-analyst"}).json()
+    assert body["datasets"] == len(svc.store.datasets()) >= 1

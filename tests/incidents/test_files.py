@@ -97,3 +97,19 @@ def test_utf16_text_is_read_with_a_bom_and_named_without_one(tmp_path, encoding)
         path.write_bytes(text.encode(encoding))
         with pytest.raises(IngestError, match="looks like UTF-16 text without a byte-order mark"):
             read_incidents(path)
+
+
+def test_xlsx_formula_cells_without_saved_values_are_refused(tmp_path):
+    """openpyxl writes formulas without results; read for values they would be blank, so
+    the workbook is refused with the cell named, and nothing is read."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["ref", "date", "type", "lon", "lat"])
+    sheet.append(["F1", "2025-08-03", "ASB", -2.22124, 51.88177])
+    sheet.append(["F2", "2025-08-04", "ASB", "=-2.2+0.01", 51.88177])
+    book.save(tmp_path / "formula.xlsx")
+    with pytest.raises(IngestError, match=r"formula.xlsx: cell D3 holds a formula \(=-2.2\+0.01\) "
+                       "with no saved value; open and save the workbook in Excel"):
+        read_incidents(tmp_path / "formula.xlsx")

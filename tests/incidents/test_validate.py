@@ -217,3 +217,26 @@ def test_local_logs_keep_date_and_time(tmp_path):
     assert got.loc["A3", "occurred_at"] == pd.Timestamp("2025-06-16")
     assert pd.isna(got.loc["A4", "occurred_at"])
     assert got["time_known"].tolist() == [True, True, False, False, False]  # 25:99 is no time
+
+
+def test_over_long_text_fields_are_quarantined(tmp_path, write, reasons_of, details_of):
+    """A 1 MB location string or a 200k-character id is quarantined as ``field_too_long``
+    (the ``max_field_chars`` setting, 1,000 by default); the other rows are accepted."""
+    from geo_ssgp.config import default_settings
+
+    limit = default_settings().max_field_chars
+    assert limit == 1000
+    rows = [
+        ("R1", "x" * 1_000_000),
+        ("R" * 200_000, "Church Road"),
+        ("R3", "y" * limit),
+        ("R4", "Church Road"),
+    ]
+    body = "".join(f"{i},2025-08-03,ASB,-2.22124,51.88177,{loc}\n" for i, loc in rows)
+    res = read_incidents(write(tmp_path / "long.csv", "ref,date,type,lon,lat,location\n" + body))
+    assert reasons_of(res) == {0: "field_too_long", 1: "field_too_long"}
+    assert details_of(res)[0] == (
+        "location_text is 1,000,000 characters, more than the 1,000 allowed"
+    )
+    assert details_of(res)[1] == "rec_id is 200,000 characters, more than the 1,000 allowed"
+    assert res.incidents["location_text"].str.len().tolist() == [limit, len("Church Road")]

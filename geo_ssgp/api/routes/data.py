@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from geo_ssgp.api.auth import Analyst, CurrentUser, User
+from geo_ssgp.api.auth import Analyst, CurrentUser, User, optional_user
 from geo_ssgp.api.errors import error_responses
 from geo_ssgp.api.params import AreaParams, HotspotParams, PlaceParams, QueryFilters
 from geo_ssgp.api.schemas import (
@@ -86,21 +86,13 @@ def filters_from_body(body: FiltersIn) -> Filters:
 
 
 @router.get("/health", summary="Service health and data coverage", response_model=Health)
-def health(svc: Svc) -> dict:
-    """Whether the service is up, with its pack and public coverage (no token).
+def health(svc: Svc, user: Annotated[User | None, Depends(optional_user)]) -> dict:
+    """Whether the service is up, with its pack and public coverage (no token needed).
 
-    ``incidents`` and ``months`` count public records only: restricted (local) records are
-    not disclosed to a caller without a token.
+    ``incidents`` and ``months`` count public records only; ``datasets`` (how many uploads
+    are stored) is given to analysts only and is ``null`` for anyone else.
     """
-    public = User("viewer")
-    months = svc.months(public)
-    return {
-        "status": "ok",
-        "pack": svc.pack.name,
-        "datasets": len(svc.version()),
-        "incidents": int(len(svc.filtered(Filters.of(), public))),
-        "months": {"first": months[0] if months else None, "last": months[-1] if months else None},
-    }
+    return svc.health(user)
 
 
 @router.get("/meta", summary="Choices for the page controls", response_model=Meta)
