@@ -1041,8 +1041,10 @@ def emerging(
     if map_out is not None:
         from geo_ssgp.maps import add_emerging_layer
 
-        places, made = result.locations, result.parameters
-        _write_map(map_out, area, lambda fmap: add_emerging_layer(fmap, places, made))
+        def draw(fmap) -> None:
+            add_emerging_layer(fmap, result.locations, result.parameters, warnings=result.warnings)
+
+        _write_map(map_out, area, draw)
     if as_json:
         _json_out({k: doc[k] for k in ("steps", "category_counts", "parameters", "warnings")})
         return

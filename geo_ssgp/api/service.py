@@ -17,9 +17,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import folium
 import geopandas as gpd
 import pandas as pd
 
@@ -36,13 +38,45 @@ from geo_ssgp.api.privacy import (
     visible_filters,
 )
 from geo_ssgp.config import CRS_BNG, Settings
-from geo_ssgp.errors import BadInput, NotEnoughData, NotFound, StillComputing
+from geo_ssgp.errors import BadInput, Forbidden, NotEnoughData, NotFound, StillComputing
 from geo_ssgp.filters import Filters, night_scope, resolve_method
+from geo_ssgp.hotspots.change import change_geojson, pack_change
+from geo_ssgp.hotspots.emerging import EmergingHotspots, emerging_scope, pack_emerging
 from geo_ssgp.hotspots.evaluate import layer_accuracy
 from geo_ssgp.hotspots.layer import json_safe
 from geo_ssgp.pack import AreaPack, load_layer, lsoa_wards
 from geo_ssgp.schema import CRIME_GROUPS, CRIME_TYPES
 from geo_ssgp.store import FocusArea, SQLiteStore
+
+
+@dataclass(frozen=True)
+class MapOverlays:
+    """The space-time overlays asked of the analyst map (analysts only).
+
+    Attributes
+    ----------
+    emerging : bool
+        Draw the emerging hot/cold-spot categories.
+    change : ((str, str), (str, str)) or None
+        Earlier and later period (first and last month each) of the change layer.
+    change_all : bool
+        Draw every tested place, not only significant changes.
+    """
+
+    emerging: bool = False
+    change: tuple[tuple[str, str], tuple[str, str]] | None = None
+    change_all: bool = False
+
+    @property
+    def requested(self) -> bool:
+        """Whether any overlay is asked for."""
+        return self.emerging or self.change is not None
+
+
+#: The emerging overlay of the analyst map: 100 m cells by month, ArcGIS categories.
+MAP_EMERGING = {"unit": "grid", "cell_size": None, "step": "month", "scheme": "arcgis"}
+#: The change overlay of the analyst map: 100 m cells.
+MAP_CHANGE = {"unit": "grid", "cell_size": None}
 
 
 def _access(user: User | None) -> str:
@@ -255,25 +289,51 @@ class Service:
             lambda: reports.hotspot_layer(method, self.incidents(), self.pack, filters),
         )
 
+    def emerging_result(self, filters: Filters, options: dict) -> EmergingHotspots:
+        """Emerging hotspots (:func:`geo_ssgp.hotspots.emerging.pack_emerging`), cached.
+
+        Parameters
+        ----------
+        filters : Filters
+        options : dict
+            ``unit``, ``cell_size``, ``step``, ``scheme`` (part of the cache key).
+
+        Returns
+        -------
+        EmergingHotspots
+        """
+        return self._cached(
+            ("emerging", filters.key(), tuple(sorted(options.items()))),
+            lambda: pack_emerging(self.incidents(), self.pack, filters, **options),
+        )
+
     def emerging(self, filters: Filters, options: dict) -> dict:
-        """Emerging hotspots GeoJSON (:func:`geo_ssgp.hotspots.emerging.pack_emerging`)."""
-        from geo_ssgp.hotspots.emerging import pack_emerging
+        """Emerging hotspots GeoJSON (the cached :meth:`emerging_result`)."""
+        key = ("emerging-json", filters.key(), tuple(sorted(options.items())))
+        return self._cached(key, lambda: self.emerging_result(filters, options).to_geojson())
 
-        def compute() -> dict:
-            return pack_emerging(self.incidents(), self.pack, filters, **options).to_geojson()
+    def change_table(self, before: Filters, after: Filters, options: dict) -> gpd.GeoDataFrame:
+        """Tested change per place (:func:`geo_ssgp.hotspots.change.pack_change`), cached.
 
-        return self._cached(("emerging", filters.key(), tuple(sorted(options.items()))), compute)
+        Parameters
+        ----------
+        before, after : Filters
+            The two periods with the crime types and sources.
+        options : dict
+            ``unit``, ``cell_size``, ``method``, ``selection`` (part of the cache key).
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+        """
+        key = ("change", before.key(), after.key(), tuple(sorted(options.items())))
+        return self._cached(
+            key, lambda: pack_change(self.incidents(), self.pack, before, after, **options)
+        )
 
     def change(self, before: Filters, after: Filters, options: dict) -> dict:
-        """Tested change GeoJSON (:func:`geo_ssgp.hotspots.change.pack_change`)."""
-        from geo_ssgp.hotspots.change import change_geojson, pack_change
-
-        def compute() -> dict:
-            table = pack_change(self.incidents(), self.pack, before, after, **options)
-            return change_geojson(table)
-
-        key = ("change", before.key(), after.key(), tuple(sorted(options.items())))
-        return self._cached(key, compute)
+        """Tested change GeoJSON (the cached :meth:`change_table`)."""
+        return change_geojson(self.change_table(before, after, options))
 
     def hotspots_for(self, method: str, filters: Filters, user: User) -> hotspots.HotspotLayer:
         """A hotspot layer as the caller may see it.
@@ -316,7 +376,9 @@ class Service:
 
     # maps ----------------------------------------------------------------------------------
 
-    def analyst_map(self, filters: Filters, user: User) -> str:
+    def analyst_map(
+        self, filters: Filters, user: User, overlays: MapOverlays = MapOverlays()
+    ) -> str:
         """HTML of the analyst map for the filters (cached per filters and access level).
 
         Parameters
@@ -325,12 +387,21 @@ class Service:
         user : User
             Analysts see restricted records among the incident markers; others see public
             records only and suppressed small counts.
+        overlays : MapOverlays
+            Emerging and change layers (:meth:`add_overlays`), analysts only.
 
         Returns
         -------
         str
             A complete HTML document (local ``/static/vendor`` assets).
+
+        Raises
+        ------
+        Forbidden
+            Overlays asked for by a non-analyst (as ``/api/emerging`` and ``/api/change``).
         """
+        if overlays.requested and not user.is_analyst:
+            raise Forbidden("the emerging and change layers are for analysts only", "emerging")
 
         def compute() -> str:
             layers = self._map_layers(filters, user)
@@ -346,9 +417,28 @@ class Service:
                 tiles=self.settings.tiles,
             )
             maps.add_draw_control(fmap)
+            self.add_overlays(fmap, filters, overlays)
             return maps.render(fmap)
 
-        return self.bounded(("analyst-map", filters.key(), _access(user)), compute)
+        return self.bounded(("analyst-map", filters.key(), _access(user), overlays), compute)
+
+    def add_overlays(self, fmap: folium.Map, filters: Filters, overlays: MapOverlays) -> None:
+        """Add the analyst map's space-time overlays (cached analyses, drawn by ``maps``).
+
+        The emerging layer runs on the filters' months, or on every month when they select
+        fewer than 10 (:func:`geo_ssgp.hotspots.emerging.emerging_scope`); the change layer
+        compares the two periods under the filters' crime types and sources.
+        """
+        if overlays.emerging:
+            result = self.emerging_result(emerging_scope(filters, self.months()), MAP_EMERGING)
+            maps.add_emerging_layer(
+                fmap, result.locations, result.parameters, warnings=result.warnings
+            )
+        if overlays.change is not None:
+            (b0, b1), (a0, a1) = overlays.change
+            before, after = filters.replace(start=b0, end=b1), filters.replace(start=a0, end=a1)
+            table = self.change_table(before, after, MAP_CHANGE)
+            maps.add_change_layer(fmap, table, significant_only=not overlays.change_all)
 
     def _map_layers(self, filters: Filters, user: User) -> dict[str, hotspots.HotspotLayer]:
         """The analyst map's hotspot layers; a method that cannot run on the data is left out.

@@ -29,6 +29,7 @@ Steps (after ArcGIS Pro's *Emerging Hot Spot Analysis*):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -351,6 +352,29 @@ def emerging_hotspots(
     return EmergingHotspots(locations, cube.step_labels, cube.counts, z, p_adj, parameters, notes)
 
 
+def emerging_scope(filters: Filters, months: Sequence[str]) -> Filters:
+    """The period an emerging analysis of the filters runs on: theirs, or every month.
+
+    A selection with fewer than :data:`MIN_STEPS` months of data is widened to all of the
+    data's months (crime types, sources and other filters are kept), so the analyst map's
+    "Emerging" layer has the steps ArcGIS asks for whenever the data has them.
+
+    Parameters
+    ----------
+    filters : Filters
+    months : sequence of str
+        Months with data, ``YYYY-MM``.
+
+    Returns
+    -------
+    Filters
+    """
+    first, last = filters.start or "0000-00", filters.end or "9999-99"
+    if sum(first <= m <= last for m in months) >= MIN_STEPS:
+        return filters
+    return filters.replace(start=None, end=None)
+
+
 def pack_emerging(
     incidents: gpd.GeoDataFrame,
     pack: AreaPack,
@@ -403,6 +427,7 @@ __all__ = [
     "arcgis_categories",
     "chainey_categories",
     "emerging_hotspots",
+    "emerging_scope",
     "mann_kendall",
     "pack_emerging",
     "space_time_weights",

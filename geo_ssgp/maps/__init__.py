@@ -17,6 +17,9 @@ Modules
     The pack's street lines as a light base layer: road classes, names at street zoom.
 ``layers``
     :func:`base_map` and the ``add_*`` layer builders.
+``spacetime``
+    The space-time overlays: :func:`add_emerging_layer` (emerging categories) and
+    :func:`add_change_layer` (tested change between two periods).
 ``pages``
     Whole maps: :func:`build_analyst_map`, :func:`build_area_map`, :func:`build_meeting_map`,
     :func:`build_difference_map`.
@@ -108,9 +111,7 @@ from geo_ssgp.maps.elements import attribution_lines
 from geo_ssgp.maps.format import SNAP_POINT_NOTE, classify
 from geo_ssgp.maps.layers import (
     add_area_layer,
-    add_change_layer,
     add_draw_control,
-    add_emerging_layer,
     add_hotspot_layer,
     add_incident_layer,
     add_number_labels,
@@ -128,6 +129,7 @@ from geo_ssgp.maps.pages import (
     build_meeting_map,
 )
 from geo_ssgp.maps.snap_points import snap_point_rows
+from geo_ssgp.maps.spacetime import add_change_layer, add_emerging_layer
 
 __all__ = [
     "ANALYST_LAYER_NAMES",

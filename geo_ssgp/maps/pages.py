@@ -22,7 +22,6 @@ from geo_ssgp.config import CRS_BNG
 from geo_ssgp.maps.assets import DEFAULT_ASSET_BASE, use_local_assets
 from geo_ssgp.maps.layers import (
     add_area_layer,
-    add_change_layer,
     add_hotspot_layer,
     add_incident_layer,
     add_number_labels,
@@ -33,6 +32,7 @@ from geo_ssgp.maps.layers import (
     base_map,
     fit_to,
 )
+from geo_ssgp.maps.spacetime import add_change_layer
 from geo_ssgp.pack import AreaPack
 
 #: Names of the analyst map's LSOA layers in the layer control, by column.

@@ -20,10 +20,10 @@ from geo_ssgp import reports
 from geo_ssgp.api.auth import User, authenticate, end_session, optional_user, start_session
 from geo_ssgp.api.params import HotspotParams, QueryFilters
 from geo_ssgp.api.routes.data import Svc
-from geo_ssgp.api.service import Service
+from geo_ssgp.api.service import MapOverlays, Service
 from geo_ssgp.config import default_settings
 from geo_ssgp.errors import BadInput, GeoSsgpError
-from geo_ssgp.filters import Filters, parse_month, resolve_crime_types
+from geo_ssgp.filters import Filters, parse_month, parse_period, resolve_crime_types
 from geo_ssgp.hotspots import METHODS
 
 router = APIRouter(include_in_schema=False)
@@ -140,14 +140,51 @@ def logout(request: Request) -> Response:
 def analyst_page(request: Request, svc: Svc, user: PageUser) -> HTMLResponse:
     """The analyst workspace: filters, map, focus-area panel, ranking and upload."""
     meta = svc.meta(user.role)
+    (b0, b1), (a0, a1) = reports.meeting_periods(meta["months"], n=svc.settings.recent_months)
+    meta["change_periods"] = {"before": [b0, b1], "after": [a0, a1]}
     day_hour = svc.day_hour(Filters.of(), user)
     return render(request, "analyst.html", user, meta=meta, day_hour=day_hour)
 
 
+class OverlayParams:
+    """The analyst map's space-time overlays (analysts only): emerging and change layers."""
+
+    def __init__(
+        self,
+        emerging: Annotated[
+            bool, Query(description="Draw the emerging hot/cold-spot categories.")
+        ] = False,
+        change_before: Annotated[
+            str | None, Query(max_length=20, description="Change layer: earlier YYYY-MM:YYYY-MM.")
+        ] = None,
+        change_after: Annotated[
+            str | None, Query(max_length=20, description="Change layer: later YYYY-MM:YYYY-MM.")
+        ] = None,
+        change_all: Annotated[
+            bool, Query(description="Change layer: every place, not only significant ones.")
+        ] = False,
+    ) -> None:
+        change = None
+        if change_before or change_after:
+            if not (change_before and change_after):
+                raise BadInput("the change layer needs both periods", param="change_after")
+            change = (
+                parse_period(change_before, "change_before"),
+                parse_period(change_after, "change_after"),
+            )
+        self.overlays = MapOverlays(emerging=emerging, change=change, change_all=change_all)
+
+
 @router.get("/map/analyst", response_class=HTMLResponse)
-def analyst_map(request: Request, svc: Svc, user: PageUser, filters: QueryFilters) -> HTMLResponse:
+def analyst_map(
+    request: Request,
+    svc: Svc,
+    user: PageUser,
+    filters: QueryFilters,
+    params: Annotated[OverlayParams, Depends()],
+) -> HTMLResponse:
     """The analyst map document for the filters (shown in the page's iframe)."""
-    return _map(request, svc.analyst_map(filters, user))
+    return _map(request, svc.analyst_map(filters, user, params.overlays))
 
 
 # PCSO ----------------------------------------------------------------------------------------

@@ -133,10 +133,14 @@
   }
 
   // ---- map -------------------------------------------------------------------------------
+  // Functions adding map-only parameters (the space-time layers of analyst-overlays.js).
+  var mapParams = [];
   function loadMap() {
+    var q = query(filters());
+    mapParams.forEach(function (add) { add(q); });
     status("map-status", "Loading map…");
     frame.parentNode.classList.add("loading");
-    frame.src = "/map/analyst?" + query(filters()).toString();
+    frame.src = "/map/analyst?" + q.toString();
   }
   frame.addEventListener("load", function () {
     if (frame.src.indexOf("/map/") < 0) { return; }
@@ -520,5 +524,6 @@
   loadAccuracy();
   loadHotspotPicker();
   loadSaved();
-  window.geoSsgpPage = {state: state, select: select, filters: filters, loadSaved: loadSaved};
+  window.geoSsgpPage = {state: state, select: select, filters: filters, loadSaved: loadSaved,
+                        loadMap: loadMap, mapParams: mapParams};
 })();
