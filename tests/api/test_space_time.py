@@ -1,11 +1,17 @@
-"""/api/emerging and /api/change on the real sample: analysts only, same answer as the CLI."""
+"""/api/emerging, /api/change and the analyst map's overlays on the real sample (analysts only)."""
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
+from geo_ssgp.api.service import MAP_CHANGE, MAP_EMERGING
 from geo_ssgp.filters import Filters
-from geo_ssgp.hotspots.change import pack_change
+from geo_ssgp.hotspots.change import NO_CHANGE, pack_change
+from geo_ssgp.hotspots.emerging import NO_PATTERN
+from geo_ssgp.maps.spacetime import EMERGING_COLOURS
 
 ANALYST = {"Authorization": "Bearer dev-analyst"}
 VIEWER = {"Authorization": "Bearer dev-viewer"}
@@ -115,3 +121,57 @@ def test_trends_for_district_ward_lsoa_focus_area_and_hotspot(client, svc):
     public = trend("lsoa=E01022313&crime_type=asb", VIEWER)
     threshold = svc.settings.suppress_below
     assert all(c is None or c == 0 or c >= threshold for c in public["counts"])
+
+
+def _legends(page: str) -> dict[str, dict]:
+    """Legend contents of a map document, by title."""
+    found = re.findall(r"addLegend\([\w.]+, [\w.]+, (\{.*?\})\);\n", page)
+    return {c["title"]: c for c in map(json.loads, found)}
+
+
+@pytest.mark.slow
+def test_analyst_map_draws_the_emerging_and_change_overlays(client, svc):
+    """Emerging over every month (the filters hold 9 < 10), change significant cells only."""
+    periods = "change_before=2025-04:2025-06&change_after=2025-07:2025-09"
+    query = f"crime_type=asb&emerging=true&{periods}"
+    doc = client.get(f"/map/analyst?{query}", headers=ANALYST)
+    assert doc.status_code == 200, doc.text
+    legends = _legends(doc.text)
+    emerging = svc.emerging_result(Filters.of(None, None, "asb"), MAP_EMERGING)
+    present = [c for c in EMERGING_COLOURS if c in emerging.category_counts() and c != NO_PATTERN]
+    assert present  # the sample's ASB has patterned cells
+    assert [s[1] for s in legends["Emerging hotspots"]["swatches"]] == present
+    assert "only 9 time steps" in legends["Emerging hotspots"]["notes"][0]
+    before = Filters.of("2025-04", "2025-06", "asb")
+    after = Filters.of("2025-07", "2025-09", "asb")
+    table = svc.change_table(before, after, MAP_CHANGE)
+    n_sig = int((table["change_class"] != NO_CHANGE).sum())
+    assert f"significant places only: {n_sig:,} of {len(table):,}" in legends["Change"]["notes"]
+    every = client.get(f"/map/analyst?{query}&change_all=true", headers=ANALYST).text
+    assert [s[1] for s in _legends(every)["Change"]["swatches"]][-1] == NO_CHANGE
+    plain = client.get("/map/analyst?crime_type=asb", headers=ANALYST).text
+    assert "Emerging hotspots" not in _legends(plain) and "Change" not in _legends(plain)
+    overlap = "change_before=2025-04:2025-07&change_after=2025-07:2025-09"
+    bad = client.get(f"/map/analyst?{overlap}", headers=ANALYST)
+    assert bad.status_code == 422 and "must end before the later one starts" in bad.text
+
+
+def test_analyst_map_overlays_are_for_analysts_and_need_both_periods(client):
+    for role in (VIEWER, {"Authorization": "Bearer dev-pcso"}):
+        assert client.get("/map/analyst?emerging=true", headers=role).status_code == 403
+    one = client.get("/map/analyst?change_before=2025-01:2025-03", headers=ANALYST)
+    assert one.status_code == 422 and "needs both periods" in one.text
+    bad = client.get("/map/analyst?change_before=2025-03:2025-01&change_after=2025-04:2025-06",
+                     headers=ANALYST)
+    assert bad.status_code == 422 and "the first month is after the last" in bad.text
+
+
+def test_analyst_page_offers_the_overlays_to_analysts_only(client):
+    page = client.get("/", headers=ANALYST).text
+    assert 'id="o-emerging"' in page and "/static/app/analyst-overlays.js" in page
+    meta = json.loads(re.search(r'<script type="application/json" id="meta">(.*?)</script>',
+                                page, re.S).group(1))
+    assert meta["change_periods"] == {"before": ["2025-04", "2025-06"],
+                                      "after": ["2025-07", "2025-09"]}
+    viewer = client.get("/", headers=VIEWER).text
+    assert 'id="o-emerging"' not in viewer and "analyst-overlays.js" not in viewer

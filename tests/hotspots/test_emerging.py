@@ -20,11 +20,13 @@ import pytest
 import shapely
 
 from geo_ssgp.errors import BadInput
+from geo_ssgp.filters import Filters
 from geo_ssgp.hotspots.cube import SpaceTimeCube
 from geo_ssgp.hotspots.emerging import (
     NO_PATTERN,
     arcgis_categories,
     emerging_hotspots,
+    emerging_scope,
     space_time_weights,
 )
 from geo_ssgp.hotspots.grid import grid_adjacency, make_grid
@@ -154,3 +156,17 @@ def test_trend_test_false_alarm_rate_on_steady_overlapping_windows():
     ramp = series[:19] + np.arange(19)[:, None] * 12.0  # a real upward drift is found
     tau, p = mann_kendall(ramp)
     assert (p < 0.05).mean() >= 0.8 and (tau > 0).all()
+
+
+def test_emerging_scope_widens_a_short_selection_to_every_month():
+    """The analyst map's rule: the filters' months when they hold 10, else all months."""
+    months = [f"2024-{m:02d}" for m in range(1, 13)] + ["2025-01", "2025-02"]
+    long = Filters.of("2024-01", "2024-10", "asb")
+    assert emerging_scope(long, months) == long  # exactly 10 months of data: kept
+    short = Filters.of("2024-06", "2024-12", "asb")
+    wide = emerging_scope(short, months)
+    assert (wide.start, wide.end) == (None, None)
+    assert wide.crime_types == short.crime_types  # only the period is widened
+    assert emerging_scope(Filters.of(), months) == Filters.of()
+    # months without data do not count: 2023 is not in the data
+    assert emerging_scope(Filters.of("2023-01", "2024-09"), months).start is None
