@@ -579,3 +579,73 @@ def test_api_docs_render_offline(browser, server):
         watch.check()
     finally:
         context.close()
+
+
+def test_analyst_map_space_time_layers(browser, server):
+    """Emerging layer with its category legend; change between two chosen periods, significant
+    cells only unless every place is asked for."""
+    from geo_ssgp.api.service import MAP_CHANGE, MAP_EMERGING
+    from geo_ssgp.filters import Filters
+    from geo_ssgp.hotspots.emerging import NO_PATTERN, emerging_scope
+
+    svc = server["svc"]
+    context, page, watch = _open(browser, server)
+    try:
+        page.goto(server["url"] + "/", wait_until="domcontentloaded")  # the map may be cold
+        _map_frame(page, "#map")
+        page.click("#overlays summary")
+        page.check("#o-emerging")
+        frame = _map_frame(page, "#map", "emerging=true")
+        shown = Filters.of("2025-01", "2025-09")
+        result = svc.emerging_result(emerging_scope(shown, svc.months()), MAP_EMERGING)
+        patterned = {k: v for k, v in result.category_counts().items() if k != NO_PATTERN}
+        layer = "window.geoSsgp.layers.emerging"
+        assert frame.evaluate(f"window.geoSsgp.map.hasLayer({layer})") is True
+        assert frame.evaluate(f"{layer}.getLayers().length") == sum(patterned.values())
+        legend = frame.locator(".geo-ssgp-legend", has_text="Emerging hotspots").inner_text()
+        assert "only 9 time steps" in legend
+        assert all(name in legend for name in patterned)
+        tip = frame.evaluate(
+            f"() => {{ const l = {layer}.getLayers()[0]; l.openTooltip(); "
+            "return l.getTooltip().getElement().innerText; }"
+        )
+        assert "Category" in tip and "Trend tau" in tip and "Trend p" in tip
+        _shot(page, "analyst-emerging")
+
+        # Change: the last 3 months against the 3 before, chosen in the filter panel.
+        periods = [page.input_value(f"#o-{p}") for p in
+                   ("before-from", "before-to", "after-from", "after-to")]
+        assert periods == ["2025-04", "2025-06", "2025-07", "2025-09"]
+        page.select_option("#o-before-from", "2025-01")
+        page.check("#o-change")
+        frame = _map_frame(page, "#map", "change_before=2025-01")
+        table = svc.change_table(
+            shown.replace(start="2025-01", end="2025-06"),
+            shown.replace(start="2025-07", end="2025-09"),
+            MAP_CHANGE,
+        )
+        significant = table[table["change_class"] != "no significant change"]
+        assert len(significant) > 0
+        change = "window.geoSsgp.layers.change"
+        classes = frame.evaluate(
+            f"{change}.getLayers().map(l => l.feature.properties.change_class)"
+        )
+        assert sorted(classes) == sorted(significant["change_class"])
+        legend = frame.locator(".geo-ssgp-legend", has_text="Exact test").inner_text()
+        assert f"significant places only: {len(significant):,} of {len(table):,}" in legend
+        assert "periods differ (6 and 3 months): counts are compared per month" in legend
+        tip = frame.evaluate(
+            f"() => {{ const l = {change}.getLayers()[0]; l.openTooltip(); "
+            "return l.getTooltip().getElement().innerText; }"
+        )
+        assert "Before" in tip and "After" in tip and "Adjusted p" in tip
+        _shot(page, "analyst-change")
+        page.check("#o-change-all")
+        frame = _map_frame(page, "#map", "change_all=true")
+        assert frame.evaluate(f"{change}.getLayers().length") == len(table)
+        # a later period that starts before the earlier one ends is refused in place
+        page.select_option("#o-after-from", "2025-05")
+        assert "must end before the later one starts" in page.inner_text("#overlay-status")
+        watch.check()
+    finally:
+        context.close()

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -388,7 +389,7 @@ class Service:
             Analysts see restricted records among the incident markers; others see public
             records only and suppressed small counts.
         overlays : MapOverlays
-            Emerging and change layers (:meth:`add_overlays`), analysts only.
+            Emerging and change layers (:meth:`overlay_layers`), analysts only.
 
         Returns
         -------
@@ -415,30 +416,47 @@ class Service:
                 incidents=self.filtered(filters, user),
                 surface=kde,
                 tiles=self.settings.tiles,
+                overlays=self.overlay_layers(filters, overlays),
             )
             maps.add_draw_control(fmap)
-            self.add_overlays(fmap, filters, overlays)
             return maps.render(fmap)
 
         return self.bounded(("analyst-map", filters.key(), _access(user), overlays), compute)
 
-    def add_overlays(self, fmap: folium.Map, filters: Filters, overlays: MapOverlays) -> None:
-        """Add the analyst map's space-time overlays (cached analyses, drawn by ``maps``).
+    def overlay_layers(
+        self, filters: Filters, overlays: MapOverlays
+    ) -> list[Callable[[folium.Map], Any]]:
+        """The analyst map's space-time layers: cached analyses, each drawn by ``maps``.
 
         The emerging layer runs on the filters' months, or on every month when they select
         fewer than 10 (:func:`geo_ssgp.hotspots.emerging.emerging_scope`); the change layer
         compares the two periods under the filters' crime types and sources.
+
+        Returns
+        -------
+        list of callable
+            Each adds one layer to a map (``build_analyst_map(..., overlays=)``).
         """
+        add = []
         if overlays.emerging:
             result = self.emerging_result(emerging_scope(filters, self.months()), MAP_EMERGING)
-            maps.add_emerging_layer(
-                fmap, result.locations, result.parameters, warnings=result.warnings
+            add.append(
+                partial(
+                    maps.add_emerging_layer,
+                    locations=result.locations,
+                    parameters=result.parameters,
+                    warnings=result.warnings,
+                )
             )
         if overlays.change is not None:
             (b0, b1), (a0, a1) = overlays.change
             before, after = filters.replace(start=b0, end=b1), filters.replace(start=a0, end=a1)
             table = self.change_table(before, after, MAP_CHANGE)
-            maps.add_change_layer(fmap, table, significant_only=not overlays.change_all)
+            significant_only = not overlays.change_all
+            add.append(
+                partial(maps.add_change_layer, table=table, significant_only=significant_only)
+            )
+        return add
 
     def _map_layers(self, filters: Filters, user: User) -> dict[str, hotspots.HotspotLayer]:
         """The analyst map's hotspot layers; a method that cannot run on the data is left out.

@@ -39,6 +39,7 @@ from geo_ssgp.filters import Filters
 from geo_ssgp.hotspots.cube import inside_area, pack_cube
 from geo_ssgp.hotspots.gistar import adjust_pvalues
 from geo_ssgp.hotspots.grid import point_xy
+from geo_ssgp.hotspots.label import label_hotspots
 from geo_ssgp.hotspots.layer import HotspotLayer, frame_to_geojson, json_safe
 from geo_ssgp.pack import AreaPack
 
@@ -300,8 +301,10 @@ def pack_change(
     Returns
     -------
     geopandas.GeoDataFrame
-        One row per place: ``code``/``label``, the columns of :func:`change_test`,
-        geometry (EPSG:27700); ``attrs["parameters"]`` says how it was made.
+        One row per place: ``code``, ``label`` (hotspots: theirs; cells and LSOAs: the
+        label of places with a significant change, else ``""``), the columns of
+        :func:`change_test`, geometry (EPSG:27700); ``attrs["parameters"]`` says how it
+        was made.
     """
     if unit not in CHANGE_UNITS:
         raise BadInput(f"unit must be one of {CHANGE_UNITS}, not {unit!r}", param="unit")
@@ -322,6 +325,8 @@ def pack_change(
         geometry=places.geometry.values,
         crs=places.crs,
     )
+    if unit != "hotspot":
+        out["label"] = _changed_labels(out, incidents, pack, (before, after))
     out.attrs["parameters"] = {
         "unit": unit,
         **made,
@@ -335,6 +340,24 @@ def pack_change(
         "note": period_note(t_a, t_b),
     }
     return out
+
+
+def _changed_labels(
+    table: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, pack: AreaPack, periods
+) -> pd.Series:
+    """Labels (ward, streets, nearest named place) of the places with a significant change.
+
+    :func:`geo_ssgp.hotspots.label.label_hotspots` on the incidents of both periods; places
+    without a significant change get ``""`` (a cell code says nothing on the ground).
+    """
+    labels = pd.Series("", index=table.index, dtype=object)
+    changed = table["change_class"] != NO_CHANGE
+    if changed.any():
+        inside = inside_area(incidents)
+        both = pd.concat([period.apply(inside) for period in periods])
+        both = gpd.GeoDataFrame(both, crs=inside.crs)
+        labels[changed] = label_hotspots(table[changed], both, pack).to_numpy()
+    return labels
 
 
 def period_note(t_a: int, t_b: int) -> str:

@@ -10,7 +10,7 @@ or :func:`geo_ssgp.maps.render_standalone`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import folium
@@ -76,6 +76,7 @@ def build_analyst_map(
     tiles: str | None = None,
     surface_column: str | None = None,
     asset_base: str = DEFAULT_ASSET_BASE,
+    overlays: Sequence[Callable[[folium.Map], Any]] = (),
 ) -> folium.Map:
     """The analyst map: LSOA choropleths, hotspot layers, surface, incidents and wards.
 
@@ -101,6 +102,9 @@ def build_analyst_map(
         ``density_per_km2``, ``density`` or the first numeric column.
     asset_base : str
         URL prefix of the vendor folder.
+    overlays : sequence of callable
+        Each adds one more layer to the map (e.g. the space-time layers of
+        :mod:`geo_ssgp.maps.spacetime`), before the layer control is made so it lists them.
 
     Returns
     -------
@@ -128,6 +132,8 @@ def build_analyst_map(
         )
     if incidents is not None:
         add_incident_layer(fmap, incidents, show=False)
+    for add in overlays:
+        add(fmap)
     add_ward_layer(fmap, wards)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return use_local_assets(fmap, asset_base)

@@ -83,6 +83,11 @@ def test_pack_change_cells_lsoas_and_hotspots(sample_geocoded, pack):
     assert cells["before"].sum() == len(before.apply(ok))
     assert cells["after"].sum() == len(after.apply(ok))
     assert "compared per month" in cells.attrs["parameters"]["note"]
+    # cells with a significant change are named on the ground, the others are not labelled
+    changed = cells["change_class"] != "no significant change"
+    assert changed.sum() == 5 and (cells.loc[changed, "label"] != "").all()
+    assert (cells.loc[~changed, "label"] == "").all()
+    assert any("Widden Street" in label for label in cells.loc[changed, "label"])
     lsoas = pack_change(sample_geocoded, pack, before, after, unit="lsoa")
     assert lsoas["code"].str.startswith("E01").all()
     spots = pack_change(sample_geocoded, pack, before, after, unit="hotspot")
