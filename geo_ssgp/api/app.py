@@ -88,8 +88,7 @@ def create_app(
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start the map worker processes with the server; stop them (kill a build) with it."""
     service: Service = app.state.geo
-    if service.workers is not None:
-        service.workers.start()
+    service.start_workers()
     yield
     service.close()
 

@@ -99,13 +99,33 @@ class Service:
         with self._version_lock:
             self._version = None
         self.cache.clear()
+        self._cancel_queued()
+
+    def _cancel_queued(self) -> None:
+        """Cancel the builds that have not started (a running build cannot be cancelled)."""
         with self._building_lock:
             queued = list(self._building.values())
         for future in queued:
             future.cancel()
 
+    def start_workers(self) -> Future | None:
+        """Start the map workers and let them read the store now (app start-up, no waiting).
+
+        Returns
+        -------
+        concurrent.futures.Future or None
+            Done when a worker has read the store; ``None`` without worker processes.
+        """
+        if self.workers is None:
+            return None
+        return self.workers.submit(self.version(), "health", None)
+
     def close(self) -> None:
-        """Stop the map workers (app shutdown): queued builds cancelled, running ones killed."""
+        """Stop building (app shutdown): queued builds are cancelled, worker processes killed.
+
+        A build running in a thread of this process (``map_workers=0``) cannot be stopped.
+        """
+        self._cancel_queued()
         if self.workers is not None:
             self.workers.close()
 

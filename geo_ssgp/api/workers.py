@@ -100,10 +100,6 @@ class WorkerPool:
         future.add_done_callback(restart_if_broken)
         return future
 
-    def start(self) -> Future:
-        """Start the workers now (at app start-up, without waiting) rather than on a build."""
-        return self._current().submit(_ready)
-
     def restart(self, broken: ProcessPoolExecutor | None = None) -> None:
         """Replace the pool (only if it is still ``broken``, when given): workers are killed."""
         with self._lock:
@@ -153,11 +149,6 @@ def _service() -> Service:
         _worker["service"] = Service(settings, pack, open_store(settings, pack.name))
         _worker["version"] = None
     return _worker["service"]
-
-
-def _ready() -> bool:
-    """A no-op task: the worker is up."""
-    return True
 
 
 def _run(version: tuple[int, ...], build: str, args: tuple) -> Any:

@@ -136,7 +136,7 @@ def test_workers_see_a_new_store_version_at_once(app, client):
 def test_closing_the_service_stops_its_workers(tmp_path):
     settings = get_settings(store_dir=tmp_path / "store", map_workers=1)
     svc = create_app(settings, load_sample=False).state.geo
-    svc.workers.start().result(600)
+    assert svc.start_workers().result(600)["status"] == "ok"
     (pid,) = svc.workers.pids()
     svc.close()
     deadline = time.monotonic() + 30
