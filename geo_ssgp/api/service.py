@@ -488,12 +488,7 @@ class Service:
         return self.bounded(key, "meeting_map_html", method, filters, user, standalone, bins)
 
     def meeting_map_html(
-        self,
-        method: str,
-        filters: Filters,
-        user: User,
-        standalone: bool = False,
-        bins: tuple[float, ...] | None = None,
+        self, method: str, filters: Filters, user: User, standalone: bool, bins: tuple | None
     ) -> str:
         """Build :meth:`meeting_map` (uncached; run by :meth:`bounded`)."""
         return reports.meeting_map_html(

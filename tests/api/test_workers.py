@@ -25,6 +25,7 @@ from geo_ssgp.filters import Filters
 pytestmark = pytest.mark.slow  # each worker opens the pack and the store itself
 
 ANALYST = {"Authorization": "Bearer dev-analyst"}
+VIEWER = {"Authorization": "Bearer dev-viewer"}
 
 
 @pytest.fixture(scope="module")
@@ -62,13 +63,15 @@ def test_a_map_is_built_in_a_worker_and_served_from_the_server_cache(app, client
     assert again.text == r.text  # the server's cache, not a second build
 
 
-def test_hotspot_geojson_comes_back_from_a_worker(app, client):
-    r = client.get("/api/hotspots?from=2025-09&to=2025-09&method=kde", headers=ANALYST)
+def test_hotspot_geojson_from_a_worker_equals_the_in_process_build(app, client):
+    r = client.get("/api/hotspots?from=2025-09&to=2025-09&method=kde", headers=VIEWER)
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/geo+json"
     body = r.json()
     assert body["type"] == "FeatureCollection" and body["parameters"]["method"] == "kde"
     assert body["features"] and body["features"][0]["properties"]["rank"] == 1
+    here = app.state.geo.hotspot_json_bytes("kde", Filters.of("2025-09", "2025-09"), User("viewer"))
+    assert r.content == here  # same bytes, access rules (viewer: suppression) included
 
 
 def test_a_typed_error_in_a_worker_keeps_its_status_and_message(client):
