@@ -5,7 +5,9 @@ owns two things only: **caching** (each result under its parameters plus the sto
 so a warm request does not recompute and an ingest invalidates everything) and the **access
 policy** (restricted records and small-count suppression for roles other than analyst).
 Every figure, join, period rule and map comes from the stages the CLI and the notebook call
-(``areas``, ``hotspots``, ``focus``, ``reports``, ``maps``).
+(``areas``, ``hotspots``, ``focus``, ``reports``, ``maps``). Heavy builds (maps, hotspot
+GeoJSON, emerging, change, accuracy) go through :meth:`Service.bounded`, which runs the named
+build method in a worker process (:mod:`geo_ssgp.api.workers`) or a thread, with a time limit.
 """
 
 from __future__ import annotations
