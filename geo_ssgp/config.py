@@ -199,8 +199,17 @@ class Settings(BaseSettings):
         3, ge=1, description="Months on the PCSO view and in each default meeting period."
     )
     meeting_top: int = Field(10, ge=1, description="Hotspots listed in the meeting table.")
+    map_workers: int = Field(
+        1,
+        ge=0,
+        description="Worker processes that build maps and heavy layers on a cache miss "
+        "(GEO_SSGP_MAP_WORKERS), so the server's own interpreter never waits for a build; 0 "
+        "builds them in `layer_workers` threads of the server process (tests, debugging).",
+    )
     layer_workers: int = Field(
-        1, ge=1, description="Threads that build maps on a cache miss (a bounded pool)."
+        1,
+        ge=1,
+        description="Threads that build maps on a cache miss with GEO_SSGP_MAP_WORKERS=0.",
     )
     layer_timeout_s: float = Field(
         10.0,

@@ -37,6 +37,9 @@ os.environ.setdefault("GEO_SSGP_DEV", "1")
 # Maps are always built to the end in tests, however loaded the machine: the "still computing"
 # answer is tested on its own with a short limit (tests/api/test_hardening.py).
 os.environ.setdefault("GEO_SSGP_LAYER_TIMEOUT_S", "600")
+# Maps are built in threads of the test process (tests patch Service methods); the worker
+# processes the server uses by default are tested on their own (tests/api/test_workers.py).
+os.environ.setdefault("GEO_SSGP_MAP_WORKERS", "0")
 
 
 @pytest.hookimpl(tryfirst=True)

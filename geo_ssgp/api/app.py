@@ -7,6 +7,9 @@ mapping from typed errors to status codes in :mod:`geo_ssgp.api.errors`.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -64,6 +67,7 @@ def create_app(
         version="0.1.0",
         docs_url=None,  # served offline by geo_ssgp.api.routes.docs
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.geo = Service(settings, pack, store)
     errors.install(app)
@@ -78,6 +82,15 @@ def create_app(
     if warm:
         _warm(app.state.geo)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the map worker processes with the server; stop them (kill a build) with it."""
+    service: Service = app.state.geo
+    service.start_workers()
+    yield
+    service.close()
 
 
 def _warm(service: Service) -> None:

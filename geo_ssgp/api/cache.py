@@ -55,13 +55,19 @@ class LayerCache:
                     self.hits += 1
                     return self._data[key]
             value = compute()
+            self.put(key, value)
             with self._lock:
-                self.misses += 1
-                self._data[key] = value
-                while len(self._data) > self.maxsize:
-                    self._data.popitem(last=False)
                 self._key_locks.pop(key, None)
         return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Store ``value`` under ``key`` (a result computed elsewhere, e.g. a worker process)."""
+        with self._lock:
+            self.misses += 1
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
 
     def peek(self, key: Hashable) -> tuple[bool, Any]:
         """``(True, value)`` when ``key`` is cached, else ``(False, None)``; never computes."""

@@ -5,7 +5,9 @@ owns two things only: **caching** (each result under its parameters plus the sto
 so a warm request does not recompute and an ingest invalidates everything) and the **access
 policy** (restricted records and small-count suppression for roles other than analyst).
 Every figure, join, period rule and map comes from the stages the CLI and the notebook call
-(``areas``, ``hotspots``, ``focus``, ``reports``, ``maps``).
+(``areas``, ``hotspots``, ``focus``, ``reports``, ``maps``). Heavy builds (maps, hotspot
+GeoJSON, emerging, change, accuracy) go through :meth:`Service.bounded`, which runs the named
+build method in a worker process (:mod:`geo_ssgp.api.workers`) or a thread, with a time limit.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -38,6 +41,7 @@ from geo_ssgp.api.privacy import (
     suppress_summary,
     visible_filters,
 )
+from geo_ssgp.api.workers import WorkerPool
 from geo_ssgp.config import CRS_BNG, Settings
 from geo_ssgp.errors import BadInput, Forbidden, NotEnoughData, NotFound, StillComputing
 from geo_ssgp.filters import Filters, night_scope, resolve_method
@@ -80,6 +84,11 @@ MAP_EMERGING = {"unit": "grid", "cell_size": None, "step": "month", "scheme": "a
 MAP_CHANGE = {"unit": "grid", "cell_size": None}
 
 
+def _json_bytes(value: Any) -> bytes:
+    """Compact UTF-8 JSON (NaN refused: :func:`json_safe` the value first)."""
+    return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
+
+
 def _access(user: User | None) -> str:
     """Cache-key part for what a caller may see."""
     return "analyst" if user is None or user.is_analyst else "public"
@@ -103,6 +112,7 @@ class Service:
         self._version: tuple[float, tuple[int, ...]] | None = None
         self._version_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(settings.layer_workers, thread_name_prefix="geo-ssgp-map")
+        self.workers = WorkerPool(settings, settings.map_workers) if settings.map_workers else None
         self._building: dict[tuple, Future] = {}
         self._building_lock = threading.Lock()
 
@@ -119,40 +129,81 @@ class Service:
             return self._version[1]
 
     def invalidate(self) -> None:
-        """Forget every cached layer and the store version (after an ingest)."""
+        """Forget every cached layer and the store version (after an ingest).
+
+        Builds still queued for the old version are cancelled (a running one finishes).
+        """
         with self._version_lock:
             self._version = None
         self.cache.clear()
+        self._cancel_queued()
+
+    def _cancel_queued(self) -> None:
+        """Cancel the builds that have not started (a running build cannot be cancelled)."""
+        with self._building_lock:
+            queued = list(self._building.values())
+        for future in queued:
+            future.cancel()
+
+    def start_workers(self) -> Future | None:
+        """Start the map workers and let them read the store now (app start-up, no waiting).
+
+        Returns
+        -------
+        concurrent.futures.Future or None
+            Done when a worker has read the store; ``None`` without worker processes.
+        """
+        if self.workers is None:
+            return None
+        return self.workers.submit(self.version(), "health", None)
+
+    def close(self) -> None:
+        """Stop building (app shutdown): queued builds are cancelled, worker processes killed.
+
+        A build running in a thread of this process (``map_workers=0``) cannot be stopped.
+        """
+        self._cancel_queued()
+        if self.workers is not None:
+            self.workers.close()
 
     def _cached(self, key: tuple, compute: Any) -> Any:
         return self.cache.get((self.version(), *key), compute)
 
-    def bounded(self, key: tuple, compute: Callable[[], Any]) -> Any:
+    def bounded(self, key: tuple, build: str, *args: Any) -> Any:
         """A cached result built in the bounded worker pool, waited for at most a while.
 
-        A cache hit is answered at once, whatever the pool is doing. A miss is built by one
-        of ``settings.layer_workers`` threads (one build per key, however many ask); the
-        request waits up to ``settings.layer_timeout_s`` and then gets
-        :class:`~geo_ssgp.errors.StillComputing` (HTTP 503) while the build goes on and
-        fills the cache for the next request.
+        A cache hit is answered at once, whatever the pool is doing. A miss is built once
+        per key, however many ask: by ``self.<build>(*args)`` in one of
+        ``settings.map_workers`` worker processes (:class:`~geo_ssgp.api.workers.WorkerPool`,
+        which hold their own pack, store and caches), or with ``map_workers=0`` in one of
+        ``settings.layer_workers`` threads of this process. The request waits up to
+        ``settings.layer_timeout_s`` and then gets :class:`~geo_ssgp.errors.StillComputing`
+        (HTTP 503) while the build goes on and fills this cache for the next request. A
+        worker that dies mid-build (killed, out of memory) also gives ``StillComputing``;
+        the pool is restarted and the next request builds again.
 
         Parameters
         ----------
         key : tuple
-        compute : callable
+            Cache key (without the store version, which is added).
+        build : str
+            Name of the method that computes the result from ``args``.
+        *args
+            Its arguments (picklable: filters, user, place, plain values).
 
         Returns
         -------
         object
         """
-        full = (self.version(), *key)
+        version = self.version()
+        full = (version, *key)
         found, value = self.cache.peek(full)
         if found:
             return value
         with self._building_lock:
             future = self._building.get(full)
             if future is None:
-                future = self._pool.submit(self.cache.get, full, compute)
+                future = self._submit(full, build, args)
                 self._building[full] = future
                 future.add_done_callback(lambda _: self._building.pop(full, None))
         try:
@@ -161,6 +212,24 @@ class Service:
             raise StillComputing(
                 "this map is still being computed; it will be ready shortly"
             ) from None
+        except (BrokenProcessPool, CancelledError):
+            raise StillComputing(
+                "the map build was interrupted (a worker stopped or the data changed); "
+                "ask again to build it"
+            ) from None
+
+    def _submit(self, full: tuple, build: str, args: tuple) -> Future:
+        """Start building ``full``: in a worker process, or in a thread of this process."""
+        if self.workers is None:
+            return self._pool.submit(self.cache.get, full, lambda: getattr(self, build)(*args))
+        future = self.workers.submit(full[0], build, *args)
+
+        def keep(done: Future) -> None:
+            if not done.cancelled() and done.exception() is None:
+                self.cache.put(full, done.result())
+
+        future.add_done_callback(keep)
+        return future
 
     def cached_json(self, key: tuple, compute: Callable[[], Any]) -> bytes:
         """A JSON answer serialised once per parameters and store version.
@@ -179,7 +248,7 @@ class Service:
         """
 
         def dump() -> bytes:
-            return json.dumps(compute(), separators=(",", ":"), allow_nan=False).encode()
+            return _json_bytes(compute())
 
         return self._cached(("json", *key), dump)
 
@@ -309,9 +378,16 @@ class Service:
         )
 
     def emerging(self, filters: Filters, options: dict) -> dict:
-        """Emerging hotspots GeoJSON (the cached :meth:`emerging_result`)."""
+        """Emerging hotspots GeoJSON (the cached :meth:`emerging_result`).
+
+        Built off the server's interpreter (:meth:`bounded`).
+        """
         key = ("emerging-json", filters.key(), tuple(sorted(options.items())))
-        return self._cached(key, lambda: self.emerging_result(filters, options).to_geojson())
+        return self.bounded(key, "emerging_geojson", filters, options)
+
+    def emerging_geojson(self, filters: Filters, options: dict) -> dict:
+        """Build :meth:`emerging` (run by :meth:`bounded`)."""
+        return self.emerging_result(filters, options).to_geojson()
 
     def change_table(self, before: Filters, after: Filters, options: dict) -> gpd.GeoDataFrame:
         """Tested change per place (:func:`geo_ssgp.hotspots.change.pack_change`), cached.
@@ -333,7 +409,15 @@ class Service:
         )
 
     def change(self, before: Filters, after: Filters, options: dict) -> dict:
-        """Tested change GeoJSON (the cached :meth:`change_table`)."""
+        """Tested change GeoJSON (the cached :meth:`change_table`).
+
+        Built off the server's interpreter (:meth:`bounded`).
+        """
+        key = ("change-json", before.key(), after.key(), tuple(sorted(options.items())))
+        return self.bounded(key, "change_geojson", before, after, options)
+
+    def change_geojson(self, before: Filters, after: Filters, options: dict) -> dict:
+        """Build :meth:`change` (run by :meth:`bounded`)."""
         return change_geojson(self.change_table(before, after, options))
 
     def hotspots_for(self, method: str, filters: Filters, user: User) -> hotspots.HotspotLayer:
@@ -351,20 +435,34 @@ class Service:
         )
         return hotspots.HotspotLayer(layer.method, spots, layer.parameters, layer.surface)
 
+    def hotspot_json(self, method: str, filters: Filters, user: User) -> bytes:
+        """The caller's hotspot layer (:meth:`hotspots_for`) as GeoJSON bytes.
+
+        Built off the server's interpreter (:meth:`bounded`); only the bytes come back.
+        """
+        key = ("hotspot-json", method, filters.key(), _access(user))
+        return self.bounded(key, "hotspot_json_bytes", method, filters, user)
+
+    def hotspot_json_bytes(self, method: str, filters: Filters, user: User) -> bytes:
+        """Build :meth:`hotspot_json` (uncached; run by :meth:`bounded`)."""
+        return _json_bytes(self.hotspots_for(method, filters, user).to_geojson())
+
     def layer_accuracy(self, filters: Filters, user: User) -> dict:
         """How well the default layer predicted the last months (cached, JSON-safe).
 
         :func:`geo_ssgp.hotspots.evaluate.layer_accuracy` on the filters' crime types and
         sources, as the caller may see them. The test months end at the filters' ``end``
         (default: the last month of the data); the filters' ``start`` is ignored, because
-        the backtest needs the months before.
+        the backtest needs the months before. Built off the server's interpreter
+        (:meth:`bounded`).
         """
+        key = ("accuracy", filters.key(), _access(user))
+        return self.bounded(key, "layer_accuracy_json", filters, user)
 
-        def compute() -> dict:
-            scope = self.filtered(filters.replace(start=None, end=None), user)
-            return json_safe(layer_accuracy(scope, self.pack, "default", end=filters.end))
-
-        return self._cached(("accuracy", filters.key(), _access(user)), compute)
+    def layer_accuracy_json(self, filters: Filters, user: User) -> dict:
+        """Build :meth:`layer_accuracy` (uncached; run by :meth:`bounded`)."""
+        scope = self.filtered(filters.replace(start=None, end=None), user)
+        return json_safe(layer_accuracy(scope, self.pack, "default", end=filters.end))
 
     def optional_layer(
         self, method: str, filters: Filters, user: User
@@ -404,24 +502,28 @@ class Service:
         if overlays.requested and not user.is_analyst:
             raise Forbidden("the emerging and change layers are for analysts only", "emerging")
 
-        def compute() -> str:
-            layers = self._map_layers(filters, user)
-            kde = layers["kde"].surface if "kde" in layers else None
-            fmap = maps.build_analyst_map(
-                self.pack,
-                self.area_stats_for(None, filters, user),
-                load_layer(self.pack, "ward"),
-                layers,
-                hotspots.DEFAULT_METHOD,
-                incidents=self.filtered(filters, user),
-                surface=kde,
-                tiles=self.settings.tiles,
-                overlays=self.overlay_layers(filters, overlays),
-            )
-            maps.add_draw_control(fmap)
-            return maps.render(fmap)
+        key = ("analyst-map", filters.key(), _access(user), overlays)
+        return self.bounded(key, "analyst_map_html", filters, user, overlays)
 
-        return self.bounded(("analyst-map", filters.key(), _access(user), overlays), compute)
+    def analyst_map_html(
+        self, filters: Filters, user: User, overlays: MapOverlays = MapOverlays()
+    ) -> str:
+        """Build :meth:`analyst_map` (uncached; run by :meth:`bounded`)."""
+        layers = self._map_layers(filters, user)
+        kde = layers["kde"].surface if "kde" in layers else None
+        fmap = maps.build_analyst_map(
+            self.pack,
+            self.area_stats_for(None, filters, user),
+            load_layer(self.pack, "ward"),
+            layers,
+            hotspots.DEFAULT_METHOD,
+            incidents=self.filtered(filters, user),
+            surface=kde,
+            tiles=self.settings.tiles,
+            overlays=self.overlay_layers(filters, overlays),
+        )
+        maps.add_draw_control(fmap)
+        return maps.render(fmap)
 
     def overlay_layers(
         self, filters: Filters, overlays: MapOverlays
@@ -475,18 +577,19 @@ class Service:
     def area_map(self, place: focus.Place, user: User) -> str:
         """HTML of the PCSO map of a ward or LSOA: last months' incidents and hotspots."""
         filters = self.recent_filters(user=user)
+        key = ("area-map", place.code, filters.key(), _access(user))
+        return self.bounded(key, "area_map_html", place, filters, user)
 
-        def compute() -> str:
-            area = gpd.GeoDataFrame({"name": [place.name]}, geometry=[place.geometry], crs=CRS_BNG)
-            layer, incidents = reports.place_content(
-                place.geometry,
-                self.optional_layer(hotspots.DEFAULT_METHOD, filters, user),
-                self.filtered(filters, user),
-            )
-            fmap = maps.build_area_map(self.pack, area, incidents, layer, tiles=self.settings.tiles)
-            return maps.render(fmap)
-
-        return self.bounded(("area-map", place.code, filters.key(), _access(user)), compute)
+    def area_map_html(self, place: focus.Place, filters: Filters, user: User) -> str:
+        """Build :meth:`area_map` for the filters (uncached; run by :meth:`bounded`)."""
+        area = gpd.GeoDataFrame({"name": [place.name]}, geometry=[place.geometry], crs=CRS_BNG)
+        layer, incidents = reports.place_content(
+            place.geometry,
+            self.optional_layer(hotspots.DEFAULT_METHOD, filters, user),
+            self.filtered(filters, user),
+        )
+        fmap = maps.build_area_map(self.pack, area, incidents, layer, tiles=self.settings.tiles)
+        return maps.render(fmap)
 
     def meeting_map(
         self,
@@ -500,17 +603,21 @@ class Service:
 
         ``bins``: class breaks shared by both periods (the meeting context's ``bins``).
         """
-        return self.bounded(
-            ("meeting-map", method, filters.key(), _access(user), standalone, bins),
-            lambda: reports.meeting_map_html(
-                self.meeting_inputs(user),
-                self.pack,
-                method,
-                filters,
-                bins=list(bins) if bins else None,
-                tiles=self.settings.tiles,
-                standalone=standalone,
-            ),
+        key = ("meeting-map", method, filters.key(), _access(user), standalone, bins)
+        return self.bounded(key, "meeting_map_html", method, filters, user, standalone, bins)
+
+    def meeting_map_html(
+        self, method: str, filters: Filters, user: User, standalone: bool, bins: tuple | None
+    ) -> str:
+        """Build :meth:`meeting_map` (uncached; run by :meth:`bounded`)."""
+        return reports.meeting_map_html(
+            self.meeting_inputs(user),
+            self.pack,
+            method,
+            filters,
+            bins=list(bins) if bins else None,
+            tiles=self.settings.tiles,
+            standalone=standalone,
         )
 
     def meeting_difference_map(
@@ -521,18 +628,18 @@ class Service:
         :func:`geo_ssgp.reports.meeting_difference` on the caller's records; for
         non-analysts small counts are suppressed as in the change table.
         """
-
-        def compute() -> str:
-            change = reports.meeting_difference(
-                self.meeting_inputs(user), self.pack, before, after
-            )
-            shown = self._suppress_change_frame(change, user)
-            return reports.difference_map_html(
-                shown, self.pack, tiles=self.settings.tiles, standalone=standalone
-            )
-
         key = ("difference-map", before.key(), after.key(), _access(user), standalone)
-        return self.bounded(key, compute)
+        return self.bounded(key, "difference_map_html", before, after, user, standalone)
+
+    def difference_map_html(
+        self, before: Filters, after: Filters, user: User, standalone: bool = False
+    ) -> str:
+        """Build :meth:`meeting_difference_map` (uncached; run by :meth:`bounded`)."""
+        change = reports.meeting_difference(self.meeting_inputs(user), self.pack, before, after)
+        shown = self._suppress_change_frame(change, user)
+        return reports.difference_map_html(
+            shown, self.pack, tiles=self.settings.tiles, standalone=standalone
+        )
 
     # places and selections -----------------------------------------------------------------
 

@@ -140,9 +140,7 @@ def hotspot_layer(
     A method that cannot run on the selected incidents (too few of them) gives HTTP 422 with
     the method's reason.
     """
-    key = ("hotspots", params.method, filters.key(), user.is_analyst)
-    body = svc.cached_json(key, lambda: svc.hotspots_for(params.method, filters, user).to_geojson())
-    return geojson(body)
+    return geojson(svc.hotspot_json(params.method, filters, user))
 
 
 CellSize = Annotated[float | None, Query(gt=0, description="Grid cell side, metres (default 100).")]
