@@ -412,18 +412,32 @@ def agreement(
     data: DataOpt = None,
     pack: PackOpt = None,
 ) -> None:
-    """Measure agreement between police.uk's LSOA and our point-in-polygon assignment."""
-    from geo_ssgp.geocode import lsoa_agreement
+    """Measure agreement between police.uk's LSOA and our assignment, per district.
+
+    The first line is point in polygon; the second adds the map-point memory the store's
+    ingest uses (each month learns only from earlier months of the files, so it is scored
+    on months it did not learn from).
+    """
+    from geo_ssgp.geocode import lsoa_agreement, map_point_memory, recall_map_points
     from geo_ssgp.pipeline import read_and_geocode
 
     _, area = _context(data, pack, None)
     paths = files or area.sample_files()
     with _progress("Geocoding", len(paths)) as advance:
         _, geocoded = read_and_geocode(paths, area, progress=advance)
-    report = lsoa_agreement(geocoded, level=level)
-    console.print(
-        f"{level} agreement: {report.n_agree:,} of {report.n_compared:,} = {report.share:.2%}"
-    )
+    recalled = recall_map_points(geocoded, map_point_memory(geocoded), area)
+    rows = []
+    for label, table in (("polygons", geocoded), ("with map points", recalled)):
+        report = lsoa_agreement(table, level=level, pack=area)
+        console.print(
+            f"{level} agreement ({label}): {report.n_agree:,} of {report.n_compared:,}"
+            f" = {report.share:.2%}"
+        )
+        rows.append(report.by_district["share"].rename(label))
+    if len(rows[0]) > 1:
+        table = pd.concat(rows, axis=1)
+        cells = [[str(d), *(f"{v:.2%}" for v in shares)] for d, shares in table.iterrows()]
+        print_table(cells, ["District", "Polygons", "With map points"], right={1, 2})
 
 
 def _store_incidents(area: AreaPack, target: Store):

@@ -11,7 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo_ssgp.geocode import geocode
+from geo_ssgp.geocode import geocode, map_point_memory, recall_map_points
 from geo_ssgp.incidents import IngestResult, read_incidents
 from geo_ssgp.incidents.dedupe import MATCH_COLUMNS, count_once
 from geo_ssgp.pack import AreaPack
@@ -78,6 +78,9 @@ def ingest_files(
     incident the store (or a preferred file of the call) already holds is counted once: it is
     quarantined as ``duplicate_incident``, and the balance reads in = accepted + quarantined +
     duplicates. If any file cannot be read the call raises and the store is left as it was.
+    Ambiguous police.uk points take the LSOA 2021 code police.uk gave their map point in an
+    earlier month, learnt from the store and the call's files
+    (:func:`geo_ssgp.geocode.recall_map_points`).
 
     Parameters
     ----------
@@ -118,6 +121,7 @@ def ingest_files(
         geocoded = geocoded[geocoded["incident_id"].isin(result.incidents["incident_id"])]
     else:
         result, geocoded = read_and_geocode(paths, pack, source, columns, progress, held)
+    geocoded = recall_map_points(geocoded, map_point_memory(stored, geocoded), pack)
     items, files, skipped = [], [], []
     for info in result.files:
         name = info["name"]

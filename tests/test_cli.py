@@ -58,8 +58,18 @@ def test_malformed_file_stores_nothing(tmp_path, store_dir, ingested):
 def test_agreement_command():
     result = runner.invoke(app, ["agreement"])
     assert result.exit_code == 0, result.output
-    share = float(result.output.split("= ")[-1].strip().rstrip("%")) / 100
-    assert share >= 0.984
+    assert "lsoa21 agreement (polygons): 14,117 of 14,331 = 98.51%" in result.output
+    # the map-point memory: each month learns from earlier months only
+    assert "lsoa21 agreement (with map points): 14,285 of 14,331 = 99.68%" in result.output
+
+
+def test_agreement_command_per_district_on_the_county_pack():
+    result = runner.invoke(app, ["agreement", "--pack", "gloucestershire"])
+    assert result.exit_code == 0, result.output
+    assert "(polygons): 42,181 of 43,394 = 97.20%" in result.output
+    assert "(with map points): 43,108 of 43,394 = 99.34%" in result.output
+    cheltenham = next(line for line in result.output.splitlines() if "Cheltenham" in line)
+    assert "94.08%" in cheltenham and "98.83%" in cheltenham
 
 
 def test_areas_command(ingested, store_dir, tmp_path):
