@@ -307,6 +307,11 @@ def print_balance(summary: dict) -> None:
         table.add_row(escape(f["name"]), f["source"], *(str(n) for n in counts))
         if f.get("skipped"):
             notes.append(f"{escape(f['name'])}: already stored (skipped)")
+        elif f["source"] == "local":
+            notes.append(f"{escape(f['name'])}: " + (
+                "public (every role sees it)" if f.get("public")
+                else "restricted to analysts (--public shares it)"
+            ))
         for name, n in f.get("duplicate_of", {}).items():
             notes.append(f"{escape(f['name'])}: {n:,} incidents also in {escape(name)}")
     console.print(table)
@@ -344,6 +349,14 @@ def ingest(
     engine: EngineOpt = "in-process",
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
+    public: Annotated[
+        bool,
+        typer.Option(
+            "--public",
+            help="Local logs: their records are public (seen by pcso and viewer too). "
+            "By default local logs are restricted to analysts; police.uk data is always public.",
+        ),
+    ] = False,
 ) -> None:
     """Validate, geocode and store incident files; print the in/accepted/quarantined balance."""
     from geo_ssgp.pipeline import ingest_files
@@ -352,8 +365,11 @@ def ingest(
     target = open_store(settings, area.name)
     mapping = _columns(columns)
     with _engine(engine, workers, scheduler) as client, _progress("Ingesting", len(files)) as adv:
-        summary = ingest_files(target, area, files, source, mapping, progress=adv, client=client)
-    target.log_run("ingest", {"files": [str(f) for f in files], "source": source}, summary)
+        summary = ingest_files(
+            target, area, files, source, mapping, progress=adv, client=client, public=public
+        )
+    params = {"files": [str(f) for f in files], "source": source, "public": public}
+    target.log_run("ingest", params, summary)
     print_balance(summary)
 
 
@@ -1104,12 +1120,13 @@ app.add_typer(datasets_app, name="datasets")
 
 @command("list", group=datasets_app)
 def datasets_list(data: DataOpt = None, pack: PackOpt = None, store: StoreOpt = None) -> None:
-    """Print the stored datasets: id, name, source and row balance."""
+    """Print the stored datasets: id, name, source, public or restricted, and row balance."""
     settings, area = _context(data, pack, store)
     table = open_store(settings, area.name).datasets()
     for row in table.itertuples():
+        access = "public" if row.public else "restricted"
         console.print(
-            f"{row.id:>5}  {escape(row.name)}  {row.source}  in {row.n_in:,}, "
+            f"{row.id:>5}  {escape(row.name)}  {row.source} ({access})  in {row.n_in:,}, "
             f"accepted {row.n_accepted:,}, quarantined {row.n_quarantined:,}  ({row.ingested_at})"
         )
     console.print(f"{len(table):,} dataset(s)")

@@ -15,7 +15,7 @@ from geo_ssgp.geocode import geocode, map_point_memory, recall_map_points
 from geo_ssgp.incidents import IngestResult, read_incidents
 from geo_ssgp.incidents.dedupe import MATCH_COLUMNS, count_once
 from geo_ssgp.pack import AreaPack
-from geo_ssgp.store import Store
+from geo_ssgp.store import Store, dataset_public
 
 Progress = Callable[[int], None] | None
 
@@ -71,6 +71,7 @@ def ingest_files(
     columns: dict[str, str] | None = None,
     progress: Progress = None,
     client=None,
+    public: bool = False,
 ) -> dict:
     """Read, validate, geocode and store incident files atomically.
 
@@ -96,6 +97,9 @@ def ingest_files(
     client : distributed.Client, optional
         Read and geocode on this Dask cluster (:mod:`geo_ssgp.dask_engine`) instead of
         in-process; the stored result is the same.
+    public : bool, default False
+        The uploader marks local logs public: their records are stored unrestricted (seen by
+        every role) and the dataset records ``public``. Police.uk data is always public.
 
     Returns
     -------
@@ -122,12 +126,15 @@ def ingest_files(
     else:
         result, geocoded = read_and_geocode(paths, pack, source, columns, progress, held)
     geocoded = recall_map_points(geocoded, map_point_memory(stored, geocoded), pack)
+    if public:
+        geocoded = geocoded.assign(restricted=False)
     items, files, skipped = [], [], []
     for info in result.files:
         name = info["name"]
         quarantine = result.quarantine[result.quarantine["source_file"] == name]
         done = store.has_dataset(info["sha256"])
         info = {**info, "by_reason": quarantine["reason"].value_counts().to_dict()}
+        info["public"] = dataset_public({**info, "public": public})
         files.append({**info, "skipped": done})
         if done:
             skipped.append(name)

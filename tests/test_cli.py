@@ -8,7 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from geo_ssgp.cli import app
+from geo_ssgp.config import get_settings
 from geo_ssgp.errors import BadInput
+from geo_ssgp.store import open_store
 
 runner = CliRunner()
 
@@ -243,6 +245,25 @@ def test_geocode_local_log_by_postcode_and_grid(tmp_path):
     assert list(table["status"]) == ["ok", "ok", "unknown_postcode"]
     assert table.loc[0, "lsoa21cd"] == "E01032937"  # GL1 1AD (Code-Point derived LSOA)
     assert table.loc[1, "ward_nm"] == "Barton and Tredworth"
+
+
+def test_ingest_public_marks_a_local_log_public(tmp_path):
+    log = tmp_path / "shared.csv"
+    log.write_text("ref,date,type,lon,lat\nA1,2025-03-04,Begging,-2.2437,51.8651\n")
+    private = tmp_path / "private.csv"
+    private.write_text("ref,date,type,lon,lat\nB1,2025-04-05,Begging,-2.2450,51.8655\n")
+    store = ["--store", str(tmp_path / "store")]
+    result = runner.invoke(app, ["ingest", str(log), "--public", *store])
+    assert result.exit_code == 0, result.output
+    assert "shared.csv: public (every role sees it)" in result.output
+    result = runner.invoke(app, ["ingest", str(private), *store])
+    assert "private.csv: restricted to analysts (--public shares it)" in result.output
+    listed = runner.invoke(app, ["datasets", "list", *store]).output
+    assert "shared.csv  local (public)" in listed and "private.csv  local (restricted)" in listed
+    stored = open_store(get_settings(store_dir=tmp_path / "store"), "gloucester").incidents()
+    assert dict(zip(stored["incident_id"], stored["restricted"], strict=True)) == {
+        "A1": False, "B1": True,
+    }  # fmt: skip
 
 
 def test_ingest_and_publish_on_the_postgis_store(postgis_url, sample_files, tmp_path):

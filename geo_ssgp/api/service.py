@@ -637,7 +637,9 @@ class Service:
 
     def datasets(self) -> list[dict]:
         """The store's catalogue as records (:class:`geo_ssgp.api.schemas.DatasetOut`)."""
-        cols = ["id", "name", "source", "n_in", "n_accepted", "n_quarantined", "ingested_at"]
+        cols = [
+            "id", "name", "source", "n_in", "n_accepted", "n_quarantined", "ingested_at", "public",
+        ]  # fmt: skip
         return json_safe(self.store.datasets()[cols].to_dict("records"))
 
     def remove_dataset(self, dataset_id: int) -> dict:
@@ -659,7 +661,9 @@ class Service:
             raise NotFound(f"no uploaded file named {name!r}")
         return reports.rejected_rows(self.store.quarantine(), name)
 
-    def ingest_upload(self, name: str, data: bytes, columns: dict | None = None) -> dict:
+    def ingest_upload(
+        self, name: str, data: bytes, columns: dict | None = None, public: bool = False
+    ) -> dict:
         """Ingest an uploaded local incident log through the pipeline, atomically.
 
         Parameters
@@ -669,6 +673,8 @@ class Service:
         data : bytes
         columns : dict, optional
             Column mapping for the local log.
+        public : bool, default False
+            The uploader marks the log public (every role sees it); restricted otherwise.
 
         Returns
         -------
@@ -685,7 +691,7 @@ class Service:
             path.write_bytes(data)
             try:
                 result = pipeline.ingest_files(
-                    self.store, self.pack, [path], source="local", columns=columns
+                    self.store, self.pack, [path], source="local", columns=columns, public=public
                 )
             finally:
                 self.invalidate()
