@@ -39,7 +39,7 @@ from geo_ssgp.errors import BadInput, NotEnoughData, NotFound, StillComputing
 from geo_ssgp.filters import Filters, resolve_method
 from geo_ssgp.hotspots.evaluate import layer_accuracy
 from geo_ssgp.hotspots.layer import json_safe
-from geo_ssgp.pack import AreaPack, load_layer, lsoa_wards
+from geo_ssgp.pack import AreaPack, has_streets, load_layer, lsoa_wards
 from geo_ssgp.schema import CRIME_GROUPS, CRIME_TYPES
 from geo_ssgp.store import FocusArea, SQLiteStore
 
@@ -215,14 +215,35 @@ class Service:
 
         Restricted records only for analysts, small counts suppressed for the others.
         """
-        report = self._cached(
-            ("streets", filters.key(), user.is_analyst),
-            lambda: streets.street_report(self.filtered(filters, user), self.pack),
-        )
+        report = self._street_report(filters, user)
         busy = report.segments[report.segments["n_incidents"] > 0]
         if not user.is_analyst:
             busy = suppress_frame(busy, "n_incidents", self.settings.suppress_below, ("per_km",))
         return streets.StreetReport(busy, report.concentration, report.parameters)
+
+    def _street_report(self, filters: Filters, user: User) -> streets.StreetReport:
+        """Street-segment counts of the records the caller may see (cached, unsuppressed)."""
+        return self._cached(
+            ("streets", filters.key(), user.is_analyst),
+            lambda: streets.street_report(self.filtered(filters, user), self.pack),
+        )
+
+    def street_layer(self, filters: Filters, user: User) -> gpd.GeoDataFrame | None:
+        """The busiest street segments for the map (:func:`geo_ssgp.streets.busiest_segments`).
+
+        ``None`` when the pack has no streets or no incident lies on one. Non-analysts get
+        public records only, and segments with a small count are left out.
+        """
+        if not has_streets(self.pack):
+            return None
+        try:
+            top = streets.busiest_segments(self._street_report(filters, user).segments)
+        except NotEnoughData:
+            return None
+        if user.is_analyst:
+            return top
+        shown = suppress_frame(top, "n_incidents", self.settings.suppress_below, ("per_km",))
+        return shown[~shown["suppressed"]]
 
     def hotspots(self, method: str, filters: Filters) -> hotspots.HotspotLayer:
         """A hotspot layer (:func:`geo_ssgp.reports.hotspot_layer`) for the filters."""
@@ -320,6 +341,7 @@ class Service:
                 incidents=self.filtered(filters, user),
                 surface=kde,
                 tiles=self.settings.tiles,
+                street_segments=self.street_layer(filters, user),
             )
             maps.add_draw_control(fmap)
             return maps.render(fmap)
