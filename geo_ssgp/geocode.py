@@ -486,22 +486,26 @@ def recall_map_points(
     )
     if not (pack.primary_lsoa == "lsoa21" and band.any() and len(memory)):
         return out
-    rows = out[band]
-    votes = _votes(rows, memory)
+    in_band = np.flatnonzero(band.to_numpy())
+    votes = _votes(out.iloc[in_band], memory)
     layer = _layer(pack, "lsoa21")
     pos = pd.Index(layer.codes).get_indexer(votes["lsoa21cd"])
-    points = _bng_points(rows.iloc[votes["row"].to_numpy()])
+    rows = in_band[votes["row"].to_numpy()]  # positions in ``out``
+    points = _bng_points(out.iloc[rows])
     near = pos >= 0
     near[near] = shapely.distance(points[near], layer.geoms[pos[near]]) <= pack.edge_tolerance_m
-    target = rows.index[votes["row"].to_numpy()[near]]
-    pos = pos[near]
-    out.loc[target, "lsoa21cd"] = layer.codes[pos]
-    out.loc[target, "lsoa21nm"] = layer.names[pos]
-    out.loc[target, "edge_distance_m"] = shapely.distance(points[near], layer.boundaries[pos])
-    out.loc[target, "lsoa_rule"] = "map_point"
+    rows, pos = rows[near], pos[near]
+    new = {
+        "lsoa21cd": layer.codes[pos],
+        "lsoa21nm": layer.names[pos],
+        "edge_distance_m": shapely.distance(points[near], layer.boundaries[pos]),
+        "lsoa_rule": "map_point",
+    }
+    for column, values in new.items():
+        out.iloc[rows, out.columns.get_loc(column)] = values
     out.attrs = {**geocoded.attrs}
     if ATTRS_KEY in out.attrs:
-        out.attrs[ATTRS_KEY] = {**out.attrs[ATTRS_KEY], "map_point_rows": len(target)}
+        out.attrs[ATTRS_KEY] = {**out.attrs[ATTRS_KEY], "map_point_rows": len(rows)}
     return out
 
 

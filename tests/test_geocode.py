@@ -333,8 +333,11 @@ def test_recall_uses_earlier_months_of_the_same_map_point_in_the_band_only(small
     )  # fmt: skip
     assert first["edge_distance_m"] == pytest.approx(5.0) and first["ambiguous"]
     assert out.attrs["geocode"]["map_point_rows"] == 2
-    # the input is not changed, and a pack without LSOA 2021 polygons is left as it is
+    # the input is not changed; rows are matched by position (a repeated index is fine)
     assert (geocoded["lsoa_rule"] == "polygon").all()
+    repeated = geocoded.set_axis([7] * len(geocoded))
+    again = recall_map_points(repeated, map_point_memory(history), small_pack)
+    assert again["lsoa21cd"].tolist() == out["lsoa21cd"].tolist()
 
 
 def test_recall_without_lsoa21_polygons_is_a_no_op(tmp_path):
