@@ -316,6 +316,11 @@ def print_balance(summary: dict) -> None:
         table.add_row(escape(f["name"]), f["source"], *(str(n) for n in counts))
         if f.get("skipped"):
             notes.append(f"{escape(f['name'])}: already stored (skipped)")
+        elif f["source"] == "local":
+            notes.append(f"{escape(f['name'])}: " + (
+                "public (every role sees it)" if f.get("public")
+                else "restricted to analysts (--public shares it)"
+            ))
         for name, n in f.get("duplicate_of", {}).items():
             notes.append(f"{escape(f['name'])}: {n:,} incidents also in {escape(name)}")
     console.print(table)
@@ -353,6 +358,14 @@ def ingest(
     engine: EngineOpt = "in-process",
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
+    public: Annotated[
+        bool,
+        typer.Option(
+            "--public",
+            help="Local logs: their records are public (seen by pcso and viewer too). "
+            "By default local logs are restricted to analysts; police.uk data is always public.",
+        ),
+    ] = False,
 ) -> None:
     """Validate, geocode and store incident files; print the in/accepted/quarantined balance."""
     from geo_ssgp.pipeline import ingest_files
@@ -361,8 +374,11 @@ def ingest(
     target = open_store(settings, area.name)
     mapping = _columns(columns)
     with _engine(engine, workers, scheduler) as client, _progress("Ingesting", len(files)) as adv:
-        summary = ingest_files(target, area, files, source, mapping, progress=adv, client=client)
-    target.log_run("ingest", {"files": [str(f) for f in files], "source": source}, summary)
+        summary = ingest_files(
+            target, area, files, source, mapping, progress=adv, client=client, public=public
+        )
+    params = {"files": [str(f) for f in files], "source": source, "public": public}
+    target.log_run("ingest", params, summary)
     print_balance(summary)
 
 
@@ -421,18 +437,32 @@ def agreement(
     data: DataOpt = None,
     pack: PackOpt = None,
 ) -> None:
-    """Measure agreement between police.uk's LSOA and our point-in-polygon assignment."""
-    from geo_ssgp.geocode import lsoa_agreement
+    """Measure agreement between police.uk's LSOA and our assignment, per district.
+
+    The first line is point in polygon; the second adds the map-point memory the store's
+    ingest uses (each month learns only from earlier months of the files, so it is scored
+    on months it did not learn from).
+    """
+    from geo_ssgp.geocode import lsoa_agreement, map_point_memory, recall_map_points
     from geo_ssgp.pipeline import read_and_geocode
 
     _, area = _context(data, pack, None)
     paths = files or area.sample_files()
     with _progress("Geocoding", len(paths)) as advance:
         _, geocoded = read_and_geocode(paths, area, progress=advance)
-    report = lsoa_agreement(geocoded, level=level)
-    console.print(
-        f"{level} agreement: {report.n_agree:,} of {report.n_compared:,} = {report.share:.2%}"
-    )
+    recalled = recall_map_points(geocoded, map_point_memory(geocoded), area)
+    rows = []
+    for label, table in (("polygons", geocoded), ("with map points", recalled)):
+        report = lsoa_agreement(table, level=level, pack=area)
+        console.print(
+            f"{level} agreement ({label}): {report.n_agree:,} of {report.n_compared:,}"
+            f" = {report.share:.2%}"
+        )
+        rows.append(report.by_district["share"].rename(label))
+    if len(rows[0]) > 1:
+        table = pd.concat(rows, axis=1)
+        cells = [[str(d), *(f"{v:.2%}" for v in shares)] for d, shares in table.iterrows()]
+        print_table(cells, ["District", "Polygons", "With map points"], right={1, 2})
 
 
 def _store_incidents(area: AreaPack, target: Store):
@@ -1155,12 +1185,13 @@ app.add_typer(datasets_app, name="datasets")
 
 @command("list", group=datasets_app)
 def datasets_list(data: DataOpt = None, pack: PackOpt = None, store: StoreOpt = None) -> None:
-    """Print the stored datasets: id, name, source and row balance."""
+    """Print the stored datasets: id, name, source, public or restricted, and row balance."""
     settings, area = _context(data, pack, store)
     table = open_store(settings, area.name).datasets()
     for row in table.itertuples():
+        access = "public" if row.public else "restricted"
         console.print(
-            f"{row.id:>5}  {escape(row.name)}  {row.source}  in {row.n_in:,}, "
+            f"{row.id:>5}  {escape(row.name)}  {row.source} ({access})  in {row.n_in:,}, "
             f"accepted {row.n_accepted:,}, quarantined {row.n_quarantined:,}  ({row.ingested_at})"
         )
     console.print(f"{len(table):,} dataset(s)")

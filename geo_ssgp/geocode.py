@@ -32,7 +32,17 @@ Rules, applied in this order:
    boundary of its LSOA in the pack's primary layer (:attr:`AreaPack.primary_lsoa`);
    ``ambiguous`` is true when it is below the pack's ``edge_tolerance_m`` (the setting,
    default :data:`~geo_ssgp.schema.EDGE_TOLERANCE_M`, the measured boundary error) or
-   when the point was snapped to a nearest polygon in any layer.
+   when the point was snapped to a nearest polygon in any layer. ``lsoa_rule`` is
+   ``"polygon"`` for every point in the area (``""`` outside).
+7. **Map-point memory** (:func:`recall_map_points`, applied by the store's ingest).
+   police.uk map points are a fixed published set, and every police.uk row carries the LSOA
+   2021 code police.uk gave its map point. An ``ambiguous`` police.uk point (inside the band
+   where generalised and full-resolution boundaries disagree) whose exact map point carried
+   an LSOA code in an **earlier month** (:func:`map_point_memory`) takes that code (the most
+   frequent one; lowest code on a tie) when the pack has the LSOA and its polygon lies within
+   the band of the point; ``lsoa_rule`` becomes ``"map_point"``. A row's own code, and codes
+   of its own or later months, are never used, so the rule is evaluated on months it did not
+   learn from. LSOA 2011, ward and district stay from the polygons.
 """
 
 from __future__ import annotations
@@ -57,6 +67,12 @@ SNAP_DISTANCE_M = 100.0
 
 #: ``DataFrame.attrs`` key under which :func:`geocode` records its pack and rules.
 ATTRS_KEY = "geocode"
+
+#: Columns of a map-point memory (:func:`map_point_memory`).
+MEMORY_COLUMNS = ["x", "y", "month", "lsoa21cd", "n"]
+
+#: Map points are matched on EPSG:27700 coordinates rounded to this many decimals (0.1 m).
+_POINT_DECIMALS = 1
 
 #: LSOA names are ``<district name> <3-digit MSOA number><letter>``.
 
@@ -334,6 +350,7 @@ def _output_columns(
     new["ambiguous"][cand] = ok & ((distance < tolerance) | snapped)
     status = np.ones(n, dtype=np.intp)  # index into _STATUSES: outside_area
     status[cand[ok]] = 0
+    new["lsoa_rule"] = _text_column(np.array(_RULES, dtype=object), status, index)
     new["status"] = _text_column(np.array(_STATUSES, dtype=object), status, index)
     return new
 
@@ -346,6 +363,8 @@ _FIELD_COLUMNS = {
     "lad": ("lad_cd", None),
 }
 _STATUSES = ("ok", "outside_area")
+#: ``lsoa_rule`` per status: point in polygon (or nearest across a gap), none outside.
+_RULES = ("polygon", "")
 
 
 def _rules(pack: AreaPack) -> dict:
@@ -360,6 +379,134 @@ def _rules(pack: AreaPack) -> dict:
         "snap_distance_m": SNAP_DISTANCE_M,
         "edge_tolerance_m": pack.edge_tolerance_m,
     }
+
+
+# ---------------------------------------------------------------------------------------
+# Map-point memory: the LSOA police.uk published for a map point in earlier months
+
+
+def _point_keys(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """EPSG:27700 coordinates of the rows' points, rounded to the matching precision."""
+    points = _bng_points(frame)
+    x = np.round(shapely.get_x(points), _POINT_DECIMALS)
+    return x, np.round(shapely.get_y(points), _POINT_DECIMALS)
+
+
+def map_point_memory(*frames: pd.DataFrame | None) -> pd.DataFrame:
+    """Learn the LSOA code police.uk published for each map point, month by month.
+
+    Parameters
+    ----------
+    *frames : geopandas.GeoDataFrame or None
+        Incident tables (e.g. the store's incidents and a new batch). Rows used: police.uk
+        map points (``snap_point``) with a ``month`` and a ``source_lsoa`` code; frames
+        without these columns, empty frames and ``None`` are skipped.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`MEMORY_COLUMNS`: map point ``x``/``y`` (EPSG:27700, 0.1 m), ``month``, the
+        code police.uk gave (``lsoa21cd``) and how many rows carried it (``n``).
+    """
+    needed = {"snap_point", "month", "source_lsoa", "geometry"}
+    parts = [
+        _labelled_points(frame)
+        for frame in frames
+        if frame is not None and len(frame) and needed <= set(frame.columns)
+    ]
+    rows = pd.concat([_labelled_points(_EMPTY_LABELLED), *parts], ignore_index=True)
+    return rows.groupby(MEMORY_COLUMNS[:4], as_index=False).size().rename(columns={"size": "n"})
+
+
+#: An incident table with no rows (the shape of an empty memory).
+_EMPTY_LABELLED = gpd.GeoDataFrame(
+    {
+        "snap_point": pd.Series(dtype=bool),
+        "month": pd.Series(dtype="datetime64[ns]"),
+        "source_lsoa": pd.Series(dtype=object),
+    },
+    geometry=gpd.GeoSeries([], crs=CRS_BNG),
+)
+
+
+def _labelled_points(frame: gpd.GeoDataFrame) -> pd.DataFrame:
+    """``x``, ``y``, ``month``, ``lsoa21cd`` of the police.uk map-point rows with a code."""
+    code = frame["source_lsoa"].fillna("").astype(str)
+    use = frame["snap_point"].fillna(False).astype(bool) & frame["month"].notna() & (code != "")
+    x, y = _point_keys(frame[use])
+    month = frame.loc[use, "month"].to_numpy()
+    return pd.DataFrame({"x": x, "y": y, "month": month, "lsoa21cd": code[use].to_numpy()})
+
+
+def _votes(rows: gpd.GeoDataFrame, memory: pd.DataFrame) -> pd.DataFrame:
+    """Per row (position ``row``), the code its map point carried most in earlier months."""
+    x, y = _point_keys(rows)
+    month = rows["month"].to_numpy()
+    keys = pd.DataFrame({"row": np.arange(len(rows)), "x": x, "y": y, "month": month})
+    seen = keys.merge(memory, on=["x", "y"], suffixes=("", "_seen"))
+    seen = seen[seen["month_seen"] < seen["month"]]
+    votes = seen.groupby(["row", "lsoa21cd"], as_index=False)["n"].sum()
+    votes = votes.sort_values(["row", "n", "lsoa21cd"], ascending=[True, False, True])
+    return votes.drop_duplicates("row")
+
+
+def recall_map_points(
+    geocoded: gpd.GeoDataFrame, memory: pd.DataFrame, pack: AreaPack
+) -> gpd.GeoDataFrame:
+    """Give ambiguous police.uk points the LSOA 2021 code their map point had before.
+
+    Rule 7 of the module docstring: only rows flagged ``ambiguous`` (within the pack's
+    ``edge_tolerance_m`` of an LSOA boundary, or snapped across a gap), at a police.uk map
+    point, with a code for that point from an **earlier month** in ``memory``; the code must
+    be an LSOA 2021 of the pack whose polygon lies within ``edge_tolerance_m`` of the point.
+
+    Parameters
+    ----------
+    geocoded : geopandas.GeoDataFrame
+        Output of :func:`geocode`.
+    memory : pandas.DataFrame
+        Output of :func:`map_point_memory` (may include ``geocoded``'s own rows: only
+        earlier months are used).
+    pack : AreaPack
+        The pack ``geocoded`` was geocoded on (needs LSOA 2021 polygons; else a no-op).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy with ``lsoa21cd``, ``lsoa21nm``, ``edge_distance_m`` (to the boundary of the
+        LSOA now assigned) and ``lsoa_rule="map_point"`` set on the recalled rows.
+        ``attrs["geocode"]["map_point_rows"]`` counts them.
+    """
+    out = geocoded.copy()
+    band = (
+        out["ambiguous"].fillna(False).astype(bool)
+        & out["snap_point"].fillna(False).astype(bool)
+        & out["month"].notna()
+        & (out["status"] == "ok")
+    )
+    if not (pack.primary_lsoa == "lsoa21" and band.any() and len(memory)):
+        return out
+    in_band = np.flatnonzero(band.to_numpy())
+    votes = _votes(out.iloc[in_band], memory)
+    layer = _layer(pack, "lsoa21")
+    pos = pd.Index(layer.codes).get_indexer(votes["lsoa21cd"])
+    rows = in_band[votes["row"].to_numpy()]  # positions in ``out``
+    points = _bng_points(out.iloc[rows])
+    near = pos >= 0
+    near[near] = shapely.distance(points[near], layer.geoms[pos[near]]) <= pack.edge_tolerance_m
+    rows, pos = rows[near], pos[near]
+    new = {
+        "lsoa21cd": layer.codes[pos],
+        "lsoa21nm": layer.names[pos],
+        "edge_distance_m": shapely.distance(points[near], layer.boundaries[pos]),
+        "lsoa_rule": "map_point",
+    }
+    for column, values in new.items():
+        out.iloc[rows, out.columns.get_loc(column)] = values
+    out.attrs = {**geocoded.attrs}
+    if ATTRS_KEY in out.attrs:
+        out.attrs[ATTRS_KEY] = {**out.attrs[ATTRS_KEY], "map_point_rows": len(rows)}
+    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -387,6 +534,9 @@ class LsoaAgreement:
         ``distance_to_source_m`` (to the polygon the source names, where the pack has it).
     compared_on : dict
         How many rows were compared on the code and on the name.
+    by_district : pandas.DataFrame
+        Per district of the source's LSOA (the prefix of its name, ``""`` where the source
+        gives a code only): ``n_compared``, ``n_agree`` and ``share``, sorted by district.
     """
 
     level: str
@@ -395,6 +545,7 @@ class LsoaAgreement:
     share: float
     disagreements: pd.DataFrame
     compared_on: dict = field(default_factory=dict)
+    by_district: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def near_edge(self, distances: tuple[float, ...] = (5.0, 20.0, 50.0)) -> dict[float, int]:
         """Count disagreements whose point lies within each distance of our LSOA's edge.
@@ -548,7 +699,15 @@ def lsoa_agreement(
         share=n_agree / n_compared if n_compared else float("nan"),
         disagreements=dis,
         compared_on={"code": int(on_code.sum()), "name": int(on_name.sum())},
+        by_district=_by_district(prefix.fillna("")[compared], agree[compared]),
     )
+
+
+def _by_district(district: pd.Series, agree: pd.Series) -> pd.DataFrame:
+    """``n_compared``, ``n_agree`` and ``share`` per district name."""
+    table = agree.astype(int).groupby(district.rename("district")).agg(["size", "sum"])
+    table.columns = ["n_compared", "n_agree"]
+    return table.assign(share=table["n_agree"] / table["n_compared"]).sort_index()
 
 
 def _distance_to_source(

@@ -11,11 +11,11 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo_ssgp.geocode import geocode
+from geo_ssgp.geocode import geocode, map_point_memory, recall_map_points
 from geo_ssgp.incidents import IngestResult, read_incidents
 from geo_ssgp.incidents.dedupe import MATCH_COLUMNS, count_once
 from geo_ssgp.pack import AreaPack
-from geo_ssgp.store import Store
+from geo_ssgp.store import Store, dataset_public
 
 Progress = Callable[[int], None] | None
 
@@ -71,6 +71,7 @@ def ingest_files(
     columns: dict[str, str] | None = None,
     progress: Progress = None,
     client=None,
+    public: bool = False,
 ) -> dict:
     """Read, validate, geocode and store incident files atomically.
 
@@ -78,6 +79,9 @@ def ingest_files(
     incident the store (or a preferred file of the call) already holds is counted once: it is
     quarantined as ``duplicate_incident``, and the balance reads in = accepted + quarantined +
     duplicates. If any file cannot be read the call raises and the store is left as it was.
+    Ambiguous police.uk points take the LSOA 2021 code police.uk gave their map point in an
+    earlier month, learnt from the store and the call's files
+    (:func:`geo_ssgp.geocode.recall_map_points`).
 
     Parameters
     ----------
@@ -93,6 +97,9 @@ def ingest_files(
     client : distributed.Client, optional
         Read and geocode on this Dask cluster (:mod:`geo_ssgp.dask_engine`) instead of
         in-process; the stored result is the same.
+    public : bool, default False
+        The uploader marks local logs public: their records are stored unrestricted (seen by
+        every role) and the dataset records ``public``. Police.uk data is always public.
 
     Returns
     -------
@@ -118,12 +125,16 @@ def ingest_files(
         geocoded = geocoded[geocoded["incident_id"].isin(result.incidents["incident_id"])]
     else:
         result, geocoded = read_and_geocode(paths, pack, source, columns, progress, held)
+    geocoded = recall_map_points(geocoded, map_point_memory(stored, geocoded), pack)
+    if public:
+        geocoded = geocoded.assign(restricted=False)
     items, files, skipped = [], [], []
     for info in result.files:
         name = info["name"]
         quarantine = result.quarantine[result.quarantine["source_file"] == name]
         done = store.has_dataset(info["sha256"])
         info = {**info, "by_reason": quarantine["reason"].value_counts().to_dict()}
+        info["public"] = dataset_public({**info, "public": public})
         files.append({**info, "skipped": done})
         if done:
             skipped.append(name)

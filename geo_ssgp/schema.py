@@ -38,6 +38,7 @@ GEOCODE_COLUMNS = [
     "lad_cd",
     "edge_distance_m",
     "ambiguous",  # within EDGE_TOLERANCE_M of an LSOA boundary
+    "lsoa_rule",  # polygon | map_point (police.uk's code for the map point) | "" outside
     "status",  # ok | outside_area
 ]
 

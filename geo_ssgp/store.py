@@ -58,7 +58,8 @@ CREATE TABLE IF NOT EXISTS datasets (
     n_accepted INTEGER NOT NULL,
     n_quarantined INTEGER NOT NULL,
     by_reason TEXT NOT NULL,
-    ingested_at TEXT NOT NULL
+    ingested_at TEXT NOT NULL,
+    public INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
@@ -197,6 +198,7 @@ class SQLiteStore(Store):
         self.db_path = self.root / "catalogue.sqlite"
         with self._connect() as con:
             con.executescript(SCHEMA)
+            _add_public_column(con)
         self._cache: tuple[tuple[str, ...], gpd.GeoDataFrame] | None = None
         self.removed_leftovers = self.clean_leftovers()
 
@@ -253,8 +255,9 @@ class SQLiteStore(Store):
         ----------
         items : list of (info, incidents, quarantine)
             ``info`` has ``sha256``, ``name``, ``source``, ``n_in``, ``n_accepted``,
-            ``n_quarantined`` and ``by_reason``; ``incidents`` is the geocoded table of that
-            file and ``quarantine`` its quarantined rows.
+            ``n_quarantined``, ``by_reason`` and, for a local log, ``public`` (the uploader
+            marked it public; :func:`dataset_public`); ``incidents`` is the geocoded table
+            of that file and ``quarantine`` its quarantined rows.
 
         Returns
         -------
@@ -303,7 +306,7 @@ class SQLiteStore(Store):
             staged.append((tmp, self.data_dir / f"{sha}{suffix}"))
         cur = con.execute(
             "INSERT INTO datasets (sha256, name, source, n_in, n_accepted, n_quarantined,"
-            " by_reason, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " by_reason, ingested_at, public) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 sha,
                 info["name"],
@@ -313,14 +316,16 @@ class SQLiteStore(Store):
                 int(info["n_quarantined"]),
                 json.dumps(info.get("by_reason", {})),
                 _now(),
+                int(dataset_public(info)),
             ),
         )
         return int(cur.lastrowid)
 
     def datasets(self) -> pd.DataFrame:
-        """Catalogue of stored datasets, oldest first."""
+        """Catalogue of stored datasets, oldest first (``public`` as bool)."""
         with self._connect() as con:
-            return pd.read_sql_query("SELECT * FROM datasets ORDER BY id", con)
+            table = pd.read_sql_query("SELECT * FROM datasets ORDER BY id", con)
+        return table.astype({"public": bool})
 
     def remove_dataset(self, dataset_id: int) -> dict:
         """Remove one dataset: its catalogue row in one transaction, then its files.
@@ -498,6 +503,29 @@ class SQLiteStore(Store):
             cur = con.execute("DELETE FROM focus_areas WHERE id = ?", (focus_id,))
         if cur.rowcount == 0:
             raise NotFound(f"no focus area {focus_id}", param="focus_id")
+
+
+def dataset_public(info: dict) -> bool:
+    """Whether a dataset's records are public: police.uk data always, a local log if marked.
+
+    Parameters
+    ----------
+    info : dict
+        The dataset's ``source`` and, for local logs, the uploader's ``public`` choice.
+
+    Returns
+    -------
+    bool
+    """
+    return info["source"] != "local" or bool(info.get("public", False))
+
+
+def _add_public_column(con: sqlite3.Connection) -> None:
+    """Give a catalogue made before datasets had ``public`` the column (police.uk: public)."""
+    names = {row[1] for row in con.execute("PRAGMA table_info(datasets)")}
+    if "public" not in names:
+        con.execute("ALTER TABLE datasets ADD COLUMN public INTEGER NOT NULL DEFAULT 0")
+        con.execute("UPDATE datasets SET public = 1 WHERE source != 'local'")
 
 
 def _check_id(value: int, what: str) -> None:

@@ -51,6 +51,7 @@ from geo_ssgp.store import (
     _check_id,
     already_stored,
     check_not_empty,
+    dataset_public,
     merge_focus_changes,
 )
 
@@ -80,6 +81,7 @@ TYPED_COLUMNS = {
     "lad_cd": "text",
     "edge_distance_m": "double precision",
     "ambiguous": "boolean",
+    "lsoa_rule": "text",
     "status": "text",
 }
 
@@ -90,10 +92,10 @@ _FOCUS_SELECT = (
 
 
 _DATASET_COLUMNS = ["id", "sha256", "name", "source", "n_in", "n_accepted", "n_quarantined",
-                    "by_reason", "ingested_at"]
+                    "by_reason", "ingested_at", "public"]
 _DATASET_SELECT = (
     "SELECT id, sha256, name, source, n_in, n_accepted, n_quarantined, by_reason::text,"
-    " to_char(ingested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS+00:00')"
+    " to_char(ingested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS+00:00'), public"
     " FROM datasets"
 )
 
@@ -243,7 +245,8 @@ class PostGISStore(Store):
         columns = [[str(c), str(incidents[c].dtype)] for c in incidents.columns]
         dataset_id = con.execute(
             "INSERT INTO datasets (sha256, name, source, n_in, n_accepted, n_quarantined,"
-            " by_reason, columns) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            " by_reason, columns, public) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " RETURNING id",
             (
                 info["sha256"],
                 info["name"],
@@ -253,6 +256,7 @@ class PostGISStore(Store):
                 int(info["n_quarantined"]),
                 json.dumps(info.get("by_reason", {})),
                 json.dumps(columns),
+                dataset_public(info),
             ),
         ).fetchone()[0]
         _copy_in(con, "incidents", _incident_rows(incidents, dataset_id))
@@ -265,7 +269,8 @@ class PostGISStore(Store):
         with self._connect() as con:
             rows = con.execute(f"{_DATASET_SELECT} ORDER BY id").fetchall()
         return pd.DataFrame(rows, columns=_DATASET_COLUMNS).astype(
-            {"id": "int64", "n_in": "int64", "n_accepted": "int64", "n_quarantined": "int64"}
+            {"id": "int64", "n_in": "int64", "n_accepted": "int64", "n_quarantined": "int64",
+             "public": bool}
         )
 
     def remove_dataset(self, dataset_id: int) -> dict:

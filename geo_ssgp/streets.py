@@ -58,6 +58,12 @@ MIN_SEGMENT_M = 1.0
 #: Points of the concentration curve reported by :func:`concentration` (share of length).
 REPORT_SHARES = (0.01, 0.05, 0.10, 0.20)
 
+#: Share of the street length the analyst map's street-segment layer draws (busiest per km).
+MAP_STREET_SHARE = 0.05
+#: Fewest incidents a segment drawn on the map holds (a 5 m stub with one incident is not
+#: drawn, though it counts in the shares).
+MAP_MIN_INCIDENTS = 3
+
 _PREFIX = re.compile(r"^\s*on or near\s+", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 
@@ -347,7 +353,7 @@ def concentration_curve(counts: pd.DataFrame, by: str = "length") -> pd.DataFram
     if len(n) == 0 or n.sum() == 0:
         raise NotEnoughData("no incidents on street segments: no concentration curve")
     if by == "length":
-        order = np.lexsort((-length, -(n / length)))
+        order = _by_rate(n, length)
         weight = length[order]
     else:
         order = np.argsort(-n, kind="stable")
@@ -355,6 +361,61 @@ def concentration_curve(counts: pd.DataFrame, by: str = "length") -> pd.DataFram
     x = np.concatenate([[0.0], np.cumsum(weight) / weight.sum()])
     y = np.concatenate([[0.0], np.cumsum(n[order]) / n.sum()])
     return pd.DataFrame({"street_share": x, "incident_share": y})
+
+
+def _by_rate(n: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Segment positions by incidents per km, highest first (longer first on a tie)."""
+    return np.lexsort((-length, -(n / length)))
+
+
+def busiest_segments(
+    counts: gpd.GeoDataFrame,
+    street_share: float = MAP_STREET_SHARE,
+    min_incidents: int = MAP_MIN_INCIDENTS,
+) -> gpd.GeoDataFrame:
+    """The busiest segments per km that together make up ``street_share`` of the street.
+
+    The segments at the top of the concentration curve by length
+    (:func:`concentration_curve`): ranked by incidents per km, taken while their
+    cumulative length stays within ``street_share`` of the length of all ``counts``.
+    Segments holding fewer than ``min_incidents`` are not returned, but count in the
+    cumulative shares, so the shares are the curve's.
+
+    Parameters
+    ----------
+    counts : geopandas.GeoDataFrame
+        :func:`segment_counts` of every segment of the area (zeros included).
+    street_share : float
+        Share of the street length, in (0, 1].
+    min_incidents : int
+        Fewest incidents of a returned segment (at least 1).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The selected rows of ``counts``, busiest per km first, with ``street_share`` and
+        ``incident_share``: the cumulative shares of street length and of incidents up
+        to and including each segment. ``attrs`` holds ``street_share``,
+        ``min_incidents`` and ``incident_share`` (of the whole selection).
+    """
+    if not 0 < street_share <= 1:
+        raise BadInput(f"street_share must be in (0, 1], got {street_share}", "street_share")
+    n = counts["n_incidents"].to_numpy(dtype=float)
+    length = counts["length_m"].to_numpy(dtype=float)
+    order = _by_rate(n, length)
+    top = counts.iloc[order].reset_index(drop=True)
+    top["street_share"] = np.cumsum(length[order]) / length.sum()
+    top["incident_share"] = np.cumsum(n[order]) / max(n.sum(), 1.0)
+    within = (top["street_share"] <= street_share).to_numpy()
+    out = top[within & (top["n_incidents"] >= max(min_incidents, 1)).to_numpy()]
+    held = float(top.loc[within, "incident_share"].max()) if within.any() else 0.0
+    out.attrs = {
+        **counts.attrs,
+        "street_share": street_share,
+        "min_incidents": min_incidents,
+        "incident_share": held,
+    }
+    return out
 
 
 def share_on_top(curve: pd.DataFrame, street_share: float) -> float:

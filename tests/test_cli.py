@@ -8,7 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from geo_ssgp.cli import app
+from geo_ssgp.config import get_settings
 from geo_ssgp.errors import BadInput
+from geo_ssgp.store import open_store
 
 runner = CliRunner()
 
@@ -60,8 +62,18 @@ def test_malformed_file_stores_nothing(tmp_path, store_dir, ingested):
 def test_agreement_command():
     result = runner.invoke(app, ["agreement"])
     assert result.exit_code == 0, result.output
-    share = float(result.output.split("= ")[-1].strip().rstrip("%")) / 100
-    assert share >= 0.984
+    assert "lsoa21 agreement (polygons): 14,117 of 14,331 = 98.51%" in result.output
+    # the map-point memory: each month learns from earlier months only
+    assert "lsoa21 agreement (with map points): 14,285 of 14,331 = 99.68%" in result.output
+
+
+def test_agreement_command_per_district_on_the_county_pack():
+    result = runner.invoke(app, ["agreement", "--pack", "gloucestershire"])
+    assert result.exit_code == 0, result.output
+    assert "(polygons): 42,181 of 43,394 = 97.20%" in result.output
+    assert "(with map points): 43,108 of 43,394 = 99.34%" in result.output
+    cheltenham = next(line for line in result.output.splitlines() if "Cheltenham" in line)
+    assert "94.08%" in cheltenham and "98.83%" in cheltenham
 
 
 def test_areas_command(ingested, store_dir, tmp_path):
@@ -235,6 +247,25 @@ def test_geocode_local_log_by_postcode_and_grid(tmp_path):
     assert list(table["status"]) == ["ok", "ok", "unknown_postcode"]
     assert table.loc[0, "lsoa21cd"] == "E01032937"  # GL1 1AD (Code-Point derived LSOA)
     assert table.loc[1, "ward_nm"] == "Barton and Tredworth"
+
+
+def test_ingest_public_marks_a_local_log_public(tmp_path):
+    log = tmp_path / "shared.csv"
+    log.write_text("ref,date,type,lon,lat\nA1,2025-03-04,Begging,-2.2437,51.8651\n")
+    private = tmp_path / "private.csv"
+    private.write_text("ref,date,type,lon,lat\nB1,2025-04-05,Begging,-2.2450,51.8655\n")
+    store = ["--store", str(tmp_path / "store")]
+    result = runner.invoke(app, ["ingest", str(log), "--public", *store])
+    assert result.exit_code == 0, result.output
+    assert "shared.csv: public (every role sees it)" in result.output
+    result = runner.invoke(app, ["ingest", str(private), *store])
+    assert "private.csv: restricted to analysts (--public shares it)" in result.output
+    listed = runner.invoke(app, ["datasets", "list", *store]).output
+    assert "shared.csv  local (public)" in listed and "private.csv  local (restricted)" in listed
+    stored = open_store(get_settings(store_dir=tmp_path / "store"), "gloucester").incidents()
+    assert dict(zip(stored["incident_id"], stored["restricted"], strict=True)) == {
+        "A1": False, "B1": True,
+    }  # fmt: skip
 
 
 def test_ingest_and_publish_on_the_postgis_store(postgis_url, sample_files, tmp_path):

@@ -10,7 +10,14 @@ import shapely
 from shapely.geometry import Point, Polygon, box
 
 from geo_ssgp.config import get_settings
-from geo_ssgp.geocode import SNAP_DISTANCE_M, geocode, lsoa_agreement
+from geo_ssgp.geocode import (
+    MEMORY_COLUMNS,
+    SNAP_DISTANCE_M,
+    geocode,
+    lsoa_agreement,
+    map_point_memory,
+    recall_map_points,
+)
 from geo_ssgp.incidents import read_incidents
 from geo_ssgp.pack import load_layer, load_pack
 from geo_ssgp.schema import EDGE_TOLERANCE_M, GEOCODE_COLUMNS
@@ -259,6 +266,88 @@ def test_agreement_on_constructed_labels(small_pack):
         lsoa_agreement(out, level="ward", pack=small_pack)
 
 
+def _labelled(rows):
+    """Police.uk-like rows ``(x, y, month, source_lsoa, snap_point)`` on the small pack."""
+    return gpd.GeoDataFrame(
+        {
+            "incident_id": [f"r{k}" for k in range(len(rows))],
+            "month": pd.to_datetime([r[2] for r in rows]),
+            "source_lsoa": [r[3] for r in rows],
+            "snap_point": [r[4] for r in rows],
+        },
+        geometry=[_pt(r[0], r[1]) for r in rows],
+        crs="EPSG:27700",
+    )
+
+
+#: Map point 5 m south of the E01000004 / E01000005 edge (y = 95), inside E01000004.
+EDGE_POINT = (200, 90)
+
+
+def test_map_point_memory_learns_police_uk_codes_per_point_and_month():
+    history = _labelled(
+        [
+            (*EDGE_POINT, "2025-01", "E01000005", True),
+            (*EDGE_POINT, "2025-01", "E01000005", True),
+            (*EDGE_POINT, "2025-03", "E01000004", True),
+            (*EDGE_POINT, "2025-01", "", True),  # no code: not learnt
+            (*EDGE_POINT, "2025-01", "E01000001", False),  # not a map point: not learnt
+        ]
+    )
+    memory = map_point_memory(history, None, pd.DataFrame({"a": [1]}))
+    assert list(memory.columns) == MEMORY_COLUMNS
+    assert memory[["lsoa21cd", "n"]].values.tolist() == [["E01000005", 2], ["E01000004", 1]]
+    assert set(memory["x"]) == {X0 + 200} and set(memory["y"]) == {Y0 + 90}
+    assert map_point_memory().empty and list(map_point_memory().columns) == MEMORY_COLUMNS
+
+
+def test_recall_uses_earlier_months_of_the_same_map_point_in_the_band_only(small_pack):
+    history = _labelled(
+        [(*EDGE_POINT, "2025-01", "E01000005", True)] * 2
+        + [(*EDGE_POINT, "2025-03", "E01000004", True)] * 5
+        + [
+            (200, 50, "2025-01", "E01000005", True),  # 45 m from the edge
+            (250, 92, "2025-01", "E01000001", True),  # that LSOA is 100 m away
+            (260, 92, "2025-01", "E01999999", True),  # not an LSOA of the pack
+        ]
+    )
+    cases = {
+        # label: (x, y, month, snap point, expected LSOA 2021, expected rule)
+        "earlier month": (*EDGE_POINT, "2025-02", True, "E01000005", "map_point"),
+        "same month only": (*EDGE_POINT, "2025-01", True, "E01000004", "polygon"),
+        "majority of earlier months": (*EDGE_POINT, "2025-04", True, "E01000004", "map_point"),
+        "not a map point": (*EDGE_POINT, "2025-02", False, "E01000004", "polygon"),
+        "outside the band": (200, 50, "2025-02", True, "E01000004", "polygon"),
+        "code too far away": (250, 92, "2025-02", True, "E01000004", "polygon"),
+        "code not in the pack": (260, 92, "2025-02", True, "E01000004", "polygon"),
+        "never seen": (210, 90, "2025-02", True, "E01000004", "polygon"),
+    }
+    batch = _labelled([(x, y, m, "", snap) for x, y, m, snap, _, _ in cases.values()])
+    geocoded = geocode(batch, small_pack)
+    out = recall_map_points(geocoded, map_point_memory(history, geocoded), small_pack)
+    assert dict(zip(cases, out["lsoa21cd"], strict=True)) == {k: c[4] for k, c in cases.items()}
+    assert dict(zip(cases, out["lsoa_rule"], strict=True)) == {k: c[5] for k, c in cases.items()}
+    first = out.iloc[0]
+    assert (first["lsoa21nm"], first["lsoa11cd"], first["ward_cd"]) == (
+        "Alpha 001E", "E01000002", "E05000002",
+    )  # fmt: skip
+    assert first["edge_distance_m"] == pytest.approx(5.0) and first["ambiguous"]
+    assert out.attrs["geocode"]["map_point_rows"] == 2
+    # the input is not changed; rows are matched by position (a repeated index is fine)
+    assert (geocoded["lsoa_rule"] == "polygon").all()
+    repeated = geocoded.set_axis([7] * len(geocoded))
+    again = recall_map_points(repeated, map_point_memory(history), small_pack)
+    assert again["lsoa21cd"].tolist() == out["lsoa21cd"].tolist()
+
+
+def test_recall_without_lsoa21_polygons_is_a_no_op(tmp_path):
+    pack = build_pack(tmp_path, lsoa21=False, ward=False, lookups=True)
+    history = _labelled([(*EDGE_POINT, "2025-01", "E01000005", True)])
+    batch = geocode(_labelled([(*EDGE_POINT, "2025-02", "", True)]), pack)
+    out = recall_map_points(batch, map_point_memory(history), pack)
+    assert out["lsoa21cd"].tolist() == ["E01000004"] and out["lsoa_rule"].tolist() == ["polygon"]
+
+
 # ---------------------------------------------------------------------------------------
 # Real sample (Gloucester pack)
 
@@ -428,6 +517,36 @@ def test_real_gloucestershire_pack_on_2021_polygons(county_pack, county_geocoded
     # 2025-01..09: 97.2% agree with police.uk's LSOA 2021 (93.5% through the best-fit
     # lookup); every disagreement lies within 20 m of a generalised (BGC) boundary
     assert report.share > 0.97 and report.near_edge()[20.0] == report.n_compared - report.n_agree
+
+
+def test_real_county_map_point_memory_on_held_out_months(county_pack, county_geocoded):
+    """Is the county pack's LSOA 2021 at least 98% police.uk's on months it did not learn from?
+
+    Split: learn 2025-01..06, score 2025-07..09. Rolling: every month learns from the
+    months before it only (2025-01 learns nothing), as the store's ingest does.
+    """
+    out = county_geocoded
+    learn, score = out[out["month"] < "2025-07-01"], out[out["month"] >= "2025-07-01"]
+    before = lsoa_agreement(score, pack=county_pack)
+    after = lsoa_agreement(
+        recall_map_points(score, map_point_memory(learn), county_pack), pack=county_pack
+    )
+    assert before.n_compared == after.n_compared == 14_799
+    assert before.share == pytest.approx(0.973, abs=5e-4)
+    assert after.share > 0.998
+    assert (after.by_district["share"] > 0.99).all() and len(after.by_district) == 6
+    rolling = recall_map_points(out, map_point_memory(out), county_pack)
+    used = rolling["lsoa_rule"] == "map_point"
+    assert used.sum() == 3_502 and rolling.attrs["geocode"]["map_point_rows"] == 3_502
+    # only ambiguous map points from 2025-02 on changed; nothing else moved
+    assert rolling.loc[used, "ambiguous"].all()
+    assert (rolling.loc[used, "month"] > "2025-01-01").all()
+    same = ["lsoa11cd", "ward_cd", "lad_cd", "status"]
+    pd.testing.assert_frame_equal(rolling[same], out[same])
+    assert rolling.loc[~used, "lsoa21cd"].equals(out.loc[~used, "lsoa21cd"])
+    report = lsoa_agreement(rolling, pack=county_pack)
+    assert report.share > 0.993 and (report.by_district["share"] > 0.98).all()
+    assert lsoa_agreement(out, pack=county_pack).by_district.loc["Cheltenham", "share"] < 0.95
 
 
 def test_edge_tolerance_flag(street):

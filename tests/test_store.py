@@ -62,6 +62,30 @@ def test_datasets_round_trip(new_store):
     assert list(catalogue["n_in"]) == [4, 3]
 
 
+def test_datasets_record_whether_their_records_are_public(new_store):
+    store = new_store()
+    local, marked, police = _dataset("aaa"), _dataset("bbb"), _dataset("ccc")
+    marked[0]["public"] = True
+    police[0]["source"] = "police-uk"
+    store.add_datasets([local, marked, police])
+    catalogue = store.datasets()
+    assert catalogue["public"].tolist() == [False, True, True]  # police.uk: always public
+    assert catalogue["public"].dtype == bool
+    assert store.remove_dataset(2)["public"] in (True, 1)
+
+
+def test_an_old_sqlite_catalogue_gets_the_public_column(tmp_path):
+    import sqlite3
+
+    SQLiteStore(tmp_path).add_datasets([_dataset("aaa")])
+    with sqlite3.connect(tmp_path / "catalogue.sqlite") as con:  # as made before the column
+        con.execute("ALTER TABLE datasets DROP COLUMN public")
+        con.execute("UPDATE datasets SET source = 'police-uk'")
+    store = SQLiteStore(tmp_path)
+    store.add_datasets([_dataset("bbb")])
+    assert store.datasets()["public"].tolist() == [True, False]
+
+
 def test_columns_outside_the_schema_keep_values_and_dtypes(new_store):
     store = new_store()
     info, incidents, quarantine = _dataset("aaa", 2)

@@ -62,6 +62,24 @@ def test_migrations_are_numbered_and_applied_once(store):
     assert [r[0] for r in rows] == versions
 
 
+def test_migration_2_marks_police_uk_datasets_public_and_types_lsoa_rule(store):
+    police, local = _dataset("aaa", 2), _dataset("bbb", 2)
+    police[0]["source"] = "police-uk"
+    police[1]["lsoa_rule"] = ["polygon", "map_point"]
+    store.add_datasets([police, local])
+    with psycopg.connect(store.url) as con:  # back to the store as migration 1 left it
+        con.execute(f"ALTER TABLE {store.schema}.datasets DROP COLUMN public")
+        con.execute(f"ALTER TABLE {store.schema}.incidents DROP COLUMN lsoa_rule")
+        con.execute(f"DELETE FROM {store.schema}.schema_migrations WHERE version = 2")
+    assert store.migrate() == [2]
+    assert store.datasets()["public"].tolist() == [True, False]
+    police[1]["lsoa_rule"] = ["map_point", "polygon"]
+    store.add_datasets([({**police[0], "sha256": "ccc"}, police[1], police[2])])
+    rows = _query(store, f"SELECT lsoa_rule, extra FROM {store.schema}.incidents"
+                         " WHERE lsoa_rule IS NOT NULL ORDER BY id")
+    assert rows == [("map_point", None), ("polygon", None)]  # a typed column, not in extra
+
+
 def test_tables_are_qgis_readable(store):
     """QGIS needs a geometry column with a declared SRID and a primary key per table."""
     columns = _query(

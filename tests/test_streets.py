@@ -17,6 +17,7 @@ from geo_ssgp.errors import BadInput, NotEnoughData
 from geo_ssgp.filters import Filters
 from geo_ssgp.streets import (
     _segment_id,
+    busiest_segments,
     concentration,
     concentration_curve,
     segment_counts,
@@ -94,6 +95,27 @@ def test_counts_per_km_and_concentration_of_a_known_layout():
     assert table.loc[0, "segments_for_half"] == pytest.approx(0.1 * 47.5 / 50)
 
 
+def test_busiest_segments_are_the_top_of_the_curve_by_length():
+    # 19 segments of 100 m with 50, 30, 20, 5 and zero incidents, and a 2.5 m stub with 2
+    lines = {f"Street {i}": shapely.LineString([(0, 100 * i), (100, 100 * i)]) for i in range(19)}
+    lines["Stub"] = shapely.LineString([(500, 0), (502.5, 0)])
+    counts = _segments(lines).assign(n_incidents=[50, 30, 20, 5] + [0] * 15 + [2])
+    counts["per_km"] = counts["n_incidents"] / counts["length_m"] * 1000
+    total = counts["length_m"].sum()  # 1,902.5 m
+    # 11% = 209 m: the stub (800 per km), then 50 and 30 fit; the 20 does not
+    top = busiest_segments(counts, street_share=0.11)
+    assert top["name"].tolist() == ["Street 0", "Street 1"]  # the 2-incident stub not drawn
+    assert top["street_share"].tolist() == pytest.approx([102.5 / total, 202.5 / total])
+    assert top["incident_share"].tolist() == pytest.approx([52 / 107, 82 / 107])  # stub counts
+    assert top.attrs["incident_share"] == pytest.approx(82 / 107)
+    assert top.attrs["street_share"] == 0.11 and top.attrs["min_incidents"] == 3
+    every = busiest_segments(counts, street_share=1.0, min_incidents=1)
+    assert every["name"].tolist() == ["Stub", "Street 0", "Street 1", "Street 2", "Street 3"]
+    assert every["incident_share"].iloc[-1] == pytest.approx(1.0)
+    with pytest.raises(BadInput, match="street_share"):
+        busiest_segments(counts, street_share=0)
+
+
 def test_even_spread_shows_no_concentration():
     lines = {f"Street {i}": shapely.LineString([(0, 100 * i), (100, 100 * i)]) for i in range(10)}
     segs = _segments(lines)
@@ -136,6 +158,12 @@ def test_real_report_district_and_asb(pack, sample_geocoded):
     assert report.segments["n_incidents"].iloc[0] == report.segments["n_incidents"].max()
     asb = street_report(sample_geocoded, pack, Filters.of(crime_types="asb")).concentration
     assert asb.iloc[0]["top_5%_length"] > district["top_5%_length"]
+    # the map's layer: the busiest 5% of street length, whole segments, as the curve says
+    top = busiest_segments(report.segments)
+    assert top["street_share"].max() <= 0.05 and top.attrs["incident_share"] == pytest.approx(
+        district["top_5%_length"], abs=0.005
+    )
+    assert (top["n_incidents"] >= 3).all() and top["per_km"].is_monotonic_decreasing
 
 
 def test_real_report_by_ward(pack, sample_geocoded):

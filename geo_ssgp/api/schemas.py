@@ -158,6 +158,9 @@ class UploadResult(BaseModel):
         description="Quarantined rows: row (1 = first row under the header), reason, detail.",
     )
     rejected_csv: str | None = Field(None, description="Download of the rejected rows (CSV).")
+    public: bool = Field(
+        False, description="The log's records are public (pcso and viewer see them)."
+    )
     message: str
 
 
@@ -171,6 +174,9 @@ class DatasetOut(BaseModel):
     n_accepted: int
     n_quarantined: int
     ingested_at: str
+    public: bool = Field(
+        ..., description="Records seen by every role (police.uk; local logs marked public)."
+    )
 
 
 # responses of the data routes ----------------------------------------------------------------

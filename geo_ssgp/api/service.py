@@ -49,7 +49,7 @@ from geo_ssgp.hotspots.change import change_geojson, pack_change
 from geo_ssgp.hotspots.emerging import EmergingHotspots, emerging_scope, pack_emerging
 from geo_ssgp.hotspots.evaluate import layer_accuracy
 from geo_ssgp.hotspots.layer import json_safe
-from geo_ssgp.pack import AreaPack, load_layer, lsoa_wards
+from geo_ssgp.pack import AreaPack, has_streets, load_layer, lsoa_wards
 from geo_ssgp.schema import CRIME_GROUPS, CRIME_TYPES
 from geo_ssgp.store import FocusArea, SQLiteStore
 
@@ -343,14 +343,35 @@ class Service:
 
         Restricted records only for analysts, small counts suppressed for the others.
         """
-        report = self._cached(
-            ("streets", filters.key(), user.is_analyst),
-            lambda: streets.street_report(self.filtered(filters, user), self.pack),
-        )
+        report = self._street_report(filters, user)
         busy = report.segments[report.segments["n_incidents"] > 0]
         if not user.is_analyst:
             busy = suppress_frame(busy, "n_incidents", self.settings.suppress_below, ("per_km",))
         return streets.StreetReport(busy, report.concentration, report.parameters)
+
+    def _street_report(self, filters: Filters, user: User) -> streets.StreetReport:
+        """Street-segment counts of the records the caller may see (cached, unsuppressed)."""
+        return self._cached(
+            ("streets", filters.key(), user.is_analyst),
+            lambda: streets.street_report(self.filtered(filters, user), self.pack),
+        )
+
+    def street_layer(self, filters: Filters, user: User) -> gpd.GeoDataFrame | None:
+        """The busiest street segments for the map (:func:`geo_ssgp.streets.busiest_segments`).
+
+        ``None`` when the pack has no streets or no incident lies on one. Non-analysts get
+        public records only, and segments with a small count are left out.
+        """
+        if not has_streets(self.pack):
+            return None
+        try:
+            top = streets.busiest_segments(self._street_report(filters, user).segments)
+        except NotEnoughData:
+            return None
+        if user.is_analyst:
+            return top
+        shown = suppress_frame(top, "n_incidents", self.settings.suppress_below, ("per_km",))
+        return shown[~shown["suppressed"]]
 
     def hotspots(self, method: str, filters: Filters) -> hotspots.HotspotLayer:
         """A hotspot layer (:func:`geo_ssgp.reports.hotspot_layer`) for the filters."""
@@ -521,6 +542,7 @@ class Service:
             surface=kde,
             tiles=self.settings.tiles,
             overlays=self.overlay_layers(filters, overlays),
+            street_segments=self.street_layer(filters, user),
         )
         maps.add_draw_control(fmap)
         return maps.render(fmap)
@@ -978,7 +1000,9 @@ class Service:
 
     def datasets(self) -> list[dict]:
         """The store's catalogue as records (:class:`geo_ssgp.api.schemas.DatasetOut`)."""
-        cols = ["id", "name", "source", "n_in", "n_accepted", "n_quarantined", "ingested_at"]
+        cols = [
+            "id", "name", "source", "n_in", "n_accepted", "n_quarantined", "ingested_at", "public",
+        ]  # fmt: skip
         return json_safe(self.store.datasets()[cols].to_dict("records"))
 
     def remove_dataset(self, dataset_id: int) -> dict:
@@ -1000,7 +1024,9 @@ class Service:
             raise NotFound(f"no uploaded file named {name!r}")
         return reports.rejected_rows(self.store.quarantine(), name)
 
-    def ingest_upload(self, name: str, data: bytes, columns: dict | None = None) -> dict:
+    def ingest_upload(
+        self, name: str, data: bytes, columns: dict | None = None, public: bool = False
+    ) -> dict:
         """Ingest an uploaded local incident log through the pipeline, atomically.
 
         Parameters
@@ -1010,6 +1036,8 @@ class Service:
         data : bytes
         columns : dict, optional
             Column mapping for the local log.
+        public : bool, default False
+            The uploader marks the log public (every role sees it); restricted otherwise.
 
         Returns
         -------
@@ -1026,7 +1054,7 @@ class Service:
             path.write_bytes(data)
             try:
                 result = pipeline.ingest_files(
-                    self.store, self.pack, [path], source="local", columns=columns
+                    self.store, self.pack, [path], source="local", columns=columns, public=public
                 )
             finally:
                 self.invalidate()

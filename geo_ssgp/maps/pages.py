@@ -33,6 +33,7 @@ from geo_ssgp.maps.layers import (
     fit_to,
 )
 from geo_ssgp.maps.spacetime import add_change_layer
+from geo_ssgp.maps.streets import add_segment_layer
 from geo_ssgp.pack import AreaPack
 
 #: Names of the analyst map's LSOA layers in the layer control, by column.
@@ -77,8 +78,9 @@ def build_analyst_map(
     surface_column: str | None = None,
     asset_base: str = DEFAULT_ASSET_BASE,
     overlays: Sequence[Callable[[folium.Map], Any]] = (),
+    street_segments: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
-    """The analyst map: LSOA choropleths, hotspot layers, surface, incidents and wards.
+    """The analyst map: LSOA choropleths, hotspot layers, surface, streets, incidents, wards.
 
     Parameters
     ----------
@@ -105,14 +107,17 @@ def build_analyst_map(
     overlays : sequence of callable
         Each adds one more layer to the map (e.g. the space-time layers of
         :mod:`geo_ssgp.maps.spacetime`), before the layer control is made so it lists them.
+    street_segments : geopandas.GeoDataFrame, optional
+        The busiest street segments (:func:`geo_ssgp.streets.busiest_segments`), drawn as
+        lines coloured by incidents per km (off by default).
 
     Returns
     -------
     folium.Map
         With an expanded layer control listing :data:`ANALYST_LAYER_NAMES` (count, rate,
         IMD decile choropleths, rate on), one ``"Hotspots: <key>"`` per hotspot layer
-        (``default_method`` on), ``"KDE surface"`` and ``"Incidents"`` (off) and
-        ``"Wards"`` (on).
+        (``default_method`` on), ``"KDE surface"``, ``"Streets: incidents per km"`` and
+        ``"Incidents"`` (off) and ``"Wards"`` (on).
     """
     if hotspot_layers and default_method not in hotspot_layers:
         raise ValueError(
@@ -130,6 +135,8 @@ def build_analyst_map(
             show=key == default_method,
             layer_id=f"hotspots:{key}",
         )
+    if street_segments is not None and len(street_segments):
+        add_segment_layer(fmap, street_segments)
     if incidents is not None:
         add_incident_layer(fmap, incidents, show=False)
     for add in overlays:

@@ -6,6 +6,9 @@ angle of the line there); :func:`add_street_layer` draws it on a map under the l
 ``"streets"`` with the street layer's attribution (OpenStreetMap, ODbL 1.0). The page side is
 ``geoSsgp.streets`` in ``web/static/app/map-runtime.js``: lines in a pane of their own that
 takes no clicks, names along the lines from zoom :data:`LABEL_ZOOM`.
+
+:func:`add_segment_layer` draws the busiest street segments (counted and selected by
+:mod:`geo_ssgp.streets`) as lines coloured by incidents per km.
 """
 
 from __future__ import annotations
@@ -15,11 +18,21 @@ from functools import lru_cache
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from geo_ssgp.maps.codec import SCALE, encode_ints, to_page_crs
-from geo_ssgp.maps.elements import StreetLayer, attribute, register
-from geo_ssgp.maps.format import esc, js_json
+from geo_ssgp.maps.elements import (
+    StreetLayer,
+    VectorLayer,
+    add_legend,
+    add_vector,
+    attribute,
+    inline_data,
+    legend_spec,
+    register,
+)
+from geo_ssgp.maps.format import classify, esc, int_text, js_json, num_text, ramp, range_label, text
 from geo_ssgp.pack import AreaPack, has_streets, load_streets
 
 #: Zoom level from which street names are shown.
@@ -162,3 +175,104 @@ def add_street_layer(fmap: folium.Map, pack: AreaPack, show: bool = True) -> Str
     register(fmap, layer, "streets", "streets")
     attribute(fmap, pack.streets.get("attribution", "osm"))
     return layer
+
+
+#: Popup fields of a street segment (property, alias).
+_SEGMENT_FIELDS = (
+    ("name", "Street"),
+    ("ward", "Ward"),
+    ("incidents", "Incidents (on or near)"),
+    ("per_km", "Incidents per km"),
+    ("length", "Segment length"),
+    ("street_share", "Busiest street length up to here"),
+    ("incident_share", "Share of incidents up to here"),
+)
+
+
+def _percent(values: pd.Series) -> pd.Series:
+    return num_text(values.astype(float) * 100, 1) + "%"
+
+
+def _segment_props(segments: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Display properties (escaped text) of street segments."""
+    return pd.DataFrame(
+        {
+            "name": text(segments["name"].fillna("(unnamed)")),
+            "ward": text(segments["ward_nm"]),
+            "incidents": int_text(segments["n_incidents"]),
+            "per_km": num_text(segments["per_km"], 1),
+            "length": num_text(segments["length_m"], 0) + " m",
+            "street_share": _percent(segments["street_share"]),
+            "incident_share": _percent(segments["incident_share"]),
+        }
+    ).reset_index(drop=True)
+
+
+def add_segment_layer(
+    fmap: folium.Map,
+    segments: gpd.GeoDataFrame,
+    name: str = "Streets: incidents per km",
+    show: bool = False,
+    k: int = 5,
+) -> VectorLayer:
+    """The busiest street segments as lines coloured by incidents per km, with a legend.
+
+    Parameters
+    ----------
+    fmap : folium.Map
+    segments : geopandas.GeoDataFrame
+        :func:`geo_ssgp.streets.busiest_segments` (EPSG:27700): ``name``, ``ward_nm``,
+        ``n_incidents``, ``per_km``, ``length_m``, ``street_share``, ``incident_share``;
+        ``attrs`` ``street_share``, ``min_incidents`` and ``incident_share`` (legend).
+    name : str
+        Name in the layer control.
+    show : bool
+        Whether the layer is on when the page opens.
+    k : int
+        Number of quantile classes of ``per_km``.
+
+    Returns
+    -------
+    VectorLayer
+        Layer id ``"street-segments"``; the legend says how much of the incidents the
+        selected street length holds, and the map credits OpenStreetMap (ODbL).
+    """
+    cls, bounds = classify(segments["per_km"], k, "quantiles")
+    colours = ramp("YlOrRd", len(bounds))
+    data_js, keep = inline_data(to_page_crs(segments.geometry), _segment_props(segments))
+    spec = {
+        "styles": [{"color": c, "weight": 4, "opacity": 0.9} for c in colours],
+        "classes": cls[keep].tolist(),
+        "highlight": {"weight": 7},
+        "tooltip": {
+            "fields": ["name", "per_km"],
+            "aliases": ["Street", "Incidents per km"],
+            "options": {"sticky": True},
+        },
+        "popup": {
+            "fields": [f for f, _ in _SEGMENT_FIELDS],
+            "aliases": [a for _, a in _SEGMENT_FIELDS],
+        },
+    }
+    layer = add_vector(fmap, data_js, spec, name, "street-segments", "segments", show=show)
+    add_legend(fmap, layer, _segment_legend(segments, colours, bounds))
+    attribute(fmap, "osm", "police")
+    return layer
+
+
+def _segment_legend(
+    segments: gpd.GeoDataFrame, colours: list[str], bounds: list[tuple[float, float]]
+) -> dict:
+    """Legend of the street-segment layer: classes, the share held, what a segment is."""
+    share = segments.attrs.get("street_share", float(segments["street_share"].max()))
+    held = segments.attrs.get("incident_share", float(segments["incident_share"].max()))
+    least = segments.attrs.get("min_incidents", 1)
+    swatches = [(c, range_label(lo, hi, 1)) for c, (lo, hi) in zip(colours, bounds, strict=True)]
+    notes = [
+        f"The busiest {share:.0%} of street length (by incidents per km) holds {held:.1%} of "
+        f"the incidents on streets; drawn: its {len(segments):,} segments with at least "
+        f"{least} incidents.",
+        "Segments run junction to junction; incidents are police.uk map points snapped to "
+        "the nearest street ('on or near'), never addresses.",
+    ]
+    return legend_spec("Incidents per km of street", swatches, notes=notes)

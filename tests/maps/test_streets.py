@@ -9,12 +9,19 @@ import json
 import folium
 import geopandas as gpd
 import numpy as np
-from maps_testkit import X0, XSS, XSS_ESCAPED, Y0, layer_control_names
+from maps_testkit import X0, XSS, XSS_ESCAPED, Y0, data_of, decode, layer_control_names
 from shapely.geometry import LineString, MultiLineString
 
 from geo_ssgp import maps
 from geo_ssgp.config import ATTRIBUTION, CRS_BNG
-from geo_ssgp.maps.streets import LABEL_MIN_M, ROAD_STYLES, road_group, street_data
+from geo_ssgp.maps.elements import Legend
+from geo_ssgp.maps.streets import (
+    LABEL_MIN_M,
+    ROAD_STYLES,
+    add_segment_layer,
+    road_group,
+    street_data,
+)
 from geo_ssgp.pack import load_streets
 
 OSM = html.escape(ATTRIBUTION["osm"])
@@ -99,3 +106,47 @@ def test_real_streets_are_compact_and_complete(pack):
 def part_count(streets: gpd.GeoDataFrame) -> int:
     parts = streets.explode(index_parts=False)
     return int((~parts.geometry.is_empty).sum())
+
+
+def small_busiest_segments() -> gpd.GeoDataFrame:
+    """Three segments as :func:`geo_ssgp.streets.busiest_segments` gives them."""
+    top = gpd.GeoDataFrame(
+        {
+            "segment_id": ["seg-a", "seg-b", "seg-c"],
+            "name": ["East Street", XSS, None],
+            "ward_nm": ["Westgate", "Kingsholm", "Westgate"],
+            "n_incidents": [40, 12, 3],
+            "length_m": [50.0, 40.0, 60.0],
+            "per_km": [800.0, 300.0, 50.0],
+            "street_share": [0.01, 0.018, 0.03],
+            "incident_share": [0.4, 0.52, 0.55],
+        },
+        geometry=[LineString([(X0, Y0 + 10 * i), (X0 + 50, Y0 + 10 * i)]) for i in range(3)],
+        crs=CRS_BNG,
+    )
+    top.attrs = {"street_share": 0.05, "min_incidents": 3, "incident_share": 0.58}
+    return top
+
+
+def test_segment_layer_draws_lines_by_incidents_per_km_with_the_osm_credit(pack):
+    fmap = maps.base_map(pack, streets=False)
+    layer = add_segment_layer(fmap, small_busiest_segments(), k=3)
+    assert layer.layer_name == "Streets: incidents per km" and not layer.show
+    feats = decode(data_of(layer))
+    assert [f["geometry"].geom_type for f in feats] == ["MultiLineString"] * 3
+    first, second, third = (f["properties"] for f in feats)
+    assert (first["name"], first["incidents"], first["per_km"]) == ("East Street", "40", "800.0")
+    assert first["street_share"] == "1.0%" and first["incident_share"] == "40.0%"
+    assert second["name"] == XSS_ESCAPED and third["name"] == "(unnamed)"
+    # three quantile classes, darker for more incidents per km
+    assert layer.spec["classes"] == [2, 1, 0]
+    assert len({s["color"] for s in layer.spec["styles"]}) == 3
+    legend = next(c for c in layer._children.values() if isinstance(c, Legend)).content
+    assert legend["notes"][0] == (
+        "The busiest 5% of street length (by incidents per km) holds 58.0% of the incidents "
+        "on streets; drawn: its 3 segments with at least 3 incidents."
+    )
+    assert OSM in maps.attribution_lines(fmap)
+    folium.LayerControl().add_to(fmap)
+    page = maps.render(fmap)
+    assert "Streets: incidents per km" in layer_control_names(page) and XSS not in page

@@ -51,8 +51,14 @@ async def upload(
         str | None,
         Form(max_length=2000, description="Column mapping, e.g. lon=X,lat=Y,date=D,type=T."),
     ] = None,
+    public: Annotated[
+        bool,
+        Form(description="The log's records are public: pcso and viewer see them too."),
+    ] = False,
 ) -> dict:
-    """Ingest a local log as restricted records: validated, geocoded and stored atomically.
+    """Ingest a local log: validated, geocoded and stored atomically.
+
+    The records are restricted (analysts only) unless the uploader sends ``public=true``.
 
     Rows that cannot be used are quarantined with a reason; a file that cannot be read at all
     gets HTTP 400 with the reason and nothing is stored.
@@ -71,7 +77,7 @@ async def upload(
     name = safe_name(file.filename)
     from starlette.concurrency import run_in_threadpool
 
-    result = await run_in_threadpool(svc.ingest_upload, name, b"".join(parts), mapping)
+    result = await run_in_threadpool(svc.ingest_upload, name, b"".join(parts), mapping, public)
     skipped = name in result["skipped"] or bool(result["skipped"])
     info = result["files"][0] if result["files"] else {}
     n_in = int(info.get("n_in", result["in"]))
@@ -92,6 +98,7 @@ async def upload(
         "rejected": listed,
         "rejected_csv": f"/api/uploads/{name}/rejected.csv" if listed else None,
         "duplicates": duplicates,
+        "public": bool(info.get("public", False)),
         "message": _balance(skipped, n_in, accepted, quarantined, outside, duplicates),
     }
 

@@ -488,11 +488,14 @@
     var form = new FormData();
     form.append("file", file);
     if ($("upload-columns").value) { form.append("columns", $("upload-columns").value); }
+    form.append("public", $("upload-public").checked ? "true" : "false");
     var box = $("upload-result");
     box.textContent = "Uploading…";
     api("/api/uploads", {method: "POST", body: form}).then(function (r) {
       clear(box);
       box.appendChild(el("p", r.file + ": " + r.message));
+      box.appendChild(el("p", r.public ? "Public: every role sees these records."
+        : "Restricted: analysts only."));
       var ul = el("ul");
       Object.keys(r.by_reason).forEach(function (k) { ul.appendChild(el("li", k + ": " + r.by_reason[k])); });
       box.appendChild(ul);
