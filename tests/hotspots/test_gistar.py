@@ -1,6 +1,6 @@
 """Getis-Ord Gi* on grid cells and LSOAs: p-values, multiple testing, direct esda calls.
 
-The calibration claim behind the default ``p_value="exact"`` is shown here on one seeded
+The calibration claims behind the p-values are shown here on seeded runs;
 run; ``benchmarks/bench_gistar_calibration.py`` prints its rate over many runs.
 """
 
@@ -229,3 +229,17 @@ def test_real_gistar_finds_the_clusters_at_50m(sample_ok, pack):
     assert len(layer.hotspots) > 50
     assert layer.hotspots["p_adj"].max() < 0.05
     assert layer.hotspots["count"].sum() > 0.5 * len(sample_ok)
+
+
+def test_permutations_run_only_for_the_permutation_p_value(synth, box, planted):
+    # the default (Poisson window) p-value is analytic: no permutations, same result
+    plain = gistar_grid_hotspots(planted, box)
+    permuted = gistar_grid_hotspots(planted, box, permutations=99, seed=1)
+    assert plain.parameters["permutations"] == 0 and permuted.parameters["permutations"] == 99
+    assert plain.surface["p_sim"].isna().all() and permuted.surface["p_sim"].notna().all()
+    for col in ("z", "p", "p_adj", "hot_cold"):
+        assert plain.surface[col].equals(permuted.surface[col])
+    assert len(plain.hotspots) == len(permuted.hotspots) >= 1
+    # a permutation p-value (rates) still gets its 999 permutations by default
+    rates = gistar_grid_hotspots(planted, box, p_value="sim")
+    assert rates.parameters["permutations"] == 999
