@@ -1,7 +1,7 @@
 """Getis-Ord Gi* on grid cells and LSOAs: p-values, multiple testing, direct esda calls.
 
 The calibration claims behind the p-values are shown here on seeded runs;
-run; ``benchmarks/bench_gistar_calibration.py`` prints its rate over many runs.
+``benchmarks/bench_gistar_calibration.py`` prints their rates over many runs.
 """
 
 from __future__ import annotations
