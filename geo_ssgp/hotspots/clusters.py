@@ -6,18 +6,20 @@ methods work on the distinct map points, weighted by their incidents:
 * DBSCAN runs on the distinct coordinates with ``sample_weight`` = incidents per
   coordinate, which gives exactly the clustering of the full point set at a fraction
   of the cost.
-* HDBSCAN (scikit-learn) has no sample weights. Each map point enters
-  ``min(n, cap)`` times, ``cap = max(min_samples, min_cluster_size)``
-  (:func:`capped_repeats`). The cap keeps the two things the incidents decide exactly
-  as with every incident: the density HDBSCAN sees (a point's core distance, the
-  distance to its ``min_samples``-th nearest incident, never needs more than
-  ``min_samples`` copies of one point) and which groups are large enough to be
-  clusters (a group holds ``min_cluster_size`` incidents exactly when its capped count
-  does). Only the stability that chooses between a cluster and its children counts a
-  map point's incidents up to the cap. On 2025-01..09 the capped run gives the same
-  112 clusters and noise share as every incident (adjusted Rand 0.999); on the 33-month
-  export (28,883 incidents on 365 map points) it fits 12,415 rows instead of 28,883.
-  Repeating every incident would make HDBSCAN's cost grow with incidents, not places.
+* HDBSCAN: scikit-learn's ``HDBSCAN`` has no sample weights, and repeating every
+  incident makes its cost grow with the square of the incidents (Prim's tree over all
+  points). :func:`weighted_hdbscan_labels` runs scikit-learn's own HDBSCAN steps on the
+  distinct map points instead, with the weights entering exactly where incidents do:
+  a point's core distance is the distance to its ``min_samples``-th nearest incident
+  (its own incidents at 0 m, :func:`weighted_kth_distance`); the minimum spanning tree
+  of mutual reachability joins the map points; each point's other incidents hang off
+  it at its core distance (the tree of every incident is exactly this, since copies of
+  a point are closer to each other than to anything else); cluster sizes,
+  ``min_cluster_size`` and stability then count incidents. The result is HDBSCAN on
+  every incident (tested: the same clusters and noise as ``sklearn.cluster.HDBSCAN``
+  on the repeated points, up to the order of equal distances) at the cost of the map
+  points: 0.08 s instead of 1.9 s for a year of Gloucester (16,969 incidents on 1,255
+  points), 0.16 s instead of 17 s for all 43,216 incidents of the two sources.
 
 Parameter rules (sfhotspot's ``hotspot_dbscan`` rules):
 
@@ -137,25 +139,6 @@ def weighted_kth_distance(xy: np.ndarray, weights: np.ndarray, k: int) -> np.nda
     return out
 
 
-def capped_repeats(weights: np.ndarray, cap: int) -> np.ndarray:
-    """Row indices that repeat each weighted point ``min(weight, cap)`` times.
-
-    Parameters
-    ----------
-    weights : numpy.ndarray
-        Incidents per distinct point (>= 1).
-    cap : int
-        Most copies of one point.
-
-    Returns
-    -------
-    numpy.ndarray of int
-        Indices into ``weights``, grouped by point in order.
-    """
-    copies = np.minimum(np.asarray(weights, dtype=np.int64), int(cap))
-    return np.repeat(np.arange(len(copies)), copies)
-
-
 def weighted_hdbscan_labels(
     xy: np.ndarray,
     weights: np.ndarray,
@@ -165,36 +148,62 @@ def weighted_hdbscan_labels(
 ) -> np.ndarray:
     """HDBSCAN cluster label of each weighted map point (-1 = noise).
 
-    scikit-learn's ``HDBSCAN`` runs on each point repeated ``min(weight, cap)`` times,
-    ``cap = max(min_samples, min_cluster_size)`` (see module docstring).
+    Equals ``sklearn.cluster.HDBSCAN(min_cluster_size, min_samples,
+    cluster_selection_method).fit(np.repeat(xy, weights, axis=0))`` (Euclidean,
+    ``alpha`` 1) up to the order of equal distances, built from scikit-learn's own
+    HDBSCAN routines (``sklearn.cluster._hdbscan``: the mutual-reachability spanning
+    tree, the single-linkage tree, the condensed tree and cluster selection; they are
+    not public API, so the tests compare the result with the public estimator):
+
+    1. core distance of each point: distance to its ``min_samples``-th nearest
+       incident, counting the point itself (:func:`weighted_kth_distance`);
+    2. minimum spanning tree of the mutual reachability distance between the points;
+    3. each point's other ``weights - 1`` incidents joined to it at its core distance;
+    4. single-linkage tree, condensed tree (sizes in incidents) and selection.
 
     Parameters
     ----------
     xy : numpy.ndarray
         ``(m, 2)`` distinct coordinates.
     weights : numpy.ndarray
-        Incidents at each coordinate.
+        Incidents at each coordinate (>= 1).
     min_cluster_size, min_samples : int
-        Counted in incidents.
+        Counted in incidents (``min_samples`` includes the incident itself).
     cluster_selection_method : {"eom", "leaf"}
 
     Returns
     -------
     numpy.ndarray of int
-        One label per coordinate (the label of its first copy).
+        One label per coordinate.
     """
-    from sklearn.cluster import HDBSCAN
+    from sklearn.cluster._hdbscan._linkage import (
+        MST_edge_dtype,
+        make_single_linkage,
+        mst_from_data_matrix,
+    )
+    from sklearn.cluster._hdbscan._tree import tree_to_labels
+    from sklearn.metrics import DistanceMetric
 
-    rows = capped_repeats(weights, max(min_samples, min_cluster_size))
-    fitted = HDBSCAN(
-        min_cluster_size=min_cluster_size,
-        min_samples=min_samples,
-        cluster_selection_method=cluster_selection_method,
-        copy=True,
-    ).fit(xy[rows])
-    labels = np.empty(len(xy), dtype=np.int64)
-    labels[rows[::-1]] = fitted.labels_[::-1]
-    return labels
+    if cluster_selection_method not in {"eom", "leaf"}:
+        raise BadInput(
+            f"cluster_selection_method must be 'eom' or 'leaf', not {cluster_selection_method!r}",
+            param="cluster_selection_method",
+        )
+    xy = np.ascontiguousarray(xy, dtype=float)
+    weights = np.asarray(weights, dtype=np.int64)
+    core = np.ascontiguousarray(weighted_kth_distance(xy, weights, min_samples - 1))
+    tree = mst_from_data_matrix(xy, core, DistanceMetric.get_metric("euclidean"), 1.0)
+    owner = np.repeat(np.arange(len(xy)), weights - 1)
+    copies = np.empty(len(owner), dtype=MST_edge_dtype)
+    copies["current_node"] = owner
+    copies["next_node"] = len(xy) + np.arange(len(owner))
+    copies["distance"] = core[owner]
+    edges = np.concatenate([tree, copies])
+    edges = edges[np.argsort(edges["distance"], kind="stable")]
+    labels, _ = tree_to_labels(
+        make_single_linkage(edges), int(min_cluster_size), cluster_selection_method
+    )
+    return np.asarray(labels[: len(xy)], dtype=np.int64)
 
 
 def default_eps(
@@ -427,9 +436,8 @@ def hdbscan_hotspots(
 ) -> HotspotLayer:
     """HDBSCAN clusters of weighted map points (scikit-learn) as hotspot polygons.
 
-    Each distinct map point enters ``min(incidents, max(min_samples,
-    min_cluster_size))`` times (see module docstring): core distances and cluster
-    sizes are those of every incident.
+    Runs on the distinct map points weighted by their incidents
+    (:func:`weighted_hdbscan_labels`): the clusters of HDBSCAN on every incident.
 
     Parameters
     ----------
@@ -473,8 +481,8 @@ def hdbscan_hotspots(
         "min_cluster_size_rule": MIN_SAMPLES_RULE if min_cluster_size is None else "user",
         "min_samples": ms,
         "cluster_selection_method": cluster_selection_method,
-        "weights": "distinct map points, each repeated min(incidents, max(min_samples, "
-        "min_cluster_size)) times: core distances and cluster sizes as with every incident",
+        "weights": "distinct map points weighted by incidents: core distances, cluster "
+        "sizes and stability count incidents (HDBSCAN of every incident)",
         "buffer_m": buffer_m,
         "hull_ratio": hull_ratio,
     }

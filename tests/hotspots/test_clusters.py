@@ -10,9 +10,9 @@ import pytest
 from sklearn.cluster import DBSCAN, HDBSCAN
 from sklearn.metrics import adjusted_rand_score
 
+from geo_ssgp.errors import BadInput
 from geo_ssgp.hotspots import run_method
 from geo_ssgp.hotspots.clusters import (
-    capped_repeats,
     dbscan_hotspots,
     default_min_samples,
     weighted_hdbscan_labels,
@@ -127,8 +127,7 @@ def _weighted_sites(synth, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.mark.parametrize("selection", ["leaf", "eom"])
-def test_hdbscan_on_capped_map_points_equals_hdbscan_on_every_incident(synth, selection):
-
+def test_weighted_hdbscan_on_map_points_equals_hdbscan_on_every_incident(synth, selection):
     sites, reps = _weighted_sites(synth, 7)
     xy = np.repeat(sites, reps, axis=0)
     full = HDBSCAN(min_cluster_size=50, min_samples=10, cluster_selection_method=selection,
@@ -144,17 +143,21 @@ def test_hdbscan_on_capped_map_points_equals_hdbscan_on_every_incident(synth, se
 
 
 def test_real_hdbscan_on_map_points_matches_every_incident(sample_ok, pack):
-
     x, y = point_xy(sample_ok)
     xy = np.round(np.column_stack([x, y]) / SNAP_PRECISION_M) * SNAP_PRECISION_M
     sites, inverse, reps = np.unique(xy, axis=0, return_inverse=True, return_counts=True)
     full = HDBSCAN(min_cluster_size=50, min_samples=10, copy=True).fit(xy).labels_
     ours = weighted_hdbscan_labels(sites, reps, 50, 10)[inverse.ravel()]
-    assert len(set(full)) == len(set(ours)) == 113  # 112 clusters and noise
-    assert ((full < 0) == (ours < 0)).mean() > 0.995
-    assert adjusted_rand_score(full, ours) > 0.99
     assert len(sites) == 1250 and len(xy) == 14333
+    assert len(set(full)) == len(set(ours)) == 113  # 112 clusters and noise
+    # equal distances (map points on a lattice) may be taken in another order: 6 of
+    # 14,333 incidents change between noise and a cluster
+    assert ((full < 0) != (ours < 0)).sum() <= 10
+    assert adjusted_rand_score(full, ours) > 0.99
+    top = pd.Series(full[full >= 0]).value_counts().head(5).tolist()
+    assert pd.Series(ours[ours >= 0]).value_counts().head(5).tolist() == top
 
 
-def test_capped_repeats_keeps_weights_up_to_the_cap():
-    assert capped_repeats(np.array([1, 5, 2]), 3).tolist() == [0, 1, 1, 1, 2, 2]
+def test_weighted_hdbscan_rejects_an_unknown_selection_method():
+    with pytest.raises(BadInput, match="cluster_selection_method"):
+        weighted_hdbscan_labels(np.zeros((3, 2)), np.ones(3, dtype=int), 2, 2, "mass")
