@@ -1,4 +1,4 @@
-"""Kernel density hotspots: MASS bandwidth rule, the quartic kernel, weighted map points, records."""
+"""Kernel density hotspots: MASS bandwidth rule, quartic kernel, weighted map points, records."""
 
 from __future__ import annotations
 
