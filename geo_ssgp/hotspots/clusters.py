@@ -18,8 +18,9 @@ methods work on the distinct map points, weighted by their incidents:
   ``min_cluster_size`` and stability then count incidents. The result is HDBSCAN on
   every incident (tested: the same clusters and noise as ``sklearn.cluster.HDBSCAN``
   on the repeated points, up to the order of equal distances) at the cost of the map
-  points: 0.08 s instead of 1.9 s for a year of Gloucester (16,969 incidents on 1,255
-  points), 0.16 s instead of 17 s for all 43,216 incidents of the two sources.
+  points: 0.05-0.08 s instead of 0.7-1.9 s (by machine load) for a year of Gloucester
+  (16,969 incidents on 1,255 points), 0.16 s instead of 17 s for all 43,216 incidents
+  of the two sources under load.
 
 Parameter rules (sfhotspot's ``hotspot_dbscan`` rules):
 
