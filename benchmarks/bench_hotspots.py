@@ -8,8 +8,8 @@ Prints, for all nine months (2025-01..09, ~14,300 Gloucester incidents):
    beside a direct esda / scikit-learn / scipy call on the same data measured in the
    same run (the layers work on weighted map points, the library calls on every incident);
 2. the core computations alone (the Gi* table as the layer runs it, beside esda with 999
-   permutations, on the 100 m grid; KDE on
-   the 50 m grid) beside the same baselines; targets < 1 s each;
+   permutations, on the 100 m grid; KDE on the 50 m grid) beside the same baselines;
+   targets < 1 s each;
 3. the rolling backtest on the common 50 m grid (three folds, train 6 months -> test
    the next month; methods tuned on training months): PAI and PEI, mean (sd), at
    1 / 3 / 5 % of the area for every method and the naive previous-period baseline;
