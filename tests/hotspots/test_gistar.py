@@ -19,6 +19,7 @@ from geo_ssgp.hotspots import METHODS, run_method
 from geo_ssgp.hotspots.gistar import (
     adjust_pvalues,
     classify,
+    convolve_sparse,
     exact_pvalues,
     gistar_area_hotspots,
     gistar_grid_hotspots,
@@ -243,3 +244,13 @@ def test_permutations_run_only_for_the_permutation_p_value(synth, box, planted):
     # a permutation p-value (rates) still gets its 999 permutations by default
     rates = gistar_grid_hotspots(planted, box, p_value="sim")
     assert rates.parameters["permutations"] == 999
+
+
+def test_sparse_convolution_equals_numpy_convolve():
+    rng = np.random.default_rng(3)
+    kernel = np.zeros(400)
+    kernel[rng.choice(400, 12, replace=False)] = rng.random(12)
+    kernel /= kernel.sum()
+    pmf = np.convolve(kernel, kernel)
+    assert convolve_sparse(pmf, kernel) == pytest.approx(np.convolve(pmf, kernel), abs=1e-15)
+    assert convolve_sparse(np.array([1.0]), kernel).tolist() == kernel.tolist()
