@@ -300,12 +300,13 @@ def _progress(description: str, total: int):
         yield lambda n=1: bar.advance(task, n)
 
 
-def print_balance(summary: dict) -> None:
+def print_balance(summary: dict, out: Console | None = None) -> None:
     """Print the in = accepted + quarantined + duplicates balance per file and per reason.
 
     Files already stored are named as such; when nothing new was read the balance line says so
-    instead of "in 0 = accepted 0 + quarantined 0".
+    instead of "in 0 = accepted 0 + quarantined 0". ``out`` defaults to standard output.
     """
+    out = out or console
     table = Table(title="Ingest balance")
     numbers = ("in", "accepted", "quarantined", "duplicates")
     for col in ("file", "source", *numbers):
@@ -323,28 +324,28 @@ def print_balance(summary: dict) -> None:
             ))
         for name, n in f.get("duplicate_of", {}).items():
             notes.append(f"{escape(f['name'])}: {n:,} incidents also in {escape(name)}")
-    console.print(table)
+    out.print(table)
     skipped = [f["name"] for f in summary["files"] if f.get("skipped")]
     if skipped and len(skipped) == len(summary["files"]):
-        console.print(
+        out.print(
             f"nothing new: {len(skipped)} file(s) already stored, skipped "
             "(the store keeps one copy of each file)"
         )
         return
-    console.print(
+    out.print(
         f"in {summary['in']:,} = accepted {summary['accepted']:,} + "
         f"quarantined {summary['quarantined']:,} + duplicates {summary.get('duplicates', 0):,}"
     )
     if summary.get("outside"):
-        console.print(
+        out.print(
             f"  accepted but outside the area: {summary['outside']:,} "
             "(stored, left out of area statistics and hotspots)"
         )
     for reason, n in sorted(summary["by_reason"].items()):
         if reason != "duplicate_incident":
-            console.print(f"  quarantined {reason}: {n:,}")
+            out.print(f"  quarantined {reason}: {n:,}")
     for line in notes:
-        console.print(f"  {line}", soft_wrap=True)
+        out.print(f"  {line}", soft_wrap=True)
 
 
 @command()
@@ -469,12 +470,12 @@ def _store_incidents(area: AreaPack, target: Store):
     """Analysed incidents of the store, loading the pack's sample first if it is empty."""
     from geo_ssgp.pipeline import analysed_incidents, ensure_sample
 
-    if not len(target.datasets()):
-        console.print("The store is empty: loading the pack's sample incidents.")
+    if not len(target.datasets()):  # a side note on stderr: stdout stays the result (--json)
+        err_console.print("The store is empty: loading the pack's sample incidents.")
         with _progress("Ingesting sample", len(area.sample_files())) as advance:
             summary = ensure_sample(target, area, progress=advance)
         if summary:
-            print_balance(summary)
+            print_balance(summary, err_console)
     return analysed_incidents(target)
 
 

@@ -189,6 +189,21 @@ def test_evaluate_json(ingested, store_dir):
     assert report["default"]["coverage"]["0.01"]["pai"] > 40
 
 
+@pytest.mark.slow
+def test_evaluate_json_on_an_empty_store_keeps_stdout_json(tmp_path):
+    # the sample is loaded first; that note and its balance go to stderr
+    args = ["evaluate", "--train-from", "2025-01", "--train-to", "2025-06",
+            "--test-from", "2025-07", "--test-to", "2025-09", "--methods", "default",
+            "--cell-size", "50", "--json", "--store", str(tmp_path / "empty")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "The store is empty: loading the pack's sample incidents." in result.stderr
+    assert "in 44,665 = accepted 43,590" in result.stderr
+    report = json.loads(result.stdout)
+    assert set(report) == {"default", "naive-previous"}
+    assert report["default"]["coverage"]["0.01"]["pai"] > 50
+
+
 def test_evaluate_rejects_folds_beyond_the_data_and_fine_cells(ingested, store_dir):
     base = ["evaluate", "--train-from", "2025-01", "--train-to", "2025-06",
             "--test-from", "2025-07", "--test-to", "2025-09", "--methods", "default",

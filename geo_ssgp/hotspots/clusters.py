@@ -1,9 +1,26 @@
 """Density-based point clusters (DBSCAN, HDBSCAN) as hotspot polygons.
 
-Police.uk incidents sit on anonymous snap points, so many share one coordinate.
-DBSCAN runs on the distinct coordinates with ``sample_weight`` = incidents per
-coordinate, which gives exactly the clustering of the full point set at a fraction
-of the cost. HDBSCAN (scikit-learn) has no sample weights and runs on every incident.
+Police.uk incidents sit on anonymous snap points, so many share one coordinate. Both
+methods work on the distinct map points, weighted by their incidents:
+
+* DBSCAN runs on the distinct coordinates with ``sample_weight`` = incidents per
+  coordinate, which gives exactly the clustering of the full point set at a fraction
+  of the cost.
+* HDBSCAN: scikit-learn's ``HDBSCAN`` has no sample weights, and repeating every
+  incident makes its cost grow with the square of the incidents (Prim's tree over all
+  points). :func:`weighted_hdbscan_labels` runs scikit-learn's own HDBSCAN steps on the
+  distinct map points instead, with the weights entering exactly where incidents do:
+  a point's core distance is the distance to its ``min_samples``-th nearest incident
+  (its own incidents at 0 m, :func:`weighted_kth_distance`); the minimum spanning tree
+  of mutual reachability joins the map points; each point's other incidents hang off
+  it at its core distance (the tree of every incident is exactly this, since copies of
+  a point are closer to each other than to anything else); cluster sizes,
+  ``min_cluster_size`` and stability then count incidents. The result is HDBSCAN on
+  every incident (tested: the same clusters and noise as ``sklearn.cluster.HDBSCAN``
+  on the repeated points, up to the order of equal distances) at the cost of the map
+  points: 0.05-0.08 s instead of 0.7-1.9 s (by machine load) for a year of Gloucester
+  (16,969 incidents on 1,255 points), 0.16 s instead of 17 s for all 43,216 incidents
+  of the two sources under load.
 
 Parameter rules (sfhotspot's ``hotspot_dbscan`` rules):
 
@@ -24,9 +41,9 @@ region. Noise points make no polygon.
 Snap points: a cluster whose incidents all sit on **one police.uk map point** is not
 an area. It is reported as a point hotspot (Point geometry, ``kind = "map point"``,
 ``description`` "one police.uk map point: 537 incidents", no density), never as a
-buffered polygon ranked by a density of hundreds of thousands per km². HDBSCAN has no
-sample weights in scikit-learn; it runs on every incident, so a map point weighs as
-many incidents as it carries.
+buffered polygon ranked by a density of hundreds of thousands per km². A map point
+carrying ``min_cluster_size`` incidents or more can be an HDBSCAN cluster on its own,
+as with every incident.
 
 Ranking (``rank``): by default by incidents assigned to the cluster (as sfhotspot);
 ``rank="density"`` ranks area clusters by incidents per km² of their polygon (map
@@ -52,8 +69,6 @@ from scipy.spatial import cKDTree
 from geo_ssgp.config import CRS_BNG
 from geo_ssgp.errors import BadInput, NotEnoughData
 from geo_ssgp.hotspots.grid import (
-    SNAP_PRECISION_M,
-    point_xy,
     region_geometry,
     region_label,
     snap_point_counts,
@@ -123,6 +138,73 @@ def weighted_kth_distance(xy: np.ndarray, weights: np.ndarray, k: int) -> np.nda
     ok = first >= 0
     out[ok] = dist[ok, first[ok]]
     return out
+
+
+def weighted_hdbscan_labels(
+    xy: np.ndarray,
+    weights: np.ndarray,
+    min_cluster_size: int,
+    min_samples: int,
+    cluster_selection_method: str = "eom",
+) -> np.ndarray:
+    """HDBSCAN cluster label of each weighted map point (-1 = noise).
+
+    Equals ``sklearn.cluster.HDBSCAN(min_cluster_size, min_samples,
+    cluster_selection_method).fit(np.repeat(xy, weights, axis=0))`` (Euclidean,
+    ``alpha`` 1) up to the order of equal distances, built from scikit-learn's own
+    HDBSCAN routines (``sklearn.cluster._hdbscan``: the mutual-reachability spanning
+    tree, the single-linkage tree, the condensed tree and cluster selection; they are
+    not public API, so the tests compare the result with the public estimator):
+
+    1. core distance of each point: distance to its ``min_samples``-th nearest
+       incident, counting the point itself (:func:`weighted_kth_distance`);
+    2. minimum spanning tree of the mutual reachability distance between the points;
+    3. each point's other ``weights - 1`` incidents joined to it at its core distance;
+    4. single-linkage tree, condensed tree (sizes in incidents) and selection.
+
+    Parameters
+    ----------
+    xy : numpy.ndarray
+        ``(m, 2)`` distinct coordinates.
+    weights : numpy.ndarray
+        Incidents at each coordinate (>= 1).
+    min_cluster_size, min_samples : int
+        Counted in incidents (``min_samples`` includes the incident itself).
+    cluster_selection_method : {"eom", "leaf"}
+
+    Returns
+    -------
+    numpy.ndarray of int
+        One label per coordinate.
+    """
+    from sklearn.cluster._hdbscan._linkage import (
+        MST_edge_dtype,
+        make_single_linkage,
+        mst_from_data_matrix,
+    )
+    from sklearn.cluster._hdbscan._tree import tree_to_labels
+    from sklearn.metrics import DistanceMetric
+
+    if cluster_selection_method not in {"eom", "leaf"}:
+        raise BadInput(
+            f"cluster_selection_method must be 'eom' or 'leaf', not {cluster_selection_method!r}",
+            param="cluster_selection_method",
+        )
+    xy = np.ascontiguousarray(xy, dtype=float)
+    weights = np.asarray(weights, dtype=np.int64)
+    core = np.ascontiguousarray(weighted_kth_distance(xy, weights, min_samples - 1))
+    tree = mst_from_data_matrix(xy, core, DistanceMetric.get_metric("euclidean"), 1.0)
+    owner = np.repeat(np.arange(len(xy)), weights - 1)
+    copies = np.empty(len(owner), dtype=MST_edge_dtype)
+    copies["current_node"] = owner
+    copies["next_node"] = len(xy) + np.arange(len(owner))
+    copies["distance"] = core[owner]
+    edges = np.concatenate([tree, copies])
+    edges = edges[np.argsort(edges["distance"], kind="stable")]
+    labels, _ = tree_to_labels(
+        make_single_linkage(edges), int(min_cluster_size), cluster_selection_method
+    )
+    return np.asarray(labels[: len(xy)], dtype=np.int64)
 
 
 def default_eps(
@@ -353,7 +435,10 @@ def hdbscan_hotspots(
     rank: str = DEFAULT_RANK,
     max_area_share: float = DEFAULT_MAX_AREA_SHARE,
 ) -> HotspotLayer:
-    """HDBSCAN clusters of incidents (scikit-learn) as hotspot polygons.
+    """HDBSCAN clusters of weighted map points (scikit-learn) as hotspot polygons.
+
+    Runs on the distinct map points weighted by their incidents
+    (:func:`weighted_hdbscan_labels`): the clusters of HDBSCAN on every incident.
 
     Parameters
     ----------
@@ -380,36 +465,25 @@ def hdbscan_hotspots(
         (``"map point"`` or ``"area"``), ``description``, ``density_per_km2`` (None
         for map points); ``score`` per ``rank``; no surface.
     """
-    from sklearn.cluster import HDBSCAN
-
-    x, y = point_xy(incidents)
-    n = len(x)
+    snaps = snap_point_counts(incidents)
+    weights = snaps["n_incidents"].to_numpy()
+    n = int(weights.sum())
     if n < 2:
         raise NotEnoughData("HDBSCAN needs at least two incidents")
     mcs = default_min_samples(n) if min_cluster_size is None else int(min_cluster_size)
     mcs = max(2, mcs)
-    # the same map-point coordinates as snap_point_counts, so a one-point cluster's
-    # Point holds its incidents
-    xy = np.round(np.column_stack([x, y]) / SNAP_PRECISION_M) * SNAP_PRECISION_M
-    labels = (
-        HDBSCAN(
-            min_cluster_size=mcs,
-            min_samples=None if min_samples is None else min(int(min_samples), n),
-            cluster_selection_method=cluster_selection_method,
-            copy=True,
-        )
-        .fit(xy)
-        .labels_
-    )
-    assigned = pd.Series(np.ones(n, dtype=np.int64)).groupby(labels).sum()
+    ms = mcs if min_samples is None else min(int(min_samples), n)
+    xy = snaps[["x", "y"]].to_numpy()
+    labels = weighted_hdbscan_labels(xy, weights, mcs, ms, cluster_selection_method)
+    assigned = pd.Series(weights).groupby(labels).sum()
     polys = cluster_polygons(xy, labels, region, buffer_m, hull_ratio)
     params = {
         "min_cluster_size": mcs,
         "min_cluster_size_rule": MIN_SAMPLES_RULE if min_cluster_size is None else "user",
-        "min_samples": min_samples if min_samples is not None else mcs,
+        "min_samples": ms,
         "cluster_selection_method": cluster_selection_method,
-        "weights": "every incident (no sample weights in scikit-learn's HDBSCAN): a map "
-        "point weighs the incidents it carries",
+        "weights": "distinct map points weighted by incidents: core distances, cluster "
+        "sizes and stability count incidents (HDBSCAN of every incident)",
         "buffer_m": buffer_m,
         "hull_ratio": hull_ratio,
     }

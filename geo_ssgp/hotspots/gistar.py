@@ -1,6 +1,6 @@
 """Getis-Ord Gi* hotspots on grid cells or on LSOAs, with multiple-testing adjustment.
 
-Statistic: ``esda.G_Local(y, w, transform="B", star=True, permutations=999, seed=...)``
+Statistic: ``esda.G_Local(y, w, transform="B", star=True, permutations=..., seed=...)``
 on incident counts per cell (binary queen weights of the grid, as sfhotspot's
 ``nb_dist = cell_size * sqrt(2)``; rook optional) or per LSOA (binary queen
 contiguity, ``libpysal.weights.Queen.from_dataframe(..., use_index=True)``); ``star``
@@ -39,6 +39,10 @@ p-values (``p_value``):
   so on grids full of zero counts empty windows get the smallest possible p-value.
 * ``"norm"``: two-sided normal approximation of the z-score, ``2 * p_norm`` (as
   sfhotspot / spdep ``localG``).
+
+Permutations (999 by default) run only when the ``"sim"`` p-value is used
+(:func:`needed_permutations`); the Poisson and exact p-values are analytic, so the
+default layers skip them (``p_sim`` is then NaN) unless ``permutations`` is given.
 
 All four are kept as columns (``p_poisson``, ``p_exact``, ``p_sim``, ``p_norm``); ``p`` is the
 one used.
@@ -175,7 +179,7 @@ def exact_pvalues(y: np.ndarray, w) -> tuple[np.ndarray, np.ndarray]:
     lower = np.ones(len(y))
     pmf = np.array([1.0])
     for m in range(1, int(size.max()) + 1):  # exact convolution chain, one step per size
-        pmf = np.convolve(pmf, pmf1)
+        pmf = convolve_sparse(pmf, pmf1)
         sel = size == m
         if not sel.any():
             continue
@@ -184,6 +188,30 @@ def exact_pvalues(y: np.ndarray, w) -> tuple[np.ndarray, np.ndarray]:
         upper[sel] = np.minimum(sf[np.minimum(s[sel], len(pmf))], 1.0)
         lower[sel] = np.minimum(cdf[np.minimum(s[sel], len(pmf) - 1)], 1.0)
     return np.minimum(1.0, 2.0 * np.minimum(upper, lower)), upper
+
+
+def convolve_sparse(pmf: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """``numpy.convolve(pmf, kernel)`` summed over the kernel's non-zero entries only.
+
+    The count distribution of a few dozen LSOAs has at most that many distinct values
+    spread over thousands of possible counts; shifting and adding once per value costs
+    that many passes instead of one per possible count (0.4 s down to a few ms for a
+    year of Gloucester's 82 LSOAs), with the same sums.
+
+    Parameters
+    ----------
+    pmf, kernel : numpy.ndarray
+        Probability mass functions on 0, 1, 2, ...
+
+    Returns
+    -------
+    numpy.ndarray
+        Length ``len(pmf) + len(kernel) - 1``.
+    """
+    out = np.zeros(len(pmf) + len(kernel) - 1)
+    for value in np.flatnonzero(kernel):
+        out[value : value + len(pmf)] += kernel[value] * pmf
+    return out
 
 
 def poisson_window_pvalues(
@@ -339,6 +367,27 @@ def resolve_p_value(p_value: str | None, y: np.ndarray, area: np.ndarray | None 
     return p_value
 
 
+def needed_permutations(permutations: int | None, p_value: str) -> int:
+    """Permutations to run: as asked, else 999 for ``"sim"`` p-values and none otherwise.
+
+    The Poisson-window and exact p-values are analytic, so the default layers spend
+    no time on permutations whose pseudo p-values nobody reads.
+
+    Parameters
+    ----------
+    permutations : int or None
+    p_value : str
+        The p-value kind in use (:func:`resolve_p_value`).
+
+    Returns
+    -------
+    int
+    """
+    if permutations is not None:
+        return int(permutations)
+    return DEFAULT_PERMUTATIONS if p_value == "sim" else 0
+
+
 #: p-value kinds and how parameters describe them.
 P_VALUES = {
     "poisson": "two-sided area-weighted Poisson p of the window count (clipped cells: "
@@ -368,7 +417,7 @@ def gistar_grid_hotspots(
     cell_size: float | None = None,
     grid: str = "square",
     neighbours: str = "queen",
-    permutations: int = DEFAULT_PERMUTATIONS,
+    permutations: int | None = None,
     seed: int = 0,
     p_value: str | None = None,
     p_adjust: str = "fdr_bh",
@@ -387,7 +436,10 @@ def gistar_grid_hotspots(
     grid : {"square", "hex"}
     neighbours : {"queen", "rook"}
         Adjacent-cell neighbours (hexagons: the six touching cells).
-    permutations, seed, p_value, p_adjust, alpha
+    permutations : int, optional
+        Conditional permutations; default :func:`needed_permutations` (999 only when
+        the p-value used is ``"sim"``).
+    seed, p_value, p_adjust, alpha
         See :func:`gistar_table`; ``alpha`` is the adjusted-p cut for hotspots.
 
     Returns
@@ -402,6 +454,7 @@ def gistar_grid_hotspots(
     counts = grid_count(g, incidents)
     area = g.cells["area_m2"].to_numpy()
     p_value = resolve_p_value(p_value, counts.to_numpy(), area)
+    permutations = needed_permutations(permutations, p_value)
     w = grid_weights(g, neighbours)
     table = gistar_table(
         counts.to_numpy(),
@@ -446,7 +499,7 @@ def gistar_area_hotspots(
     *,
     value: str = "count",
     population: pd.Series | None = None,
-    permutations: int = DEFAULT_PERMUTATIONS,
+    permutations: int | None = None,
     seed: int = 0,
     p_value: str | None = None,
     p_adjust: str = "fdr_bh",
@@ -465,7 +518,9 @@ def gistar_area_hotspots(
         Variable: incidents, rate per 1,000 residents, or empirical-Bayes rate.
     population : pandas.Series, optional
         Residents by area code (needed for rates).
-    permutations, seed, p_value, p_adjust, alpha
+    permutations : int, optional
+        Conditional permutations; default :func:`needed_permutations`.
+    seed, p_value, p_adjust, alpha
         See :func:`gistar_table`.
     area_level : str
         Name of the area layer, recorded in the parameters.
@@ -480,6 +535,7 @@ def gistar_area_hotspots(
     table = area_values(incidents, areas, value=value, population=population)
     w = area_weights(table)
     p_value = resolve_p_value(p_value, table["value"].to_numpy())
+    permutations = needed_permutations(permutations, p_value)
     stats = gistar_table(
         table["value"].to_numpy(),
         w,

@@ -1,15 +1,24 @@
-"""DBSCAN / HDBSCAN point clusters: weighted snap points, parameter rules, real snap points."""
+"""DBSCAN / HDBSCAN point clusters: weighted snap points, parameter rules, real snap points.
+
+Weighted runs on distinct map points are checked against scikit-learn on every incident."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.cluster import DBSCAN
+from sklearn.cluster import DBSCAN, HDBSCAN
+from sklearn.metrics import adjusted_rand_score
 
+from geo_ssgp.errors import BadInput
 from geo_ssgp.hotspots import run_method
-from geo_ssgp.hotspots.clusters import dbscan_hotspots, default_min_samples, weighted_kth_distance
-from geo_ssgp.hotspots.grid import snap_point_counts
+from geo_ssgp.hotspots.clusters import (
+    dbscan_hotspots,
+    default_min_samples,
+    weighted_hdbscan_labels,
+    weighted_kth_distance,
+)
+from geo_ssgp.hotspots.grid import SNAP_PRECISION_M, point_xy, snap_point_counts
 
 
 def test_weighted_dbscan_equals_dbscan_on_every_duplicated_point(synth):
@@ -104,3 +113,51 @@ def test_real_dbscan_on_asb_rejects_the_district_sized_cluster(sample_ok, pack):
     (text,) = layer.parameters["rejected_clusters"]
     assert "2.85 km²" in text
     assert layer.hotspots["area_m2"].max() < 0.05 * 40e6
+
+
+def _weighted_sites(synth, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Three dense groups of map points and a sparse background, 1-150 incidents each."""
+    rng = np.random.default_rng(seed)
+    groups = [rng.normal(c, 60.0, (40, 2)) for c in ((500, 500), (2500, 800), (1500, 2600))]
+    sites = np.round(np.vstack([*groups, rng.uniform(0, 3000, (80, 2))])) + [synth.X0, synth.Y0]
+    sites = np.unique(sites, axis=0)
+    reps = rng.integers(1, 40, len(sites))
+    reps[rng.choice(len(sites), 6, replace=False)] = rng.integers(60, 150, 6)  # busy points
+    return sites, reps
+
+
+@pytest.mark.parametrize("selection", ["leaf", "eom"])
+def test_weighted_hdbscan_on_map_points_equals_hdbscan_on_every_incident(synth, selection):
+    sites, reps = _weighted_sites(synth, 7)
+    xy = np.repeat(sites, reps, axis=0)
+    full = HDBSCAN(min_cluster_size=50, min_samples=10, cluster_selection_method=selection,
+                   copy=True).fit(xy).labels_
+    ours = np.repeat(weighted_hdbscan_labels(sites, reps, 50, 10, selection), reps)
+    # the same partition of incidents into clusters and noise
+    assert adjusted_rand_score(full, ours) == 1.0
+    assert ((full < 0) == (ours < 0)).all()
+    assert len(set(full)) - 1 >= 4
+    # a busy map point (>= 50 incidents) can be a cluster on its own, as with every incident
+    sizes = pd.Series(reps).groupby(ours[np.cumsum(reps) - 1]).size()
+    assert (sizes.drop(-1, errors="ignore") == 1).any()
+
+
+def test_real_hdbscan_on_map_points_matches_every_incident(sample_ok, pack):
+    x, y = point_xy(sample_ok)
+    xy = np.round(np.column_stack([x, y]) / SNAP_PRECISION_M) * SNAP_PRECISION_M
+    sites, inverse, reps = np.unique(xy, axis=0, return_inverse=True, return_counts=True)
+    full = HDBSCAN(min_cluster_size=50, min_samples=10, copy=True).fit(xy).labels_
+    ours = weighted_hdbscan_labels(sites, reps, 50, 10)[inverse.ravel()]
+    assert len(sites) == 1250 and len(xy) == 14333
+    assert len(set(full)) == len(set(ours)) == 113  # 112 clusters and noise
+    # equal distances (map points on a lattice) may be taken in another order: 6 of
+    # 14,333 incidents change between noise and a cluster
+    assert ((full < 0) != (ours < 0)).sum() <= 10
+    assert adjusted_rand_score(full, ours) > 0.99
+    top = pd.Series(full[full >= 0]).value_counts().head(5).tolist()
+    assert pd.Series(ours[ours >= 0]).value_counts().head(5).tolist() == top
+
+
+def test_weighted_hdbscan_rejects_an_unknown_selection_method():
+    with pytest.raises(BadInput, match="cluster_selection_method"):
+        weighted_hdbscan_labels(np.zeros((3, 2)), np.ones(3, dtype=int), 2, 2, "mass")

@@ -1,7 +1,7 @@
 """Getis-Ord Gi* on grid cells and LSOAs: p-values, multiple testing, direct esda calls.
 
-The calibration claim behind the default ``p_value="exact"`` is shown here on one seeded
-run; ``benchmarks/bench_gistar_calibration.py`` prints its rate over many runs.
+The calibration claims behind the p-values are shown here on seeded runs;
+``benchmarks/bench_gistar_calibration.py`` prints their rates over many runs.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from geo_ssgp.hotspots import METHODS, run_method
 from geo_ssgp.hotspots.gistar import (
     adjust_pvalues,
     classify,
+    convolve_sparse,
     exact_pvalues,
     gistar_area_hotspots,
     gistar_grid_hotspots,
@@ -229,3 +230,27 @@ def test_real_gistar_finds_the_clusters_at_50m(sample_ok, pack):
     assert len(layer.hotspots) > 50
     assert layer.hotspots["p_adj"].max() < 0.05
     assert layer.hotspots["count"].sum() > 0.5 * len(sample_ok)
+
+
+def test_permutations_run_only_for_the_permutation_p_value(synth, box, planted):
+    # the default (Poisson window) p-value is analytic: no permutations, same result
+    plain = gistar_grid_hotspots(planted, box)
+    permuted = gistar_grid_hotspots(planted, box, permutations=99, seed=1)
+    assert plain.parameters["permutations"] == 0 and permuted.parameters["permutations"] == 99
+    assert plain.surface["p_sim"].isna().all() and permuted.surface["p_sim"].notna().all()
+    for col in ("z", "p", "p_adj", "hot_cold"):
+        assert plain.surface[col].equals(permuted.surface[col])
+    assert len(plain.hotspots) == len(permuted.hotspots) >= 1
+    # a permutation p-value (rates) still gets its 999 permutations by default
+    rates = gistar_grid_hotspots(planted, box, p_value="sim")
+    assert rates.parameters["permutations"] == 999
+
+
+def test_sparse_convolution_equals_numpy_convolve():
+    rng = np.random.default_rng(3)
+    kernel = np.zeros(400)
+    kernel[rng.choice(400, 12, replace=False)] = rng.random(12)
+    kernel /= kernel.sum()
+    pmf = np.convolve(kernel, kernel)
+    assert convolve_sparse(pmf, kernel) == pytest.approx(np.convolve(pmf, kernel), abs=1e-15)
+    assert convolve_sparse(np.array([1.0]), kernel).tolist() == kernel.tolist()

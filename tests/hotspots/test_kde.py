@@ -1,4 +1,4 @@
-"""Kernel density hotspots: MASS bandwidth rule, the quartic kernel, the layer's record."""
+"""Kernel density hotspots: MASS bandwidth rule, quartic kernel, weighted map points, records."""
 
 from __future__ import annotations
 
@@ -59,3 +59,17 @@ def test_kde_needs_two_incidents_and_a_positive_bandwidth(synth, box):
     with pytest.raises(BadInput, match="bandwidth must be positive") as err:
         kde_hotspots(synth.points(synth.uniform(0, 10)), box, bandwidth=0.0)
     assert err.value.param == "bandwidth"
+
+
+def test_kde_layer_on_weighted_map_points_equals_the_kernel_over_every_incident(synth, box):
+    # the layer sums the kernel once per map point times its incidents
+    rng = np.random.default_rng(4)
+    sites = np.round(rng.uniform(0, 5000, (60, 2))) + [synth.X0, synth.Y0]  # whole metres
+    xy = np.repeat(sites, rng.integers(1, 30, 60), axis=0)
+    layer = kde_hotspots(synth.points(xy), box, bandwidth=400.0, cell_size=100.0)
+    cx, cy = layer.surface["x"].to_numpy(), layer.surface["y"].to_numpy()
+    h = 400.0
+    d2 = (cx[:, None] - xy[None, :, 0]) ** 2 + (cy[:, None] - xy[None, :, 1]) ** 2
+    every = np.where(d2 < h * h, 3 / (math.pi * h * h) * (1 - d2 / (h * h)) ** 2, 0.0).sum(1)
+    assert len(xy) > 500 and every.max() > 0
+    assert layer.surface["density_per_km2"].to_numpy() == pytest.approx(every * 1e6, rel=1e-9)
