@@ -284,6 +284,7 @@ def make_grid(
         size, rule = float(cell_size), "user"
     if not size > 0:
         raise BadInput(f"cell_size must be positive, got {cell_size!r}", param="cell_size")
+    check_cell_count(geom, size)
     key = (shapely.to_wkb(geom), size, kind, clip)
     if key not in _GRIDS:
         if len(_GRIDS) >= _GRID_CACHE_SIZE:
@@ -292,6 +293,32 @@ def make_grid(
     cached = _GRIDS[key]
     # a fresh Grid and a shallow copy of the cells: callers may change either
     return dataclasses.replace(cached, cells=cached.cells.copy(deep=False), cell_size_rule=rule)
+
+
+#: Most cells a grid may have over its region's bounding box (a county at 50 m has about
+#: 2.2 million): a finer grid would exhaust memory and claim a precision police.uk's map
+#: points do not have.
+MAX_GRID_CELLS = 3_000_000
+
+
+def check_cell_count(geom: shapely.Geometry, size: float) -> None:
+    """Refuse a cell size that would make more than :data:`MAX_GRID_CELLS` cells.
+
+    Raises
+    ------
+    BadInput
+        Naming the smallest cell size the region allows.
+    """
+    minx, miny, maxx, maxy = geom.bounds
+    width, height = maxx - minx, maxy - miny
+    cells = (width / size + 1) * (height / size + 1)
+    if cells > MAX_GRID_CELLS:
+        smallest = (width * height / MAX_GRID_CELLS) ** 0.5
+        raise BadInput(
+            f"cell_size {size:g} m would make about {cells:,.0f} cells over this area; "
+            f"use at least {smallest:,.0f} m",
+            param="cell_size",
+        )
 
 
 #: Grids built before, by (region WKB, cell size, kind, clip); the backtest and the

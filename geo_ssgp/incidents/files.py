@@ -149,16 +149,21 @@ def csv_header(name: str, text: str) -> list[str]:
     Raises
     ------
     IngestError
-        If the first line has more semicolons, tabs or pipes than commas.
+        If the first line has more semicolons, tabs or pipes than commas, or cannot be
+        parsed as CSV. Lines may end in a line feed, CR LF or a lone carriage return (as
+        pyarrow reads the body).
     """
-    line = text.lstrip("\r\n").split("\n", 1)[0]
+    line = text.lstrip("\r\n").splitlines()[0] if text.strip("\r\n") else ""
     commas = line.count(",")
     for delim, label in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
         if line.count(delim) > commas:
             raise IngestError(
                 f"{name}: looks {label}-separated ({delim!r}); expected comma-separated CSV"
             )
-    header = next(csv.reader(io.StringIO(text.lstrip("\r\n"))), [])
+    try:
+        header = next(csv.reader(io.StringIO(text.lstrip("\r\n"), newline=None)), [])
+    except csv.Error as exc:
+        raise IngestError(f"{name}: not a readable CSV header: {exc}") from exc
     return [h.strip() for h in header]
 
 

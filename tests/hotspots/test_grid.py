@@ -143,3 +143,11 @@ def test_repeated_grids_are_built_once_but_independent(box):
     a.cell_size_rule = "changed"
     assert "count" not in b.cells and make_grid(box, cell_size=250).cell_size_rule == "user"
     assert "count" not in make_grid(box, cell_size=250).cells
+
+
+def test_a_grid_too_fine_for_its_area_is_refused_with_the_smallest_size():
+    """A 1 m grid over a 9 x 8 km district would be ~72 million cells: refused, not built."""
+    district = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 9000, 8000)], crs=27700)
+    with pytest.raises(BadInput, match=r"cell_size 1 m would make about .* use at least 5 m"):
+        make_grid(district, cell_size=1)
+    assert len(make_grid(district, cell_size=50).cells) == 180 * 160

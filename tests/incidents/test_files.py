@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from geo_ssgp.incidents import IngestError, read_incidents
+from geo_ssgp.incidents.files import csv_header
 
 
 def test_binary_file(tmp_path):
@@ -113,3 +114,11 @@ def test_xlsx_formula_cells_without_saved_values_are_refused(tmp_path):
     with pytest.raises(IngestError, match=r"formula.xlsx: cell D3 holds a formula \(=-2.2\+0.01\) "
                        "with no saved value; open and save the workbook in Excel"):
         read_incidents(tmp_path / "formula.xlsx")
+
+
+def test_csv_header_reads_a_lone_carriage_return_as_a_line_end():
+    """Found by the schemathesis run: ``0\\r0`` made the csv module raise (a 500)."""
+    assert csv_header("f.csv", "a,b\r1,2\r") == ["a", "b"]
+    assert csv_header("f.csv", "0\r0") == ["0"]
+    with pytest.raises(IngestError, match="not a readable CSV header"):
+        csv_header("f.csv", "a," + "x" * 200_000)  # over the csv module's field limit

@@ -143,7 +143,15 @@ def hotspot_layer(
     return geojson(svc.hotspot_json(params.method, filters, user))
 
 
-CellSize = Annotated[float | None, Query(gt=0, description="Grid cell side, metres (default 100).")]
+CellSize = Annotated[
+    float | None,
+    Query(
+        ge=50,
+        le=5000,
+        description="Grid cell side, metres (default 100; at least 50: police.uk map points "
+        "are not more precise).",
+    ),
+]
 
 
 @router.get(
