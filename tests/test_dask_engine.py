@@ -41,7 +41,8 @@ def test_hilbert_geoparquet_reads_back_with_partition_bounds(client, pack, sampl
     balance = geocode_to_parquet(files, pack, client, tmp_path / "pq")
     assert balance.incidents.empty and balance.n_in == sum(f["n_in"] for f in balance.files)
     parts = dask_geopandas.read_parquet(tmp_path / "pq")
-    assert parts.npartitions == 3 and len(parts.spatial_partitions) == 3
+    # three small files on two workers: one partition per worker, written by the worker
+    assert parts.npartitions == 2 and len(parts.spatial_partitions) == 2
     first = parts.get_partition(0).compute()
     assert first.index.name == "hilbert_distance" and first.index.is_monotonic_increasing
     assert parts.crs.to_epsg() == 27700
