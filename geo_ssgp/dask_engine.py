@@ -1,7 +1,7 @@
 """The pipeline on Dask (``--engine dask``): the same functions, in parallel.
 
 **Ingest and geocode.** The files are split, in order, into partitions of about
-:data:`PARTITION_BYTES` of input (at least one per worker; a file is never split). A worker
+:data:`ROWS_PER_PARTITION` rows (at least one per worker; a file is never split). A worker
 reads and validates a partition with :func:`geo_ssgp.incidents.read_incidents` and geocodes
 it with :func:`geo_ssgp.geocode.geocode`. The pack and its polygon layers, as loaded by the
 driver, are broadcast to every worker once (``client.scatter(..., broadcast=True)``) and
@@ -15,19 +15,25 @@ does, ingest those files in-process).
 :func:`geocode_to_parquet` keeps the geocoded partitions on the workers; each worker writes
 its partition as GeoParquet in Hilbert order, so ``dask_geopandas.read_parquet`` reads them
 back with partition bounds.
+
+**Areas and grid counts.** :func:`map_analysed` runs a stage's per-part function on
+partitions of stored GeoParquet (the embedded store's datasets, or that output); the stage
+combines the parts (:func:`geo_ssgp.areas.area_stats_from_parts`, a sum of
+:func:`geo_ssgp.hotspots.count.cell_count_part`), so both engines share every rule.
 """
 
 from __future__ import annotations
 
 import math
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 from distributed import Client, LocalCluster
 
 from geo_ssgp.config import CRS_BNG
@@ -37,6 +43,7 @@ from geo_ssgp.incidents import IngestResult, read_incidents
 from geo_ssgp.incidents.files import expand_paths
 from geo_ssgp.incidents.result import concat_results
 from geo_ssgp.pack import AreaPack, load_layer, share_layers
+from geo_ssgp.pipeline import analysed_rows
 
 
 @contextmanager
@@ -66,41 +73,43 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
         yield client
 
 
-#: Target size of one partition's input files: about 280,000 police.uk rows (~240 bytes a
-#: row). Fewer, larger partitions keep the per-task cost (scheduling, result objects) small
-#: beside the work; at least one partition per worker keeps every worker busy.
-PARTITION_BYTES = 64 * 2**20
+#: Rows of one partition. Fewer, larger partitions keep the per-task cost (scheduling,
+#: result objects, one call of each vectorised function) small beside the work; at least one
+#: partition per worker keeps every worker busy.
+ROWS_PER_PARTITION = 300_000
+
+#: Bytes of a police.uk street CSV row (measured on the 2025 Gloucestershire files: 236),
+#: to size partitions of input files before reading them.
+CSV_BYTES_PER_ROW = 240
 
 
-def file_groups(files: list[Path], n_groups: int) -> list[list[Path]]:
-    """Split files, in order, into at most ``n_groups`` runs of about equal total size.
+def file_groups(
+    files: list[Path], rows: list[int], n_workers: int, per_partition: int = ROWS_PER_PARTITION
+) -> list[list[Path]]:
+    """Split files, in order, into partitions of about ``per_partition`` rows.
 
     Parameters
     ----------
     files : list of Path
-    n_groups : int
+    rows : list of int
+        Rows (or an estimate) of each file.
+    n_workers : int
+        At least this many partitions when there are as many files.
+    per_partition : int
 
     Returns
     -------
     list of list of Path
-        Consecutive files (their order kept, so the concatenated result is in input order);
-        no group is empty.
+        Consecutive files (their order kept, so the concatenated result is in input order),
+        no group empty; a file is never split.
     """
     if not files:
         return []
-    sizes = np.array([max(f.stat().st_size, 1) for f in files], dtype=float)
-    ends = np.cumsum(sizes)
-    label = np.minimum(((ends - sizes / 2) / ends[-1] * n_groups).astype(int), n_groups - 1)
+    weight = np.maximum(np.asarray(rows, dtype=float), 1.0)
+    n = max(1, min(len(files), max(n_workers, math.ceil(weight.sum() / per_partition))))
+    ends = np.cumsum(weight)
+    label = np.minimum(((ends - weight / 2) / ends[-1] * n).astype(int), n - 1)
     return [[f for f, g in zip(files, label, strict=True) if g == k] for k in np.unique(label)]
-
-
-def n_partitions(files: list[Path], n_workers: int, target: int = PARTITION_BYTES) -> int:
-    """Partitions for these files: one per ``target`` bytes, at least one per worker.
-
-    Never more than the number of files (a file is never split).
-    """
-    total = sum(f.stat().st_size for f in files)
-    return max(1, min(len(files), max(n_workers, math.ceil(total / target))))
 
 
 def _read_geocode(
@@ -144,7 +153,8 @@ def _n_workers(client: Client) -> int:
 def _partitions(client: Client, paths, pack, source, columns) -> tuple[list, list[Path]]:
     """Futures of the geocoded partitions; the pack's layers are broadcast to every worker once."""
     files = expand_paths(paths)
-    groups = file_groups(files, n_partitions(files, _n_workers(client)))
+    rows = [f.stat().st_size // CSV_BYTES_PER_ROW for f in files]
+    groups = file_groups(files, rows, _n_workers(client))
     shared_pack = client.scatter(pack, broadcast=True)
     layers = client.scatter({key: load_layer(pack, key) for key in pack.layers}, broadcast=True)
     futures = client.map(
@@ -278,3 +288,46 @@ def _hilbert_sorted(part: tuple[IngestResult, gpd.GeoDataFrame], bounds: tuple) 
     incidents = part[1]
     distance = incidents.geometry.hilbert_distance(total_bounds=bounds, level=16)
     return incidents.set_index(distance.rename("hilbert_distance")).sort_index(kind="stable")
+
+
+def map_analysed(client: Client, files: list[Path], func: Callable, *args) -> list:
+    """``func(frame, *args)`` on the analysed rows of partitions of GeoParquet, on the cluster.
+
+    ``frame`` holds the rows inside the area (:func:`geo_ssgp.pipeline.analysed_rows`, the
+    rows the in-process commands analyse) of one partition.
+
+    The files (e.g. the embedded store's datasets, :meth:`SQLiteStore.incident_files`, or
+    the output of :func:`geocode_to_parquet`) are grouped, in order, into partitions of
+    about :data:`ROWS_PER_PARTITION` rows; each worker reads its partition and applies
+    ``func``. The arguments are broadcast to every worker once. Used with functions whose
+    results add up over parts (:func:`geo_ssgp.areas.area_count_part`,
+    :func:`geo_ssgp.hotspots.count.cell_count_part`).
+
+    Parameters
+    ----------
+    client : distributed.Client
+    files : list of Path
+        GeoParquet files, readable by the workers.
+    func : callable
+        Takes a GeoDataFrame and ``*args``.
+    *args
+        Further arguments of ``func``.
+
+    Returns
+    -------
+    list
+        One result per partition, in file order.
+    """
+    files = [Path(f) for f in files]
+    rows = [pq.ParquetFile(f).metadata.num_rows for f in files]
+    shared = [client.scatter(a, broadcast=True) for a in args]
+    groups = file_groups(files, rows, _n_workers(client))
+    return client.gather(
+        [client.submit(_apply_to_files, g, func, *shared, pure=False) for g in groups]
+    )
+
+
+def _apply_to_files(paths: list[Path], func: Callable, *args):
+    frames = [gpd.read_parquet(p) for p in paths]
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return func(analysed_rows(gpd.GeoDataFrame(frame, geometry="geometry", crs=CRS_BNG)), *args)

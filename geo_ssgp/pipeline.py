@@ -175,7 +175,21 @@ def ensure_sample(store: Store, pack: AreaPack, progress: Progress = None) -> di
 
 def analysed_incidents(store: Store) -> gpd.GeoDataFrame:
     """Stored incidents inside the area (status ``ok``), the input of areas and hotspots."""
-    incidents = store.incidents()
+    return analysed_rows(store.incidents())
+
+
+def analysed_rows(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The rows of geocoded incidents inside the area (status ``ok``), index reset.
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Geocoded incidents (the whole store, or one partition of it).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+    """
     if "status" not in incidents:
         return incidents
     return incidents[incidents["status"] == "ok"].reset_index(drop=True)

@@ -5,14 +5,24 @@ small constructed files.
 """
 
 import dask_geopandas
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from geo_ssgp.areas import area_count_part, area_stats_for, area_stats_from_parts
 from geo_ssgp.cli import app
-from geo_ssgp.dask_engine import dask_client, geocode_to_parquet, read_and_geocode_dask
+from geo_ssgp.dask_engine import (
+    dask_client,
+    geocode_to_parquet,
+    map_analysed,
+    read_and_geocode_dask,
+)
 from geo_ssgp.errors import IngestError
-from geo_ssgp.pipeline import ingest_files, read_and_geocode
+from geo_ssgp.filters import Filters
+from geo_ssgp.hotspots.count import cell_count_part
+from geo_ssgp.hotspots.grid import make_grid, study_region
+from geo_ssgp.pipeline import analysed_incidents, ingest_files, read_and_geocode
 from geo_ssgp.store import SQLiteStore
 
 pytestmark = pytest.mark.slow
@@ -104,3 +114,59 @@ def test_cli_engine_options_are_checked(sample_files, tmp_path):
     assert result.exit_code == 2 and "--engine 'x': expected in-process or dask" in result.output
     result = runner.invoke(app, ["geocode", str(sample_files[0]), "--out", out, "--workers", "2"])
     assert result.exit_code == 2 and "need --engine dask" in result.output
+
+
+@pytest.fixture(scope="module")
+def stored(pack, sample_files, tmp_path_factory):
+    """An embedded store holding the nine sample months (nine GeoParquet datasets)."""
+    store = SQLiteStore(tmp_path_factory.mktemp("dask-store") / pack.name)
+    ingest_files(store, pack, sample_files)
+    return store
+
+
+@pytest.mark.parametrize(
+    "filters, level",
+    [(Filters(), "lsoa21"), (Filters.of("2025-04", "2025-09", ["violence"]), "ward")],
+)
+def test_areas_on_the_cluster_equal_the_in_process_table(client, pack, stored, filters, level):
+    parts = map_analysed(client, stored.incident_files(), area_count_part, filters, level)
+    assert len(parts) == 2  # nine small datasets, two workers: one partition each
+    got = area_stats_from_parts(parts, pack, filters, level)
+    expected = area_stats_for(analysed_incidents(stored), pack, filters, level)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got.attrs == expected.attrs
+
+
+def test_grid_counts_on_the_cluster_equal_the_in_process_counts(client, pack, stored):
+    grid = make_grid(study_region(pack), cell_size=50.0)
+    filters = Filters.of("2025-01", "2025-09", ["Anti-social behaviour"])
+    parts = map_analysed(client, stored.incident_files(), cell_count_part, grid, filters)
+    expected = cell_count_part(analysed_incidents(stored), grid, filters)
+    np.testing.assert_array_equal(np.sum(parts, axis=0), expected)
+    assert expected.sum() == len(filters.apply(analysed_incidents(stored))) > 1000
+
+
+def test_cli_areas_and_grid_counts_engine_dask_write_the_same_csv(stored, tmp_path):
+    runner = CliRunner()
+    store = ["--store", str(stored.root.parent)]
+    for command in (["areas", "--level", "ward"], ["grid-counts", "--cell-size", "100"]):
+        plain, dask_out = tmp_path / "plain.csv", tmp_path / "dask.csv"
+        result = runner.invoke(app, [*command, "--out", str(plain), *store])
+        assert result.exit_code == 0, result.output
+        args = [*command, "--out", str(dask_out), *store, "--engine", "dask", "--workers", "1"]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert dask_out.read_text() == plain.read_text()
+    assert "occupied 100 m cells" in result.output
+    assert pd.read_csv(dask_out)["count"].sum() == len(analysed_incidents(stored))
+
+
+def test_cli_engine_dask_needs_the_embedded_store(tmp_path, monkeypatch):
+    from geo_ssgp import cli
+
+    monkeypatch.setattr(cli, "open_store", lambda settings, name: object())
+    result = CliRunner().invoke(
+        app, ["areas", "--out", str(tmp_path / "a.csv"), "--engine", "dask", "--workers", "1"]
+    )
+    assert result.exit_code == 2
+    assert "--engine dask reads the embedded store's GeoParquet" in result.output
