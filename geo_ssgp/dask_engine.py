@@ -150,23 +150,19 @@ def _n_workers(client: Client) -> int:
     return max(1, sum(client.nthreads().values()))
 
 
-def _partitions(client: Client, paths, pack, source, columns) -> tuple[list, list[Path]]:
-    """Futures of the geocoded partitions; the pack's layers are broadcast to every worker once."""
+def _partition_plan(client: Client, paths, pack: AreaPack) -> tuple[list[list[Path]], list]:
+    """The files' partitions, and the pack and its layers broadcast to every worker once."""
     files = expand_paths(paths)
     rows = [f.stat().st_size // CSV_BYTES_PER_ROW for f in files]
     groups = file_groups(files, rows, _n_workers(client))
-    shared_pack = client.scatter(pack, broadcast=True)
-    layers = client.scatter({key: load_layer(pack, key) for key in pack.layers}, broadcast=True)
-    futures = client.map(
-        _read_geocode,
-        groups,
-        source=source,
-        columns=columns,
-        pack=shared_pack,
-        layers=layers,
-        pure=False,
-    )
-    return futures, files
+    layers = {key: load_layer(pack, key) for key in pack.layers}
+    return groups, [client.scatter(pack, broadcast=True), client.scatter(layers, broadcast=True)]
+
+
+def _partitions(client: Client, paths, pack, source, columns) -> list:
+    """Futures of the geocoded partitions (kept on the workers)."""
+    groups, shared = _partition_plan(client, paths, pack)
+    return [client.submit(_read_geocode, g, source, columns, *shared, pure=False) for g in groups]
 
 
 def _check_ids_unique_across_files(client: Client, parts: list) -> None:
@@ -175,12 +171,23 @@ def _check_ids_unique_across_files(client: Client, parts: list) -> None:
     Each partition sends 8-byte hashes of its keys; only keys whose hash repeats are
     fetched and compared exactly.
     """
-    per_part = client.gather([client.submit(_id_hashes, p) for p in parts])
-    hashes, counts = np.unique(np.concatenate(per_part), return_counts=True)
-    repeated = hashes[counts > 1]
+    hashes = client.gather([client.submit(_id_hashes, p) for p in parts])
+    _refuse_repeats(
+        hashes, lambda h: client.gather([client.submit(_keys_with_hashes, p, h) for p in parts])
+    )
+
+
+def _refuse_repeats(hashes: list[np.ndarray], keys_with: Callable[[np.ndarray], list]) -> None:
+    """IngestError when keys repeat across partitions, given each one's key hashes.
+
+    ``keys_with(h)`` returns each partition's keys whose hash is in ``h``: only those are
+    compared exactly (a repeated hash alone may be a collision).
+    """
+    values, counts = np.unique(np.concatenate(hashes), return_counts=True)
+    repeated = values[counts > 1]
     if not len(repeated):
         return
-    keys = pd.concat(client.gather([client.submit(_keys_with_hashes, p, repeated) for p in parts]))
+    keys = pd.concat(keys_with(repeated))
     n = len(keys) - keys.nunique()
     if n:
         raise IngestError(
@@ -220,7 +227,7 @@ def read_and_geocode_dask(
     IngestError
         A file cannot be read, or record IDs repeat across files.
     """
-    parts, _ = _partitions(client, paths, pack, source, columns)
+    parts = _partitions(client, paths, pack, source, columns)
     _check_ids_unique_across_files(client, parts)
     gathered = client.gather(parts)
     result = concat_results(r for r, _ in gathered)
@@ -238,12 +245,13 @@ def geocode_to_parquet(
 ) -> IngestResult:
     """Read, validate and geocode files on a cluster; write Hilbert-ordered GeoParquet.
 
-    The geocoded incidents never leave the workers. Each file's partition is sorted along a
-    Hilbert curve over the pack's districts (the same curve for every partition) and
-    written to the folder ``out`` (``part.<i>.parquet``) with GeoParquet metadata and its
-    partition bounds. A police.uk file is one force and month, so its partition is already
-    compact; there is no global shuffle (``spatial_shuffle`` cost minutes for a million rows
-    on two cores, against seconds for this).
+    The geocoded incidents never leave the workers: each task reads, geocodes and writes its
+    partition (consecutive files, :func:`file_groups`), sorted along a Hilbert curve over
+    the pack's districts (the same curve for every partition), to ``out/part.<i>.parquet``
+    with GeoParquet metadata and its bounding box; only the balance and 8-byte key hashes
+    come back, so memory stays at one partition per worker. Police.uk files are one force
+    and month each, so a partition is already compact; there is no global shuffle
+    (``spatial_shuffle`` cost minutes for a million rows on two cores).
 
     Parameters
     ----------
@@ -251,7 +259,7 @@ def geocode_to_parquet(
     pack : AreaPack
     client : distributed.Client
     out : str or Path
-        Output folder (replaced if it exists).
+        Output folder (replaced if it exists), writable by the workers.
     source : str, optional
     columns : dict, optional
 
@@ -259,28 +267,49 @@ def geocode_to_parquet(
     -------
     IngestResult
         Quarantine, balance and per-file summaries; its ``incidents`` table is empty.
+
+    Raises
+    ------
+    IngestError
+        A file cannot be read, or record IDs repeat across partitions (``out`` is removed).
     """
-    parts, _ = _partitions(client, paths, pack, source, columns)
-    _check_ids_unique_across_files(client, parts)
-    balance = concat_results(client.gather([client.submit(_balance, p) for p in parts]))
-    bounds = tuple(load_layer(pack, "district").total_bounds)
     out = Path(out)
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    written = [
-        client.submit(_write_partition, p, bounds, out / f"part.{i}.parquet")
-        for i, p in enumerate(parts)
-    ]
-    client.gather(written)
-    return balance
+    bounds = tuple(load_layer(pack, "district").total_bounds)
+    groups, shared = _partition_plan(client, paths, pack)
+    files = [out / f"part.{i}.parquet" for i in range(len(groups))]
+    done = client.gather(
+        [
+            client.submit(_geocode_write, g, source, columns, *shared, bounds, f, pure=False)
+            for g, f in zip(groups, files, strict=True)
+        ]
+    )
+
+    def keys_with(hashes: np.ndarray) -> list:
+        return client.gather([client.submit(_stored_keys_with_hashes, f, hashes) for f in files])
+
+    try:
+        _refuse_repeats([hashes for _, hashes in done], keys_with)
+    except IngestError:
+        shutil.rmtree(out)
+        raise
+    return concat_results(balance for balance, _ in done)
 
 
-def _write_partition(
-    part: tuple[IngestResult, gpd.GeoDataFrame], bounds: tuple, path: Path
-) -> None:
-    """Write one partition as GeoParquet in Hilbert order (its bbox in the metadata)."""
+def _geocode_write(
+    paths: list[Path], source, columns, pack, layers, bounds: tuple, path: Path
+) -> tuple[IngestResult, np.ndarray]:
+    """Read, geocode and write one partition; its balance and key hashes go back."""
+    part = _read_geocode(paths, source, columns, pack, layers)
     _hilbert_sorted(part, bounds).to_parquet(path)
+    return _balance(part), _id_hashes(part)
+
+
+def _stored_keys_with_hashes(path: Path, hashes: np.ndarray) -> pd.Series:
+    frame = pd.read_parquet(path, columns=["source", "incident_id"])
+    return _keys_with_hashes((None, frame), hashes)
 
 
 def _hilbert_sorted(part: tuple[IngestResult, gpd.GeoDataFrame], bounds: tuple) -> gpd.GeoDataFrame:

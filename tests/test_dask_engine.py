@@ -75,6 +75,9 @@ def test_record_ids_repeated_across_files_are_refused(client, pack, tmp_path):
     b.write_text(header + "X1,2025-01-03,ASB,-2.2437,51.8651\n", encoding="utf-8")
     with pytest.raises(IngestError, match="1 record IDs repeat across files"):
         read_and_geocode_dask([a, b], pack, client)
+    with pytest.raises(IngestError, match="1 record IDs repeat across files"):
+        geocode_to_parquet([a, b], pack, client, tmp_path / "pq")
+    assert not (tmp_path / "pq").exists()  # nothing half-written is left
     # within one file the rule is the in-process one: the repeat is quarantined
     c = tmp_path / "c.csv"
     c.write_text(header + "X1,2025-01-02,ASB,-2.2437,51.8651\nX1,2025-01-03,ASB,-2.2,51.8\n",
