@@ -17,6 +17,7 @@ import json
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
@@ -579,34 +580,57 @@ def areas(
     With ``--engine dask`` the counts are made per partition of the store's GeoParquet on a
     Dask cluster (same rules, same table); the district summary is then left out.
     """
-    from geo_ssgp.areas import area_count_part, area_stats_for, area_stats_from_parts
+    from geo_ssgp.areas import area_count_part, area_stats_from_parts
     from geo_ssgp.reports import district_county_summary
 
     filters = Filters.of(start, end, crime_type)
     level, out = _level(level), _out_path(out)
     settings, area = _context(data, pack, store)
     target = open_store(settings, area.name)
-    files = _stored_files(area, target) if engine == "dask" else []
-    with _engine(engine, workers, scheduler) as client:
-        if client is not None:
-            from geo_ssgp.dask_engine import map_analysed
-
-            parts = map_analysed(client, files, area_count_part, filters, level)
-            _refuse_empty(sum(int(c.sum()) for c, _, _ in parts), filters, allow_empty)
-            stats = area_stats_from_parts(parts, area, filters, level)
-        else:
-            incidents = _store_incidents(area, target)
-            _check_not_empty(incidents, filters, allow_empty)
-            stats = area_stats_for(incidents, area, filters, level)
+    run = _EngineRun(engine, workers, scheduler, area, target, filters, allow_empty)
+    parts = run.parts(lambda ps: sum(int(c.sum()) for c, _, _ in ps), area_count_part, level)
+    stats = area_stats_from_parts(parts, area, filters, level)
     tables.to_csv(stats.drop(columns="geometry"), out)
     console.print(f"wrote {len(stats):,} {level} areas to {out}")
-    if client is not None:
+    if engine == "dask":
         console.print("district summary: run areas without --engine dask")
         return
     everything = target.incidents()
     print_district_summary(
         district_county_summary(everything, area, start=filters.start, end=filters.end)
     )
+
+
+@dataclass
+class _EngineRun:
+    """A per-part analysis of the store's incidents on the engine the options chose."""
+
+    engine: str
+    workers: int | None
+    scheduler: str | None
+    area: AreaPack
+    target: Store
+    filters: Filters
+    allow_empty: bool
+
+    def parts(self, n_selected: Callable[[list], int], func: Callable, *args) -> list:
+        """The results of ``func(incidents, filters, *args)`` on the store's incidents.
+
+        In-process the whole store is one part; with ``--engine dask`` each partition of its
+        GeoParquet is one. An empty selection (``n_selected(parts)`` incidents) is refused
+        unless ``--allow-empty``.
+        """
+        files = _stored_files(self.area, self.target) if self.engine == "dask" else []
+        with _engine(self.engine, self.workers, self.scheduler) as client:
+            if client is None:
+                incidents = _store_incidents(self.area, self.target)
+                _check_not_empty(incidents, self.filters, self.allow_empty)
+                return [func(incidents, self.filters, *args)]
+            from geo_ssgp.dask_engine import map_analysed
+
+            parts = map_analysed(client, files, func, self.filters, *args)
+        _refuse_empty(n_selected(parts), self.filters, self.allow_empty)
+        return parts
 
 
 @command("grid-counts")
@@ -637,18 +661,8 @@ def grid_counts(
     settings, area = _context(data, pack, store)
     target = open_store(settings, area.name)
     grid = make_grid(study_region(area), cell_size=cell_size)
-    files = _stored_files(area, target) if engine == "dask" else []
-    with _engine(engine, workers, scheduler) as client:
-        if client is not None:
-            from geo_ssgp.dask_engine import map_analysed
-
-            parts = map_analysed(client, files, cell_count_part, grid, filters)
-            counts = np.sum(parts, axis=0)
-            _refuse_empty(int(counts.sum()), filters, allow_empty)
-        else:
-            incidents = _store_incidents(area, target)
-            _check_not_empty(incidents, filters, allow_empty)
-            counts = cell_count_part(incidents, grid, filters)
+    run = _EngineRun(engine, workers, scheduler, area, target, filters, allow_empty)
+    counts = np.sum(run.parts(lambda ps: int(np.sum(ps)), cell_count_part, grid), axis=0)
     cells = cell_count_table(grid, counts)
     tables.to_csv(cells.drop(columns="geometry"), out)
     console.print(

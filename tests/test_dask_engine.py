@@ -143,8 +143,8 @@ def test_areas_on_the_cluster_equal_the_in_process_table(client, pack, stored, f
 def test_grid_counts_on_the_cluster_equal_the_in_process_counts(client, pack, stored):
     grid = make_grid(study_region(pack), cell_size=50.0)
     filters = Filters.of("2025-01", "2025-09", ["Anti-social behaviour"])
-    parts = map_analysed(client, stored.incident_files(), cell_count_part, grid, filters)
-    expected = cell_count_part(analysed_incidents(stored), grid, filters)
+    parts = map_analysed(client, stored.incident_files(), cell_count_part, filters, grid)
+    expected = cell_count_part(analysed_incidents(stored), filters, grid)
     np.testing.assert_array_equal(np.sum(parts, axis=0), expected)
     assert expected.sum() == len(filters.apply(analysed_incidents(stored))) > 1000
 

@@ -66,8 +66,8 @@ def test_area_parts_add_up_to_the_whole_table(sample_ok, pack, filters, level):
 def test_cell_parts_add_up_to_the_whole_table(sample_ok, pack):
     grid = make_grid(study_region(pack), cell_size=100.0)
     filters = Filters.of("2025-01", "2025-06", None)
-    whole = cell_count_part(sample_ok, grid, filters)
-    summed = np.sum([cell_count_part(p, grid, filters) for p in _split(sample_ok, 4)], axis=0)
+    whole = cell_count_part(sample_ok, filters, grid)
+    summed = np.sum([cell_count_part(p, filters, grid) for p in _split(sample_ok, 4)], axis=0)
     np.testing.assert_array_equal(summed, whole)
     table = cell_count_table(grid, summed)
     assert table["count"].sum() == len(filters.apply(sample_ok)) == whole.sum()

@@ -187,7 +187,7 @@ def grid_count_hotspots(
     return HotspotLayer("grid-count", hot, params, surface.drop(columns="max_cell_count"))
 
 
-def cell_count_part(incidents: pd.DataFrame, grid: Grid, filters: Filters) -> np.ndarray:
+def cell_count_part(incidents: pd.DataFrame, filters: Filters, grid: Grid) -> np.ndarray:
     """Incidents per cell of ``grid`` in (a part of) a table: status ``ok``, under ``filters``.
 
     The counts of separate parts (the partitions of a Dask engine run) add up to the counts
@@ -197,8 +197,8 @@ def cell_count_part(incidents: pd.DataFrame, grid: Grid, filters: Filters) -> np
     ----------
     incidents : pandas.DataFrame
         Geocoded incidents (EPSG:27700), all of them or one partition.
-    grid : Grid
     filters : Filters
+    grid : Grid
 
     Returns
     -------
