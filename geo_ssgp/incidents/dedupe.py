@@ -199,6 +199,26 @@ def _duplicate_rows(incidents: pd.DataFrame, held_file: pd.Series) -> pd.DataFra
     )
 
 
+def _contested(incidents: pd.DataFrame, held: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """Rows that can take part in a match, and the held rows they can match.
+
+    A row can match, or be matched by, only a row with the same source ID or the same
+    (month, crime type, point) key (:func:`cross_source_duplicates`); a row whose ID and key
+    occur in no other file of the call and not in ``held`` is new whatever the order, so
+    :func:`count_once` compares only the others (linear in the rows instead of comparing
+    every file with everything kept before it).
+    """
+    keys, ids = _keys(incidents), _source_ids(incidents).replace("", None)
+    files = incidents["source_file"]
+    held_keys, held_ids = _keys(held), _source_ids(held)
+    active = np.zeros(len(incidents), dtype=bool)
+    for values, held_values in ((keys, held_keys), (ids, held_ids)):
+        n_files = files.groupby(values).nunique()
+        active |= (values.map(n_files) > 1).to_numpy() | values.isin(held_values).to_numpy()
+    useful = held_keys.isin(keys).to_numpy() | (held_ids.isin(ids) & (held_ids != "")).to_numpy()
+    return active, held[useful]
+
+
 def count_once(result: IngestResult, held: pd.DataFrame | None = None) -> IngestResult:
     """Move incidents already held (or held by a preferred file of the call) to quarantine.
 
@@ -220,10 +240,14 @@ def count_once(result: IngestResult, held: pd.DataFrame | None = None) -> Ingest
     incidents = result.incidents
     rank = {s: i for i, s in enumerate(SOURCE_PREFERENCE)}
     order = sorted(result.files, key=lambda f: rank.get(f["source"], len(rank)))
-    kept = [held[MATCH_COLUMNS]] if held is not None and len(held) else []
+    held = held[MATCH_COLUMNS] if held is not None and len(held) else incidents.iloc[:0]
+    active, held = _contested(incidents[MATCH_COLUMNS], held)
+    kept = [held] if len(held) else []
     held_file = pd.Series("", index=incidents.index, dtype=object)
+    contested = incidents[active]
+    by_file = contested.groupby("source_file", sort=False).indices
     for info in order:
-        rows = incidents[incidents["source_file"] == info["name"]]
+        rows = contested.iloc[by_file.get(info["name"], [])]
         current = pd.concat(kept, ignore_index=True) if kept else rows.iloc[:0]
         of = cross_source_duplicates(rows[MATCH_COLUMNS], current)
         held_file[of.index] = of
