@@ -40,6 +40,7 @@ from geo_ssgp.config import CRS_BNG
 from geo_ssgp.errors import IngestError
 from geo_ssgp.geocode import geocode
 from geo_ssgp.incidents import IngestResult, read_incidents
+from geo_ssgp.incidents.dedupe import count_once
 from geo_ssgp.incidents.files import expand_paths
 from geo_ssgp.incidents.result import concat_results
 from geo_ssgp.pack import AreaPack, load_layer, share_layers
@@ -203,19 +204,25 @@ def read_and_geocode_dask(
     client: Client,
     source: str | None = None,
     columns: dict[str, str] | None = None,
+    held: pd.DataFrame | None = None,
 ) -> tuple[IngestResult, gpd.GeoDataFrame]:
     """Read, validate and geocode files on a Dask cluster; the result is gathered.
+
+    An incident that another file of the call (or ``held``) already has is counted once
+    (:func:`geo_ssgp.incidents.dedupe.count_once`, on the gathered result), as in-process.
 
     Parameters
     ----------
     paths : iterable of path
-        Incident files (or folders of them), one partition each.
+        Incident files (or folders of them), grouped into partitions.
     pack : AreaPack
     client : distributed.Client
     source : str, optional
         Force a source format; auto-detected per file by default.
     columns : dict, optional
         Column mapping for local logs.
+    held : pandas.DataFrame, optional
+        Incidents kept before (the store's), to count once against.
 
     Returns
     -------
@@ -230,8 +237,9 @@ def read_and_geocode_dask(
     parts = _partitions(client, paths, pack, source, columns)
     _check_ids_unique_across_files(client, parts)
     gathered = client.gather(parts)
-    result = concat_results(r for r, _ in gathered)
+    result = count_once(concat_results(r for r, _ in gathered), held)
     geocoded = pd.concat([g for _, g in gathered], ignore_index=True)
+    geocoded = geocoded.loc[result.incidents.index]  # duplicates moved to quarantine
     return result, gpd.GeoDataFrame(geocoded, geometry="geometry", crs=CRS_BNG)
 
 

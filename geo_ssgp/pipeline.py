@@ -113,9 +113,7 @@ def ingest_files(
     if client is not None:
         from geo_ssgp.dask_engine import read_and_geocode_dask
 
-        result, geocoded = read_and_geocode_dask(paths, pack, client, source, columns)
-        result = count_once(result, held)
-        geocoded = geocoded[geocoded["incident_id"].isin(result.incidents["incident_id"])]
+        result, geocoded = read_and_geocode_dask(paths, pack, client, source, columns, held)
     else:
         result, geocoded = read_and_geocode(paths, pack, source, columns, progress, held)
     items, files, skipped = [], [], []

@@ -173,3 +173,15 @@ def test_cli_engine_dask_needs_the_embedded_store(tmp_path, monkeypatch):
     )
     assert result.exit_code == 2
     assert "--engine dask reads the embedded store's GeoParquet" in result.output
+
+
+def test_incidents_in_two_sources_count_once_as_in_process(client, pack, sample_files):
+    """The radius export repeats street-CSV incidents: both engines quarantine the same rows."""
+    radius = sorted((pack.data_dir / "incidents" / "police-uk-api-radius").glob("*.csv"))
+    files = [*radius, *sample_files[:3]]
+    result, geocoded = read_and_geocode_dask(files, pack, client)
+    plain_result, plain = read_and_geocode(files, pack)
+    pd.testing.assert_frame_equal(geocoded, plain)
+    pd.testing.assert_frame_equal(result.quarantine, plain_result.quarantine)
+    assert result.files == plain_result.files
+    assert (result.quarantine["reason"] == "duplicate_incident").sum() > 1000
