@@ -206,17 +206,41 @@ def _contested(incidents: pd.DataFrame, held: pd.DataFrame) -> tuple[np.ndarray,
     (month, crime type, point) key (:func:`cross_source_duplicates`); a row whose ID and key
     occur in no other file of the call and not in ``held`` is new whatever the order, so
     :func:`count_once` compares only the others (linear in the rows instead of comparing
-    every file with everything kept before it).
+    every file with everything kept before it). Keys are compared by 64-bit hashes here: a
+    collision only adds a row to the exact comparison.
     """
-    keys, ids = _keys(incidents), _source_ids(incidents).replace("", None)
-    files = incidents["source_file"]
-    held_keys, held_ids = _keys(held), _source_ids(held)
+    keys, ids = _key_hashes(incidents), _id_hashes(incidents)
+    held_keys, held_ids = _key_hashes(held), _id_hashes(held)
+    files = pd.factorize(incidents["source_file"])[0]
     active = np.zeros(len(incidents), dtype=bool)
-    for values, held_values in ((keys, held_keys), (ids, held_ids)):
-        n_files = files.groupby(values).nunique()
-        active |= (values.map(n_files) > 1).to_numpy() | values.isin(held_values).to_numpy()
-    useful = held_keys.isin(keys).to_numpy() | (held_ids.isin(ids) & (held_ids != "")).to_numpy()
+    for values, held_values in ((keys, held_keys), (ids, held_ids[held_ids != 0])):
+        pairs = pd.DataFrame({"h": values, "f": files}).drop_duplicates()
+        n_files = pairs["h"].value_counts()
+        several = n_files.index[n_files.to_numpy() > 1]
+        shared = np.isin(values, several) | np.isin(values, held_values)
+        active |= shared & (values != 0)  # 0: no source ID
+    useful = np.isin(held_keys, keys) | (np.isin(held_ids, ids) & (held_ids != 0))
     return active, held[useful]
+
+
+def _key_hashes(incidents: pd.DataFrame) -> np.ndarray:
+    """64-bit hashes of the (month, crime type, point to 0.1 m) key of :func:`_keys`."""
+    key = pd.DataFrame(
+        {
+            "month": pd.to_datetime(incidents["month"]).dt.strftime("%Y-%m"),
+            "type": incidents["crime_type"].astype(str),
+            "x": incidents.geometry.x.round(1),
+            "y": incidents.geometry.y.round(1),
+        }
+    )
+    return pd.util.hash_pandas_object(key, index=False).to_numpy() | 1  # never 0
+
+
+def _id_hashes(incidents: pd.DataFrame) -> np.ndarray:
+    """64-bit hashes of the source IDs of :func:`_source_ids`; 0 where the ID was generated."""
+    ids = _source_ids(incidents)
+    hashes = pd.util.hash_pandas_object(ids, index=False).to_numpy()
+    return np.where((ids != "").to_numpy(), hashes | 1, 0)
 
 
 def count_once(result: IngestResult, held: pd.DataFrame | None = None) -> IngestResult:
