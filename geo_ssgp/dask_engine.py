@@ -184,7 +184,8 @@ def _refuse_repeats(hashes: list[np.ndarray], keys_with: Callable[[np.ndarray], 
     ``keys_with(h)`` returns each partition's keys whose hash is in ``h``: only those are
     compared exactly (a repeated hash alone may be a collision).
     """
-    values, counts = np.unique(np.concatenate(hashes), return_counts=True)
+    every = np.concatenate([np.empty(0, np.uint64), *hashes])
+    values, counts = np.unique(every, return_counts=True)
     repeated = values[counts > 1]
     if not len(repeated):
         return
