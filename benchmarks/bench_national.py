@@ -8,13 +8,17 @@ police.uk column layout) plus a synthetic area pack (tiled LSOA and district pol
 
 Timed, on the same files:
 
-* **in-process**: ``read_and_geocode`` (one process), LSOA counts, 100 m cell counts;
-* **dask engine**: ``geocode_to_parquet`` on a LocalCluster (read + validate + geocode per
-  file partition, Hilbert-ordered GeoParquet), then LSOA and 100 m cell counts from
-  ``dask_geopandas.read_parquet``;
+* **in-process**: ``read_and_geocode`` (one process), LSOA counts (``areas.area_counts``),
+  100 m cell counts;
+* **dask engine**: ``geocode_to_parquet`` on a LocalCluster (read + validate + geocode +
+  Hilbert GeoParquet, written by the workers, per partition of ~300,000 rows), then the same
+  LSOA and cell counts per partition of the written files (``dask_engine.map_analysed``);
 * **raw dask-geopandas**: ``dask.dataframe.read_csv`` + ``points_from_xy`` + ``to_crs`` +
   ``dask_geopandas.sjoin`` to the LSOA polygons + counts (no validation, quarantine, edge
-  rules or district test: the floor of what the engine costs).
+  rules or district test).
+
+All three start with the layers loaded in the driver (the Dask engine's time includes
+broadcasting them to the workers) and must agree on the counts.
 
 Usage::
 
@@ -22,13 +26,17 @@ Usage::
     python benchmarks/bench_national.py --rows 500000 --lsoas 5000 --scaling
 
 ``--scaling`` adds the Dask engine with 1 and 2 workers, and with 1x, 2x, 4x the rows.
-Peak memory is the largest resident set of this process plus its children (workers).
+Peak memory is printed for the driver and for the largest worker (resident set high-water
+marks), and the 1-minute load average before and after (the machine may be shared). Beside
+wall-clock seconds, ``CPU`` is the processor time the path used (driver plus workers): on a
+busy machine the wall clock mostly measures the wait for a core, the CPU time the work.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import resource
 import shutil
 import tempfile
@@ -43,11 +51,12 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from geo_ssgp.areas import area_counts
 from geo_ssgp.config import get_settings
-from geo_ssgp.dask_engine import dask_client, geocode_to_parquet
+from geo_ssgp.dask_engine import dask_client, geocode_to_parquet, map_analysed
 from geo_ssgp.incidents.locate import UK_LAT, UK_LON
 from geo_ssgp.pack import load_layer, load_pack
-from geo_ssgp.pipeline import read_and_geocode
+from geo_ssgp.pipeline import analysed_rows, read_and_geocode
 
 CELL = 100.0
 TILE_W, TILE_H = 80_000.0, 75_000.0
@@ -127,40 +136,69 @@ def _shifted(frame: gpd.GeoDataFrame, dx: float, dy: float, tag: str) -> gpd.Geo
     return out
 
 
-def _cell_counts(frame: pd.DataFrame) -> pd.DataFrame:
-    """Incidents per occupied 100 m cell (key = cell column * 2**32 + cell row)."""
+def _cell_counts(frame: pd.DataFrame) -> pd.Series:
+    """Incidents per occupied 100 m cell of the BNG lattice (key = column * 2**32 + row).
+
+    A national grid of 100 m cells would hold about 25 million cells, nearly all empty, so
+    the benchmark counts occupied cells only (the ``grid-counts`` command counts on the
+    pack's clipped grid, the same per-partition way).
+    """
     key = (np.floor(frame.geometry.x.to_numpy() / CELL).astype("int64") * 2**32
            + np.floor(frame.geometry.y.to_numpy() / CELL).astype("int64"))
-    counts = pd.Series(key).value_counts()
+    return pd.Series(key).value_counts()
+
+
+def _cell_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    counts = _cell_counts(frame)
     return pd.DataFrame({"key": counts.index.to_numpy(), "n": counts.to_numpy()})
 
 
-def _sum_cells(parts) -> dd.Series:
-    meta = pd.DataFrame({"key": pd.Series([], dtype="int64"), "n": pd.Series([], dtype="int64")})
-    return parts.map_partitions(_cell_counts, meta=meta).groupby("key")["n"].sum()
+def _counts_part(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """LSOA counts (the ``areas`` rule) and 100 m cell counts of analysed incidents."""
+    return area_counts(frame, "lsoa11"), _cell_counts(frame)
+
+
+def _combine(parts) -> tuple[pd.Series, pd.Series]:
+    lsoa, cells = zip(*parts, strict=True)
+    return (pd.concat(lsoa).groupby(level=0).sum(), pd.concat(cells).groupby(level=0).sum())
+
+
+def _result(seconds: float, lsoa: pd.Series, cells: pd.Series, **extra) -> dict:
+    return {"seconds": seconds, "lsoas": len(lsoa), "cells": len(cells), "ok": int(lsoa.sum()),
+            **extra}
+
+
+def _cpu_s() -> float:
+    """CPU seconds this process has used (user + system): the work, whatever the load."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def in_process(pack, files) -> dict:
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), _cpu_s()
     _, geocoded = read_and_geocode(files, pack)
-    ok = geocoded[geocoded["status"] == "ok"]
-    lsoa = ok["lsoa11cd"].value_counts()
-    cells = _cell_counts(ok)["key"]
-    return {"seconds": time.perf_counter() - t, "rows": len(geocoded), "lsoas": len(lsoa),
-            "cells": len(cells), "ok": len(ok)}
+    lsoa, cells = _counts_part(analysed_rows(geocoded))
+    return _result(time.perf_counter() - t, lsoa, cells, cpu_s=_cpu_s() - cpu)
 
 
 def dask_engine(pack, files, workers: int, out: Path) -> dict:
+    """ingest + geocode to Hilbert GeoParquet, then LSOA and cell counts read back from it."""
     with dask_client(workers=workers) as client:
+        cpu = _cpu_s() + sum(client.run(_cpu_s).values())
         t = time.perf_counter()
-        balance = geocode_to_parquet(files, pack, client, out)
-        parts = dask_geopandas.read_parquet(out)
-        ok = parts[parts["status"] == "ok"]
-        lsoa = ok["lsoa11cd"].value_counts()
-        lsoa, cells = client.compute([lsoa, _sum_cells(ok)], sync=True)
+        geocode_to_parquet(files, pack, client, out)
+        t_geocode = time.perf_counter() - t
+        written = sorted(out.glob("part.*.parquet"))
+        lsoa, cells = _combine(map_analysed(client, written, _counts_part))
         seconds = time.perf_counter() - t
-    return {"seconds": seconds, "rows": balance.n_in - len(balance.quarantine),
-            "lsoas": len(lsoa), "cells": len(cells), "ok": int(lsoa.sum())}
+        cpu = _cpu_s() + sum(client.run(_cpu_s).values()) - cpu
+        peak = max(client.run(_rss_peak_mb).values())
+    return _result(seconds, lsoa, cells, geocode_s=t_geocode, partitions=len(written),
+                   worker_peak_mb=peak, cpu_s=cpu)
+
+
+def _rss_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def raw_sjoin(pack, files, workers: int) -> dict:
@@ -173,23 +211,24 @@ def raw_sjoin(pack, files, workers: int) -> dict:
         points = dask_geopandas.from_dask_dataframe(frame, geometry=xy).set_crs(4326)
         points = points.to_crs(27700)
         joined = dask_geopandas.sjoin(points, polygons, predicate="within")
-        lsoa = joined["code"].value_counts()
-        lsoa, cells = client.compute([lsoa, _sum_cells(joined)], sync=True)
+        lsoa = joined["code"].value_counts(split_out=1)
+        meta = _cell_frame(gpd.GeoDataFrame(geometry=gpd.points_from_xy([], [])))
+        cells = joined.map_partitions(_cell_frame, meta=meta).groupby("key")["n"].sum(split_out=1)
+        lsoa, cells = client.compute([lsoa, cells], sync=True)
         seconds = time.perf_counter() - t
-    return {"seconds": seconds, "rows": int(lsoa.sum()), "lsoas": len(lsoa), "cells": len(cells),
-            "ok": int(lsoa.sum())}
-
-
-def peak_mb() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, kids) / 1024
+    return _result(seconds, lsoa, cells)
 
 
 def line(name: str, r: dict, n_rows: int) -> str:
     rate = n_rows / r["seconds"]
-    return (f"{name:<34} {r['seconds']:8.1f} s {rate:12,.0f} rows/s  LSOAs {r['lsoas']:,}"
+    cpu = f"  CPU {r['cpu_s']:.1f} s" if "cpu_s" in r else ""
+    return (f"{name:<34} {r['seconds']:8.1f} s {rate:12,.0f} rows/s{cpu}  LSOAs {r['lsoas']:,}"
             f"  cells {r['cells']:,}  ok {r['ok']:,}")
+
+
+def dask_line(name: str, r: dict, n_rows: int) -> str:
+    return (line(name, r, n_rows) + f"\n{'':<34} (geocode + GeoParquet {r['geocode_s']:.1f} s, "
+            f"{r['partitions']} partitions, largest worker {r['worker_peak_mb']:,.0f} MB)")
 
 
 def main() -> None:
@@ -199,6 +238,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--scaling", action="store_true", help="1 vs 2 workers; 1x/2x/4x rows")
     parser.add_argument("--skip-in-process", action="store_true")
+    parser.add_argument("--skip-raw", action="store_true", help="leave out the raw sjoin")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="geo_ssgp_national_"))
     try:
@@ -208,28 +248,32 @@ def main() -> None:
 
 
 def run(args, root: Path) -> None:
+    print(f"load: {os.getloadavg()[0]:.1f} (1-minute average on {os.cpu_count()} cores)")
     t = time.perf_counter()
     manifest, files = build(args.rows, args.lsoas, root / "x1")
     pack = load_pack(get_settings(data_dir=root / "x1", pack=str(manifest)))
-    n_lsoa = len(load_layer(pack, "lsoa11"))
+    n_lsoa = len(load_layer(pack, "lsoa11"))  # every path below starts with the layers loaded
     print(f"synthetic year: {args.rows:,} rows in {len(files)} files, {n_lsoa:,} LSOAs "
           f"(built in {time.perf_counter() - t:.1f} s)")
     d = dask_engine(pack, files, args.workers, root / "pq")
-    print(line(f"dask engine, {args.workers} workers", d, args.rows))
-    r = raw_sjoin(pack, files, args.workers)
-    print(line(f"raw dask_geopandas.sjoin, {args.workers} w", r, args.rows))
+    print(dask_line(f"dask engine, {args.workers} workers", d, args.rows))
+    if not args.skip_raw:
+        r = raw_sjoin(pack, files, args.workers)
+        print(line(f"raw dask_geopandas.sjoin, {args.workers} w", r, args.rows))
     if not args.skip_in_process:
         p = in_process(pack, files)
         print(line("in-process (one process)", p, args.rows))
         assert (p["lsoas"], p["cells"], p["ok"]) == (d["lsoas"], d["cells"], d["ok"])
-    print(f"peak memory: {peak_mb():,.0f} MB (largest process: driver or one worker)")
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory: driver {own:,.0f} MB, largest worker {d['worker_peak_mb']:,.0f} MB")
+    print(f"load: {os.getloadavg()[0]:.1f}")
     if args.scaling:
         scaling(args, root, pack, files)
 
 
 def scaling(args, root: Path, pack, files) -> None:
-    print("\nscaling (dask engine):")
-    print(f"{'rows':>12} {'workers':>8} {'seconds':>8} {'rows/s':>12}")
+    print("\nscaling (dask engine; in-process beside it on the same files):")
+    print(f"{'rows':>12} {'workers':>8} {'seconds':>8} {'rows/s':>12} {'in-process s':>13}")
     for workers in (1, 2):
         d = dask_engine(pack, files, workers, root / f"pq{workers}")
         print(_scale_row(args.rows, workers, d["seconds"]))
@@ -237,8 +281,11 @@ def scaling(args, root: Path, pack, files) -> None:
         rows = args.rows * k
         manifest, more = build(rows, args.lsoas, root / f"x{k}")
         bigger = load_pack(get_settings(data_dir=root / f"x{k}", pack=str(manifest)))
+        load_layer(bigger, "lsoa11")
         d = dask_engine(bigger, more, args.workers, root / f"pqx{k}")
-        print(_scale_row(rows, args.workers, d["seconds"]))
+        p = in_process(bigger, more)
+        print(_scale_row(rows, args.workers, d["seconds"]) + f" {p['seconds']:>13.1f}")
+        shutil.rmtree(root / f"x{k}", ignore_errors=True)
 
 
 def _scale_row(rows: int, workers: int, seconds: float) -> str:

@@ -59,12 +59,6 @@ _CODE_COLUMN = {"lsoa21": "lsoa21cd", "lsoa11": "lsoa11cd", "ward": "ward_cd"}
 _POPULATION_LABEL = {"lsoa21": "population21", "lsoa11": "population11"}
 
 
-def _counts(incidents: pd.DataFrame, column: str, codes: pd.Series) -> np.ndarray:
-    """Incident counts per code (0 where none), in the order of ``codes``."""
-    counts = incidents[column].value_counts()
-    return counts.reindex(codes.to_numpy(), fill_value=0).to_numpy(dtype=np.int64)
-
-
 def _imd_columns(pack: AreaPack, lsoa11: pd.Series) -> pd.DataFrame:
     """IMD rank, decile and crime decile for a Series of LSOA 2011 codes."""
     table = imd(pack).reindex(lsoa11.to_numpy())
@@ -127,6 +121,13 @@ def area_stats(
     ValueError
         For an unknown level or a pack without that polygon layer.
     """
+    _check_level(pack, level)
+    counts = area_counts(geocoded, level, start, end, crime_types)
+    n_months = _period_months(geocoded, start, end)
+    return area_table(counts, n_months, pack, level, start, end, crime_types)
+
+
+def _check_level(pack: AreaPack, level: str) -> None:
     if level not in _CODE_COLUMN:
         raise ValueError(f"level must be one of {list(_CODE_COLUMN)}, not {level!r}")
     if not pack.has("layers", level):
@@ -134,8 +135,64 @@ def area_stats(
             f"area pack {pack.name!r} has no {level} polygon layer "
             f"(layers: {', '.join(pack.layers)})"
         )
+
+
+def area_counts(
+    geocoded: pd.DataFrame,
+    level: str,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    crime_types: str | Iterable[str] | None = None,
+) -> pd.Series:
+    """Incidents per area code: the rows :func:`area_stats` counts (status ``ok``, filtered).
+
+    Counts of separate parts of a table (the partitions of a Dask engine run) add up to
+    the counts of the whole table.
+
+    Parameters
+    ----------
+    geocoded : pandas.DataFrame
+        Output of :func:`geo_ssgp.geocode.geocode`.
+    level : {"lsoa21", "lsoa11", "ward"}
+    start, end, crime_types
+        As for :func:`area_stats`.
+
+    Returns
+    -------
+    pandas.Series
+        Count (int64) by code, only codes with incidents.
+    """
     selected = filter_incidents(geocoded, start=start, end=end, crime_types=crime_types)
     selected = selected[selected["status"] == "ok"]
+    return selected[_CODE_COLUMN[level]].value_counts().astype(np.int64)
+
+
+def area_table(
+    counts: pd.Series,
+    n_months: int,
+    pack: AreaPack,
+    level: str = "lsoa21",
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    crime_types: str | Iterable[str] | None = None,
+) -> gpd.GeoDataFrame:
+    """:func:`area_stats` from incident counts per area already made (:func:`area_counts`).
+
+    Parameters
+    ----------
+    counts : pandas.Series
+        Incidents by area code at ``level``.
+    n_months : int
+        Months of the period (:func:`period_months`), for the annualised rates.
+    pack, level, start, end, crime_types
+        As for :func:`area_stats` (recorded with the table).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As :func:`area_stats`.
+    """
+    _check_level(pack, level)
     layer = load_layer(pack, level)
     out = layer[["code", "name"]].copy()
     out["lad_cd"] = area_districts(layer, pack)
@@ -143,7 +200,7 @@ def area_stats(
         extra, vintage, pop_label = _ward_columns(pack, layer["code"])
     else:
         extra, vintage, pop_label = _lsoa_columns(pack, level, layer["code"])
-    out["count"] = _counts(selected, _CODE_COLUMN[level], layer["code"])
+    out["count"] = counts.reindex(layer["code"].to_numpy(), fill_value=0).to_numpy(np.int64)
     for col in extra.columns:
         out[col] = extra[col].to_numpy()
     pop = out["population"].astype(float)
@@ -154,7 +211,6 @@ def area_stats(
         district_total > 0, out["count"] / district_total.where(district_total > 0), np.nan
     )
     out["area_m2"] = layer.geometry.area.to_numpy()
-    n_months = _period_months(geocoded, start, end)
     out = _denominators(out, layer, pack, level, n_months)
     out["lsoa_vintage"] = vintage
     front = [
@@ -205,7 +261,6 @@ def area_stats(
     return result
 
 
-
 def area_stats_for(
     incidents: gpd.GeoDataFrame, pack: AreaPack, filters: Filters, level: str | None = None
 ) -> gpd.GeoDataFrame:
@@ -227,27 +282,117 @@ def area_stats_for(
     -------
     geopandas.GeoDataFrame
     """
+    level = level or pack.primary_lsoa
+    return area_stats_from_parts([area_count_part(incidents, filters, level)], pack, filters, level)
+
+
+def area_count_part(
+    incidents: pd.DataFrame, filters: Filters, level: str
+) -> tuple[pd.Series, pd.Timestamp, pd.Timestamp]:
+    """What :func:`area_stats_for` needs from (a part of) a table of incidents.
+
+    The Dask engine runs this on every partition and :func:`area_stats_from_parts`
+    combines the parts; in-process the whole table is the one part.
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        Geocoded incidents (all of them, or one partition).
+    filters : Filters
+    level : str
+        Area level.
+
+    Returns
+    -------
+    (pandas.Series, Timestamp, Timestamp)
+        :func:`area_counts` under ``filters``, and the first and last month of the rows of
+        the selected sources (:func:`month_range`, which sets the period when ``filters``
+        leaves it open).
+    """
+    rows = by_source(incidents, filters)
+    counts = area_counts(rows, level, filters.start, filters.end, list(filters.crime_types) or None)
+    return (counts, *month_range(rows))
+
+
+def area_stats_from_parts(
+    parts: Iterable[tuple[pd.Series, pd.Timestamp, pd.Timestamp]],
+    pack: AreaPack,
+    filters: Filters,
+    level: str,
+) -> gpd.GeoDataFrame:
+    """:func:`area_stats_for` from the :func:`area_count_part` of each part of a table.
+
+    Parameters
+    ----------
+    parts : iterable of tuple
+        One :func:`area_count_part` result per part.
+    pack : AreaPack
+    filters : Filters
+    level : str
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As :func:`area_stats`; equal to it on the whole table.
+    """
+    counts, firsts, lasts = zip(*parts, strict=True)
+    total = pd.concat(counts).groupby(level=0).sum().astype(np.int64)
+    first = pd.Series(firsts, dtype="M8[ns]").min()
+    last = pd.Series(lasts, dtype="M8[ns]").max()
+    n_months = period_months(first, last, filters.start, filters.end)
+    crime_types = list(filters.crime_types) or None
+    return area_table(total, n_months, pack, level, filters.start, filters.end, crime_types)
+
+
+def by_source(incidents: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """The rows of the sources, restriction and night-time window ``filters`` asks for.
+
+    The period and crime types are applied later (:func:`area_counts`).
+    """
     if filters.sources or filters.restricted is not None or filters.night:
         chosen = Filters(
             sources=filters.sources, restricted=filters.restricted, night=filters.night
         )
-        incidents = chosen.apply(incidents)
-    return area_stats(
-        incidents,
-        pack,
-        level=level or pack.primary_lsoa,
-        start=filters.start,
-        end=filters.end,
-        crime_types=list(filters.crime_types) or None,
-    )
+        return chosen.apply(incidents)
+    return incidents
+
 
 def _period_months(
     geocoded: pd.DataFrame, start: str | pd.Timestamp | None, end: str | pd.Timestamp | None
 ) -> int:
     """Months from the first to the last month of the period (the data's where not given)."""
+    first, last = month_range(geocoded)
+    return period_months(first, last, start, end)
+
+
+def month_range(geocoded: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last month of a table's rows (``NaT`` for an empty table)."""
     months = pd.to_datetime(geocoded["month"]) if len(geocoded) else pd.Series([], dtype="M8[ns]")
-    first = month_start(start) if start is not None else months.min()
-    last = month_start(end) if end is not None else months.max()
+    return months.min(), months.max()
+
+
+def period_months(
+    first: pd.Timestamp,
+    last: pd.Timestamp,
+    start: str | pd.Timestamp | None,
+    end: str | pd.Timestamp | None,
+) -> int:
+    """Months from ``start`` (else the data's ``first``) to ``end`` (else ``last``), inclusive.
+
+    Parameters
+    ----------
+    first, last : Timestamp
+        The data's first and last month (:func:`month_range`; ``NaT`` when empty).
+    start, end : str or Timestamp, optional
+        The period asked for.
+
+    Returns
+    -------
+    int
+        0 when either end is unknown.
+    """
+    first = month_start(start) if start is not None else first
+    last = month_start(end) if end is not None else last
     if pd.isna(first) or pd.isna(last):
         return 0
     return len(_months_between(first, last))

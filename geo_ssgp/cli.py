@@ -17,6 +17,7 @@ import json
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
@@ -239,12 +240,19 @@ def _check_not_empty(table: pd.DataFrame, filters: Filters, allow_empty: bool) -
         return
     months = pd.to_datetime(table["month"]) if len(table) else pd.Series(dtype="datetime64[ns]")
     held = (
-        f"the data holds {months.min():%Y-%m} to {months.max():%Y-%m}"
+        f" (the data holds {months.min():%Y-%m} to {months.max():%Y-%m})"
         if len(months)
-        else "the store is empty"
+        else " (the store is empty)"
     )
+    _refuse_empty(n, filters, allow_empty, held)
+
+
+def _refuse_empty(n: int, filters: Filters, allow_empty: bool, held: str = "") -> None:
+    """NotEnoughData when ``n`` incidents were selected and that is 0 (unless allowed)."""
+    if n or allow_empty:
+        return
     raise NotEnoughData(
-        f"no incidents {_described(filters)} ({held}); choose another period or crime "
+        f"no incidents {_described(filters)}{held}; choose another period or crime "
         "type, or pass --allow-empty to write an empty result"
     )
 
@@ -468,7 +476,15 @@ def agreement(
 
 def _store_incidents(area: AreaPack, target: Store):
     """Analysed incidents of the store, loading the pack's sample first if it is empty."""
-    from geo_ssgp.pipeline import analysed_incidents, ensure_sample
+    from geo_ssgp.pipeline import analysed_incidents
+
+    _ensure_data(area, target)
+    return analysed_incidents(target)
+
+
+def _ensure_data(area: AreaPack, target: Store) -> None:
+    """Load the pack's sample incidents into an empty store."""
+    from geo_ssgp.pipeline import ensure_sample
 
     if not len(target.datasets()):  # a side note on stderr: stdout stays the result (--json)
         err_console.print("The store is empty: loading the pack's sample incidents.")
@@ -476,7 +492,18 @@ def _store_incidents(area: AreaPack, target: Store):
             summary = ensure_sample(target, area, progress=advance)
         if summary:
             print_balance(summary, err_console)
-    return analysed_incidents(target)
+
+
+def _stored_files(area: AreaPack, target: Store) -> list[Path]:
+    """The store's GeoParquet datasets, for ``--engine dask`` (the embedded store only)."""
+    if not hasattr(target, "incident_files"):
+        raise BadInput(
+            "--engine dask reads the embedded store's GeoParquet datasets; with the PostGIS "
+            "store run this command in-process",
+            "engine",
+        )
+    _ensure_data(area, target)
+    return target.incident_files()
 
 
 #: Readable names of the fields printed in tables (others: underscores become spaces).
@@ -594,24 +621,103 @@ def areas(
     data: DataOpt = None,
     pack: PackOpt = None,
     store: StoreOpt = None,
+    engine: EngineOpt = "in-process",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
-    """Write per-area counts, rates per 1,000, IMD and shares; print the district summary."""
-    from geo_ssgp.areas import area_stats_for
+    """Write per-area counts, rates per 1,000, IMD and shares; print the district summary.
+
+    With ``--engine dask`` the counts are made per partition of the store's GeoParquet on a
+    Dask cluster (same rules, same table); the district summary is then left out.
+    """
+    from geo_ssgp.areas import area_count_part, area_stats_from_parts
     from geo_ssgp.reports import district_county_summary
 
     filters = Filters.of(start, end, crime_type, night=night)
     level, out = _level(level), _out_path(out)
     settings, area = _context(data, pack, store)
     target = open_store(settings, area.name)
-    incidents = _store_incidents(area, target)
-    _check_not_empty(incidents, filters, allow_empty)
-    incidents = _night_only(filters, incidents)
-    stats = area_stats_for(incidents, area, filters.replace(night=False), level)
+    run = _EngineRun(engine, workers, scheduler, area, target, filters, allow_empty)
+    parts = run.parts(lambda ps: sum(int(c.sum()) for c, _, _ in ps), area_count_part, level)
+    stats = area_stats_from_parts(parts, area, filters, level)
     tables.to_csv(stats.drop(columns="geometry"), out)
     console.print(f"wrote {len(stats):,} {level} areas to {out}")
+    if engine == "dask":
+        console.print("district summary: run areas without --engine dask")
+        return
     everything = target.incidents()
     print_district_summary(
         district_county_summary(everything, area, start=filters.start, end=filters.end)
+    )
+
+
+@dataclass
+class _EngineRun:
+    """A per-part analysis of the store's incidents on the engine the options chose."""
+
+    engine: str
+    workers: int | None
+    scheduler: str | None
+    area: AreaPack
+    target: Store
+    filters: Filters
+    allow_empty: bool
+
+    def parts(self, n_selected: Callable[[list], int], func: Callable, *args) -> list:
+        """The results of ``func(incidents, filters, *args)`` on the store's incidents.
+
+        In-process the whole store is one part; with ``--engine dask`` each partition of its
+        GeoParquet is one. An empty selection (``n_selected(parts)`` incidents) is refused
+        unless ``--allow-empty``.
+        """
+        files = _stored_files(self.area, self.target) if self.engine == "dask" else []
+        with _engine(self.engine, self.workers, self.scheduler) as client:
+            if client is None:
+                incidents = _store_incidents(self.area, self.target)
+                _check_not_empty(incidents, self.filters, self.allow_empty)
+                return [func(_night_only(self.filters, incidents), self.filters, *args)]
+            from geo_ssgp.dask_engine import map_analysed
+
+            parts = map_analysed(client, files, func, self.filters, *args)
+        _refuse_empty(n_selected(parts), self.filters, self.allow_empty)
+        return parts
+
+
+@command("grid-counts")
+def grid_counts(
+    out: Annotated[Path, typer.Option("--out", help="Output CSV of occupied cells.")],
+    start: FromOpt = None,
+    end: ToOpt = None,
+    crime_type: CrimeTypeOpt = None,
+    cell_size: Annotated[
+        float, typer.Option(help="Square cell size, metres (the grid-count method's grid).")
+    ] = 50.0,
+    allow_empty: AllowEmptyOpt = False,
+    data: DataOpt = None,
+    pack: PackOpt = None,
+    store: StoreOpt = None,
+    engine: EngineOpt = "in-process",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+) -> None:
+    """Write incidents per grid cell over the study region (occupied cells, with centres)."""
+    import numpy as np
+
+    from geo_ssgp.hotspots.count import cell_count_part, cell_count_table
+    from geo_ssgp.hotspots.grid import make_grid, study_region
+
+    filters = Filters.of(start, end, crime_type)
+    out = _out_path(out)
+    settings, area = _context(data, pack, store)
+    target = open_store(settings, area.name)
+    grid = make_grid(study_region(area), cell_size=cell_size)
+    run = _EngineRun(engine, workers, scheduler, area, target, filters, allow_empty)
+    counts = np.sum(run.parts(lambda ps: int(np.sum(ps)), cell_count_part, grid), axis=0)
+    cells = cell_count_table(grid, counts)
+    tables.to_csv(cells.drop(columns="geometry"), out)
+    console.print(
+        f"wrote {len(cells):,} occupied {cell_size:g} m cells of {len(grid):,} "
+        f"({int(counts.sum()):,} incidents) to {out}"
     )
 
 

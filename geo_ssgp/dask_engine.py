@@ -1,38 +1,51 @@
-"""The ingest -> geocode path on Dask (``--engine dask``): the same functions, in parallel.
+"""The pipeline on Dask (``--engine dask``): the same functions, in parallel.
 
-Each incident file is one partition. A worker reads and validates it with
-:func:`geo_ssgp.incidents.read_incidents` and geocodes it with :func:`geo_ssgp.geocode.geocode`;
-the area pack is scattered to every worker once (each worker then loads its polygon layers
-once, through the pack's cached loaders). Results are identical to the in-process path
-(:func:`geo_ssgp.pipeline.read_and_geocode`) with one condition: the duplicate-ID rule runs
-within each file, so a source record ID that repeats **across** files raises
-:class:`~geo_ssgp.errors.IngestError` instead of being quarantined (police.uk Crime IDs do not
-repeat between monthly files; when a local log does, ingest those files in-process).
+**Ingest and geocode.** The files are split, in order, into partitions of about
+:data:`ROWS_PER_PARTITION` rows (at least one per worker; a file is never split). A worker
+reads and validates a partition with :func:`geo_ssgp.incidents.read_incidents` and geocodes
+it with :func:`geo_ssgp.geocode.geocode`. The pack and its polygon layers, as loaded by the
+driver, are broadcast to every worker once (``client.scatter(..., broadcast=True)``) and
+registered with :func:`geo_ssgp.pack.share_layers`, so no worker reads the boundary files.
+Results are identical to the in-process path (:func:`geo_ssgp.pipeline.read_and_geocode`)
+with one condition: the duplicate-ID rule runs within each partition, so a source record ID
+that repeats **across** partitions raises :class:`~geo_ssgp.errors.IngestError` instead of
+being quarantined (police.uk Crime IDs do not repeat between monthly files; when a local log
+does, ingest those files in-process).
 
-:func:`geocode_to_parquet` keeps the geocoded partitions on the workers and writes them as
-GeoParquet, each partition in Hilbert order, so ``dask_geopandas.read_parquet`` reads them back
-with partition bounds.
+:func:`geocode_to_parquet` keeps the geocoded partitions on the workers; each worker writes
+its partition as GeoParquet in Hilbert order, so ``dask_geopandas.read_parquet`` reads them
+back with partition bounds.
+
+**Areas and grid counts.** :func:`map_analysed` runs a stage's per-part function on
+partitions of stored GeoParquet (the embedded store's datasets, or that output); the stage
+combines the parts (:func:`geo_ssgp.areas.area_stats_from_parts`, a sum of
+:func:`geo_ssgp.hotspots.count.cell_count_part`), so both engines share every rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import math
+import shutil
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-import dask.dataframe as dd
-import dask_geopandas
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 from distributed import Client, LocalCluster
 
 from geo_ssgp.config import CRS_BNG
 from geo_ssgp.errors import IngestError
 from geo_ssgp.geocode import geocode
 from geo_ssgp.incidents import IngestResult, read_incidents
+from geo_ssgp.incidents.dedupe import count_once
 from geo_ssgp.incidents.files import expand_paths
 from geo_ssgp.incidents.result import concat_results
-from geo_ssgp.pack import AreaPack, load_layer
+from geo_ssgp.pack import AreaPack, load_layer, share_layers
+from geo_ssgp.pipeline import analysed_rows
 
 
 @contextmanager
@@ -62,11 +75,55 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
         yield client
 
 
+#: Rows of one partition. Fewer, larger partitions keep the per-task cost (scheduling,
+#: result objects, one call of each vectorised function) small beside the work; at least one
+#: partition per worker keeps every worker busy.
+ROWS_PER_PARTITION = 300_000
+
+#: Bytes of a police.uk street CSV row (measured on the 2025 Gloucestershire files: 236),
+#: to size partitions of input files before reading them.
+CSV_BYTES_PER_ROW = 240
+
+
+def file_groups(
+    files: list[Path], rows: list[int], n_workers: int, per_partition: int = ROWS_PER_PARTITION
+) -> list[list[Path]]:
+    """Split files, in order, into partitions of about ``per_partition`` rows.
+
+    Parameters
+    ----------
+    files : list of Path
+    rows : list of int
+        Rows (or an estimate) of each file.
+    n_workers : int
+        At least this many partitions when there are as many files.
+    per_partition : int
+
+    Returns
+    -------
+    list of list of Path
+        Consecutive files (their order kept, so the concatenated result is in input order),
+        no group empty; a file is never split.
+    """
+    if not files:
+        return []
+    weight = np.maximum(np.asarray(rows, dtype=float), 1.0)
+    n = max(1, min(len(files), max(n_workers, math.ceil(weight.sum() / per_partition))))
+    ends = np.cumsum(weight)
+    label = np.minimum(((ends - weight / 2) / ends[-1] * n).astype(int), n - 1)
+    return [[f for f, g in zip(files, label, strict=True) if g == k] for k in np.unique(label)]
+
+
 def _read_geocode(
-    path: Path, source: str | None, columns: dict | None, pack: AreaPack
+    paths: list[Path],
+    source: str | None,
+    columns: dict | None,
+    pack: AreaPack,
+    layers: dict[str, gpd.GeoDataFrame],
 ) -> tuple[IngestResult, gpd.GeoDataFrame]:
-    """One partition: one file read, validated and geocoded by the in-process functions."""
-    result = read_incidents([path], source=source, columns=columns, pack=pack)
+    """One partition: its files read, validated and geocoded by the in-process functions."""
+    share_layers(pack, layers)
+    result = read_incidents(paths, source=source, columns=columns, pack=pack)
     return result, geocode(result.incidents, pack)
 
 
@@ -76,32 +133,80 @@ def _balance(part: tuple[IngestResult, gpd.GeoDataFrame]) -> IngestResult:
     return IngestResult(result.incidents.iloc[:0], result.quarantine, result.n_in, result.files)
 
 
-def _geocoded(part: tuple[IngestResult, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    return part[1]
-
-
 def _id_keys(part: tuple[IngestResult, gpd.GeoDataFrame]) -> pd.Series:
     incidents = part[1]
     return (incidents["source"] + "\x1f" + incidents["incident_id"]).astype(object)
 
 
-def _partitions(client: Client, paths, pack, source, columns) -> tuple[list, list[Path]]:
+def _id_hashes(part: tuple[IngestResult, gpd.GeoDataFrame]) -> np.ndarray:
+    """64-bit hashes of a partition's (source, record ID) keys."""
+    return pd.util.hash_pandas_object(_id_keys(part), index=False).to_numpy()
+
+
+def _keys_with_hashes(part: tuple[IngestResult, gpd.GeoDataFrame], hashes: np.ndarray):
+    """The partition's keys whose hash is one of ``hashes`` (to confirm a repeat exactly)."""
+    return _id_keys(part)[np.isin(_id_hashes(part), hashes)]
+
+
+def _n_workers(client: Client) -> int:
+    return max(1, sum(client.nthreads().values()))
+
+
+def _partition_plan(client: Client, paths, pack: AreaPack) -> tuple[list[list[Path]], list]:
+    """The files' partitions, and the pack and its layers broadcast to every worker once."""
     files = expand_paths(paths)
-    shared = client.scatter(pack, broadcast=True)
-    futures = client.map(
-        _read_geocode, files, source=source, columns=columns, pack=shared, pure=False
-    )
-    return futures, files
+    rows = [f.stat().st_size // CSV_BYTES_PER_ROW for f in files]
+    groups = file_groups(files, rows, _n_workers(client))
+    layers = {key: load_layer(pack, key) for key in pack.layers}
+    return groups, [_broadcast(client, pack), _broadcast(client, layers)]
+
+
+def _broadcast(client: Client, value: Any) -> Any:
+    """A future of ``value`` held by every worker, under a key of its own.
+
+    Wrapped in a list so a dict is sent as one value (``scatter`` would name each item by
+    its dict key, and a second run's ``"lsoa21"`` would race the release of the first's),
+    with ``hash=False`` so equal values sent by two runs do not share a key either.
+    """
+    return client.scatter([value], broadcast=True, hash=False)[0]
+
+
+def _partitions(client: Client, paths, pack, source, columns) -> list:
+    """Futures of the geocoded partitions (kept on the workers)."""
+    groups, shared = _partition_plan(client, paths, pack)
+    return [client.submit(_read_geocode, g, source, columns, *shared, pure=False) for g in groups]
 
 
 def _check_ids_unique_across_files(client: Client, parts: list) -> None:
-    keys = dd.from_delayed([client.submit(_id_keys, p) for p in parts], meta=(None, "object"))
-    distinct = keys.drop_duplicates(split_out=1).count()
-    n, distinct = client.compute([keys.count(), distinct], sync=True)
-    if n != distinct:
+    """Refuse record IDs that repeat across partitions (within one, the ingest rule applies).
+
+    Each partition sends 8-byte hashes of its keys; only keys whose hash repeats are
+    fetched and compared exactly.
+    """
+    hashes = client.gather([client.submit(_id_hashes, p) for p in parts])
+    _refuse_repeats(
+        hashes, lambda h: client.gather([client.submit(_keys_with_hashes, p, h) for p in parts])
+    )
+
+
+def _refuse_repeats(hashes: list[np.ndarray], keys_with: Callable[[np.ndarray], list]) -> None:
+    """IngestError when keys repeat across partitions, given each one's key hashes.
+
+    ``keys_with(h)`` returns each partition's keys whose hash is in ``h``: only those are
+    compared exactly (a repeated hash alone may be a collision).
+    """
+    every = np.concatenate([np.empty(0, np.uint64), *hashes])
+    values, counts = np.unique(every, return_counts=True)
+    repeated = values[counts > 1]
+    if not len(repeated):
+        return
+    keys = pd.concat(keys_with(repeated))
+    n = len(keys) - keys.nunique()
+    if n:
         raise IngestError(
-            f"{n - distinct:,} record IDs repeat across files; the Dask engine checks"
-            " duplicates within each file: ingest these files with the in-process engine"
+            f"{n:,} record IDs repeat across files; the Dask engine checks"
+            " duplicates within each partition of files: ingest these files with the"
+            " in-process engine"
         )
 
 
@@ -111,19 +216,25 @@ def read_and_geocode_dask(
     client: Client,
     source: str | None = None,
     columns: dict[str, str] | None = None,
+    held: pd.DataFrame | None = None,
 ) -> tuple[IngestResult, gpd.GeoDataFrame]:
     """Read, validate and geocode files on a Dask cluster; the result is gathered.
+
+    An incident that another file of the call (or ``held``) already has is counted once
+    (:func:`geo_ssgp.incidents.dedupe.count_once`, on the gathered result), as in-process.
 
     Parameters
     ----------
     paths : iterable of path
-        Incident files (or folders of them), one partition each.
+        Incident files (or folders of them), grouped into partitions.
     pack : AreaPack
     client : distributed.Client
     source : str, optional
         Force a source format; auto-detected per file by default.
     columns : dict, optional
         Column mapping for local logs.
+    held : pandas.DataFrame, optional
+        Incidents kept before (the store's), to count once against.
 
     Returns
     -------
@@ -135,11 +246,12 @@ def read_and_geocode_dask(
     IngestError
         A file cannot be read, or record IDs repeat across files.
     """
-    parts, _ = _partitions(client, paths, pack, source, columns)
+    parts = _partitions(client, paths, pack, source, columns)
     _check_ids_unique_across_files(client, parts)
     gathered = client.gather(parts)
-    result = concat_results(r for r, _ in gathered)
+    result = count_once(concat_results(r for r, _ in gathered), held)
     geocoded = pd.concat([g for _, g in gathered], ignore_index=True)
+    geocoded = geocoded.loc[result.incidents.index]  # duplicates moved to quarantine
     return result, gpd.GeoDataFrame(geocoded, geometry="geometry", crs=CRS_BNG)
 
 
@@ -153,12 +265,13 @@ def geocode_to_parquet(
 ) -> IngestResult:
     """Read, validate and geocode files on a cluster; write Hilbert-ordered GeoParquet.
 
-    The geocoded incidents never leave the workers. Each file's partition is sorted along a
-    Hilbert curve over the pack's districts (the same curve for every partition) and
-    written to the folder ``out`` (``part.<i>.parquet``) with GeoParquet metadata and its
-    partition bounds. A police.uk file is one force and month, so its partition is already
-    compact; there is no global shuffle (``spatial_shuffle`` cost minutes for a million rows
-    on two cores, against seconds for this).
+    The geocoded incidents never leave the workers: each task reads, geocodes and writes its
+    partition (consecutive files, :func:`file_groups`), sorted along a Hilbert curve over
+    the pack's districts (the same curve for every partition), to ``out/part.<i>.parquet``
+    with GeoParquet metadata and its bounding box; only the balance and 8-byte key hashes
+    come back, so memory stays at one partition per worker. Police.uk files are one force
+    and month each, so a partition is already compact; there is no global shuffle
+    (``spatial_shuffle`` cost minutes for a million rows on two cores).
 
     Parameters
     ----------
@@ -166,7 +279,7 @@ def geocode_to_parquet(
     pack : AreaPack
     client : distributed.Client
     out : str or Path
-        Output folder (replaced if it exists).
+        Output folder (replaced if it exists), writable by the workers.
     source : str, optional
     columns : dict, optional
 
@@ -174,18 +287,49 @@ def geocode_to_parquet(
     -------
     IngestResult
         Quarantine, balance and per-file summaries; its ``incidents`` table is empty.
+
+    Raises
+    ------
+    IngestError
+        A file cannot be read, or record IDs repeat across partitions (``out`` is removed).
     """
-    parts, _ = _partitions(client, paths, pack, source, columns)
-    _check_ids_unique_across_files(client, parts)
-    balance = concat_results(client.gather([client.submit(_balance, p) for p in parts]))
+    out = Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
     bounds = tuple(load_layer(pack, "district").total_bounds)
-    sorted_parts = [client.submit(_hilbert_sorted, p, bounds) for p in parts]
-    meta = client.submit(lambda frame: frame.iloc[:0], sorted_parts[0]).result()
-    frames = dd.from_delayed(sorted_parts, meta=meta)
-    incidents = dask_geopandas.from_dask_dataframe(frames, geometry="geometry")
-    incidents.calculate_spatial_partitions()
-    incidents.to_parquet(str(out), overwrite=True)
-    return balance
+    groups, shared = _partition_plan(client, paths, pack)
+    files = [out / f"part.{i}.parquet" for i in range(len(groups))]
+    done = client.gather(
+        [
+            client.submit(_geocode_write, g, source, columns, *shared, bounds, f, pure=False)
+            for g, f in zip(groups, files, strict=True)
+        ]
+    )
+
+    def keys_with(hashes: np.ndarray) -> list:
+        return client.gather([client.submit(_stored_keys_with_hashes, f, hashes) for f in files])
+
+    try:
+        _refuse_repeats([hashes for _, hashes in done], keys_with)
+    except IngestError:
+        shutil.rmtree(out)
+        raise
+    return concat_results(balance for balance, _ in done)
+
+
+def _geocode_write(
+    paths: list[Path], source, columns, pack, layers, bounds: tuple, path: Path
+) -> tuple[IngestResult, np.ndarray]:
+    """Read, geocode and write one partition; its balance and key hashes go back."""
+    part = _read_geocode(paths, source, columns, pack, layers)
+    _hilbert_sorted(part, bounds).to_parquet(path)
+    return _balance(part), _id_hashes(part)
+
+
+def _stored_keys_with_hashes(path: Path, hashes: np.ndarray) -> pd.Series:
+    frame = pd.read_parquet(path, columns=["source", "incident_id"])
+    return _keys_with_hashes((None, frame), hashes)
 
 
 def _hilbert_sorted(part: tuple[IngestResult, gpd.GeoDataFrame], bounds: tuple) -> gpd.GeoDataFrame:
@@ -193,3 +337,46 @@ def _hilbert_sorted(part: tuple[IngestResult, gpd.GeoDataFrame], bounds: tuple) 
     incidents = part[1]
     distance = incidents.geometry.hilbert_distance(total_bounds=bounds, level=16)
     return incidents.set_index(distance.rename("hilbert_distance")).sort_index(kind="stable")
+
+
+def map_analysed(client: Client, files: list[Path], func: Callable, *args) -> list:
+    """``func(frame, *args)`` on the analysed rows of partitions of GeoParquet, on the cluster.
+
+    ``frame`` holds the rows inside the area (:func:`geo_ssgp.pipeline.analysed_rows`, the
+    rows the in-process commands analyse) of one partition.
+
+    The files (e.g. the embedded store's datasets, :meth:`SQLiteStore.incident_files`, or
+    the output of :func:`geocode_to_parquet`) are grouped, in order, into partitions of
+    about :data:`ROWS_PER_PARTITION` rows; each worker reads its partition and applies
+    ``func``. The arguments are broadcast to every worker once. Used with functions whose
+    results add up over parts (:func:`geo_ssgp.areas.area_count_part`,
+    :func:`geo_ssgp.hotspots.count.cell_count_part`).
+
+    Parameters
+    ----------
+    client : distributed.Client
+    files : list of Path
+        GeoParquet files, readable by the workers.
+    func : callable
+        Takes a GeoDataFrame and ``*args``.
+    *args
+        Further arguments of ``func``.
+
+    Returns
+    -------
+    list
+        One result per partition, in file order.
+    """
+    files = [Path(f) for f in files]
+    rows = [pq.ParquetFile(f).metadata.num_rows for f in files]
+    shared = [_broadcast(client, a) for a in args]
+    groups = file_groups(files, rows, _n_workers(client))
+    return client.gather(
+        [client.submit(_apply_to_files, g, func, *shared, pure=False) for g in groups]
+    )
+
+
+def _apply_to_files(paths: list[Path], func: Callable, *args):
+    frames = [gpd.read_parquet(p) for p in paths]
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return func(analysed_rows(gpd.GeoDataFrame(frame, geometry="geometry", crs=CRS_BNG)), *args)

@@ -232,8 +232,31 @@ def read_table(pack: AreaPack, section: str, key: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+#: Layers loaded elsewhere and handed to this process (:func:`share_layers`), by (pack, key).
+_SHARED_LAYERS: dict[tuple[AreaPack, str], gpd.GeoDataFrame] = {}
+
+
+def share_layers(pack: AreaPack, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    """Use layers another process already loaded instead of reading the pack's files.
+
+    A Dask worker receives the driver's layers once (broadcast) and registers them here, so
+    :func:`load_layer` does not read and reproject the boundary files again in every worker.
+
+    Parameters
+    ----------
+    pack : AreaPack
+    layers : dict
+        Layer key -> the frame :func:`load_layer` returned for ``pack`` and that key.
+    """
+    for key, frame in layers.items():
+        _SHARED_LAYERS[(pack, key)] = frame
+
+
 @lru_cache(maxsize=32)
 def _load_layer_cached(pack: AreaPack, key: str) -> gpd.GeoDataFrame:
+    shared = _SHARED_LAYERS.get((pack, key))
+    if shared is not None:
+        return shared
     entry = pack.layers[key]
     gdf = pyogrio.read_dataframe(pack.path("layers", key))
     gdf = gdf.set_crs("EPSG:4326", allow_override=True) if gdf.crs is None else gdf

@@ -120,9 +120,7 @@ def ingest_files(
     if client is not None:
         from geo_ssgp.dask_engine import read_and_geocode_dask
 
-        result, geocoded = read_and_geocode_dask(paths, pack, client, source, columns)
-        result = count_once(result, held)
-        geocoded = geocoded[geocoded["incident_id"].isin(result.incidents["incident_id"])]
+        result, geocoded = read_and_geocode_dask(paths, pack, client, source, columns, held)
     else:
         result, geocoded = read_and_geocode(paths, pack, source, columns, progress, held)
     geocoded = recall_map_points(geocoded, map_point_memory(stored, geocoded), pack)
@@ -186,7 +184,21 @@ def ensure_sample(store: Store, pack: AreaPack, progress: Progress = None) -> di
 
 def analysed_incidents(store: Store) -> gpd.GeoDataFrame:
     """Stored incidents inside the area (status ``ok``), the input of areas and hotspots."""
-    incidents = store.incidents()
+    return analysed_rows(store.incidents())
+
+
+def analysed_rows(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The rows of geocoded incidents inside the area (status ``ok``), index reset.
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Geocoded incidents (the whole store, or one partition of it).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+    """
     if "status" not in incidents:
         return incidents
     return incidents[incidents["status"] == "ok"].reset_index(drop=True)

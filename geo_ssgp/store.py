@@ -375,6 +375,10 @@ class SQLiteStore(Store):
         self._cache = (shas, out)
         return out.copy()
 
+    def incident_files(self) -> list[Path]:
+        """The GeoParquet file of each stored dataset, in ingest order (for the Dask engine)."""
+        return [self.data_dir / f"{sha}.parquet" for sha in self.datasets()["sha256"]]
+
     def quarantine(self) -> pd.DataFrame:
         """All stored quarantined rows in ingest order."""
         shas = list(self.datasets()["sha256"])

@@ -5,14 +5,24 @@ small constructed files.
 """
 
 import dask_geopandas
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from geo_ssgp.areas import area_count_part, area_stats_for, area_stats_from_parts
 from geo_ssgp.cli import app
-from geo_ssgp.dask_engine import dask_client, geocode_to_parquet, read_and_geocode_dask
+from geo_ssgp.dask_engine import (
+    dask_client,
+    geocode_to_parquet,
+    map_analysed,
+    read_and_geocode_dask,
+)
 from geo_ssgp.errors import IngestError
-from geo_ssgp.pipeline import ingest_files, read_and_geocode
+from geo_ssgp.filters import Filters
+from geo_ssgp.hotspots.count import cell_count_part
+from geo_ssgp.hotspots.grid import make_grid, study_region
+from geo_ssgp.pipeline import analysed_incidents, ingest_files, read_and_geocode
 from geo_ssgp.store import SQLiteStore
 
 pytestmark = pytest.mark.slow
@@ -41,7 +51,8 @@ def test_hilbert_geoparquet_reads_back_with_partition_bounds(client, pack, sampl
     balance = geocode_to_parquet(files, pack, client, tmp_path / "pq")
     assert balance.incidents.empty and balance.n_in == sum(f["n_in"] for f in balance.files)
     parts = dask_geopandas.read_parquet(tmp_path / "pq")
-    assert parts.npartitions == 3 and len(parts.spatial_partitions) == 3
+    # three small files on two workers: one partition per worker, written by the worker
+    assert parts.npartitions == 2 and len(parts.spatial_partitions) == 2
     first = parts.get_partition(0).compute()
     assert first.index.name == "hilbert_distance" and first.index.is_monotonic_increasing
     assert parts.crs.to_epsg() == 27700
@@ -64,6 +75,9 @@ def test_record_ids_repeated_across_files_are_refused(client, pack, tmp_path):
     b.write_text(header + "X1,2025-01-03,ASB,-2.2437,51.8651\n", encoding="utf-8")
     with pytest.raises(IngestError, match="1 record IDs repeat across files"):
         read_and_geocode_dask([a, b], pack, client)
+    with pytest.raises(IngestError, match="1 record IDs repeat across files"):
+        geocode_to_parquet([a, b], pack, client, tmp_path / "pq")
+    assert not (tmp_path / "pq").exists()  # nothing half-written is left
     # within one file the rule is the in-process one: the repeat is quarantined
     c = tmp_path / "c.csv"
     c.write_text(header + "X1,2025-01-02,ASB,-2.2437,51.8651\nX1,2025-01-03,ASB,-2.2,51.8\n",
@@ -103,3 +117,71 @@ def test_cli_engine_options_are_checked(sample_files, tmp_path):
     assert result.exit_code == 2 and "--engine 'x': expected in-process or dask" in result.output
     result = runner.invoke(app, ["geocode", str(sample_files[0]), "--out", out, "--workers", "2"])
     assert result.exit_code == 2 and "need --engine dask" in result.output
+
+
+@pytest.fixture(scope="module")
+def stored(pack, sample_files, tmp_path_factory):
+    """An embedded store holding the nine sample months (nine GeoParquet datasets)."""
+    store = SQLiteStore(tmp_path_factory.mktemp("dask-store") / pack.name)
+    ingest_files(store, pack, sample_files)
+    return store
+
+
+@pytest.mark.parametrize(
+    "filters, level",
+    [(Filters(), "lsoa21"), (Filters.of("2025-04", "2025-09", ["violence"]), "ward")],
+)
+def test_areas_on_the_cluster_equal_the_in_process_table(client, pack, stored, filters, level):
+    parts = map_analysed(client, stored.incident_files(), area_count_part, filters, level)
+    assert len(parts) == 2  # nine small datasets, two workers: one partition each
+    got = area_stats_from_parts(parts, pack, filters, level)
+    expected = area_stats_for(analysed_incidents(stored), pack, filters, level)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got.attrs == expected.attrs
+
+
+def test_grid_counts_on_the_cluster_equal_the_in_process_counts(client, pack, stored):
+    grid = make_grid(study_region(pack), cell_size=50.0)
+    filters = Filters.of("2025-01", "2025-09", ["Anti-social behaviour"])
+    parts = map_analysed(client, stored.incident_files(), cell_count_part, filters, grid)
+    expected = cell_count_part(analysed_incidents(stored), filters, grid)
+    np.testing.assert_array_equal(np.sum(parts, axis=0), expected)
+    assert expected.sum() == len(filters.apply(analysed_incidents(stored))) > 1000
+
+
+def test_cli_areas_and_grid_counts_engine_dask_write_the_same_csv(stored, tmp_path):
+    runner = CliRunner()
+    store = ["--store", str(stored.root.parent)]
+    for command in (["areas", "--level", "ward"], ["grid-counts", "--cell-size", "100"]):
+        plain, dask_out = tmp_path / "plain.csv", tmp_path / "dask.csv"
+        result = runner.invoke(app, [*command, "--out", str(plain), *store])
+        assert result.exit_code == 0, result.output
+        args = [*command, "--out", str(dask_out), *store, "--engine", "dask", "--workers", "1"]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert dask_out.read_text() == plain.read_text()
+    assert "occupied 100 m cells" in result.output
+    assert pd.read_csv(dask_out)["count"].sum() == len(analysed_incidents(stored))
+
+
+def test_cli_engine_dask_needs_the_embedded_store(tmp_path, monkeypatch):
+    from geo_ssgp import cli
+
+    monkeypatch.setattr(cli, "open_store", lambda settings, name: object())
+    result = CliRunner().invoke(
+        app, ["areas", "--out", str(tmp_path / "a.csv"), "--engine", "dask", "--workers", "1"]
+    )
+    assert result.exit_code == 2
+    assert "--engine dask reads the embedded store's GeoParquet" in result.output
+
+
+def test_incidents_in_two_sources_count_once_as_in_process(client, pack, sample_files):
+    """The radius export repeats street-CSV incidents: both engines quarantine the same rows."""
+    radius = sorted((pack.data_dir / "incidents" / "police-uk-api-radius").glob("*.csv"))
+    files = [*radius, *sample_files[:3]]
+    result, geocoded = read_and_geocode_dask(files, pack, client)
+    plain_result, plain = read_and_geocode(files, pack)
+    pd.testing.assert_frame_equal(geocoded, plain)
+    pd.testing.assert_frame_equal(result.quarantine, plain_result.quarantine)
+    assert result.files == plain_result.files
+    assert (result.quarantine["reason"] == "duplicate_incident").sum() > 1000

@@ -556,3 +556,14 @@ def test_edge_tolerance_flag(street):
     assert (ok.loc[near, "ambiguous"]).all()
     # in the real sample no point needed snapping, so ambiguous == near an edge
     assert (ok["ambiguous"] == near).all()
+
+
+def test_repeated_snap_points_are_located_once_with_the_same_result(pack, sample_ok):
+    """Rows sharing a snap point get what each would get alone, in any order."""
+    rows = sample_ok[["incident_id", "geometry"]].iloc[:3000].copy()
+    assert rows.geometry.duplicated().sum() > 500  # snap points carry many incidents
+    together = geocode(rows.iloc[::-1], pack).iloc[::-1]
+    alone = pd.concat([geocode(rows.iloc[[i]], pack) for i in range(0, 3000, 97)])
+    pd.testing.assert_frame_equal(together.loc[alone.index], alone, check_like=True)
+    expected = sample_ok.loc[rows.index, GEOCODE_COLUMNS]
+    pd.testing.assert_frame_equal(together[GEOCODE_COLUMNS], expected)

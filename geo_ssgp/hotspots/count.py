@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from geo_ssgp.errors import BadInput
+from geo_ssgp.filters import Filters
 from geo_ssgp.hotspots.grid import (
     Grid,
     components,
@@ -184,3 +185,61 @@ def grid_count_hotspots(
         "incidents_outside_grid": counts.attrs["outside_grid"],
     }
     return HotspotLayer("grid-count", hot, params, surface.drop(columns="max_cell_count"))
+
+
+def cell_count_part(incidents: pd.DataFrame, filters: Filters, grid: Grid) -> np.ndarray:
+    """Incidents per cell of ``grid`` in (a part of) a table: status ``ok``, under ``filters``.
+
+    The counts of separate parts (the partitions of a Dask engine run) add up to the counts
+    of the whole table; :func:`cell_count_table` turns the sum into a table.
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        Geocoded incidents (EPSG:27700), all of them or one partition.
+    filters : Filters
+    grid : Grid
+
+    Returns
+    -------
+    numpy.ndarray
+        One count per cell, in grid order (points outside the grid are not counted).
+    """
+    selected = filters.apply(incidents)
+    if "status" in selected.columns:
+        selected = selected[selected["status"] == "ok"]
+    return grid_count(grid, selected).to_numpy()
+
+
+def cell_count_table(grid: Grid, counts: np.ndarray) -> gpd.GeoDataFrame:
+    """The occupied cells of ``grid`` with their incident counts.
+
+    Parameters
+    ----------
+    grid : Grid
+    counts : numpy.ndarray
+        Incidents per cell, in grid order (the sum of :func:`cell_count_part`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``cell_id``, ``x``, ``y`` (cell centre, EPSG:27700 metres), ``count`` and
+        ``density_per_km2`` (per km² of the cell inside the region) for every cell with
+        at least one incident, in grid order; geometry is the cell. ``attrs["grid"]``
+        holds :meth:`Grid.describe`.
+    """
+    occupied = np.flatnonzero(counts > 0)
+    cells = grid.cells.iloc[occupied]
+    out = gpd.GeoDataFrame(
+        {
+            "cell_id": cells["cell_id"].to_numpy(),
+            "x": cells["x"].to_numpy(),
+            "y": cells["y"].to_numpy(),
+            "count": counts[occupied].astype(np.int64),
+            "density_per_km2": counts[occupied] / cells["area_m2"].to_numpy() * 1e6,
+        },
+        geometry=cells.geometry.to_numpy(),
+        crs=grid.cells.crs,
+    )
+    out.attrs["grid"] = grid.describe()
+    return out

@@ -42,6 +42,7 @@ from geo_ssgp.errors import BadInput, NotEnoughData
 from geo_ssgp.filters import Filters
 from geo_ssgp.hotspots.cube import SpaceTimeCube, inside_area, pack_cube
 from geo_ssgp.hotspots.gistar import gistar_table
+from geo_ssgp.hotspots.halo import district_gistar, place_districts
 from geo_ssgp.hotspots.label import label_hotspots
 from geo_ssgp.hotspots.layer import frame_to_geojson, json_safe
 from geo_ssgp.pack import AreaPack
@@ -286,6 +287,8 @@ def emerging_hotspots(
     scheme: str = "arcgis",
     alpha: float = 0.05,
     p_adjust: str = "fdr_bh",
+    districts: gpd.GeoDataFrame | None = None,
+    client=None,
 ) -> EmergingHotspots:
     """Classify every place of a cube into emerging hot/cold-spot categories.
 
@@ -300,6 +303,12 @@ def emerging_hotspots(
         Significance level of the adjusted bin p-values and of the trend test.
     p_adjust : {"fdr_bh", "bonferroni", "none"}
         Multiple-testing adjustment over all bins.
+    districts : geopandas.GeoDataFrame, optional
+        Compute the space-time window sums district by district with a halo of
+        neighbouring places (:func:`geo_ssgp.hotspots.halo.district_gistar`); the result
+        is the same.
+    client : distributed.Client, optional
+        With ``districts``: run the districts in parallel on this Dask cluster.
 
     Returns
     -------
@@ -318,8 +327,21 @@ def emerging_hotspots(
             f"only {n_steps} time steps: categories need at least {MIN_STEPS} "
             "(ArcGIS's minimum) to be reliable"
         )
-    w = space_time_weights(cube.adjacency, n_steps, neighbour_steps)
-    table = gistar_table(cube.counts.ravel(), w, permutations=0, p_value="exact", p_adjust=p_adjust)
+    if districts is None:
+        w = space_time_weights(cube.adjacency, n_steps, neighbour_steps)
+        table = gistar_table(
+            cube.counts.ravel(), w, permutations=0, p_value="exact", p_adjust=p_adjust
+        )
+    else:
+        owner = place_districts(cube.places.geometry, districts)
+        table = district_gistar(
+            cube.counts,
+            cube.adjacency,
+            owner,
+            neighbour_steps=neighbour_steps,
+            p_adjust=p_adjust,
+            client=client,
+        )
     z = table["z"].to_numpy().reshape(n_steps, n_places)
     p_adj = table["p_adj"].to_numpy().reshape(n_steps, n_places)
     sig = np.nan_to_num(p_adj, nan=1.0) < alpha

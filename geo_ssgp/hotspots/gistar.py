@@ -174,9 +174,32 @@ def exact_pvalues(y: np.ndarray, w) -> tuple[np.ndarray, np.ndarray]:
     adj.data[:] = 1.0
     size = np.asarray(adj.sum(axis=1)).ravel().astype(np.int64) + 1  # window incl. self
     s = np.rint(adj @ y).astype(np.int64) + y
+    return exact_window_pvalues(y, s, size)
+
+
+def exact_window_pvalues(
+    y: np.ndarray, s: np.ndarray, size: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`exact_pvalues` from window sums already made (e.g. per district, with a halo).
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Non-negative integer counts of *every* unit (their distribution is the null).
+    s, size : numpy.ndarray
+        Window sum and window size (self included) of each unit to test.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        As :func:`exact_pvalues`, one value per entry of ``s``.
+    """
+    y = np.round(np.asarray(y)).astype(np.int64)
+    s = np.asarray(s, dtype=np.int64)
+    size = np.asarray(size, dtype=np.int64)
     pmf1 = np.bincount(y) / len(y)
-    upper = np.ones(len(y))
-    lower = np.ones(len(y))
+    upper = np.ones(len(s))
+    lower = np.ones(len(s))
     pmf = np.array([1.0])
     for m in range(1, int(size.max()) + 1):  # exact convolution chain, one step per size
         pmf = convolve_sparse(pmf, pmf1)
@@ -243,9 +266,26 @@ def poisson_window_pvalues(
     adj.data[:] = 1.0
     s = adj @ y + y
     expected = (adj @ area + area) * (y.sum() / area.sum())
+    return poisson_pvalues(s, expected), s - expected
+
+
+def poisson_pvalues(s: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """Two-sided ``min(1, 2 * min(P(S >= s), P(S <= s)))`` with ``S ~ Poisson(expected)``.
+
+    Parameters
+    ----------
+    s : numpy.ndarray
+        Observed window counts.
+    expected : numpy.ndarray
+        Expected window counts (the area-weighted rate times the window's area).
+
+    Returns
+    -------
+    numpy.ndarray
+    """
     upper = poisson.sf(s - 1, expected)
     lower = poisson.cdf(s, expected)
-    return np.minimum(1.0, 2.0 * np.minimum(upper, lower)), s - expected
+    return np.minimum(1.0, 2.0 * np.minimum(upper, lower))
 
 
 def _is_count(y: np.ndarray) -> bool:

@@ -199,6 +199,50 @@ def _duplicate_rows(incidents: pd.DataFrame, held_file: pd.Series) -> pd.DataFra
     )
 
 
+def _contested(incidents: pd.DataFrame, held: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """Rows that can take part in a match, and the held rows they can match.
+
+    A row can match, or be matched by, only a row with the same source ID or the same
+    (month, crime type, point) key (:func:`cross_source_duplicates`); a row whose ID and key
+    occur in no other file of the call and not in ``held`` is new whatever the order, so
+    :func:`count_once` compares only the others (linear in the rows instead of comparing
+    every file with everything kept before it). Keys are compared by 64-bit hashes here: a
+    collision only adds a row to the exact comparison.
+    """
+    keys, ids = _key_hashes(incidents), _id_hashes(incidents)
+    held_keys, held_ids = _key_hashes(held), _id_hashes(held)
+    files = pd.factorize(incidents["source_file"])[0]
+    active = np.zeros(len(incidents), dtype=bool)
+    for values, held_values in ((keys, held_keys), (ids, held_ids[held_ids != 0])):
+        pairs = pd.DataFrame({"h": values, "f": files}).drop_duplicates()
+        n_files = pairs["h"].value_counts()
+        several = n_files.index[n_files.to_numpy() > 1]
+        shared = np.isin(values, several) | np.isin(values, held_values)
+        active |= shared & (values != 0)  # 0: no source ID
+    useful = np.isin(held_keys, keys) | (np.isin(held_ids, ids) & (held_ids != 0))
+    return active, held[useful]
+
+
+def _key_hashes(incidents: pd.DataFrame) -> np.ndarray:
+    """64-bit hashes of the (month, crime type, point to 0.1 m) key of :func:`_keys`."""
+    key = pd.DataFrame(
+        {
+            "month": pd.to_datetime(incidents["month"]).dt.strftime("%Y-%m"),
+            "type": incidents["crime_type"].astype(str),
+            "x": incidents.geometry.x.round(1),
+            "y": incidents.geometry.y.round(1),
+        }
+    )
+    return pd.util.hash_pandas_object(key, index=False).to_numpy() | 1  # never 0
+
+
+def _id_hashes(incidents: pd.DataFrame) -> np.ndarray:
+    """64-bit hashes of the source IDs of :func:`_source_ids`; 0 where the ID was generated."""
+    ids = _source_ids(incidents)
+    hashes = pd.util.hash_pandas_object(ids, index=False).to_numpy()
+    return np.where((ids != "").to_numpy(), hashes | 1, 0)
+
+
 def count_once(result: IngestResult, held: pd.DataFrame | None = None) -> IngestResult:
     """Move incidents already held (or held by a preferred file of the call) to quarantine.
 
@@ -220,10 +264,14 @@ def count_once(result: IngestResult, held: pd.DataFrame | None = None) -> Ingest
     incidents = result.incidents
     rank = {s: i for i, s in enumerate(SOURCE_PREFERENCE)}
     order = sorted(result.files, key=lambda f: rank.get(f["source"], len(rank)))
-    kept = [held[MATCH_COLUMNS]] if held is not None and len(held) else []
+    held = held[MATCH_COLUMNS] if held is not None and len(held) else incidents.iloc[:0]
+    active, held = _contested(incidents[MATCH_COLUMNS], held)
+    kept = [held] if len(held) else []
     held_file = pd.Series("", index=incidents.index, dtype=object)
+    contested = incidents[active]
+    by_file = contested.groupby("source_file", sort=False).indices
     for info in order:
-        rows = incidents[incidents["source_file"] == info["name"]]
+        rows = contested.iloc[by_file.get(info["name"], [])]
         current = pd.concat(kept, ignore_index=True) if kept else rows.iloc[:0]
         of = cross_source_duplicates(rows[MATCH_COLUMNS], current)
         held_file[of.index] = of

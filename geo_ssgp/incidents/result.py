@@ -92,14 +92,20 @@ def concat_results(results: Iterable[IngestResult]) -> IngestResult:
     results = list(results)
     if not results:
         return empty_result()
-    incidents = pd.concat([r.incidents for r in results], ignore_index=True)
-    quarantine = pd.concat([r.quarantine for r in results], ignore_index=True)
+    incidents = _concat([r.incidents for r in results])
+    quarantine = _concat([r.quarantine for r in results])
     return IngestResult(
         incidents=gpd.GeoDataFrame(incidents, geometry="geometry", crs=CRS_BNG),
         quarantine=quarantine[QUARANTINE_COLUMNS],
         n_in=sum(r.n_in for r in results),
         files=[f for r in results for f in r.files],
     )
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Frames concatenated; empty ones (whose text columns may be untyped) left out."""
+    rows = [f for f in frames if len(f)] or frames[:1]
+    return pd.concat(rows, ignore_index=True)
 
 
 def empty_result() -> IngestResult:

@@ -1,11 +1,29 @@
-"""District-by-district density with a halo equals the whole-county density."""
+"""District-by-district surfaces with a halo equal the whole-county ones (KDE, Gi*, emerging).
+
+The county is the six Gloucestershire districts (``county_pack`` / ``county_geocoded``);
+each test also shows the check has teeth: without the halo, units at district edges change.
+"""
 
 import numpy as np
+import pandas as pd
 import pytest
+from scipy import sparse
 
 from geo_ssgp.dask_engine import dask_client
-from geo_ssgp.hotspots.grid import make_grid, snap_point_counts, study_region
-from geo_ssgp.hotspots.halo import cell_districts, district_density
+from geo_ssgp.errors import BadInput
+from geo_ssgp.filters import Filters
+from geo_ssgp.hotspots.cube import pack_cube
+from geo_ssgp.hotspots.emerging import emerging_hotspots
+from geo_ssgp.hotspots.gistar import gistar_table
+from geo_ssgp.hotspots.grid import (
+    grid_adjacency,
+    grid_count,
+    grid_weights,
+    make_grid,
+    snap_point_counts,
+    study_region,
+)
+from geo_ssgp.hotspots.halo import cell_districts, district_density, district_gistar
 from geo_ssgp.hotspots.kde import quartic_density
 from geo_ssgp.pack import load_layer
 
@@ -49,8 +67,116 @@ def test_without_the_halo_district_edges_are_cut(county):
 
 
 @pytest.mark.slow
-def test_districts_run_in_parallel_on_dask(county):
+def test_districts_run_in_parallel_on_dask(county, county_gi):
     grid, ok, districts, whole = county
+    y, area, adjacency, owner = county_gi
     with dask_client(workers=2) as client:
         halo = district_density(grid, ok, districts, BANDWIDTH, client=client)
+        gi = district_gistar(y, adjacency, owner, area=area, p_value="poisson", client=client)
     np.testing.assert_allclose(halo, whole, rtol=1e-12, atol=0)
+    pd.testing.assert_frame_equal(gi, district_gistar(y, adjacency, owner, area=area,
+                                                      p_value="poisson"))
+
+
+# Gi* -------------------------------------------------------------------------------------
+
+GI_COLUMNS = ["gi", "z", "p_poisson", "p_exact", "p_norm", "p", "p_adj"]
+
+
+def _within_districts(adjacency, owner):
+    """The adjacency without links across district edges (each district alone, no halo)."""
+    adj = sparse.coo_matrix(adjacency)
+    same = owner[adj.row] == owner[adj.col]
+    return sparse.csr_matrix((adj.data[same], (adj.row[same], adj.col[same])), adj.shape)
+
+
+@pytest.fixture(scope="module")
+def county_gi(county):
+    grid, ok, districts, _ = county
+    y = grid_count(grid, ok).to_numpy()
+    area = grid.cells["area_m2"].to_numpy()
+    return y, area, grid_adjacency(grid), cell_districts(grid, districts)
+
+
+@pytest.mark.parametrize("p_value", ["poisson", "exact"])
+def test_gistar_halo_equals_the_whole_county(county, county_gi, p_value):
+    """Gi* per district with a one-cell halo gives esda's whole-county Gi* exactly."""
+    grid, *_ = county
+    y, area, adjacency, owner = county_gi
+    whole = gistar_table(y, grid_weights(grid), permutations=0, p_value=p_value, area=area)
+    halo = district_gistar(y, adjacency, owner, area=area, p_value=p_value)
+    pd.testing.assert_frame_equal(halo[GI_COLUMNS], whole[GI_COLUMNS], rtol=1e-9, atol=1e-12)
+    assert halo["hot_cold"].tolist() == whole["hot_cold"].tolist()
+    assert halo["hot_cold"].str.startswith("hot").sum() > 20  # the county has real hotspots
+    # high z-scores on district edges, where the halo matters
+    edge = np.asarray((adjacency - _within_districts(adjacency, owner)).sum(axis=1)).ravel() > 0
+    assert ((halo["z"].to_numpy() > 3) & edge).sum() > 0
+
+
+def test_gistar_without_the_halo_changes_edge_cells(county_gi):
+    y, area, adjacency, owner = county_gi
+    halo = district_gistar(y, adjacency, owner, area=area, p_value="poisson")
+    alone = district_gistar(y, _within_districts(adjacency, owner), owner, area=area,
+                            p_value="poisson")
+    changed = ~np.isclose(alone["z"], halo["z"], rtol=1e-9)
+    edge = np.asarray((adjacency - _within_districts(adjacency, owner)).sum(axis=1)).ravel() > 0
+    assert changed.sum() > 100 and not changed[~edge].any()
+
+
+def _lattice(n: int) -> sparse.csr_matrix:
+    """Queen adjacency of an n x n lattice (cell i = row * n + col)."""
+    r, c = np.divmod(np.arange(n * n), n)
+    src, dst = [], []
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            rr, cc = r + dr, c + dc
+            ok = (dr, dc) != (0, 0)
+            ok = ok & (rr >= 0) & (rr < n) & (cc >= 0) & (cc < n)
+            src.append(np.flatnonzero(ok))
+            dst.append(rr[ok] * n + cc[ok])
+    src, dst = np.concatenate(src), np.concatenate(dst)
+    return sparse.csr_matrix((np.ones(len(src)), (src, dst)), shape=(n * n, n * n))
+
+
+def test_gistar_halo_is_quiet_on_noise_and_finds_a_cluster_across_an_edge():
+    """Calibration carries over: uniform counts give no hotspot; a planted one is found.
+
+    Question answered: is the window around this cell far above the whole area's average?
+    Two districts split a 30 x 30 lattice down the middle; the planted cluster straddles it.
+    """
+    n = 30
+    adjacency = _lattice(n)
+    owner = (np.arange(n * n) % n >= n // 2).astype(int)
+    rng = np.random.default_rng(7)
+    quiet = [district_gistar(rng.poisson(2.0, n * n), adjacency, owner) for _ in range(20)]
+    assert sum((t["p_adj"] < 0.05).any() for t in quiet) <= 1
+    y = rng.poisson(2.0, n * n)
+    r, c = np.divmod(np.arange(n * n), n)
+    planted = (abs(r - 15) <= 1) & (abs(c - 14.5) <= 1.5)  # 3 x 4 cells across the edge
+    y[planted] += 12
+    table = district_gistar(y, adjacency, owner)
+    hot = (table["hot_cold"].str.startswith("hot") & (table["p_adj"] < 0.05)).to_numpy()
+    assert hot[planted].all()
+    assert set(owner[hot & planted]) == {0, 1}
+
+
+def test_gistar_halo_refuses_permutation_p_values(county_gi):
+    y, area, adjacency, owner = county_gi
+    with pytest.raises(BadInput, match="permutation"):
+        district_gistar(y, adjacency, owner, p_value="sim")
+
+
+# Emerging hotspots ---------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_emerging_halo_equals_the_whole_county(county_pack, county_geocoded, county):
+    """Space-time Gi* per district (halo of neighbouring cells, all steps) = whole county."""
+    _, _, districts, _ = county
+    cube = pack_cube(county_geocoded, county_pack, Filters(), unit="grid", cell_size=1000.0)
+    whole = emerging_hotspots(cube)
+    halo = emerging_hotspots(cube, districts=districts)
+    np.testing.assert_allclose(halo.z, whole.z, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(halo.p_adj, whole.p_adj, rtol=1e-9, atol=1e-12)
+    pd.testing.assert_frame_equal(halo.locations, whole.locations)
+    assert (whole.p_adj < 0.05).sum() > 20
