@@ -10,6 +10,7 @@ Every figure, join, period rule and map comes from the stages the CLI and the no
 
 from __future__ import annotations
 
+import gzip
 import json
 import tempfile
 import threading
@@ -40,6 +41,7 @@ from geo_ssgp.errors import BadInput, NotEnoughData, NotFound, StillComputing
 from geo_ssgp.filters import Filters, night_scope, resolve_method
 from geo_ssgp.hotspots.evaluate import layer_accuracy
 from geo_ssgp.hotspots.layer import json_safe
+from geo_ssgp.maps.streets import street_data, street_version
 from geo_ssgp.pack import AreaPack, load_layer, lsoa_wards
 from geo_ssgp.schema import CRIME_GROUPS, CRIME_TYPES
 from geo_ssgp.store import FocusArea, SQLiteStore
@@ -363,6 +365,21 @@ class Service:
             if layer is not None:
                 layers[method] = layer
         return layers if hotspots.DEFAULT_METHOD in layers else {}
+
+    def street_layer(self) -> tuple[bytes, str]:
+        """The pack's street data for served maps, gzip-compressed once, and its version.
+
+        Returns
+        -------
+        (bytes, str)
+            :func:`geo_ssgp.maps.streets.street_data` compressed, and
+            :func:`~geo_ssgp.maps.streets.street_version` (the ETag).
+        """
+
+        def compute() -> bytes:
+            return gzip.compress(street_data(self.pack).encode(), 9, mtime=0)
+
+        return self.cache.get(("street-layer",), compute), street_version(self.pack)
 
     def area_map(self, place: focus.Place, user: User) -> str:
         """HTML of the PCSO map of a ward or LSOA: last months' incidents and hotspots."""
