@@ -7,15 +7,26 @@ mapping from typed errors to status codes in :mod:`geo_ssgp.api.errors`.
 
 from __future__ import annotations
 
+import copy
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from geo_ssgp import pipeline
 from geo_ssgp.api import errors, security
+from geo_ssgp.api.auth import User
 from geo_ssgp.api.routes import data, docs, focus_areas, pages, uploads
 from geo_ssgp.api.service import Service
 from geo_ssgp.config import Settings, get_settings
+from geo_ssgp.errors import GeoSsgpError, StillComputing
+from geo_ssgp.filters import Filters
 from geo_ssgp.pack import load_pack
 from geo_ssgp.store import open_store
 
@@ -46,8 +57,10 @@ def create_app(
         Ingest the area pack's sample incidents when the store is empty
         (:func:`geo_ssgp.pipeline.ensure_sample`).
     warm : bool
-        Build the default analyst map in a background thread at start-up, so the first
-        page view is served from the cache.
+        When the server starts, fill the cache with what the first analyst page needs
+        (:func:`warm_first_page`) in a background thread, then log ``geo-ssgp ready``;
+        ``app.state.ready`` (a ``threading.Event``) is set then. Health and every other route
+        answer meanwhile.
 
     Returns
     -------
@@ -64,35 +77,91 @@ def create_app(
         version="0.1.0",
         docs_url=None,  # served offline by geo_ssgp.api.routes.docs
         redoc_url=None,
+        lifespan=_lifespan if warm else None,
     )
     app.state.geo = Service(settings, pack, store)
+    app.state.ready = threading.Event()
     errors.install(app)
     security.install(app)
     app.state.html_error = pages.error_page
-    # Map documents carry their street lines (about 0.24 MB of text): send them compressed.
+    # Map documents and JSON answers are text: send them compressed.
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     for module in (data, focus_areas, uploads, pages, docs):
         app.include_router(module.router)
-    if warm:
-        _warm(app.state.geo)
     return app
 
 
-def _warm(service: Service) -> None:
-    """Fill the cache with the default analyst map in a daemon thread (start-up never waits)."""
-    import threading
+#: Roles whose first analyst page is prepared at start-up.
+WARM_ROLES = ("analyst", "viewer")
+log = logging.getLogger("geo_ssgp.api")
 
-    from geo_ssgp.api.auth import User
-    from geo_ssgp.errors import StillComputing
-    from geo_ssgp.filters import Filters
 
-    def run() -> None:
-        for role in ("analyst", "viewer"):
-            try:
-                service.analyst_map(Filters.of(), User(role))
-            except StillComputing:  # the pool goes on building it
-                pass
+def _settled(call: Callable[[], Any]) -> Any:
+    """The result of a bounded build, waiting through its "still computing" answers."""
+    while True:
+        try:
+            return call()
+        except StillComputing:  # the pool goes on building it; wait again
+            continue
 
-    threading.Thread(target=run, name="geo-ssgp-warm", daemon=True).start()
+
+def warm_first_page(service: Service) -> float:
+    """Fill the cache with everything the first analyst page asks for.
+
+    For each of :data:`WARM_ROLES`: the page's controls (``meta``) and day x hour chart,
+    and the analyst map document for the default filters; then the street document every
+    map fetches. Afterwards ``/``, ``/map/analyst`` and ``/map/streets.json`` are cache hits.
+
+    Parameters
+    ----------
+    service : Service
+
+    Returns
+    -------
+    float
+        Seconds taken.
+    """
+    t0 = time.perf_counter()
+    for role in WARM_ROLES:
+        user = User(role)
+        service.meta(role)
+        service.day_hour(Filters.of(), user)
+        _settled(lambda user=user: service.analyst_map(Filters.of(), user))
+    service.street_layer()
+    return time.perf_counter() - t0
+
+
+def _warm(app: FastAPI) -> None:
+    """:func:`warm_first_page`, then log ``geo-ssgp ready`` and set ``app.state.ready``."""
+    try:
+        seconds = warm_first_page(app.state.geo)
+        log.info("geo-ssgp ready: the first analyst page is cached (%.1f s)", seconds)
+    except GeoSsgpError as exc:  # e.g. an empty store: nothing to draw yet
+        log.warning("geo-ssgp ready (first analyst page not cached: %s)", exc.message)
+    finally:
+        app.state.ready.set()
+
+
+def log_config() -> dict:
+    """The logging configuration of uvicorn plus this package's (``geo-ssgp ready``).
+
+    Returns
+    -------
+    dict
+        For ``uvicorn.run(..., log_config=...)``: the ``geo_ssgp`` logger writes through
+        uvicorn's default handler (stderr), at INFO.
+    """
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["geo_ssgp"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start warming when the server starts; start-up itself never waits for it."""
+    threading.Thread(target=_warm, args=(app,), name="geo-ssgp-warm", daemon=True).start()
+    yield
