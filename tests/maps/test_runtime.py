@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+import shapely
 from maps_testkit import (
     XSS,
     app_refs,
@@ -40,6 +41,7 @@ STYLES = maps.APP_DIR / "map.css"
 RUNTIME_DEFINITIONS = (
     "g.ints = function",
     "g.decode = function",
+    "g.lineCoords = function",
     "g.vector = function",
     "g.legendHtml = function",
     "g.addLegend = function",
@@ -47,7 +49,7 @@ RUNTIME_DEFINITIONS = (
     "g.hookDraw = function",
 )
 #: Definitions that live only in the street layer's file.
-STREETS_DEFINITIONS = ("g.streets = function", "var decodeLines = function")
+STREETS_DEFINITIONS = ("g.streets = function", "var labeller = function")
 #: Script and style text that only the runtime files may hold.
 RUNTIME_ONLY = (
     *RUNTIME_DEFINITIONS,
@@ -310,4 +312,34 @@ def test_page_hooks_report_clicks_selection_and_drawing(pack, vendor, browser_pa
     geometry = draw[0][1]["geometry"]
     assert geometry["type"] == "Polygon" and len(geometry["coordinates"][0]) == 4
     assert errors == []
+    page.close()
+
+
+@pytest.mark.browser
+def test_line_features_decode_beside_the_street_layer(pack, vendor, browser_page, tmp_path):
+    """Street-segment hotspots (line geometry) draw on a map that also has the street layer.
+
+    Both decode delta-coded lines with ``geoSsgp.lineCoords`` (the street layer's copy of the
+    decoder once replaced the runtime's, so line features failed to decode).
+    """
+    layer = small_hotspots()
+    x0, y0 = layer.hotspots.total_bounds[:2]
+    layer.hotspots["geometry"] = [
+        shapely.LineString([(x0, y0), (x0 + 300, y0)]),
+        shapely.MultiLineString(
+            [[(x0, y0 + 50), (x0, y0 + 250)], [(x0 + 9, y0), (x0 + 9, y0 + 40)]]
+        ),
+    ]
+    fmap = maps.base_map(pack)
+    maps.add_hotspot_layer(fmap, layer, show=True, layer_id="hotspots:streets")
+    path = tmp_path / "segments.html"
+    path.write_text(maps.render_standalone(fmap), encoding="utf-8")
+    page, errors, requests = _open_offline(browser_page, path, ready="hotspots:streets")
+    parts = page.evaluate(
+        """() => geoSsgp.layers['hotspots:streets'].getLayers().map(l => {
+             const ll = l.getLatLngs(); return Array.isArray(ll[0]) ? ll.length : 1; })"""
+    )
+    assert parts == [1, 2]
+    assert page.evaluate("geoSsgp.layers.streets.getLayers().length") == 4
+    assert errors == [] and requests == []
     page.close()

@@ -96,19 +96,25 @@
     return {type: "MultiPolygon", coordinates: out};
   };
 
-  // ["L", delta-coded coordinates, vertices per line] -> MultiLineString (street segments).
-  var lines = function (e) {
-    var S = g.scale, c = g.ints(e[1]), k = 0, out = [];
-    e[2].forEach(function (n) {
+  // Delta-coded lines (encoded-polyline text, vertices per line) -> one array of points per
+  // line: [x, y] as in GeoJSON, or [lat, lon] for Leaflet when latLng is true.
+  g.lineCoords = function (text, lens, latLng) {
+    var S = g.scale, c = g.ints(text), k = 0, out = [];
+    lens.forEach(function (n) {
       var line = [], x = 0, y = 0;
       for (var i = 0; i < n; i++, k += 2) {
         x = i ? x + c[k] : c[k];
         y = i ? y + c[k + 1] : c[k + 1];
-        line.push([x / S, y / S]);
+        line.push(latLng ? [y / S, x / S] : [x / S, y / S]);
       }
       out.push(line);
     });
-    return {type: "MultiLineString", coordinates: out};
+    return out;
+  };
+
+  // ["L", delta-coded coordinates, vertices per line] -> MultiLineString (street segments).
+  var lines = function (e) {
+    return {type: "MultiLineString", coordinates: g.lineCoords(e[1], e[2])};
   };
 
   // {k: [names], v: [values], f: [[geometry, [value indexes]], ...]} -> FeatureCollection.

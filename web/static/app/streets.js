@@ -28,21 +28,6 @@
     return name;
   };
 
-  // Delta-coded lines of one road class -> arrays of [lat, lon].
-  var decodeLines = function (text, lens) {
-    var S = g.scale, c = g.ints(text), k = 0, out = [];
-    lens.forEach(function (n) {
-      var line = [], x = 0, y = 0;
-      for (var i = 0; i < n; i++, k += 2) {
-        x = i ? x + c[k] : c[k];
-        y = i ? y + c[k + 1] : c[k + 1];
-        line.push([y / S, x / S]);
-      }
-      out.push(line);
-    });
-    return out;
-  };
-
   // Thinner and fainter lines when zoomed out, so the city view is not a grey mesh.
   var restyler = function (map, group, labelZoom) {
     return function () {
@@ -75,7 +60,7 @@
   var draw = function (map, group, renderer, d) {
     var names = L.layerGroup();
     d.classes.forEach(function (style, i) {
-      var line = L.polyline(decodeLines(d.lines[i][0], d.lines[i][1]), L.extend({
+      var line = L.polyline(g.lineCoords(d.lines[i][0], d.lines[i][1], true), L.extend({
         renderer: renderer, interactive: false, opacity: 0.75, lineCap: "round"
       }, style));
       line.baseWeight = style.weight;
