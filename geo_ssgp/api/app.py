@@ -107,12 +107,32 @@ def _settled(call: Callable[[], Any]) -> Any:
             continue
 
 
+def page_filters(service: Service, role: str) -> Filters:
+    """The filters the analyst page opens with for a role: its first to its last month.
+
+    ``web/static/app/analyst.js`` sets the period to the first and last of ``meta.months``
+    and asks for every layer with them, so these are the cache keys the first page hits.
+
+    Parameters
+    ----------
+    service : Service
+    role : str
+
+    Returns
+    -------
+    Filters
+    """
+    months = service.meta(role)["months"]
+    return Filters.of(months[0], months[-1]) if months else Filters.of()
+
+
 def warm_first_page(service: Service) -> float:
     """Fill the cache with everything the first analyst page asks for.
 
-    For each of :data:`WARM_ROLES`: the page's controls (``meta``) and day x hour chart,
-    and the analyst map document for the default filters; then the street document every
-    map fetches. Afterwards ``/``, ``/map/analyst`` and ``/map/streets.json`` are cache hits.
+    For each of :data:`WARM_ROLES` (analysts first): the page's controls (``meta``) and
+    day x hour chart, then, with the page's opening filters (:func:`page_filters`), the
+    analyst map document (which computes the hotspot layers the page's list asks for) and
+    the default layer's backtest; finally the street document every map fetches.
 
     Parameters
     ----------
@@ -126,9 +146,10 @@ def warm_first_page(service: Service) -> float:
     t0 = time.perf_counter()
     for role in WARM_ROLES:
         user = User(role)
-        service.meta(role)
         service.day_hour(Filters.of(), user)
-        _settled(lambda user=user: service.analyst_map(Filters.of(), user))
+        filters = page_filters(service, role)
+        _settled(lambda user=user, filters=filters: service.analyst_map(filters, user))
+        service.layer_accuracy(filters, user)
     service.street_layer()
     return time.perf_counter() - t0
 

@@ -26,13 +26,23 @@ def test_warm_start_serves_the_first_page_from_the_cache(tmp_path, caplog):
         assert app.state.ready.wait(600), "warming did not finish"
         assert any("geo-ssgp ready: the first analyst page is cached" in r.getMessage()
                    for r in caplog.records)
+        computed = set(svc.cache._data)
         misses = svc.cache.misses
         for headers in (ANALYST, VIEWER):
+            # What the analyst page asks for when it opens (analyst.js: first to last month).
+            months = client.get("/api/meta", headers=headers).json()["months"]
+            query = f"from={months[0]}&to={months[-1]}"
             assert client.get("/", headers=headers).status_code == 200
-            doc = client.get("/map/analyst", headers=headers)
+            doc = client.get(f"/map/analyst?{query}", headers=headers)
             assert doc.status_code == 200 and "window.geoSsgp.streets(" in doc.text
+            assert client.get(f"/api/hotspots/accuracy?{query}", headers=headers).is_success
+            layer = client.get(f"/api/hotspots?{query}&method=grid-count", headers=headers)
+            assert layer.status_code == 200
         assert client.get("/map/streets.json", headers=ANALYST).status_code == 200
-        assert svc.cache.misses == misses  # nothing was computed for the first page
+        # Nothing was computed: only the hotspot list's JSON text was written once per role.
+        new = set(svc.cache._data) - computed
+        assert [key[1] for key in new] == ["json", "json"]
+        assert svc.cache.misses == misses + 2
 
 
 def test_start_up_does_not_wait_for_warming(tmp_path, monkeypatch):
