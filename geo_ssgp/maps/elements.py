@@ -154,6 +154,7 @@ class StreetLayer(JSCSSMixin, folium.map.Layer):
     default_js = [
         ("geo_ssgp_streets_js", f"{_APP_URL}/{APP_ASSETS['geo_ssgp_streets_js']}")
     ]
+    _PRELOAD = "geo_ssgp_streets_preload"
     _template = _script(
         "var {{ this.get_name() }} = window.geoSsgp.streets({{ this.source_js }});"
     )
@@ -166,8 +167,20 @@ class StreetLayer(JSCSSMixin, folium.map.Layer):
         self.source_js = js_json(url)
 
     def render(self, **kwargs: Any) -> None:
-        """Embed the data when the map is rendered standalone, else point at ``url``."""
-        self.source_js = self.data() if inlining(self._parent) else js_json(self.url)
+        """Embed the data when the map is rendered standalone, else point at ``url``.
+
+        A served page also preloads ``url`` from its ``<head>``, so the download runs while
+        Leaflet and the map's script load instead of after them.
+        """
+        header = self.get_root().header
+        if inlining(self._parent):
+            header._children.pop(self._PRELOAD, None)
+            self.source_js = self.data()
+        else:
+            link = f'<link rel="preload" href="{esc(self.url)}" as="fetch" crossorigin="anonymous">'
+            header.add_child(Element(link), name=self._PRELOAD)
+            header._children.move_to_end(self._PRELOAD, last=False)  # before the scripts
+            self.source_js = js_json(self.url)
         super().render(**kwargs)
 
 

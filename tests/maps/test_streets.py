@@ -103,9 +103,12 @@ def test_served_map_fetches_streets_and_standalone_embeds_them(pack):
     assert f'window.geoSsgp.streets("{url}");' in page
     assert "Westgate Street" not in page and "labelZoom" not in page
     assert '<script src="/static/app/streets.js"></script>' in page
+    # Fetched while the scripts load (the fetch's credentials mode: same-origin).
+    preload = f'<link rel="preload" href="{url}" as="fetch" crossorigin="anonymous">'
+    assert page.count(preload) == 1 and page.index(preload) < page.index("leaflet.js")
     standalone = maps.render_standalone(fmap)
     assert f"window.geoSsgp.streets({street_data(pack)});" in standalone
-    assert STREETS_PATH not in standalone
+    assert STREETS_PATH not in standalone and "preload" not in standalone
     # Rendering standalone leaves the map served as before.
     again = maps.render(fmap)
     assert f'window.geoSsgp.streets("{url}");' in again and "labelZoom" not in again
