@@ -225,7 +225,9 @@ def one_start(store: Path, moment: str, browser: bool) -> dict[str, float]:
             out["ready: start"] += wait_for(
                 lambda: "geo-ssgp ready" in log.read_text(), "geo-ssgp ready")
             with httpx.Client(base_url=url, headers=TOKEN, timeout=60) as client:
-                for path in ("/", "/map/analyst", street_url_of(client)):
+                months = client.get("/api/meta").json()["months"]
+                doc = f"/map/analyst?from={months[0]}&to={months[-1]}"  # as the page asks
+                for path in ("/", doc, street_url_of(client, doc)):
                     t0 = time.perf_counter()
                     client.get(path).raise_for_status()
                     out[f"server {path.split('?')[0]}"] = time.perf_counter() - t0
@@ -242,10 +244,10 @@ def first_page_times(store: Path, browser: bool) -> dict[str, float]:
     return {**one_start(store, "health", browser), **one_start(store, "ready", browser)}
 
 
-def street_url_of(client: httpx.Client) -> str:
-    """The street document's URL named by the served analyst map."""
-    doc = client.get("/map/analyst").text
-    return doc.split('window.geoSsgp.streets("', 1)[1].split('"', 1)[0]
+def street_url_of(client: httpx.Client, doc: str) -> str:
+    """The street document's URL named by the served analyst map ``doc``."""
+    text = client.get(doc).text
+    return text.split('window.geoSsgp.streets("', 1)[1].split('"', 1)[0]
 
 
 def print_first_page(times: dict[str, float]) -> None:
