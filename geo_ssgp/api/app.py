@@ -1,8 +1,11 @@
-"""The FastAPI application factory: settings, pack, store, service, routers, error table.
+"""The FastAPI application factory: pack, store, service, routers, errors, start-up warm-up.
 
-:func:`create_app` wires the pieces together and owns nothing else: the routes live in
-:mod:`geo_ssgp.api.routes`, caching and access rules in :mod:`geo_ssgp.api.service`, the
-mapping from typed errors to status codes in :mod:`geo_ssgp.api.errors`.
+:func:`create_app` wires the pieces together: the routes live in :mod:`geo_ssgp.api.routes`,
+caching and access rules in :mod:`geo_ssgp.api.service`, the mapping from typed errors to
+status codes in :mod:`geo_ssgp.api.errors`. With ``warm=True`` (``geo-ssgp serve``) the
+server prepares the first analyst page in a background thread when it starts
+(:func:`warm_first_page`) and then logs ``geo-ssgp ready`` (:func:`log_config` routes that
+line through uvicorn's handler).
 """
 
 from __future__ import annotations
