@@ -1266,7 +1266,7 @@ def serve(
     """
     import uvicorn
 
-    from geo_ssgp.api import create_app
+    from geo_ssgp.api.app import create_app, log_config
 
     settings, area = _context(data, pack, store)
     if dev:
@@ -1282,8 +1282,12 @@ def serve(
             "dev-viewer are accepted and listed on the login page. Never expose this server."
         )
     _store_incidents(area, open_store(settings, area.name))
-    console.print(f"Serving {area.title} on http://{host}:{port}/")
-    uvicorn.run(create_app(settings, warm=True), host=host, port=port, log_level="info")
+    console.print(
+        f"Serving {area.title} on http://{host}:{port}/ (the first analyst page is prepared "
+        "in the background; 'geo-ssgp ready' follows)"
+    )
+    app = create_app(settings, warm=True)
+    uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config())
 
 
 datasets_app = typer.Typer(help="List or remove stored datasets.", no_args_is_help=True)

@@ -49,13 +49,16 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """The app with the sample, an uploaded XSS incident and an XSS-named focus area."""
+    """The app with the sample, an uploaded XSS incident and an XSS-named focus area.
+
+    Started as ``geo-ssgp serve`` starts it (warm) and used once it is ready.
+    """
     import uvicorn
 
     from geo_ssgp.api import create_app
 
     settings = get_settings(store_dir=tmp_path_factory.mktemp("browser-store"))
-    app = create_app(settings, load_sample=True)
+    app = create_app(settings, load_sample=True, warm=True)
     svc = app.state.geo
     svc.ingest_upload("local_log.csv", LOCAL_LOG.encode())
     sel = focus.selection_from(svc.pack, lsoa_codes=[LSOA])
@@ -70,6 +73,7 @@ def server(tmp_path_factory):
     while not srv.started and time.time() < deadline:
         time.sleep(0.05)
     assert srv.started, "uvicorn did not start"
+    assert app.state.ready.wait(600), "the first analyst page was not prepared"
     local = svc.filtered(svc.recent_filters(9))
     xss_lsoa = local.loc[local["location_text"] == XSS, "lsoa21cd"].iloc[0]
     yield {"url": f"http://127.0.0.1:{port}", "svc": svc, "xss_lsoa": xss_lsoa}
@@ -150,6 +154,8 @@ def _map_frame(page, selector: str, url_part: str = ""):
 
 def _assert_streets_drawn(frame) -> None:
     """The OpenStreetMap street lines are on the map, painted, and credited (ODbL)."""
+    frame.wait_for_function("() => window.geoSsgp.layers.streets.geoSsgpLoaded",
+                            timeout=MAP_TIMEOUT)
     painted = frame.evaluate(
         """() => { const g = window.geoSsgp;
              if (!g.map.hasLayer(g.layers.streets)) return -1;
@@ -219,6 +225,32 @@ def test_analyst_map_works_offline(browser, server):
         assert "Crown copyright" in frame.locator(".leaflet-control-attribution").inner_text()
         _assert_streets_drawn(frame)
         _shot(page, "analyst")
+        watch.check()
+    finally:
+        context.close()
+
+
+def test_street_layer_comes_from_one_cached_request(browser, server):
+    """The analyst map names the street document; the page fetches it once, compressed."""
+    context, page, watch = _open(browser, server)
+    streets, docs = [], []
+    page.on("response", lambda r: streets.append(r) if "/map/streets.json" in r.url else None)
+    page.on("response", lambda r: docs.append(r) if "/map/analyst" in r.url else None)
+    try:
+        page.goto(server["url"] + "/")
+        frame = _map_frame(page, "#map")
+        _assert_streets_drawn(frame)
+        assert len(streets) == 1, [r.url for r in streets]
+        response = streets[0]
+        assert response.status == 200 and response.frame == frame
+        headers = response.all_headers()
+        assert headers["content-encoding"] == "gzip" and headers["etag"].startswith('"')
+        assert "max-age=86400" in headers["cache-control"]
+        assert frame.evaluate("window.geoSsgp.layers.streets.getLayers().length") == 4
+        (doc,) = docs
+        text = doc.text()
+        assert "window.geoSsgp.streets(\"/map/streets.json?v=" in text
+        assert "labelZoom" not in text  # the lines are not inlined in the map document
         watch.check()
     finally:
         context.close()
@@ -562,6 +594,9 @@ def test_meeting_report_opens_offline_from_a_file(browser, server, tmp_path):
                       catch (e) {{ return false; }} }}""",
                 timeout=MAP_TIMEOUT,
             )
+            frame = page.locator(f".side-by-side figure:nth-child({i}) iframe")
+            _assert_streets_drawn(frame.element_handle().content_frame())
+        assert "/map/streets.json" not in report.text  # embedded: the file works offline
         _shot(page, "meeting-report")
         watch.check()
     finally:

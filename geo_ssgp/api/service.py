@@ -12,6 +12,7 @@ build method in a worker process (:mod:`geo_ssgp.api.workers`) or a thread, with
 
 from __future__ import annotations
 
+import gzip
 import json
 import tempfile
 import threading
@@ -49,6 +50,7 @@ from geo_ssgp.hotspots.change import change_geojson, pack_change
 from geo_ssgp.hotspots.emerging import EmergingHotspots, emerging_scope, pack_emerging
 from geo_ssgp.hotspots.evaluate import layer_accuracy
 from geo_ssgp.hotspots.layer import json_safe
+from geo_ssgp.maps.streets import street_data, street_version
 from geo_ssgp.pack import AreaPack, has_streets, load_layer, lsoa_wards
 from geo_ssgp.schema import CRIME_GROUPS, CRIME_TYPES
 from geo_ssgp.store import FocusArea, SQLiteStore
@@ -595,6 +597,21 @@ class Service:
             if layer is not None:
                 layers[method] = layer
         return layers if hotspots.DEFAULT_METHOD in layers else {}
+
+    def street_document(self) -> tuple[bytes, str]:
+        """The pack's street data for served maps, gzip-compressed once, and its version.
+
+        Returns
+        -------
+        (bytes, str)
+            :func:`geo_ssgp.maps.streets.street_data` compressed, and
+            :func:`~geo_ssgp.maps.streets.street_version` (the ETag).
+        """
+
+        def compute() -> bytes:
+            return gzip.compress(street_data(self.pack).encode(), 9, mtime=0)
+
+        return self.cache.get(("street-layer",), compute), street_version(self.pack)
 
     def area_map(self, place: focus.Place, user: User) -> str:
         """HTML of the PCSO map of a ward or LSOA: last months' incidents and hotspots."""

@@ -14,7 +14,9 @@ Modules
 ``snap_points``
     Incidents grouped by police.uk snap point for the incident layer.
 ``streets``
-    The pack's street lines as a light base layer: road classes, names at street zoom.
+    The pack's street lines as a light base layer: road classes, names at street zoom;
+    fetched by a served page from one cached document
+    (:func:`~geo_ssgp.maps.streets.street_url`), embedded by :func:`render_standalone`.
 ``layers``
     :func:`base_map` and the ``add_*`` layer builders.
 ``spacetime``
@@ -37,17 +39,17 @@ Vector layers are not Folium ``GeoJson`` elements but a small layer factory in t
 text (:func:`encode_ints`), each distinct property value sent once, one style per class
 instead of one per feature, and the LSOA polygons sent once for the three choropleths.
 Incidents are grouped by snap point (:func:`snap_point_rows`). For the nine-month Gloucester
-sample the analyst map is about 0.18 MB (plus 0.24 MB of street lines, see ``streets``) against
-11.7 MB for one Folium marker and popup per incident (``benchmarks/bench_maps.py``, baseline
-in ``benchmarks/naive_map.py``).
+sample the analyst map is about 0.18 MB against 11.7 MB for one Folium marker and popup per
+incident (``benchmarks/bench_maps.py``, baseline in ``benchmarks/naive_map.py``); the street
+lines (0.24 MB, 0.13 MB gzip) are a separate document the browser fetches once and caches.
 
 Offline assets
 --------------
 Every script and stylesheet comes from the app: Leaflet and its plugins from
-``/static/vendor`` (``make web-assets``), the map runtime and its styles from
-``/static/app``. :func:`render_standalone` inlines them all, so the file opens with no server
-and no network. Base-map tiles are optional (``tiles=None`` draws none); LSOA, ward and
-district outlines keep the map readable without them.
+``/static/vendor`` (``make web-assets``), the map runtime, the street layer script and the
+styles from ``/static/app``. :func:`render_standalone` inlines them all (and the street lines),
+so the file opens with no server and no network. Base-map tiles are optional (``tiles=None``
+draws none); LSOA, ward and district outlines keep the map readable without them.
 
 Page hook: ``window.geoSsgp``
 -----------------------------
@@ -59,7 +61,8 @@ The map runtime creates (or extends) a ``window.geoSsgp`` object that page scrip
     Each layer added by this package under a stable id: ``"areas:<column>"`` (LSOA
     choropleths, e.g. ``"areas:rate_per_1000"``, ``"areas:count"``, ``"areas:imd_decile"``),
     ``"wards"``, ``"hotspots:<key>"``, ``"surface"``, ``"incidents"``, ``"area"`` (outline of
-    the area map), ``"draw"`` (the ``L.FeatureGroup`` of drawn shapes). Each layer's
+    the area map), ``"draw"`` (the ``L.FeatureGroup`` of drawn shapes), ``"streets"`` (its
+    ``geoSsgpLoaded`` turns true once the fetched lines are drawn). Each layer's
     ``geoSsgpKind`` is its kind (``"areas"``, ``"wards"``, ...).
 ``geoSsgp.onAreaClick(code, props, layerId)``
     Define it to receive clicks on LSOA features. ``code`` is the LSOA code; ``props`` holds

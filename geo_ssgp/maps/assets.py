@@ -8,7 +8,8 @@ element that needs a file the app does not ship. The map runtime and its stylesh
 (:data:`APP_ASSETS`, under ``web/static/app/``) are linked from the folder beside the vendor
 folder (``/static/app``). :func:`render` returns the page with local links,
 :func:`render_parts` splits it for a Jinja2 page, and :func:`render_standalone` inlines every
-script, stylesheet and image so the file opens with no server and no network.
+script, stylesheet and image so the file opens with no server and no network; data that a
+served page fetches from the app (the street layer) is embedded in it then (:func:`inlining`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ VENDOR_ASSETS: dict[str, str] = {
 APP_ASSETS: dict[str, str] = {
     "geo_ssgp_map_js": "map-runtime.js",
     "geo_ssgp_map_css": "map.css",
+    "geo_ssgp_streets_js": "streets.js",
 }
 
 #: Assets that ``folium.Map`` lists but no element built here uses (Bootstrap, Font Awesome,
@@ -108,6 +110,22 @@ def current_asset_base(fmap: folium.Map) -> str:
     str
     """
     return map_state(fmap).get("asset_base", DEFAULT_ASSET_BASE)
+
+
+def inlining(fmap: folium.Map) -> bool:
+    """Whether the map is being rendered by :func:`render_standalone` (everything inlined).
+
+    Elements whose data is served separately (the street layer) embed it instead then.
+
+    Parameters
+    ----------
+    fmap : folium.Map
+
+    Returns
+    -------
+    bool
+    """
+    return current_asset_base(fmap) == _INLINE
 
 
 def _local_url(name: str, base_url: str) -> str | None:

@@ -6,7 +6,7 @@ Each element renders one short call into the runtime with data prepared in Pytho
 :class:`VectorLayer`, :class:`StreetLayer`, :class:`SnapPointCluster` and :class:`DrawHook`
 call ``addAttribution``, ``register``, ``addLegend``, ``decode``, ``vector``, ``streets``,
 ``snapPoints`` and ``hookDraw``. The logic (decoding, styling, legends, popups, hooks) lives in
-the ``.js`` file, not here. The helper functions add these elements to a map once each.
+the ``.js`` files, not here. The helper functions add these elements to a map once each.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from folium.plugins import MarkerCluster
 from folium.template import Template
 
 from geo_ssgp.config import ATTRIBUTION
-from geo_ssgp.maps.assets import APP_ASSETS, DEFAULT_ASSET_BASE, app_base
+from geo_ssgp.maps.assets import APP_ASSETS, DEFAULT_ASSET_BASE, app_base, inlining
 from geo_ssgp.maps.codec import SCALE, compact_features
 from geo_ssgp.maps.format import esc, js_json, layer_name
 from geo_ssgp.maps.state import map_state
@@ -143,20 +143,45 @@ class VectorLayer(folium.map.Layer):
         self.spec_js = js_json(spec)
 
 
-class StreetLayer(folium.map.Layer):
-    """Street lines and names built in the page by ``geoSsgp.streets``.
+class StreetLayer(JSCSSMixin, folium.map.Layer):
+    """Street lines and names built in the page by ``geoSsgp.streets`` (``streets.js``).
 
-    ``data_js`` is the JSON of :func:`geo_ssgp.maps.streets.street_data`.
+    A served page fetches the street data from ``url`` (one cached document for every map);
+    a standalone page (:func:`~geo_ssgp.maps.render_standalone`) embeds ``data()``, the JSON
+    of :func:`geo_ssgp.maps.streets.street_data`, so the file works with no server.
     """
 
+    default_js = [
+        ("geo_ssgp_streets_js", f"{_APP_URL}/{APP_ASSETS['geo_ssgp_streets_js']}")
+    ]
+    _PRELOAD = "geo_ssgp_streets_preload"
     _template = _script(
-        "var {{ this.get_name() }} = window.geoSsgp.streets({{ this.data_js }});"
+        "var {{ this.get_name() }} = window.geoSsgp.streets({{ this.source_js }});"
     )
 
-    def __init__(self, data_js: str, name: str, show: bool = True):
+    def __init__(self, data: Callable[[], str], url: str, name: str, show: bool = True):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "GeoSsgpStreets"
-        self.data_js = data_js
+        self.data = data
+        self.url = url
+        self.source_js = js_json(url)
+
+    def render(self, **kwargs: Any) -> None:
+        """Embed the data when the map is rendered standalone, else point at ``url``.
+
+        A served page also preloads ``url`` from its ``<head>``, so the download runs while
+        Leaflet and the map's script load instead of after them.
+        """
+        header = self.get_root().header
+        if inlining(self._parent):
+            header._children.pop(self._PRELOAD, None)
+            self.source_js = self.data()
+        else:
+            link = f'<link rel="preload" href="{esc(self.url)}" as="fetch" crossorigin="anonymous">'
+            header.add_child(Element(link), name=self._PRELOAD)
+            header._children.move_to_end(self._PRELOAD, last=False)  # before the scripts
+            self.source_js = js_json(self.url)
+        super().render(**kwargs)
 
 
 class SnapPointCluster(MarkerCluster):

@@ -4,8 +4,13 @@
 encoded-polyline text per road class, and one label per named street part: a point and the
 angle of the line there); :func:`add_street_layer` draws it on a map under the layer id
 ``"streets"`` with the street layer's attribution (OpenStreetMap, ODbL 1.0). The page side is
-``geoSsgp.streets`` in ``web/static/app/map-runtime.js``: lines in a pane of their own that
+``geoSsgp.streets`` in ``web/static/app/streets.js``: lines in a pane of their own that
 takes no clicks, names along the lines from zoom :data:`LABEL_ZOOM`.
+
+Served maps do not carry the lines: the page fetches them from :func:`street_url` (the app
+answers :data:`STREETS_PATH` with the data compressed, an ETag and ``Cache-Control``), so
+one download serves every map a browser opens. A standalone map
+(:func:`~geo_ssgp.maps.render_standalone`, the meeting report) embeds them.
 
 :func:`add_segment_layer` draws the busiest street segments (counted and selected by
 :mod:`geo_ssgp.streets`) as lines coloured by incidents per km.
@@ -13,6 +18,7 @@ takes no clicks, names along the lines from zoom :data:`LABEL_ZOOM`.
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 
 import folium
@@ -35,6 +41,8 @@ from geo_ssgp.maps.elements import (
 from geo_ssgp.maps.format import classify, esc, int_text, js_json, num_text, ramp, range_label, text
 from geo_ssgp.pack import AreaPack, has_streets, load_streets
 
+#: Path of the app route that serves :func:`street_data` to the pages.
+STREETS_PATH = "/map/streets.json"
 #: Zoom level from which street names are shown.
 LABEL_ZOOM = 16
 #: Street parts shorter than this (metres) get no name label.
@@ -152,6 +160,37 @@ def street_data(pack: AreaPack) -> str:
     return _street_data_cached(pack)
 
 
+@lru_cache(maxsize=4)
+def street_version(pack: AreaPack) -> str:
+    """A short hash of :func:`street_data`: the ETag of the served document.
+
+    Parameters
+    ----------
+    pack : AreaPack
+
+    Returns
+    -------
+    str
+        16 hexadecimal digits; changes whenever the pack's street data does.
+    """
+    return hashlib.sha256(street_data(pack).encode()).hexdigest()[:16]
+
+
+def street_url(pack: AreaPack) -> str:
+    """The URL a served map fetches its street data from (versioned by content).
+
+    Parameters
+    ----------
+    pack : AreaPack
+
+    Returns
+    -------
+    str
+        :data:`STREETS_PATH` with ``?v=`` :func:`street_version`.
+    """
+    return f"{STREETS_PATH}?v={street_version(pack)}"
+
+
 def add_street_layer(fmap: folium.Map, pack: AreaPack, show: bool = True) -> StreetLayer | None:
     """Draw the pack's streets (if it has any) as a light base layer with its attribution.
 
@@ -165,12 +204,15 @@ def add_street_layer(fmap: folium.Map, pack: AreaPack, show: bool = True) -> Str
     Returns
     -------
     StreetLayer or None
-        The layer (id ``"streets"``, ``"Streets"`` in the layer control); ``None`` when the
+        The layer (id ``"streets"``, ``"Streets"`` in the layer control): fetched from
+        :func:`street_url` by a served page, embedded by a standalone one; ``None`` when the
         pack has no ``[streets]``.
     """
     if not has_streets(pack):
         return None
-    layer = StreetLayer(street_data(pack), name="Streets", show=show)
+    layer = StreetLayer(
+        lambda: street_data(pack), street_url(pack), name="Streets", show=show
+    )
     layer.add_to(fmap)
     register(fmap, layer, "streets", "streets")
     attribute(fmap, pack.streets.get("attribution", "osm"))

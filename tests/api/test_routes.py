@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from geo_ssgp import maps, pipeline
+from geo_ssgp.maps.streets import street_data, street_url, street_version
 
 ANALYST = {"Authorization": "Bearer dev-analyst"}
 PCSO = {"Authorization": "Bearer dev-pcso"}
@@ -510,6 +511,25 @@ def test_analyst_page_and_map(client):
     assert "/static/vendor/leaflet/leaflet.js" in doc.text
     assert "LSOA: incidents per 1,000 residents" in doc.text
     assert "Contains public sector information" in doc.text
+
+
+def test_street_layer_is_one_cached_compressed_document(client, svc):
+    """Maps name the street document instead of carrying it; it is sent gzip with an ETag."""
+    doc = client.get("/map/area/Westgate", headers=PCSO)
+    url = re.search(r'window\.geoSsgp\.streets\("([^"]+)"\)', doc.text).group(1)
+    assert url == street_url(svc.pack) and "labelZoom" not in doc.text
+    r = client.get(url, headers={**PCSO, "Accept-Encoding": "gzip"})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    assert r.headers["content-encoding"] == "gzip"
+    assert r.headers["etag"] == f'"{street_version(svc.pack)}"'
+    assert r.headers["cache-control"] == "private, max-age=86400"
+    assert int(r.headers["content-length"]) < len(street_data(svc.pack)) / 1.5
+    assert r.json() == json.loads(street_data(svc.pack))  # httpx decompresses
+    again = client.get(url, headers={**VIEWER, "If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    plain = client.get(url, headers={**ANALYST, "Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.json()["labelZoom"] == 16
+    assert client.get(url).status_code == 401  # a signed-in page's fetch carries its cookie
 
 
 def test_data_text_is_escaped_in_maps(client, uploaded):

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+import shapely
 from maps_testkit import (
     XSS,
     app_refs,
@@ -34,20 +35,29 @@ from geo_ssgp.maps import (
 )
 
 RUNTIME = maps.APP_DIR / "map-runtime.js"
+STREETS_JS = maps.APP_DIR / "streets.js"
 STYLES = maps.APP_DIR / "map.css"
 #: Definitions that live only in the runtime file, never in Python or a served page.
 RUNTIME_DEFINITIONS = (
     "g.ints = function",
     "g.decode = function",
+    "g.lineCoords = function",
     "g.vector = function",
     "g.legendHtml = function",
     "g.addLegend = function",
     "g.snapPoints = function",
-    "g.streets = function",
     "g.hookDraw = function",
 )
+#: Definitions that live only in the street layer's file.
+STREETS_DEFINITIONS = ("g.streets = function", "var labeller = function")
 #: Script and style text that only the runtime files may hold.
-RUNTIME_ONLY = (*RUNTIME_DEFINITIONS, "iconCreateFunction", "postMessage", ".geo-ssgp-legend {")
+RUNTIME_ONLY = (
+    *RUNTIME_DEFINITIONS,
+    *STREETS_DEFINITIONS,
+    "iconCreateFunction",
+    "postMessage",
+    ".geo-ssgp-legend {",
+)
 MODULES = (maps_package, assets, codec, elements, format, layers, pages, snap_points, state)
 MODULES += (streets,)
 
@@ -68,22 +78,26 @@ def _full_map(pack):
 
 def test_runtime_files_are_in_the_static_app_folder():
     assert maps.APP_DIR == default_settings().static_dir / "app"
-    assert set(maps.APP_ASSETS.values()) == {RUNTIME.name, STYLES.name}
+    assert set(maps.APP_ASSETS.values()) == {RUNTIME.name, STREETS_JS.name, STYLES.name}
     js, css = RUNTIME.read_text(), STYLES.read_text()
     for definition in RUNTIME_DEFINITIONS:
         assert definition in js, definition
+    for definition in STREETS_DEFINITIONS:
+        assert definition in STREETS_JS.read_text() and definition not in js, definition
     assert ".geo-ssgp-legend" in css and ".geo-ssgp-label" in css
-    assert "{{" not in js and "{%" not in js  # a file, not a template
+    for text in (js, STREETS_JS.read_text()):
+        assert "{{" not in text and "{%" not in text  # a file, not a template
 
 
 def test_served_page_links_the_runtime_and_keeps_only_calls(pack, vendor):
     page = maps.render(_full_map(pack))
-    assert sorted(app_refs(page)) == ["map-runtime.js", "map.css"]
+    assert sorted(app_refs(page)) == ["map-runtime.js", "map.css", "streets.js"]
     assert '<script src="/static/app/map-runtime.js"></script>' in page
     assert '<link rel="stylesheet" href="/static/app/map.css"/>' in page
     # The runtime loads after Leaflet and before the map's own script.
     assert page.index("leaflet/leaflet.js") < page.index("map-runtime.js")
-    assert page.index("map-runtime.js") < page.index("window.geoSsgp.init(")
+    streets_js = page.index("/static/app/streets.js")
+    assert page.index("map-runtime.js") < streets_js < page.index("window.geoSsgp.init(")
     for text in RUNTIME_ONLY:
         assert text not in page, text
     for call in ("init", "decode", "vector", "register", "addLegend", "snapPoints", "hookDraw"):
@@ -93,7 +107,7 @@ def test_served_page_links_the_runtime_and_keeps_only_calls(pack, vendor):
 def test_standalone_page_inlines_the_runtime(pack, vendor):
     page = maps.render_standalone(_full_map(pack))
     assert '="/static/app/' not in page
-    for definition in RUNTIME_DEFINITIONS:
+    for definition in (*RUNTIME_DEFINITIONS, *STREETS_DEFINITIONS):
         assert page.count(definition) == 1, definition
     assert ".geo-ssgp-legend {" in page
     assert page.index("g.decode = function") < page.index("window.geoSsgp.init(")
@@ -298,4 +312,34 @@ def test_page_hooks_report_clicks_selection_and_drawing(pack, vendor, browser_pa
     geometry = draw[0][1]["geometry"]
     assert geometry["type"] == "Polygon" and len(geometry["coordinates"][0]) == 4
     assert errors == []
+    page.close()
+
+
+@pytest.mark.browser
+def test_line_features_decode_beside_the_street_layer(pack, vendor, browser_page, tmp_path):
+    """Street-segment hotspots (line geometry) draw on a map that also has the street layer.
+
+    Both decode delta-coded lines with ``geoSsgp.lineCoords`` (the street layer's copy of the
+    decoder once replaced the runtime's, so line features failed to decode).
+    """
+    layer = small_hotspots()
+    x0, y0 = layer.hotspots.total_bounds[:2]
+    layer.hotspots["geometry"] = [
+        shapely.LineString([(x0, y0), (x0 + 300, y0)]),
+        shapely.MultiLineString(
+            [[(x0, y0 + 50), (x0, y0 + 250)], [(x0 + 9, y0), (x0 + 9, y0 + 40)]]
+        ),
+    ]
+    fmap = maps.base_map(pack)
+    maps.add_hotspot_layer(fmap, layer, show=True, layer_id="hotspots:streets")
+    path = tmp_path / "segments.html"
+    path.write_text(maps.render_standalone(fmap), encoding="utf-8")
+    page, errors, requests = _open_offline(browser_page, path, ready="hotspots:streets")
+    parts = page.evaluate(
+        """() => geoSsgp.layers['hotspots:streets'].getLayers().map(l => {
+             const ll = l.getLatLngs(); return Array.isArray(ll[0]) ? ll.length : 1; })"""
+    )
+    assert parts == [1, 2]
+    assert page.evaluate("geoSsgp.layers.streets.getLayers().length") == 4
+    assert errors == [] and requests == []
     page.close()

@@ -18,9 +18,12 @@ from geo_ssgp.maps.elements import Legend
 from geo_ssgp.maps.streets import (
     LABEL_MIN_M,
     ROAD_STYLES,
+    STREETS_PATH,
     add_segment_layer,
     road_group,
     street_data,
+    street_url,
+    street_version,
 )
 from geo_ssgp.pack import load_streets
 
@@ -88,10 +91,36 @@ def test_base_map_draws_streets_with_odbl_attribution(pack):
     folium.LayerControl().add_to(fmap)
     page = maps.render(fmap)
     assert "window.geoSsgp.streets(" in page and "Streets" in layer_control_names(page)
-    assert page.count("Westgate Street") == 1  # each name sent once
     no_streets = maps.render(maps.base_map(pack, streets=False))
     assert "geoSsgp.streets(" not in no_streets
     assert json.dumps(OSM) not in no_streets
+
+
+def test_served_map_fetches_streets_and_standalone_embeds_them(pack):
+    """A served page names the cached street document; a standalone file carries the data."""
+    fmap = maps.base_map(pack)
+    page = maps.render(fmap)
+    url = f"{STREETS_PATH}?v={street_version(pack)}"
+    assert street_url(pack) == url
+    assert f'window.geoSsgp.streets("{url}");' in page
+    assert "Westgate Street" not in page and "labelZoom" not in page
+    assert '<script src="/static/app/streets.js"></script>' in page
+    # Fetched while the scripts load (the fetch's credentials mode: same-origin).
+    preload = f'<link rel="preload" href="{url}" as="fetch" crossorigin="anonymous">'
+    assert page.count(preload) == 1 and page.index(preload) < page.index("leaflet.js")
+    standalone = maps.render_standalone(fmap)
+    assert f"window.geoSsgp.streets({street_data(pack)});" in standalone
+    assert STREETS_PATH not in standalone and "preload" not in standalone
+    # Rendering standalone leaves the map served as before.
+    again = maps.render(fmap)
+    assert f'window.geoSsgp.streets("{url}");' in again and "labelZoom" not in again
+    assert len(street_version(pack)) == 16
+
+
+def test_street_version_follows_the_data(pack, tmp_path):
+    small = small_streets_pack(pack, tmp_path)
+    assert street_version(small) != street_version(pack)
+    assert street_version(small) == street_version(small_streets_pack(pack, tmp_path))
 
 
 def test_real_streets_are_compact_and_complete(pack):

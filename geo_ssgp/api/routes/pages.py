@@ -9,6 +9,7 @@ redirects to the login form. Maps are separate documents (``/map/...``) shown in
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 from typing import Annotated
 from urllib.parse import quote
 
@@ -17,7 +18,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from geo_ssgp import reports
-from geo_ssgp.api.auth import User, authenticate, end_session, optional_user, start_session
+from geo_ssgp.api.auth import (
+    CurrentUser,
+    User,
+    authenticate,
+    end_session,
+    optional_user,
+    start_session,
+)
 from geo_ssgp.api.params import HotspotParams, QueryFilters
 from geo_ssgp.api.routes.data import Svc
 from geo_ssgp.api.service import MapOverlays, Service
@@ -25,6 +33,7 @@ from geo_ssgp.config import default_settings
 from geo_ssgp.errors import BadInput, GeoSsgpError
 from geo_ssgp.filters import Filters, parse_month, parse_period, resolve_crime_types
 from geo_ssgp.hotspots import METHODS
+from geo_ssgp.maps.streets import STREETS_PATH
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(default_settings().templates_dir))
@@ -185,6 +194,29 @@ def analyst_map(
 ) -> HTMLResponse:
     """The analyst map document for the filters (shown in the page's iframe)."""
     return _map(request, svc.analyst_map(filters, user, params.overlays))
+
+
+@router.get(STREETS_PATH)
+def street_layer(request: Request, svc: Svc, user: CurrentUser) -> Response:
+    """The pack's street lines that every served map fetches: one compressed JSON document.
+
+    ``ETag`` is the data's version (``If-None-Match`` gives 304) and the browser keeps it for
+    a day; map documents ask for it with that version in the URL, so a new pack's streets
+    are fetched afresh.
+    """
+    body, version = svc.street_document()
+    headers = {
+        "ETag": f'"{version}"',
+        "Cache-Control": "private, max-age=86400",
+        "Vary": "Accept-Encoding",
+    }
+    if f'"{version}"' in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+    else:
+        body = gzip.decompress(body)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 # PCSO ----------------------------------------------------------------------------------------

@@ -4,8 +4,9 @@
  * Loaded once per page (linked as /static/app/map-runtime.js when the app serves the map,
  * inlined by geo_ssgp.maps.render_standalone). The map's own script only calls these
  * functions with data: geoSsgp.init(map, scale) first, then decode / vector / register /
- * addLegend / addAttribution / snapPoints / hookDraw per layer. Nothing here touches
- * Leaflet until it is called, so the file may load before or after leaflet.js.
+ * addLegend / addAttribution / snapPoints / hookDraw per layer (the street base layer,
+ * geoSsgp.streets, is in streets.js). Nothing here touches Leaflet until it is called, so
+ * the file may load before or after leaflet.js.
  *
  * Every text it inserts (properties, aliases, legend parts, locations) is HTML-escaped on
  * the server. The page hooks (geoSsgp.map, .layers, .onAreaClick, .onDraw, .selectAreas,
@@ -95,19 +96,25 @@
     return {type: "MultiPolygon", coordinates: out};
   };
 
-  // ["L", delta-coded coordinates, vertices per line] -> MultiLineString (street segments).
-  var lines = function (e) {
-    var S = g.scale, c = g.ints(e[1]), k = 0, out = [];
-    e[2].forEach(function (n) {
+  // Delta-coded lines (encoded-polyline text, vertices per line) -> one array of points per
+  // line: [x, y] as in GeoJSON, or [lat, lon] for Leaflet when latLng is true.
+  g.lineCoords = function (text, lens, latLng) {
+    var S = g.scale, c = g.ints(text), k = 0, out = [];
+    lens.forEach(function (n) {
       var line = [], x = 0, y = 0;
       for (var i = 0; i < n; i++, k += 2) {
         x = i ? x + c[k] : c[k];
         y = i ? y + c[k + 1] : c[k + 1];
-        line.push([x / S, y / S]);
+        line.push(latLng ? [y / S, x / S] : [x / S, y / S]);
       }
       out.push(line);
     });
-    return {type: "MultiLineString", coordinates: out};
+    return out;
+  };
+
+  // ["L", delta-coded coordinates, vertices per line] -> MultiLineString (street segments).
+  var lines = function (e) {
+    return {type: "MultiLineString", coordinates: g.lineCoords(e[1], e[2])};
   };
 
   // {k: [names], v: [values], f: [[geometry, [value indexes]], ...]} -> FeatureCollection.
@@ -299,75 +306,6 @@
         if (g.isSelected(l)) { l.setStyle(g.selStyle); }
       });
     });
-  };
-
-  // ---------------------------------------------------------------------------------------
-  // Street base layer (data from geo_ssgp.maps.streets.street_data)
-  // ---------------------------------------------------------------------------------------
-
-  var pane = function (map, name, zIndex) {
-    if (!map.getPane(name)) {
-      var p = map.createPane(name);
-      p.style.zIndex = zIndex;
-      p.style.pointerEvents = "none";
-      p.className += " geo-ssgp-passive";
-    }
-    return name;
-  };
-
-  var lines = function (text, lens) {
-    var S = g.scale, c = g.ints(text), k = 0, out = [];
-    lens.forEach(function (n) {
-      var line = [], x = 0, y = 0;
-      for (var i = 0; i < n; i++, k += 2) {
-        x = i ? x + c[k] : c[k];
-        y = i ? y + c[k + 1] : c[k + 1];
-        line.push([y / S, x / S]);
-      }
-      out.push(line);
-    });
-    return out;
-  };
-
-  // Street lines above the area fills but below hotspots' outlines, in a pane that takes no
-  // clicks; names along the lines (rotated labels) in view from data.labelZoom.
-  g.streets = function (d) {
-    var group = L.layerGroup(), names = L.layerGroup(), S = g.scale, map = g.map;
-    var renderer = L.canvas({pane: pane(map, "geoSsgpStreets", 420), padding: 0.3});
-    d.classes.forEach(function (style, i) {
-      var line = L.polyline(lines(d.lines[i][0], d.lines[i][1]), L.extend({
-        renderer: renderer, interactive: false, opacity: 0.75, lineCap: "round"
-      }, style));
-      line.baseWeight = style.weight;
-      group.addLayer(line);
-    });
-    // Thinner and fainter lines when zoomed out, so the city view is not a grey mesh.
-    var restyle = function () {
-      var f = Math.max(0.3, Math.min(1, (map.getZoom() - 11) / (d.labelZoom - 11)));
-      group.eachLayer(function (l) {
-        l.setStyle({weight: l.baseWeight * f, opacity: 0.35 + 0.4 * f});
-      });
-    };
-    restyle();
-    map.on("zoomend", restyle);
-    pane(map, "geoSsgpStreetNames", 640);
-    var update = function () {
-      names.clearLayers();
-      if (!map.hasLayer(group) || map.getZoom() < d.labelZoom) { return; }
-      var view = map.getBounds().pad(0.1);
-      d.labels.forEach(function (l) {
-        var at = L.latLng(l[0] / S, l[1] / S);
-        if (!view.contains(at)) { return; }
-        names.addLayer(L.marker(at, {interactive: false, keyboard: false,
-          pane: "geoSsgpStreetNames", icon: L.divIcon({className: "geo-ssgp-street-name",
-            iconSize: null, html: "<span style=\"transform:translate(-50%,-50%) rotate("
-              + l[2] + "deg)\">" + d.names[l[3]] + "</span>"})}));
-      });
-    };
-    group.on("add", function () { names.addTo(map); update(); });
-    group.on("remove", function () { names.remove(); });
-    map.on("zoomend moveend", update);
-    return group;
   };
 
   // ---------------------------------------------------------------------------------------
