@@ -211,8 +211,9 @@ def area_stats_for(
 ) -> gpd.GeoDataFrame:
     """:func:`area_stats` for a :class:`~geo_ssgp.filters.Filters` (the app's and the CLI's).
 
-    Sources, restricted records and the night-time window select the incidents first; the
-    period and crime types go to :func:`area_stats`, which records them with the table.
+    Sources, subcategories, restricted records and the night-time window select the
+    incidents first; the period and crime types go to :func:`area_stats`, which records
+    them with the table.
 
     Parameters
     ----------
@@ -227,10 +228,13 @@ def area_stats_for(
     -------
     geopandas.GeoDataFrame
     """
-    if filters.sources or filters.restricted is not None or filters.night:
-        chosen = Filters(
-            sources=filters.sources, restricted=filters.restricted, night=filters.night
-        )
+    chosen = Filters(
+        sources=filters.sources,
+        restricted=filters.restricted,
+        night=filters.night,
+        subcategories=filters.subcategories,
+    )
+    if chosen != Filters():
         incidents = chosen.apply(incidents)
     return area_stats(
         incidents,

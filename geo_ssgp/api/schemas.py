@@ -39,7 +39,7 @@ class SelectionIn(BaseModel):
 
 
 class FiltersIn(BaseModel):
-    """Period, crime types and sources, as in the query parameters."""
+    """Period, crime types, subcategories and sources, as in the query parameters."""
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -50,6 +50,11 @@ class FiltersIn(BaseModel):
     crime_types: list[Short] = Field(default_factory=list, max_length=50)
     sources: list[Short] = Field(default_factory=list, max_length=10)
     night: bool = Field(False, description="Only the night-time economy window.")
+    subcategories: list[Short] = Field(
+        default_factory=list,
+        max_length=50,
+        description="A local log's own categories (Begging, ...); analysts only.",
+    )
 
 
 class NightScope(BaseModel):
@@ -285,6 +290,11 @@ class Meta(BaseModel):
     weights: dict[str, float]
     components: dict[str, str]
     suppress_below: int
+    subcategories: dict[str, int] = Field(
+        default_factory=dict,
+        description="A local log's own categories with record counts (analysts only; "
+        "empty for other roles).",
+    )
 
 
 class Summary(BaseModel):

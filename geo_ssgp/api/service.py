@@ -37,7 +37,7 @@ from geo_ssgp.api.privacy import (
 )
 from geo_ssgp.config import CRS_BNG, Settings
 from geo_ssgp.errors import BadInput, NotEnoughData, NotFound, StillComputing
-from geo_ssgp.filters import Filters, night_scope, resolve_method
+from geo_ssgp.filters import Filters, night_scope, resolve_method, subcategory_counts
 from geo_ssgp.hotspots.evaluate import layer_accuracy
 from geo_ssgp.hotspots.layer import json_safe
 from geo_ssgp.pack import AreaPack, load_layer, lsoa_wards
@@ -472,7 +472,18 @@ class Service:
             "weights": focus.DEFAULT_WEIGHTS,
             "components": focus.COMPONENTS,
             "suppress_below": self.settings.suppress_below,
+            "subcategories": self.subcategories(role),
         }
+
+    def subcategories(self, role: str) -> dict[str, int]:
+        """A local log's own categories and their counts; empty unless ``role`` is analyst.
+
+        Only local (restricted) records carry a subcategory, so other roles get none
+        (:func:`geo_ssgp.api.privacy.visible_filters` refuses the filter for them too).
+        """
+        if role != "analyst":
+            return {}
+        return self._cached(("subcategories",), lambda: subcategory_counts(self.incidents()))
 
     def selection(self, spec: dict, filters: Filters, user: User) -> focus.Selection:
         """A :class:`geo_ssgp.focus.Selection` from a request's selection object.
@@ -627,6 +638,7 @@ class Service:
             f.get("crime_types"),
             f.get("sources"),
             night=f.get("night", False),
+            subcategories=f.get("subcategories"),
         )
 
     # ranking -------------------------------------------------------------------------------

@@ -62,3 +62,59 @@ def test_local_categories_are_kept_beside_the_police_uk_category(svc, uploaded):
     assert set(mine["crime_type"]) == {"Anti-social behaviour"}
     police = stored[stored["source"] != "local"]
     assert (police["subcategory"] == "").all()
+
+
+def _count(client, query: str, headers=ANALYST) -> int:
+    r = client.get(f"/api/incidents?{query}", headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()["count"]
+
+
+def test_subcategory_filter_counts_the_log_s_own_categories(client, uploaded):
+    # in the area: S1 Begging and S2 Street drinking (S3 Begging is outside Gloucester)
+    assert _count(client, "subcategory=begging") == 1
+    assert _count(client, "subcategory=Street%20Drinking") == 1
+    assert _count(client, "subcategory=Begging,street%20drinking") == 2
+    assert _count(client, "subcategory=begging&subcategory=Street%20drinking") == 2
+    assert _count(client, "subcategory=begging&crime_type=burglary") == 0
+    assert _count(client, "subcategory=Loitering") == 0
+    points = client.get("/api/incidents?subcategory=begging", headers=ANALYST).json()
+    assert [f["properties"]["subcategory"] for f in points["features"]] == ["Begging"]
+    areas = client.get("/api/areas?subcategory=street%20drinking", headers=ANALYST).json()
+    assert sum(f["properties"]["count"] or 0 for f in areas["features"]) == 1
+
+
+def test_subcategories_are_listed_for_analysts_only(client, uploaded):
+    meta = client.get("/api/meta", headers=ANALYST).json()
+    assert meta["subcategories"] == {"Begging": 1, "Street drinking": 1}
+    assert client.get("/api/meta", headers=PCSO).json()["subcategories"] == {}
+
+
+def test_subcategory_filter_is_refused_to_non_analysts(client, uploaded):
+    r = client.get("/api/incidents?subcategory=begging", headers=PCSO)
+    assert r.status_code == 403
+    assert "analysts only" in r.json()["detail"]
+    body = {"selection": {"ward": "Westgate"}, "filters": {"subcategories": ["Begging"]}}
+    assert client.post("/api/selection/summary", headers=PCSO, json=body).status_code == 403
+
+
+def test_summary_under_a_subcategory_filter(client, uploaded):
+    body = {"selection": {"ward": "Westgate"}, "filters": {"subcategories": ["begging"]}}
+    r = client.post("/api/selection/summary", headers=ANALYST, json=body)
+    assert r.status_code == 200, r.text
+    summary = r.json()
+    assert summary["district"]["incidents"] == 1
+    assert summary["filters"]["subcategories"] == ["begging"]
+
+
+def test_hotspot_layer_under_a_subcategory_filter(client, uploaded):
+    q = "/api/hotspots?method=grid-count&subcategory="
+    begging = client.get(q + "begging", headers=ANALYST).json()["features"]
+    assert [(f["properties"]["n_incidents"], f["properties"]["label"]) for f in begging] == [
+        (1, "Westgate: Northgate Street (city centre)")
+    ]
+    both = client.get(q + "begging,street%20drinking", headers=ANALYST).json()["features"]
+    assert sorted(f["properties"]["label"] for f in both) == [
+        "Westgate: Eastgate Street (city centre)",
+        "Westgate: Northgate Street (city centre)",
+    ]
