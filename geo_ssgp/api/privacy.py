@@ -62,6 +62,8 @@ CANDIDATE_KEEP = frozenset(
     {
         "id",
         "name",
+        "ward",
+        "place",
         "imd_decile",
         "deprivation_scaled",
         "deprivation_weight",

@@ -660,7 +660,7 @@ class Service:
         Returns
         -------
         pandas.DataFrame
-            LSOA candidates also carry ``ward``, the ward's name.
+            With ``ward`` and ``place`` names (:func:`geo_ssgp.focus.with_places`).
         """
         filters = self.visible(filters, user)
 
@@ -673,10 +673,7 @@ class Service:
             else:
                 cands = focus.hotspot_context(self.hotspots(method, filters).hotspots, stats)
                 trend = focus.period_change(inc, cands)
-            table = focus.rank_candidates(cands, trend, weights)
-            if unit == "lsoa":  # "Gloucester 004I" says nothing on the ground: name the ward
-                wards = lsoa_wards(self.pack, self.pack.primary_lsoa)["ward_nm"]
-                table.insert(table.columns.get_loc("name") + 1, "ward", table["id"].map(wards))
+            table = focus.rank_candidates(focus.with_places(cands, self.pack), trend, weights)
             if not user.is_analyst:
                 table = suppress_frame(
                     table, "count", self.settings.suppress_below, keep=CANDIDATE_KEEP
