@@ -373,3 +373,23 @@ class LayerAccuracy(BaseModel):
     coverage: dict[str, AccuracyAt] | None = Field(
         None, description="by share of the area, e.g. '0.01'"
     )
+
+
+class SearchMatch(BaseModel):
+    """A street, postcode, place, locality or ward with the ward and LSOA it lies in."""
+
+    kind: Literal["postcode", "ward", "street", "place", "locality"]
+    name: str
+    ward_cd: str = Field(..., description="Ward code; its PCSO page is /area/<ward_cd>.")
+    ward_nm: str
+    lsoa_cd: str | None = Field(None, description="LSOA at the point (None for a ward).")
+    lsoa_nm: str | None = None
+    lon: float = Field(..., description="WGS84 point: a street's middle in that ward.")
+    lat: float
+
+
+class SearchResults(BaseModel):
+    """Place search matches, best first (a street once per ward it runs through)."""
+
+    query: str
+    matches: list[SearchMatch]

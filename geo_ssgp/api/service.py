@@ -23,7 +23,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geo_ssgp import areas, focus, hotspots, maps, pipeline, reports, streets
+from geo_ssgp import areas, focus, gazetteer, hotspots, maps, pipeline, reports, streets
 from geo_ssgp.api.auth import User
 from geo_ssgp.api.cache import LayerCache
 from geo_ssgp.api.privacy import (
@@ -432,6 +432,10 @@ class Service:
         """Wards (``code``, ``name``) sorted by name."""
         wards = load_layer(self.pack, "ward")
         return wards[["code", "name"]].sort_values("name", ignore_index=True)
+
+    def search(self, query: str) -> list[dict]:
+        """Offline place search (:func:`geo_ssgp.gazetteer.search_places`) in the pack."""
+        return gazetteer.search_places(self.pack, query)
 
     def place(self, key: str) -> focus.Place:
         """A ward or LSOA by code or name (:func:`geo_ssgp.focus.find_place`)."""
