@@ -16,7 +16,7 @@ from geo_ssgp.api.routes.data import Svc
 from geo_ssgp.api.schemas import SearchResults
 from geo_ssgp.gazetteer import MIN_QUERY
 
-router = APIRouter(prefix="/api", tags=["data"], responses=error_responses(401, 429))
+router = APIRouter(prefix="/api", tags=["data"], responses=error_responses(401, 403, 429))
 
 #: The query parameter of the search route and of the ward list's search box.
 SearchQuery = Annotated[
