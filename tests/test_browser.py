@@ -631,7 +631,7 @@ def test_ranking_and_saved_links_are_not_cut_off(browser, server, viewport):
     width, height = viewport
     context, page, watch = _open(browser, server, viewport={"width": width, "height": height})
     try:
-        page.goto(server["url"] + "/")
+        page.goto(server["url"] + "/", timeout=MAP_TIMEOUT)
         _map_frame(page, "#map")
         page.click("button[data-tab=t-rank]")
         page.locator("#ranking tbody tr").first.wait_for(timeout=60_000)
@@ -641,6 +641,8 @@ def test_ranking_and_saved_links_are_not_cut_off(browser, server, viewport):
         assert page.locator(last).count() >= 10
         assert all(page.evaluate(FITS, last)), "deprivation column cut off"
         assert all(page.evaluate(FITS, "#ranking thead th:last-child"))
+        wide = "document.documentElement.scrollWidth <= window.innerWidth"
+        assert page.evaluate(wide)  # the page does not scroll sideways to show them
         # rows name the ward and a place beside "Gloucester 0xxY"
         where = page.locator("#ranking tbody td.area-name .where").all_inner_texts()
         assert where and all(w for w in where) and any("near " in w for w in where)
@@ -654,6 +656,7 @@ def test_ranking_and_saved_links_are_not_cut_off(browser, server, viewport):
         assert all(page.evaluate(FITS, delete)), "Delete button cut off"
         panel = page.locator(".panel")
         assert panel.evaluate("p => p.scrollWidth <= p.clientWidth")  # no hidden overflow
+        assert page.evaluate(wide)
         _shot(page, f"saved-{width}")
         watch.check()
     finally:

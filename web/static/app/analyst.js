@@ -360,7 +360,7 @@
         var tick = el("td");
         tick.appendChild(el("input", null, {type: "checkbox", value: a.id, "aria-label": "compare"}));
         tr.appendChild(tick);
-        var name = el("td");
+        var name = el("td", null, {"class": "focus-cell"});
         name.appendChild(el("strong", a.name, {"class": "focus-name"}));
         if (a.notes) { name.appendChild(el("div", a.notes, {"class": "note"})); }
         tr.appendChild(name);
