@@ -266,8 +266,9 @@ def area_stats_for(
 ) -> gpd.GeoDataFrame:
     """:func:`area_stats` for a :class:`~geo_ssgp.filters.Filters` (the app's and the CLI's).
 
-    Sources, restricted records and the night-time window select the incidents first; the
-    period and crime types go to :func:`area_stats`, which records them with the table.
+    Sources, subcategories, restricted records and the night-time window select the
+    incidents first; the period and crime types go to :func:`area_stats`, which records
+    them with the table.
 
     Parameters
     ----------
@@ -345,16 +346,17 @@ def area_stats_from_parts(
 
 
 def by_source(incidents: pd.DataFrame, filters: Filters) -> pd.DataFrame:
-    """The rows of the sources, restriction and night-time window ``filters`` asks for.
+    """The rows of the sources, restriction, night window and subcategories of ``filters``.
 
     The period and crime types are applied later (:func:`area_counts`).
     """
-    if filters.sources or filters.restricted is not None or filters.night:
-        chosen = Filters(
-            sources=filters.sources, restricted=filters.restricted, night=filters.night
-        )
-        return chosen.apply(incidents)
-    return incidents
+    chosen = Filters(
+        sources=filters.sources,
+        restricted=filters.restricted,
+        night=filters.night,
+        subcategories=filters.subcategories,
+    )
+    return chosen.apply(incidents) if chosen != Filters() else incidents
 
 
 def _period_months(

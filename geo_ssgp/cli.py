@@ -144,6 +144,14 @@ CrimeTypeOpt = Annotated[
         help="police.uk crime type, API slug or group asb|violence|crime (any case); repeatable.",
     ),
 ]
+SubcategoryOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--subcategory",
+        help="A local log's own category, e.g. Begging or 'Street drinking' (any case); "
+        "repeatable. Only local records carry one.",
+    ),
+]
 NightOpt = Annotated[
     bool,
     typer.Option(
@@ -262,6 +270,8 @@ def _described(filters: Filters) -> str:
     text = f"from {filters.start or 'the first month'} to {filters.end or 'the last month'}"
     if filters.crime_types:
         text += " of type " + ", ".join(filters.crime_types)
+    if filters.subcategories:
+        text += " with subcategory " + ", ".join(filters.subcategories)
     return text
 
 
@@ -600,6 +610,11 @@ def print_district_summary(summary: dict) -> None:
         console.print(line)
 
 
+def _subcategory_only(filters: Filters, table):
+    """The records of ``table`` carrying one of the filters' subcategories (all when none)."""
+    return Filters(subcategories=filters.subcategories).apply(table)
+
+
 def _night_only(filters: Filters, table):
     """The night-time selection of ``table`` when ``filters.night``; prints what it left out."""
     if not filters.night:
@@ -615,6 +630,7 @@ def areas(
     start: FromOpt = None,
     end: ToOpt = None,
     crime_type: CrimeTypeOpt = None,
+    subcategory: SubcategoryOpt = None,
     level: Annotated[str, typer.Option(help="lsoa21, lsoa11 or ward.")] = "lsoa21",
     allow_empty: AllowEmptyOpt = False,
     night: NightOpt = False,
@@ -633,7 +649,7 @@ def areas(
     from geo_ssgp.areas import area_count_part, area_stats_from_parts
     from geo_ssgp.reports import district_county_summary
 
-    filters = Filters.of(start, end, crime_type, night=night)
+    filters = Filters.of(start, end, crime_type, night=night, subcategories=subcategory)
     level, out = _level(level), _out_path(out)
     settings, area = _context(data, pack, store)
     target = open_store(settings, area.name)
@@ -762,6 +778,7 @@ def hotspots_cmd(
     start: FromOpt = None,
     end: ToOpt = None,
     crime_type: CrimeTypeOpt = None,
+    subcategory: SubcategoryOpt = None,
     incidents: IncidentsOpt = None,
     cell_size: Annotated[float | None, typer.Option(help="Grid cell size, metres.")] = None,
     bandwidth: Annotated[float | None, typer.Option(help="KDE bandwidth, metres.")] = None,
@@ -780,12 +797,13 @@ def hotspots_cmd(
     """Compute a hotspot layer and write it as GeoJSON with its parameters."""
     from geo_ssgp.hotspots import run_method
 
-    name, filters = resolve_method(method), Filters.of(start, end, crime_type, night=night)
+    name = resolve_method(method)
+    filters = Filters.of(start, end, crime_type, night=night, subcategories=subcategory)
     out = _out_path(out)
     settings, area = _context(data, pack, store)
     table = _analysis_incidents(settings, area, incidents)
     _check_not_empty(table, filters, allow_empty=False)  # no layer can be drawn from nothing
-    table = _night_only(filters, table)
+    table = _subcategory_only(filters, _night_only(filters, table))
     given = {"cell_size": cell_size, "bandwidth": bandwidth, "coverage": coverage}
     params = {k: v for k, v in given.items() if v is not None}
     layer = run_method(
@@ -821,6 +839,7 @@ def streets_cmd(
     start: FromOpt = None,
     end: ToOpt = None,
     crime_type: CrimeTypeOpt = None,
+    subcategory: SubcategoryOpt = None,
     by: Annotated[
         str | None, typer.Option("--by", help="Also one row per 'ward' or 'crime-type'.")
     ] = None,
@@ -840,7 +859,7 @@ def streets_cmd(
 
     if by not in (None, "ward", "crime-type"):
         raise BadInput(f"--by {by!r}: give 'ward' or 'crime-type'")
-    filters = Filters.of(start, end, crime_type, night=night)
+    filters = Filters.of(start, end, crime_type, night=night, subcategories=subcategory)
     settings, area = _context(data, pack, store)
     table = _night_only(filters, _analysis_incidents(settings, area, incidents))
     report = street_report(table, area, filters, by.replace("-", "_") if by else None)
@@ -907,6 +926,7 @@ def evaluate(
         ),
     ] = "grid",
     crime_type: CrimeTypeOpt = None,
+    subcategory: SubcategoryOpt = None,
     incidents: IncidentsOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Write JSON to stdout.")] = False,
     data: DataOpt = None,
@@ -916,8 +936,8 @@ def evaluate(
     """Rolling backtest: each method tuned on training months, PAI/PEI/RRI on later months."""
     from geo_ssgp.hotspots.evaluate import backtest_table, rolling_backtest, rolling_folds
 
-    train_f = Filters.of(train_from, train_to, crime_type)
-    test_f = Filters.of(test_from, test_to, crime_type)
+    train_f = Filters.of(train_from, train_to, crime_type, subcategories=subcategory)
+    test_f = Filters.of(test_from, test_to, crime_type, subcategories=subcategory)
     names = [m.strip() for m in methods.split(",")] if methods else None
     for name in names or []:
         resolve_method(name)
@@ -958,6 +978,7 @@ def meeting(
     b_to: Annotated[str | None, typer.Option("--b-to", help="Later period, last month.")] = None,
     method: MethodOpt = "default",
     crime_type: CrimeTypeOpt = None,
+    subcategory: SubcategoryOpt = None,
     incidents: IncidentsOpt = None,
     data: DataOpt = None,
     pack: PackOpt = None,
@@ -966,7 +987,8 @@ def meeting(
     """Write the meeting pack: two periods, top hotspots with tested change, district rates."""
     periods = {"a_from": a_from, "a_to": a_to, "b_from": b_from, "b_to": b_to}
     checked = {k: parse_month(v, k) for k, v in periods.items()}
-    _write_meeting(out, checked, method, crime_type, incidents, _context(data, pack, store))
+    types = Filters.of(crime_types=crime_type, subcategories=subcategory)
+    _write_meeting(out, checked, method, types, incidents, _context(data, pack, store))
 
 
 @command()
@@ -979,6 +1001,7 @@ def timeofday(
     start: FromOpt = None,
     end: ToOpt = None,
     crime_type: CrimeTypeOpt = None,
+    subcategory: SubcategoryOpt = None,
     data: DataOpt = None,
     pack: PackOpt = None,
     store: StoreOpt = None,
@@ -987,7 +1010,7 @@ def timeofday(
     from geo_ssgp.hotspots.trends import MONTH_ONLY_NOTE, day_hour_table
 
     settings, area = _context(data, pack, store)
-    filters = Filters.of(start, end, crime_type, night=night_time)
+    filters = Filters.of(start, end, crime_type, night=night_time, subcategories=subcategory)
     table_all = filters.replace(night=False).apply(_analysis_incidents(settings, area, incidents))
     scope = night_scope(table_all)
     grid = day_hour_table(filters.apply(table_all))
@@ -1016,6 +1039,7 @@ def trend(
     start: FromOpt = None,
     end: ToOpt = None,
     crime_type: CrimeTypeOpt = None,
+    subcategory: SubcategoryOpt = None,
     incidents: IncidentsOpt = None,
     night: NightOpt = False,
     data: DataOpt = None,
@@ -1027,12 +1051,12 @@ def trend(
     from geo_ssgp.hotspots import run_method
     from geo_ssgp.reports import selection_trend
 
-    filters = Filters.of(start, end, crime_type, night=night)
+    filters = Filters.of(start, end, crime_type, night=night, subcategories=subcategory)
     places = {"ward": ward, "lsoa": lsoa, "hotspot_rank": hotspot_rank}
     if sum(v is not None for v in places.values()) > 1:
         raise BadInput("give at most one of --ward, --lsoa, --hotspot-rank", param="ward")
     settings, area = _context(data, pack, store)
-    table = _analysis_incidents(settings, area, incidents)
+    table = _subcategory_only(filters, _analysis_incidents(settings, area, incidents))
     selection = None
     if ward or lsoa:
         selection = focus.selection_from(area, ward=ward, lsoa_codes=[lsoa] if lsoa else None)
@@ -1068,6 +1092,7 @@ def report_meeting(
     ] = None,
     method: MethodOpt = "default",
     crime_type: CrimeTypeOpt = None,
+    subcategory: SubcategoryOpt = None,
     incidents: IncidentsOpt = None,
     data: DataOpt = None,
     pack: PackOpt = None,
@@ -1077,21 +1102,25 @@ def report_meeting(
     a = parse_period(before, "before") if before else (None, None)
     b = parse_period(after, "after") if after else (None, None)
     periods = {"a_from": a[0], "a_to": a[1], "b_from": b[0], "b_to": b[1]}
-    _write_meeting(out, periods, method, crime_type, incidents, _context(data, pack, store))
+    types = Filters.of(crime_types=crime_type, subcategories=subcategory)
+    _write_meeting(out, periods, method, types, incidents, _context(data, pack, store))
 
 
-def _write_meeting(out: Path, periods: dict, method, crime_type, incidents, context) -> None:
-    """Build the meeting pack and write it as HTML, or as PDF for a ``.pdf`` name."""
+def _write_meeting(out: Path, periods: dict, method, kinds: Filters, incidents, context) -> None:
+    """Build the meeting pack and write it as HTML, or as PDF for a ``.pdf`` name.
+
+    ``kinds`` holds the crime types and subcategories (no period) the pack is about.
+    """
     from geo_ssgp import reports
     from geo_ssgp.hotspots import METHODS
 
     if out.suffix.lower() not in {".html", ".pdf"}:
         raise BadInput(f"--out {out.name!r}: use a .html or .pdf file name", param="out")
     name = resolve_method(method)
-    types = Filters.of(crime_types=crime_type).crime_types
+    types = kinds.crime_types
     out = _out_path(out)
     settings, area = context
-    table = _analysis_incidents(settings, area, incidents)
+    table = _subcategory_only(kinds, _analysis_incidents(settings, area, incidents))
     inputs = reports.direct_inputs(table, area)
     (a0, a1), (b0, b1) = reports.meeting_periods(inputs.months, **periods, n=settings.recent_months)
     before, after = Filters.of(a0, a1, types), Filters.of(b0, b1, types)
@@ -1152,6 +1181,7 @@ def emerging(
     ),
     scheme: Annotated[str, typer.Option(help="Categories: arcgis or chainey.")] = "arcgis",
     crime_type: CrimeTypeOpt = None,
+    subcategory: SubcategoryOpt = None,
     incidents: IncidentsOpt = None,
     cube_out: Annotated[
         Path | None, typer.Option("--cube", help="Also export the cube (.parquet or .csv).")
@@ -1166,7 +1196,7 @@ def emerging(
     from geo_ssgp.hotspots.cube import pack_cube
     from geo_ssgp.hotspots.emerging import pack_emerging
 
-    filters = Filters.of(start, end, crime_type)
+    filters = Filters.of(start, end, crime_type, subcategories=subcategory)
     settings, area = _context(data, pack, store)
     table = _analysis_incidents(settings, area, incidents)
     options = {"unit": unit, "cell_size": cell_size, "step": step}
@@ -1204,6 +1234,7 @@ def change(
         str, typer.Option(help="Hotspots chosen on 'both' periods pooled or the 'earlier'.")
     ] = "both",
     crime_type: CrimeTypeOpt = None,
+    subcategory: SubcategoryOpt = None,
     incidents: IncidentsOpt = None,
     map_out: MapOpt = None,
     as_json: JsonOpt = False,
@@ -1214,8 +1245,8 @@ def change(
     """Tested change per place between two periods (exact two-Poisson test per month, BH)."""
     from geo_ssgp.hotspots.change import change_geojson, pack_change
 
-    first = Filters.of(*parse_period(before, "before"), crime_type)
-    second = Filters.of(*parse_period(after, "after"), crime_type)
+    first = Filters.of(*parse_period(before, "before"), crime_type, subcategories=subcategory)
+    second = Filters.of(*parse_period(after, "after"), crime_type, subcategories=subcategory)
     settings, area = _context(data, pack, store)
     table = _analysis_incidents(settings, area, incidents)
     result = pack_change(

@@ -8,7 +8,10 @@ single incident filter every stage uses. Each user-facing name has exactly one r
   (``asb``, ``violence``, ``crime``, any case);
 - :func:`parse_month` / :func:`month_start`: ``YYYY-MM`` months;
 - :func:`resolve_method`: hotspot method names (``default``, any case);
-- :func:`resolve_sources`: incident source names.
+- :func:`resolve_sources`: incident source names;
+- :func:`resolve_subcategories`: a local log's own categories (``subcategory``, e.g.
+  ``Begging``, ``Street drinking``), matched in any case; :func:`subcategory_counts` lists
+  those a table holds.
 
 It also owns the one night-time economy rule, :func:`night_time_mask` (``Filters.night``;
 settings ``night_days``, ``night_start``, ``night_end``): only records with a clock time
@@ -231,6 +234,65 @@ def resolve_sources(values: str | Iterable[str] | None, param: str = "source") -
     return out
 
 
+def resolve_subcategories(values: str | Iterable[str] | None) -> list[str]:
+    """Subcategory names as given (stripped, blanks dropped), without repeats in any case.
+
+    A subcategory is a local log's own category kept beside the police.uk ``crime_type``
+    (Street Aware's "Begging" and "Street drinking" are both "Anti-social behaviour").
+    Names are matched in any case by :func:`filter_incidents`; one the data does not hold
+    selects nothing (the CLI then refuses the empty result).
+
+    Parameters
+    ----------
+    values : str or iterable of str
+        Names; each may be comma-separated.
+
+    Returns
+    -------
+    list of str
+        In the order given, the first spelling of each name kept.
+    """
+    seen: dict[str, str] = {}
+    for item in _items(values):
+        seen.setdefault(" ".join(item.split()).casefold(), " ".join(item.split()))
+    return list(seen.values())
+
+
+def subcategory_counts(incidents: pd.DataFrame) -> dict[str, int]:
+    """How many records carry each subcategory, names merged as the filter matches them.
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        With a ``subcategory`` column (missing: no subcategories).
+
+    Returns
+    -------
+    dict
+        Name (its most common spelling) -> count of records, in any case and with
+        spaces normalised; blank ones (police.uk) are left out. Sorted by name.
+    """
+    if "subcategory" not in incidents or incidents.empty:
+        return {}
+    names = incidents["subcategory"].astype("string").fillna("").str.split().str.join(" ")
+    names = names[names.str.len() > 0]
+    if names.empty:
+        return {}
+    spelled = names.groupby(names.str.casefold()).agg(lambda v: v.value_counts().index[0])
+    counts = names.str.casefold().value_counts()
+    return {spelled[k]: int(counts[k]) for k in sorted(counts.index)}
+
+
+def _subcategory_mask(incidents: pd.DataFrame, names: Iterable[str]) -> np.ndarray:
+    """Records whose ``subcategory`` is one of ``names`` (any case, spaces normalised)."""
+    wanted = {n.casefold() for n in resolve_subcategories(list(names))}
+    if "subcategory" not in incidents:
+        return np.zeros(len(incidents), dtype=bool)
+    given = incidents["subcategory"].astype("string").fillna("")
+    key = given.str.split().str.join(" ").str.casefold()
+    return key.isin(wanted).to_numpy(dtype=bool)
+
+
 def timed(incidents: pd.DataFrame) -> pd.Series:
     """Clock times of the incidents that have one (``time_known``), NaT elsewhere."""
     if "occurred_at" not in incidents:
@@ -323,7 +385,7 @@ def night_scope(incidents: pd.DataFrame, window: NightWindow | None = None) -> d
 
 @dataclass(frozen=True)
 class Filters:
-    """Which incidents an analysis uses: period, crime types, sources, restricted records.
+    """Which incidents an analysis uses: period, crime types, subcategories, sources, restricted.
 
     Build it with :meth:`of`, which resolves and checks every value. Empty tuples mean
     "no condition" (all types, all sources).
@@ -336,6 +398,9 @@ class Filters:
         police.uk category names.
     sources : tuple of str
         Source names.
+    subcategories : tuple of str
+        A local log's own categories (``Begging``); matched in any case. Only local
+        (restricted) records carry one, so a subcategory filter selects restricted records.
     restricted : bool or None
         ``False`` public records only, ``True`` restricted (local) only, ``None`` both.
     night : bool
@@ -349,6 +414,7 @@ class Filters:
     sources: tuple[str, ...] = ()
     restricted: bool | None = None
     night: bool = False
+    subcategories: tuple[str, ...] = ()
 
     @classmethod
     def of(
@@ -359,6 +425,7 @@ class Filters:
         sources: str | Iterable[str] | None = None,
         restricted: bool | None = None,
         night: bool = False,
+        subcategories: str | Iterable[str] | None = None,
     ) -> Filters:
         """Resolve and check plain values (the CLI's options, the API's query, a saved area).
 
@@ -377,6 +444,7 @@ class Filters:
             sources=tuple(resolve_sources(sources)),
             restricted=restricted,
             night=bool(night),
+            subcategories=tuple(resolve_subcategories(subcategories)),
         )
 
     def replace(self, **changes: Any) -> Filters:
@@ -388,22 +456,32 @@ class Filters:
             "sources": self.sources,
             "restricted": self.restricted,
             "night": self.night,
+            "subcategories": self.subcategories,
         }
         values.update(changes)
         return Filters.of(**values)
 
     def key(self) -> tuple:
         """Hashable form for cache keys."""
-        return (self.start, self.end, self.crime_types, self.sources, self.restricted, self.night)
+        return (
+            self.start,
+            self.end,
+            self.crime_types,
+            self.sources,
+            self.restricted,
+            self.night,
+            tuple(s.casefold() for s in self.subcategories),
+        )
 
     def as_dict(self) -> dict:
-        """JSON form (``from``, ``to``, ``crime_types``, ``sources``, ``night``)."""
+        """JSON form (``from``, ``to``, ``crime_types``, ``sources``, ``night``, subcategories)."""
         return {
             "from": self.start,
             "to": self.end,
             "crime_types": list(self.crime_types),
             "sources": list(self.sources),
             "night": self.night,
+            "subcategories": list(self.subcategories),
         }
 
     def apply(self, incidents: pd.DataFrame) -> pd.DataFrame:
@@ -416,6 +494,7 @@ class Filters:
             sources=list(self.sources) or None,
             restricted=self.restricted,
             night=night_window() if self.night else None,
+            subcategories=list(self.subcategories) or None,
         )
 
 
@@ -427,8 +506,9 @@ def filter_incidents(
     sources: str | Iterable[str] | None = None,
     restricted: bool | None = None,
     night: NightWindow | None = None,
+    subcategories: str | Iterable[str] | None = None,
 ) -> pd.DataFrame:
-    """Select incidents by month range, crime type, source, restriction and time of night.
+    """Select incidents by month range, crime type, subcategory, source, restriction and night.
 
     The one incident filter (:meth:`Filters.apply` calls it). ``None`` means "no
     condition"; conditions combine with AND. Index, column order and ``attrs`` are kept.
@@ -451,6 +531,9 @@ def filter_incidents(
     night : NightWindow, optional
         Keep only records in this night-time window (:func:`night_time_mask`); records
         without a clock time are left out.
+    subcategories : str or iterable of str, optional
+        A local log's own categories (any case, see :func:`resolve_subcategories`);
+        police.uk records have none, so they are left out.
 
     Returns
     -------
@@ -484,4 +567,6 @@ def filter_incidents(
         mask &= (incidents["restricted"].astype(bool) == bool(restricted)).to_numpy()
     if night is not None:
         mask &= night_time_mask(incidents, *night)
+    if subcategories is not None:
+        mask &= _subcategory_mask(incidents, _items(subcategories))
     return incidents[mask]

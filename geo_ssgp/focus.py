@@ -42,7 +42,7 @@ from geo_ssgp import areas, tables
 from geo_ssgp.config import CRS_BNG, CRS_WGS84
 from geo_ssgp.errors import BadInput, NotFound
 from geo_ssgp.filters import filter_incidents
-from geo_ssgp.hotspots.label import street_name
+from geo_ssgp.hotspots.label import area_names, street_name
 from geo_ssgp.hotspots.layer import json_safe
 from geo_ssgp.pack import AreaPack, load_layer, load_points
 
@@ -757,6 +757,30 @@ def period_change(
     return out
 
 
+def with_places(candidates: gpd.GeoDataFrame, pack: AreaPack) -> gpd.GeoDataFrame:
+    """Candidates (LSOAs or hotspots) with ``ward`` and ``place`` names for the ranking.
+
+    One rule for both units: :func:`geo_ssgp.hotspots.label.area_names` (the ward holding
+    most of the polygon, the place within 250 m of its edge), so a row reads
+    "Gloucester 005E · Barton and Tredworth · near Gloucester Park".
+
+    Parameters
+    ----------
+    candidates : geopandas.GeoDataFrame
+        Area statistics or hotspots with polygons (EPSG:27700).
+    pack : AreaPack
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy with ``ward`` and ``place`` (``None`` where none is near).
+    """
+    out = candidates.copy()
+    names = area_names(out, pack)
+    out["ward"], out["place"] = names["ward"].to_numpy(), names["place"].to_numpy()
+    return out
+
+
 def rank_candidates(
     candidates: pd.DataFrame,
     trend: pd.Series | None = None,
@@ -784,7 +808,8 @@ def rank_candidates(
     Returns
     -------
     pandas.DataFrame
-        ``id``, ``name``, the raw values (``count``, ``rate_per_1000`` with its
+        ``id``, ``name`` (and ``ward``, ``place`` when the candidates have them, see
+        :func:`with_places`), the raw values (``count``, ``rate_per_1000`` with its
         ``rate_basis``, ``trend_pct``, ``imd_decile``), per component ``<c>_scaled``,
         ``<c>_weight`` and ``<c>_points``,
         then ``score`` and ``position`` (1 = best), sorted by score. ``attrs["weights"]`` holds
@@ -834,10 +859,12 @@ def _candidate_table(candidates: pd.DataFrame, trend: pd.Series | None) -> pd.Da
         raise ValueError("candidates need a 'count' or 'n_incidents' column")
     nan = pd.Series(np.nan, index=candidates.index)
     rate, basis = _sound_rate(candidates, nan)
+    where = {c: candidates[c] for c in ("ward", "place") if c in candidates}
     return pd.DataFrame(
         {
             "id": ids,
             "name": names,
+            **where,
             "count": candidates[count_col].astype(float),
             "rate_per_1000": rate,
             "rate_basis": basis,

@@ -78,6 +78,8 @@ def hotspot_layer(
     method: str, incidents: gpd.GeoDataFrame, pack: AreaPack, filters: Filters
 ) -> HotspotLayer:
     """A hotspot layer of ``method`` for the incidents these filters select."""
+    if filters.subcategories:  # a local log's own categories: run_method has no such option
+        incidents = Filters(subcategories=filters.subcategories).apply(incidents)
     return run_method(
         method,
         incidents,

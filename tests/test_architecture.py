@@ -32,6 +32,7 @@ RANK = {
     "dask_engine": 6,
     "areas": 7,
     "streets": 7,
+    "gazetteer": 7,
     "hotspots": 8,
     "focus": 9,
     "maps": 10,

@@ -684,3 +684,106 @@ def test_analyst_map_space_time_layers(browser, server):
         watch.check()
     finally:
         context.close()
+
+
+def test_pcso_finds_a_street_and_opens_its_ward_on_a_phone(browser, server):
+    context, page, watch = _open(browser, server, role="pcso",
+                                 viewport={"width": 390, "height": 844})
+    try:
+        page.goto(server["url"] + "/area")
+        page.fill("#place-q", "widden")
+        page.press("#place-q", "Enter")
+        page.wait_for_url(re.compile(r"/area\?q=widden$"))
+        first = page.locator("#search-results li").first
+        assert "Widden Street" in first.inner_text() and "Barton and Tredworth ward" in (
+            first.inner_text()
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        _shot(page, "area-search", full_page=True)
+        first.locator("a", has_text="Widden Street").click()
+        page.wait_for_url(re.compile(r"/area/E05010953$"))
+        assert page.locator("#area-name").inner_text() == "Barton and Tredworth"
+        # the PCSO page searches too: a postcode leads to its ward
+        page.fill("#place-q", "gl1 1ad")
+        page.press("#place-q", "Enter")
+        page.locator("#search-results a", has_text="GL1 1AD").click()
+        page.wait_for_url(re.compile(r"/area/E05010967$"))
+        assert page.locator("#area-name").inner_text() == "Westgate"
+        watch.check()
+    finally:
+        context.close()
+
+
+FITS = """(sel) => {
+  // Every element matching sel is painted inside the viewport and inside its scrolling panel,
+  // and is the element hit at its own centre (not covered, not clipped away).
+  const out = [];
+  for (const e of document.querySelectorAll(sel)) {
+    e.scrollIntoView({block: "center", inline: "nearest"});
+    const r = e.getBoundingClientRect();
+    const box = e.closest(".panel").getBoundingClientRect();
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    out.push(r.width > 0 && r.left >= box.left - 0.5 && r.right <= box.right + 0.5 &&
+             r.left >= 0 && r.right <= window.innerWidth + 0.5 && !!hit &&
+             (hit === e || e.contains(hit)));
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("viewport", [(1440, 900), (390, 844)], ids=["desktop", "phone"])
+def test_ranking_and_saved_links_are_not_cut_off(browser, server, viewport):
+    width, height = viewport
+    context, page, watch = _open(browser, server, viewport={"width": width, "height": height})
+    try:
+        page.goto(server["url"] + "/", timeout=MAP_TIMEOUT)
+        _map_frame(page, "#map")
+        page.click("button[data-tab=t-rank]")
+        page.locator("#ranking tbody tr").first.wait_for(timeout=60_000)
+        headers = page.locator("#ranking thead th").all_inner_texts()
+        assert headers[-1].startswith("deprivation")
+        last = "#ranking tbody td:last-child"
+        assert page.locator(last).count() >= 10
+        assert all(page.evaluate(FITS, last)), "deprivation column cut off"
+        assert all(page.evaluate(FITS, "#ranking thead th:last-child"))
+        wide = "document.documentElement.scrollWidth <= window.innerWidth"
+        assert page.evaluate(wide)  # the page does not scroll sideways to show them
+        # rows name the ward and a place beside "Gloucester 0xxY"
+        where = page.locator("#ranking tbody td.area-name .where").all_inner_texts()
+        assert where and all(w for w in where) and any("near " in w for w in where)
+        _shot(page, f"ranking-{width}")
+        page.click("button[data-tab=t-saved]")
+        page.locator("#saved tbody tr").first.wait_for(timeout=30_000)
+        gpkg = "#saved tbody td.actions a[href$='format=gpkg']"
+        delete = "#saved tbody td.actions button.danger"
+        assert page.locator(gpkg).count() >= 1 and page.locator(delete).count() >= 1
+        assert all(page.evaluate(FITS, gpkg)), "GPKG link cut off"
+        assert all(page.evaluate(FITS, delete)), "Delete button cut off"
+        panel = page.locator(".panel")
+        assert panel.evaluate("p => p.scrollWidth <= p.clientWidth")  # no hidden overflow
+        assert page.evaluate(wide)
+        _shot(page, f"saved-{width}")
+        watch.check()
+    finally:
+        context.close()
+
+
+def test_subcategory_filter_lists_the_local_log_categories(browser, server):
+    context, page, watch, frame = _open_analyst(browser, server)
+    try:
+        options = page.locator("#f-sub option").all_inner_texts()
+        assert options == ["All", "ASB (1)"]  # the uploaded log's own category, counted
+        assert page.locator("#f-sub-box").is_visible()
+        page.select_option("#f-sub", "ASB")
+        _map_frame(page, "#map", "subcategory=ASB")
+        watch.check()
+    finally:
+        context.close()
+    context, page, watch = _open(browser, server, role="viewer")
+    try:
+        page.goto(server["url"] + "/")
+        assert page.locator("#f-sub").count() == 0  # restricted categories: analysts only
+        assert page.locator(".topbar nav a", has_text="Analyst map").count() == 0
+        watch.check()
+    finally:
+        context.close()

@@ -624,3 +624,30 @@ def test_trend_command_for_a_ward_and_an_lsoa(ingested, store_dir):
     assert lsoa.exit_code == 0, lsoa.output
     both = runner.invoke(app, [*args, "--ward", "Westgate"])
     assert both.exit_code == 2 and "at most one of" in both.output
+
+
+STREET_AWARE = (
+    "ref,date,type,lon,lat,location\n"
+    "S1,2025-08-01 21:40,Begging,-2.2437,51.8651,Northgate Street\n"  # Fri
+    "S2,2025-08-02 23:05,Street drinking,-2.2450,51.8655,Eastgate Street\n"  # Sat
+    "S3,2025-08-04 10:00,begging,-2.2440,51.8652,Northgate Street\n"  # Mon
+    "S4,2025-08-05 11:00,Street Drinking,-2.2451,51.8656,Eastgate Street\n"  # Tue
+    "S5,2025-08-06 12:00,Street drinking,-2.2452,51.8654,Eastgate Street\n"  # Wed
+)
+
+
+def test_subcategory_option_selects_a_local_log_s_own_categories(tmp_path):
+    log = tmp_path / "street_aware.csv"
+    log.write_text(STREET_AWARE)
+    totals = {}
+    for name in ("BEGGING", "street drinking"):
+        out = tmp_path / f"{name}.csv"
+        args = ["timeofday", "--incidents", str(log), "--subcategory", name, "--out", str(out)]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        totals[name] = int(pd.read_csv(out, index_col=0).to_numpy().sum())
+    assert totals == {"BEGGING": 2, "street drinking": 3}
+    args = ["hotspots", "--incidents", str(log), "--subcategory", "Loitering"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "h.geojson")])
+    assert result.exit_code == 2
+    assert "with subcategory Loitering" in result.output

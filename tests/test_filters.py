@@ -119,8 +119,10 @@ def test_filters_of_resolves_every_value():
         "crime_types": ["Anti-social behaviour", "Burglary"],
         "sources": ["police-uk"],
         "night": False,
+        "subcategories": [],
     }
-    assert Filters.of() == Filters() and Filters.of().key() == (None, None, (), (), None, False)
+    assert Filters.of() == Filters()
+    assert Filters.of().key() == (None, None, (), (), None, False, ())
     assert f.replace(end=None).end is None and f.replace(end=None).start == "2025-01"
 
 
@@ -219,3 +221,61 @@ def test_night_scope_says_what_was_left_out():
     assert (scope["in_window"], scope["without_time"]) == (3, 2)
     assert scope["note"].startswith("police.uk records carry the month only")
     assert "2 records without a time are left out" in scope["note"]
+
+
+# subcategories: a local log's own categories ---------------------------------------------
+
+#: A Street Aware style local log after ingest: its own categories beside police.uk's.
+LOCAL_LOG = pd.DataFrame(
+    {
+        "month": pd.to_datetime(["2025-06-01"] * 4 + ["2025-07-01"] * 4),
+        "crime_type": ["Anti-social behaviour"] * 7 + ["Public order"],
+        "subcategory": [
+            "Begging",
+            "Street drinking",
+            "begging ",
+            "Begging",
+            "Street  drinking",
+            "",
+            "Begging",
+            "Street drinking",
+        ],
+        "source": ["local"] * 5 + ["police-uk"] + ["local"] * 2,
+        "restricted": [True] * 5 + [False] + [True] * 2,
+    },
+    index=range(100, 108),
+)
+
+
+def test_resolve_subcategories_keeps_the_first_spelling_once():
+    from geo_ssgp.filters import resolve_subcategories
+
+    assert resolve_subcategories("Begging, begging ,Street  drinking") == [
+        "Begging",
+        "Street drinking",
+    ]
+    assert resolve_subcategories(None) == [] and resolve_subcategories(["", " "]) == []
+
+
+def test_subcategory_counts_list_what_the_data_holds():
+    from geo_ssgp.filters import subcategory_counts
+
+    # merged as the filter matches them (any case, spaces normalised), most common spelling
+    assert subcategory_counts(LOCAL_LOG) == {"Begging": 4, "Street drinking": 3}
+    assert subcategory_counts(LOCAL_LOG.drop(columns="subcategory")) == {}
+
+
+def test_subcategory_filter_counts_in_any_case():
+    def picked(**kwargs) -> list[int]:
+        return Filters.of(**kwargs).apply(LOCAL_LOG).index.tolist()
+
+    assert picked(subcategories="begging") == [100, 102, 103, 106]
+    assert picked(subcategories="STREET DRINKING") == [101, 104, 107]
+    assert len(picked(subcategories=["Begging", "street drinking"])) == 7
+    # combined with the other conditions by AND
+    assert picked(subcategories="street drinking", crime_types="asb") == [101, 104]
+    assert picked(subcategories="begging", end="2025-06") == [100, 102, 103]
+    # a police.uk record has no subcategory; an unknown one selects nothing
+    assert picked(subcategories="Loitering") == []
+    assert Filters.of(subcategories="Begging").key() == Filters.of(subcategories="BEGGING").key()
+    assert Filters.of(subcategories="Begging").as_dict()["subcategories"] == ["Begging"]

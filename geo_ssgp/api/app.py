@@ -25,7 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from geo_ssgp import pipeline
 from geo_ssgp.api import errors, security
 from geo_ssgp.api.auth import User
-from geo_ssgp.api.routes import data, docs, focus_areas, pages, uploads
+from geo_ssgp.api.routes import data, docs, focus_areas, pages, search, uploads
 from geo_ssgp.api.service import Service
 from geo_ssgp.config import Settings, get_settings
 from geo_ssgp.errors import GeoSsgpError, StillComputing
@@ -93,7 +93,7 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
-    for module in (data, focus_areas, uploads, pages, docs):
+    for module in (data, search, focus_areas, uploads, pages, docs):
         app.include_router(module.router)
     return app
 

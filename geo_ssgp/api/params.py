@@ -44,9 +44,17 @@ def query_filters(
             "records without a clock time (all police.uk records) are left out."
         ),
     ] = False,
+    subcategory: Annotated[
+        list[str] | None,
+        Query(
+            description="A local log's own category, e.g. Begging or Street drinking (any "
+            "case); repeat or comma-separate. Only local (restricted) records carry one, so "
+            "this is for analysts only."
+        ),
+    ] = None,
 ) -> Filters:
-    """Period, crime types, sources and night window of the layer, map and summary routes."""
-    return Filters.of(from_, to, crime_type, source, night=night)
+    """Period, crime types, subcategories, sources and night window of the data routes."""
+    return Filters.of(from_, to, crime_type, source, night=night, subcategories=subcategory)
 
 
 #: A route parameter holding the request's :class:`~geo_ssgp.filters.Filters`.

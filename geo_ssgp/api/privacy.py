@@ -5,8 +5,9 @@ Two rules, applied by construction rather than field by field:
 1. **Public records only.** Every answer for the ``pcso`` and ``viewer`` roles is computed
    from public (police.uk) records alone: :func:`visible_filters` turns the caller's filters
    into ``restricted=False`` and refuses a filter that selects restricted (local) records
-   only. No count, density, score, percentile, label or month a non-analyst sees depends on a
-   restricted record, so no pair of allowed queries can be differenced into one: the
+   only (``source=local``, or a ``subcategory``: only local logs carry one). No count,
+   density, score, percentile, label or month a non-analyst sees depends on a restricted
+   record, so no pair of allowed queries can be differenced into one: the
    ``/api/incidents`` points they may fetch already give public counts exactly.
 2. **Small counts suppressed with everything derived from them.** A count from 1 up to
    ``settings.suppress_below - 1`` is replaced by ``null`` with a ``suppressed`` flag, and on
@@ -61,6 +62,8 @@ CANDIDATE_KEEP = frozenset(
     {
         "id",
         "name",
+        "ward",
+        "place",
         "imd_decile",
         "deprivation_scaled",
         "deprivation_weight",
@@ -90,10 +93,15 @@ def visible_filters(filters: Filters, is_analyst: bool) -> Filters:
     Raises
     ------
     Forbidden
-        A non-analyst asked for restricted records only (``source=local``).
+        A non-analyst asked for restricted records only (``source=local``, or a
+        subcategory, which only local records carry).
     """
     if is_analyst:
         return filters
+    if filters.subcategories:
+        raise Forbidden(
+            "subcategories come from restricted local logs: analysts only", param="subcategory"
+        )
     if filters.restricted or (filters.sources and set(filters.sources) <= RESTRICTED_SOURCES):
         raise Forbidden("restricted (local) records are for analysts only", param="source")
     return dataclasses.replace(filters, restricted=False)

@@ -39,7 +39,7 @@ class SelectionIn(BaseModel):
 
 
 class FiltersIn(BaseModel):
-    """Period, crime types and sources, as in the query parameters."""
+    """Period, crime types, subcategories and sources, as in the query parameters."""
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -50,6 +50,11 @@ class FiltersIn(BaseModel):
     crime_types: list[Short] = Field(default_factory=list, max_length=50)
     sources: list[Short] = Field(default_factory=list, max_length=10)
     night: bool = Field(False, description="Only the night-time economy window.")
+    subcategories: list[Short] = Field(
+        default_factory=list,
+        max_length=50,
+        description="A local log's own categories (Begging, ...); analysts only.",
+    )
 
 
 class NightScope(BaseModel):
@@ -291,6 +296,11 @@ class Meta(BaseModel):
     weights: dict[str, float]
     components: dict[str, str]
     suppress_below: int
+    subcategories: dict[str, int] = Field(
+        default_factory=dict,
+        description="A local log's own categories with record counts (analysts only; "
+        "empty for other roles).",
+    )
 
 
 class Summary(BaseModel):
@@ -369,3 +379,23 @@ class LayerAccuracy(BaseModel):
     coverage: dict[str, AccuracyAt] | None = Field(
         None, description="by share of the area, e.g. '0.01'"
     )
+
+
+class SearchMatch(BaseModel):
+    """A street, postcode, place, locality or ward with the ward and LSOA it lies in."""
+
+    kind: Literal["postcode", "ward", "street", "place", "locality"]
+    name: str
+    ward_cd: str = Field(..., description="Ward code; its PCSO page is /area/<ward_cd>.")
+    ward_nm: str
+    lsoa_cd: str | None = Field(None, description="LSOA at the point (None for a ward).")
+    lsoa_nm: str | None = None
+    lon: float = Field(..., description="WGS84 point: a street's middle in that ward.")
+    lat: float
+
+
+class SearchResults(BaseModel):
+    """Place search matches, best first (a street once per ward it runs through)."""
+
+    query: str
+    matches: list[SearchMatch]

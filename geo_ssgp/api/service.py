@@ -30,7 +30,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from geo_ssgp import areas, focus, hotspots, maps, pipeline, reports, streets
+from geo_ssgp import areas, focus, gazetteer, hotspots, maps, pipeline, reports, streets
 from geo_ssgp.api.auth import User
 from geo_ssgp.api.cache import LayerCache
 from geo_ssgp.api.privacy import (
@@ -45,7 +45,7 @@ from geo_ssgp.api.privacy import (
 from geo_ssgp.api.workers import WorkerPool
 from geo_ssgp.config import CRS_BNG, Settings
 from geo_ssgp.errors import BadInput, Forbidden, NotEnoughData, NotFound, StillComputing
-from geo_ssgp.filters import Filters, night_scope, resolve_method
+from geo_ssgp.filters import Filters, night_scope, resolve_method, subcategory_counts
 from geo_ssgp.hotspots.change import change_geojson, pack_change
 from geo_ssgp.hotspots.emerging import EmergingHotspots, emerging_scope, pack_emerging
 from geo_ssgp.hotspots.evaluate import layer_accuracy
@@ -687,6 +687,10 @@ class Service:
         wards = load_layer(self.pack, "ward")
         return wards[["code", "name"]].sort_values("name", ignore_index=True)
 
+    def search(self, query: str) -> list[dict]:
+        """Offline place search (:func:`geo_ssgp.gazetteer.search_places`) in the pack."""
+        return gazetteer.search_places(self.pack, query)
+
     def place(self, key: str) -> focus.Place:
         """A ward or LSOA by code or name (:func:`geo_ssgp.focus.find_place`)."""
         return focus.find_place(self.pack, key)
@@ -726,7 +730,18 @@ class Service:
             "weights": focus.DEFAULT_WEIGHTS,
             "components": focus.COMPONENTS,
             "suppress_below": self.settings.suppress_below,
+            "subcategories": self.subcategories(role),
         }
+
+    def subcategories(self, role: str) -> dict[str, int]:
+        """A local log's own categories and their counts; empty unless ``role`` is analyst.
+
+        Only local (restricted) records carry a subcategory, so other roles get none
+        (:func:`geo_ssgp.api.privacy.visible_filters` refuses the filter for them too).
+        """
+        if role != "analyst":
+            return {}
+        return self._cached(("subcategories",), lambda: subcategory_counts(self.incidents()))
 
     def selection(self, spec: dict, filters: Filters, user: User) -> focus.Selection:
         """A :class:`geo_ssgp.focus.Selection` from a request's selection object.
@@ -881,6 +896,7 @@ class Service:
             f.get("crime_types"),
             f.get("sources"),
             night=f.get("night", False),
+            subcategories=f.get("subcategories"),
         )
 
     # ranking -------------------------------------------------------------------------------
@@ -902,7 +918,7 @@ class Service:
         Returns
         -------
         pandas.DataFrame
-            LSOA candidates also carry ``ward``, the ward's name.
+            With ``ward`` and ``place`` names (:func:`geo_ssgp.focus.with_places`).
         """
         filters = self.visible(filters, user)
 
@@ -915,10 +931,7 @@ class Service:
             else:
                 cands = focus.hotspot_context(self.hotspots(method, filters).hotspots, stats)
                 trend = focus.period_change(inc, cands)
-            table = focus.rank_candidates(cands, trend, weights)
-            if unit == "lsoa":  # "Gloucester 004I" says nothing on the ground: name the ward
-                wards = lsoa_wards(self.pack, self.pack.primary_lsoa)["ward_nm"]
-                table.insert(table.columns.get_loc("name") + 1, "ward", table["id"].map(wards))
+            table = focus.rank_candidates(focus.with_places(cands, self.pack), trend, weights)
             if not user.is_analyst:
                 table = suppress_frame(
                     table, "count", self.settings.suppress_below, keep=CANDIDATE_KEEP

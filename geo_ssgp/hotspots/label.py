@@ -461,6 +461,60 @@ def _nearest_locality(
     return near.loc[~same.fillna(False).astype(bool), "name"]
 
 
+def _near(
+    hot: gpd.GeoDataFrame,
+    anchor: np.ndarray,
+    ward: pd.Series,
+    pack: AreaPack,
+    edge_m: float,
+    skip_locality: np.ndarray | None = None,
+) -> pd.Series:
+    """The "near X" name of each polygon: a places-table name, else an NPTG locality.
+
+    Both within ``edge_m`` of the polygon's edge and not the polygon's ward name; rows
+    flagged in ``skip_locality`` (e.g. in the city centre) get no locality fallback.
+    Indexed by ``hid``.
+    """
+    near = _nearest_place(hot, anchor, ward, pack, edge_m).reindex(hot["hid"])
+    skip = np.zeros(len(hot), dtype=bool) if skip_locality is None else skip_locality
+    rest = hot[near.isna().to_numpy() & ~skip]
+    if len(rest):
+        near = near.fillna(_nearest_locality(rest, ward, pack, edge_m))
+    return near
+
+
+def area_names(
+    areas: gpd.GeoDataFrame, pack: AreaPack, edge_m: float = NEAR_EDGE_M
+) -> pd.DataFrame:
+    """The ward and the nearby place of each polygon, by the hotspot labels' rules.
+
+    "Gloucester 004I" says nothing on the ground; this names an LSOA (or any polygon) the
+    way :func:`label_hotspots` names a hotspot: the ward holding most of its area, and the
+    places-table name (else NPTG locality) within ``edge_m`` of its edge, the closest to
+    the polygon first, then to its representative point (names equal to the ward skipped).
+
+    Parameters
+    ----------
+    areas : geopandas.GeoDataFrame
+        Polygons; any CRS, worked in EPSG:27700.
+    pack : AreaPack
+    edge_m : float, default :data:`NEAR_EDGE_M` (250)
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``ward`` and ``place`` (``None`` where there is none), index aligned with ``areas``.
+    """
+    geom = areas.geometry if areas.crs is None else areas.geometry.to_crs(CRS_BNG)
+    hot = gpd.GeoDataFrame({"hid": np.arange(len(areas))}, geometry=geom.to_numpy(), crs=CRS_BNG)
+    if hot.empty:
+        return pd.DataFrame({"ward": [], "place": []}, index=areas.index, dtype=object)
+    ward = _ward_names(hot, pack, pd.DataFrame({"hid": []}))
+    near = _near(hot, shapely.point_on_surface(hot.geometry.to_numpy()), ward, pack, edge_m)
+    names = pd.DataFrame({"ward": ward.to_numpy(), "place": near.to_numpy()}, index=areas.index)
+    return names.astype(object).where(names.notna(), None)
+
+
 def _single_snap_point(hot: gpd.GeoDataFrame, hits: pd.DataFrame) -> pd.Series:
     """Whether all of a hotspot's incidents sit on one map point."""
     distinct = hits.drop_duplicates(["hid", "x", "y"]).groupby("hid").size()
@@ -539,10 +593,7 @@ def label_hotspots(
             shapely.intersects(hot.geometry.to_numpy(), centre.point)
         )
 
-    near = _nearest_place(hot, anchor, ward, pack, edge_m).reindex(hot["hid"])
-    outside = hot[near.isna().to_numpy() & ~in_centre]
-    if len(outside):
-        near = near.fillna(_nearest_locality(outside, ward, pack, edge_m))
+    near = _near(hot, anchor, ward, pack, edge_m, skip_locality=in_centre)
 
     snap = None
     if mark_snap_points:

@@ -460,6 +460,8 @@ def test_candidates_rank_lsoas_with_explained_weights(client):
         assert row["score"] == pytest.approx(parts)
     wards = {w["name"] for w in client.get("/api/meta", headers=ANALYST).json()["wards"]}
     assert all(row["ward"] in wards for row in rows)  # LSOAs named with their ward
+    assert all(set(row) >= {"name", "ward", "place"} for row in rows)
+    assert any(row["place"] for row in rows)  # ... and a place near them
     only_imd = client.get("/api/candidates?w_count=0&w_rate=0&w_trend=0&w_deprivation=1",
                           headers=ANALYST).json()
     assert only_imd["weights"]["deprivation"] == 1.0
@@ -471,6 +473,8 @@ def test_candidates_rank_hotspots(client):
     assert r.status_code == 200
     rows = r.json()["rows"]
     assert rows[0]["id"].startswith("hotspot ") and rows[0]["name"]
+    wards = {w["name"] for w in client.get("/api/meta", headers=PCSO).json()["wards"]}
+    assert all(row["ward"] in wards for row in rows)
     bad = client.get("/api/candidates?w_count=-1", headers=ANALYST)
     assert bad.status_code == 422
 
@@ -662,3 +666,19 @@ def test_analyst_map_draws_the_busiest_street_segments(client, svc):
     assert top["street_share"].max() <= 0.05 and (top["n_incidents"] >= 3).all()
     asb = svc.street_layer(period.replace(crime_types=("Anti-social behaviour",)), User("pcso"))
     assert len(asb) and (asb["n_incidents"] >= svc.settings.suppress_below).all()  # pcso
+
+
+@pytest.mark.parametrize(
+    ("headers", "analyst"), [(ANALYST, True), (PCSO, False), (VIEWER, False)]
+)
+def test_nav_links_the_analyst_workspace_for_analysts_only(client, headers, analyst):
+    for path in ("/area", "/area/E05010967", "/meeting"):
+        page = client.get(path, headers=headers)
+        assert page.status_code == 200
+        nav = re.search(r"<nav>(.*?)</nav>", page.text, re.S).group(1)
+        links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', nav)
+        assert ("/", "Analyst map") in links if analyst else ("/", "Analyst map") not in links
+        assert ("/area", "PCSO areas") in links and ("/meeting", "Meeting") in links
+        assert "upload" not in nav.lower()
+    page = client.get("/", headers=headers)
+    assert ('id="t-upload"' in page.text) is analyst

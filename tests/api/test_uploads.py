@@ -64,41 +64,57 @@ def test_local_categories_are_kept_beside_the_police_uk_category(svc, uploaded):
     assert (police["subcategory"] == "").all()
 
 
-VIEWER = {"Authorization": "Bearer dev-viewer"}
-PUBLIC_LOG = (
-    "ref,date,type,lon,lat,location\n"
-    "P1,2025-07-03 21:40,Begging,-2.2437,51.8651,Shared by the partnership\n"
-    "P2,2025-07-04 22:10,Begging,-2.2450,51.8655,Shared by the partnership\n"
-)
-
-
-@pytest.fixture(scope="module")
-def uploaded_public(client):
-    files = {"file": ("shared_log.csv", PUBLIC_LOG, "text/csv")}
-    r = client.post("/api/uploads", headers=ANALYST, files=files, data={"public": "true"})
+def _count(client, query: str, headers=ANALYST) -> int:
+    r = client.get(f"/api/incidents?{query}", headers=headers)
     assert r.status_code == 200, r.text
-    return r.json()
+    return r.json()["count"]
 
 
-def _shared_rows(client, headers, month):
-    query = f"/api/incidents?from={month}&to={month}&crime_type=asb"
-    body = client.get(query, headers=headers).json()
-    return [f["properties"] for f in body["features"] if f["properties"]["source"] == "local"]
+def test_subcategory_filter_counts_the_log_s_own_categories(client, uploaded):
+    # in the area: S1 Begging and S2 Street drinking (S3 Begging is outside Gloucester)
+    assert _count(client, "subcategory=begging") == 1
+    assert _count(client, "subcategory=Street%20Drinking") == 1
+    assert _count(client, "subcategory=Begging,street%20drinking") == 2
+    assert _count(client, "subcategory=begging&subcategory=Street%20drinking") == 2
+    assert _count(client, "subcategory=begging&crime_type=burglary") == 0
+    assert _count(client, "subcategory=Loitering") == 0
+    points = client.get("/api/incidents?subcategory=begging", headers=ANALYST).json()
+    assert [f["properties"]["subcategory"] for f in points["features"]] == ["Begging"]
+    areas = client.get("/api/areas?subcategory=street%20drinking", headers=ANALYST).json()
+    assert sum(f["properties"]["count"] or 0 for f in areas["features"]) == 1
 
 
-def test_a_local_log_marked_public_is_seen_by_every_role(client, uploaded_public):
-    assert uploaded_public["public"] is True and uploaded_public["accepted"] == 2
-    for headers in (ANALYST, PCSO, VIEWER):
-        rows = _shared_rows(client, headers, "2025-07")
-        assert [r["location_text"] for r in rows] == ["Shared by the partnership"] * 2
-        assert not any(r["restricted"] for r in rows)
+def test_subcategories_are_listed_for_analysts_only(client, uploaded):
+    meta = client.get("/api/meta", headers=ANALYST).json()
+    assert meta["subcategories"] == {"Begging": 1, "Street drinking": 1}
+    assert client.get("/api/meta", headers=PCSO).json()["subcategories"] == {}
 
 
-def test_a_local_log_is_restricted_by_default(client, uploaded, uploaded_public):
-    assert uploaded["public"] is False
-    assert len(_shared_rows(client, ANALYST, "2025-08")) == 2  # inside the area
-    for headers in (PCSO, VIEWER):
-        assert _shared_rows(client, headers, "2025-08") == []
-    listed = {d["name"]: d["public"] for d in client.get("/api/datasets", headers=ANALYST).json()}
-    assert listed["street_aware.csv"] is False and listed["shared_log.csv"] is True
-    assert all(v for k, v in listed.items() if k.endswith("-street.csv"))  # police.uk: public
+def test_subcategory_filter_is_refused_to_non_analysts(client, uploaded):
+    r = client.get("/api/incidents?subcategory=begging", headers=PCSO)
+    assert r.status_code == 403
+    assert "analysts only" in r.json()["detail"]
+    body = {"selection": {"ward": "Westgate"}, "filters": {"subcategories": ["Begging"]}}
+    assert client.post("/api/selection/summary", headers=PCSO, json=body).status_code == 403
+
+
+def test_summary_under_a_subcategory_filter(client, uploaded):
+    body = {"selection": {"ward": "Westgate"}, "filters": {"subcategories": ["begging"]}}
+    r = client.post("/api/selection/summary", headers=ANALYST, json=body)
+    assert r.status_code == 200, r.text
+    summary = r.json()
+    assert summary["district"]["incidents"] == 1
+    assert summary["filters"]["subcategories"] == ["begging"]
+
+
+def test_hotspot_layer_under_a_subcategory_filter(client, uploaded):
+    q = "/api/hotspots?method=grid-count&subcategory="
+    begging = client.get(q + "begging", headers=ANALYST).json()["features"]
+    assert [(f["properties"]["n_incidents"], f["properties"]["label"]) for f in begging] == [
+        (1, "Westgate: Northgate Street (city centre)")
+    ]
+    both = client.get(q + "begging,street%20drinking", headers=ANALYST).json()["features"]
+    assert sorted(f["properties"]["label"] for f in both) == [
+        "Westgate: Eastgate Street (city centre)",
+        "Westgate: Northgate Street (city centre)",
+    ]

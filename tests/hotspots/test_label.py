@@ -15,6 +15,7 @@ from geo_ssgp.config import CRS_BNG, get_settings
 from geo_ssgp.errors import BadInput
 from geo_ssgp.hotspots.label import (
     CityCentre,
+    area_names,
     city_centre,
     is_generic_place,
     label_hotspots,
@@ -458,3 +459,28 @@ def test_segment_label_names_ward_and_street():
         "Kingsholm and Wotton: unnamed footway",
         "Bristol Road",
     ]
+
+
+def test_area_names_give_the_ward_and_the_place_near_a_polygon(pack):
+    places = load_points(pack, "places")
+    park = places.query("name == 'Gloucester Park'").geometry.iloc[0]
+    squares = _hotspots(
+        _square(park.x, park.y, 50),  # the park inside
+        _square(park.x + 300, park.y, 100),  # edge 200 m from the park, other places nearer
+        _square(0, 0),  # far outside the pack
+        index=[7, 8, 9],
+    )
+    names = area_names(squares, pack)
+    assert list(names.index) == [7, 8, 9]
+    assert names.loc[7, "place"] == "Gloucester Park"
+    assert names.loc[7, "ward"] in {"Barton and Tredworth", "Westgate"}
+    chosen = places.loc[places["name"] == names.loc[8, "place"]].geometry
+    assert chosen.distance(squares.geometry.loc[8]).min() <= 250
+    assert names.loc[9, "ward"] is None and names.loc[9, "place"] is None
+    # the ward holds most of the polygon: the same rule as the LSOA-to-ward lookup
+    from geo_ssgp.pack import lsoa_wards
+
+    lsoas = load_layer(pack, "lsoa21")
+    wards = lsoa_wards(pack, "lsoa21")["ward_nm"]
+    assert list(area_names(lsoas, pack)["ward"]) == list(lsoas["code"].map(wards))
+    assert area_names(lsoas.iloc[:0], pack).empty

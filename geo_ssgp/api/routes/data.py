@@ -46,6 +46,7 @@ INCIDENT_FIELDS = [
     "source",
     "month",
     "crime_type",
+    "subcategory",
     "location_text",
     "outcome",
     "restricted",
@@ -82,7 +83,14 @@ Svc = Annotated[Service, Depends(service)]
 
 def filters_from_body(body: FiltersIn) -> Filters:
     """Filters from a request body's ``filters`` object (checked like query parameters)."""
-    return Filters.of(body.from_, body.to, body.crime_types, body.sources, night=body.night)
+    return Filters.of(
+        body.from_,
+        body.to,
+        body.crime_types,
+        body.sources,
+        night=body.night,
+        subcategories=body.subcategories,
+    )
 
 
 @router.get("/health", summary="Service health and data coverage", response_model=Health)

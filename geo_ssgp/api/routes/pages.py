@@ -223,9 +223,18 @@ def street_layer(request: Request, svc: Svc, user: CurrentUser) -> Response:
 
 
 @router.get("/area", response_class=HTMLResponse)
-def area_index(request: Request, svc: Svc, user: PageUser) -> HTMLResponse:
-    """Wards by name, each linking to its PCSO view."""
-    return render(request, "area_index.html", user, wards=svc.wards().to_dict("records"))
+def area_index(
+    request: Request,
+    svc: Svc,
+    user: PageUser,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Street, postcode or place to find.")
+    ] = None,
+) -> HTMLResponse:
+    """Wards by name, each linking to its PCSO view; with ``q``, the places found first."""
+    matches = svc.search(q) if q else None
+    wards = svc.wards().to_dict("records")
+    return render(request, "area_index.html", user, wards=wards, q=q or "", matches=matches)
 
 
 @router.get("/area/{key}", response_class=HTMLResponse)

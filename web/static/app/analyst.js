@@ -63,6 +63,7 @@
 
   // ---- filters ---------------------------------------------------------------------------
   var fFrom = $("f-from"), fTo = $("f-to"), fSource = $("f-source"), fTypes = $("f-types");
+  var fSub = $("f-sub");  // analysts only: subcategories come from restricted local logs
   meta.months.forEach(function (m) { option(fFrom, m, m); option(fTo, m, m); });
   if (meta.months.length) { fFrom.value = meta.months[0]; fTo.value = meta.months[meta.months.length - 1]; }
   meta.crime_types.forEach(function (t) {
@@ -74,6 +75,19 @@
     fTypes.appendChild(label);
   });
 
+  // A local log's own categories (Begging, Street drinking) with their record counts.
+  function subcategoryOptions(counts) {
+    if (!fSub) { return; }
+    var chosen = fSub.value;
+    while (fSub.options.length > 1) { fSub.remove(1); }
+    Object.keys(counts || {}).forEach(function (name) {
+      option(fSub, name, name + " (" + fmt(counts[name], 0) + ")");
+    });
+    fSub.value = counts && counts[chosen] !== undefined ? chosen : "";
+    $("f-sub-box").hidden = fSub.options.length < 2;
+  }
+  subcategoryOptions(meta.subcategories);
+
   function filters() {
     var boxes = Array.prototype.slice.call(fTypes.querySelectorAll("input"));
     var ticked = boxes.filter(function (b) { return b.checked; }).map(function (b) { return b.value; });
@@ -81,7 +95,8 @@
       from: fFrom.value || null,
       to: fTo.value || null,
       crime_types: ticked.length === boxes.length ? [] : ticked,
-      sources: fSource.value ? [fSource.value] : []
+      sources: fSource.value ? [fSource.value] : [],
+      subcategories: fSub && fSub.value ? [fSub.value] : []
     };
   }
   function query(f) {
@@ -90,6 +105,7 @@
     if (f.to) { q.set("to", f.to); }
     f.crime_types.forEach(function (t) { q.append("crime_type", t); });
     f.sources.forEach(function (s) { q.append("source", s); });
+    f.subcategories.forEach(function (s) { q.append("subcategory", s); });
     return q;
   }
   function setGroup(group) {
@@ -120,7 +136,7 @@
       if (state.selection) { summarise(); }
     }, 150);
   }
-  [fFrom, fTo, fSource].forEach(function (s) { s.addEventListener("change", changed); });
+  [fFrom, fTo, fSource, fSub].forEach(function (s) { if (s) { s.addEventListener("change", changed); } });
   fTypes.addEventListener("change", changed);
 
   // ---- how good the layer is: the rolling backtest in plain words ------------------------
@@ -348,7 +364,7 @@
         var tick = el("td");
         tick.appendChild(el("input", null, {type: "checkbox", value: a.id, "aria-label": "compare"}));
         tr.appendChild(tick);
-        var name = el("td");
+        var name = el("td", null, {"class": "focus-cell"});
         name.appendChild(el("strong", a.name, {"class": "focus-name"}));
         if (a.notes) { name.appendChild(el("div", a.notes, {"class": "note"})); }
         tr.appendChild(name);
@@ -417,6 +433,17 @@
   });
 
   // ---- ranking ---------------------------------------------------------------------------
+  // "Gloucester 004I" says nothing on the ground: the row also names the ward and a place.
+  // A hotspot's label already starts with its ward, so only a missing "near" place is added.
+  function areaCell(row, unit) {
+    var td = el("td", null, {"class": "area-name"});
+    td.appendChild(el("strong", row.name));
+    var where = [];
+    if (row.ward && unit === "lsoa") { where.push(row.ward); }
+    if (row.place && String(row.name).indexOf(row.place) < 0) { where.push("near " + row.place); }
+    if (where.length) { td.appendChild(el("span", where.join(" · "), {"class": "where"})); }
+    return td;
+  }
   ["count", "rate", "trend", "deprivation"].forEach(function (k) { $("w-" + k).value = meta.weights[k]; });
   $("rank-form").addEventListener("submit", function (e) { e.preventDefault(); rank(); });
   function rank() {
@@ -458,12 +485,13 @@
       r.rows.forEach(function (row) {
         var tr = el("tr");
         tr.appendChild(el("td", row.position));
-        tr.appendChild(el("td", row.ward ? row.name + " · " + row.ward : row.name));
+        tr.appendChild(areaCell(row, r.unit));
         tr.appendChild(el("td", fmt(row.score, 1)));
         Object.keys(r.weights).forEach(function (k) {
           var v = row[raw[k]];
-          var shown = k === "count" ? count(v, row) : fmt(v, 1);
-          tr.appendChild(el("td", fmt(row[k + "_points"], 1) + " pts (" + shown + ")"));
+          var cell = el("td", fmt(row[k + "_points"], 1) + " pts", {"class": "points"});
+          cell.appendChild(el("span", k === "count" ? count(v, row) : fmt(v, 1), {"class": "raw"}));
+          tr.appendChild(cell);
         });
         if (r.unit === "lsoa") {
           tr.classList.add("pick");
@@ -506,6 +534,7 @@
       }
       loadMap();
       loadAccuracy();
+      api("/api/meta").then(function (m) { subcategoryOptions(m.subcategories); });
     }).catch(function (err) { clear(box); box.appendChild(el("p", err.message, {"class": "error"})); });
   });
 
