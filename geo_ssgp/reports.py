@@ -77,9 +77,14 @@ CHANGE_COLUMNS = [
 def hotspot_layer(
     method: str, incidents: gpd.GeoDataFrame, pack: AreaPack, filters: Filters
 ) -> HotspotLayer:
-    """A hotspot layer of ``method`` for the incidents these filters select."""
-    if filters.subcategories:  # a local log's own categories: run_method has no such option
-        incidents = Filters(subcategories=filters.subcategories).apply(incidents)
+    """A hotspot layer of ``method`` for the incidents these filters select.
+
+    A local log's own categories and the night-time window select the incidents first
+    (:meth:`Filters.apply`; ``run_method`` has no such options), the rest goes to the method.
+    """
+    if filters.subcategories or filters.night:
+        chosen = Filters(subcategories=filters.subcategories, night=filters.night)
+        incidents = chosen.apply(incidents)
     return run_method(
         method,
         incidents,

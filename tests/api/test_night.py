@@ -96,3 +96,14 @@ def test_analyst_page_draws_the_day_hour_chart_and_says_police_uk_is_month_only(
     pcso = client.get("/", headers=PCSO).text
     assert "police.uk records carry the month only" in pcso
     assert 'aria-label="Incidents by day of week and hour"' not in pcso  # nothing timed
+
+
+def test_hotspot_layer_and_analyst_map_keep_to_the_night_window(client, uploaded):
+    """The three night records share one map point: one grid-count hotspot holding 3."""
+    q = f"/api/hotspots?{AUGUST}&night=true&method=grid-count"
+    features = client.get(q, headers=ANALYST).json()["features"]
+    assert [f["properties"]["n_incidents"] for f in features] == [3]
+    asb = client.get(q + "&crime_type=asb", headers=ANALYST).json()["features"]
+    assert [f["properties"]["n_incidents"] for f in asb] == [2]
+    doc = client.get(f"/map/analyst?{AUGUST}&night=true", headers=ANALYST)
+    assert doc.status_code == 200
