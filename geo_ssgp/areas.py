@@ -36,7 +36,7 @@ from geo_ssgp.pack import (
     population,
     workday_table,
 )
-from geo_ssgp.streets import street_km
+from geo_ssgp.streets import level_street_km
 
 #: Workday / resident ratio above which residents are a poor denominator for an area: its
 #: sound rate (ranking, focus summaries) is then per 1,000 workday population.
@@ -418,7 +418,7 @@ def _denominators(
     out["area_km2"] = out["area_m2"] / 1e6
     out["per_km2_year"] = _per_year(out["count"], out["area_km2"], n_months, 1)
     if has_streets(pack):
-        out["street_km"] = street_km(pack, layer).to_numpy()
+        out["street_km"] = level_street_km(pack, level).reindex(out["code"]).to_numpy()
         out["per_street_km_year"] = _per_year(out["count"], out["street_km"], n_months, 1)
     if level == "lsoa21" and pack.has("tables", "workday"):
         work = workday_population(pack, layer, out["population"].astype(float))

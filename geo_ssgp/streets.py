@@ -579,6 +579,16 @@ def street_report(
     return StreetReport(busiest, table.reset_index(drop=True), params)
 
 
+@lru_cache(maxsize=8)
+def level_street_km(pack: AreaPack, level: str) -> pd.Series:
+    """:func:`street_km` of the pack's area layer ``level``, computed once per pack and level.
+
+    Street length is a property of the pack, not of a query: every area table (each filter
+    change of the app) reuses it.
+    """
+    return street_km(pack, load_layer(pack, level))
+
+
 def street_km(pack: AreaPack, areas: gpd.GeoDataFrame) -> pd.Series:
     """Kilometres of the pack's street segments inside each area polygon.
 
