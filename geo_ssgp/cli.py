@@ -615,13 +615,14 @@ def _subcategory_only(filters: Filters, table):
     return Filters(subcategories=filters.subcategories).apply(table)
 
 
-def _night_only(filters: Filters, table):
-    """The night-time selection of ``table`` when ``filters.night``; prints what it left out."""
-    if not filters.night:
-        return table
-    scope = night_scope(filters.replace(night=False).apply(table))
-    console.print(f"{scope['window']}: {scope['in_window']:,} records; {scope['note']}")
-    return filters.apply(table)
+def _say_night_scope(filters: Filters, table) -> None:
+    """With ``filters.night``, print what the night-time window keeps of ``table``.
+
+    The selection itself is made by the stage each command calls (``Filters.apply``).
+    """
+    if filters.night:
+        scope = night_scope(filters.replace(night=False).apply(table))
+        console.print(f"{scope['window']}: {scope['in_window']:,} records; {scope['note']}")
 
 
 @command()
@@ -691,7 +692,8 @@ class _EngineRun:
             if client is None:
                 incidents = _store_incidents(self.area, self.target)
                 _check_not_empty(incidents, self.filters, self.allow_empty)
-                return [func(_night_only(self.filters, incidents), self.filters, *args)]
+                _say_night_scope(self.filters, incidents)
+                return [func(incidents, self.filters, *args)]
             from geo_ssgp.dask_engine import map_analysed
 
             parts = map_analysed(client, files, func, self.filters, *args)
@@ -795,7 +797,7 @@ def hotspots_cmd(
     store: StoreOpt = None,
 ) -> None:
     """Compute a hotspot layer and write it as GeoJSON with its parameters."""
-    from geo_ssgp.hotspots import run_method
+    from geo_ssgp.reports import hotspot_layer
 
     name = resolve_method(method)
     filters = Filters.of(start, end, crime_type, night=night, subcategories=subcategory)
@@ -803,18 +805,10 @@ def hotspots_cmd(
     settings, area = _context(data, pack, store)
     table = _analysis_incidents(settings, area, incidents)
     _check_not_empty(table, filters, allow_empty=False)  # no layer can be drawn from nothing
-    table = _subcategory_only(filters, _night_only(filters, table))
+    _say_night_scope(filters, table)
     given = {"cell_size": cell_size, "bandwidth": bandwidth, "coverage": coverage}
     params = {k: v for k, v in given.items() if v is not None}
-    layer = run_method(
-        name,
-        table,
-        area,
-        start=filters.start,
-        end=filters.end,
-        crime_types=list(filters.crime_types) or None,
-        **params,
-    )
+    layer = hotspot_layer(name, table, area, filters, **params)
     out.write_text(json.dumps(layer.to_geojson()), encoding="utf-8")
     console.print(f"wrote {len(layer.hotspots):,} {layer.method} hotspots to {out}")
     if publish:
@@ -861,7 +855,8 @@ def streets_cmd(
         raise BadInput(f"--by {by!r}: give 'ward' or 'crime-type'")
     filters = Filters.of(start, end, crime_type, night=night, subcategories=subcategory)
     settings, area = _context(data, pack, store)
-    table = _night_only(filters, _analysis_incidents(settings, area, incidents))
+    table = _analysis_incidents(settings, area, incidents)
+    _say_night_scope(filters, table)
     report = street_report(table, area, filters, by.replace("-", "_") if by else None)
     print_concentration(report.concentration, report.parameters)
     busiest = report.segments[report.segments["n_incidents"] > 0]
@@ -1048,23 +1043,19 @@ def trend(
 ) -> None:
     """Monthly counts of the district, a ward, an LSOA or a hotspot, with the trend test."""
     from geo_ssgp import focus
-    from geo_ssgp.hotspots import run_method
-    from geo_ssgp.reports import selection_trend
+    from geo_ssgp.reports import hotspot_layer, selection_trend
 
     filters = Filters.of(start, end, crime_type, night=night, subcategories=subcategory)
     places = {"ward": ward, "lsoa": lsoa, "hotspot_rank": hotspot_rank}
     if sum(v is not None for v in places.values()) > 1:
         raise BadInput("give at most one of --ward, --lsoa, --hotspot-rank", param="ward")
     settings, area = _context(data, pack, store)
-    table = _subcategory_only(filters, _analysis_incidents(settings, area, incidents))
+    table = _analysis_incidents(settings, area, incidents)
     selection = None
     if ward or lsoa:
         selection = focus.selection_from(area, ward=ward, lsoa_codes=[lsoa] if lsoa else None)
     elif hotspot_rank is not None:
-        types = list(filters.crime_types) or None
-        layer = run_method(
-            resolve_method(method), table, area, start=start, end=end, crime_types=types
-        )
+        layer = hotspot_layer(resolve_method(method), table, area, filters)
         hit = layer.hotspots[layer.hotspots["rank"] == hotspot_rank]
         if hit.empty:
             raise BadInput(f"the layer has no hotspot of rank {hotspot_rank}", "hotspot-rank")

@@ -247,6 +247,15 @@ def _prefilter(points: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     return valid[(x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy)]
 
 
+def inside_area(incidents: pd.DataFrame) -> pd.DataFrame:
+    """The geocoded incidents inside the pack's area (``status == "ok"``).
+
+    Rows geocoded elsewhere (``outside_area``, quarantine reasons) are left out; a table
+    without a ``status`` column (not geocoded here) is returned as it is.
+    """
+    return incidents[incidents["status"] == "ok"] if "status" in incidents else incidents
+
+
 def geocode(incidents: gpd.GeoDataFrame, pack: AreaPack) -> gpd.GeoDataFrame:
     """Assign incident points to LSOA 2021/2011, ward and district polygons of an area pack.
 

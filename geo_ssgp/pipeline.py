@@ -11,7 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo_ssgp.geocode import geocode, map_point_memory, recall_map_points
+from geo_ssgp.geocode import geocode, inside_area, map_point_memory, recall_map_points
 from geo_ssgp.incidents import IngestResult, read_incidents
 from geo_ssgp.incidents.dedupe import MATCH_COLUMNS, count_once
 from geo_ssgp.pack import AreaPack
@@ -199,9 +199,8 @@ def analysed_rows(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     -------
     geopandas.GeoDataFrame
     """
-    if "status" not in incidents:
-        return incidents
-    return incidents[incidents["status"] == "ok"].reset_index(drop=True)
+    rows = inside_area(incidents)
+    return rows if rows is incidents else rows.reset_index(drop=True)
 
 
 def geocode_rows(

@@ -31,6 +31,7 @@ from geo_ssgp import areas, focus, maps
 from geo_ssgp.config import ATTRIBUTION, Settings
 from geo_ssgp.errors import AssetError, NotEnoughData
 from geo_ssgp.filters import Filters, night_scope, night_time_mask, night_window
+from geo_ssgp.geocode import inside_area
 from geo_ssgp.hotspots import HotspotLayer, run_method
 from geo_ssgp.hotspots.change import (
     INCREASE,
@@ -75,12 +76,13 @@ CHANGE_COLUMNS = [
 
 
 def hotspot_layer(
-    method: str, incidents: gpd.GeoDataFrame, pack: AreaPack, filters: Filters
+    method: str, incidents: gpd.GeoDataFrame, pack: AreaPack, filters: Filters, **params
 ) -> HotspotLayer:
-    """A hotspot layer of ``method`` for the incidents these filters select.
+    """A hotspot layer of ``method`` for the incidents these filters select (app and CLI).
 
     A local log's own categories and the night-time window select the incidents first
-    (:meth:`Filters.apply`; ``run_method`` has no such options), the rest goes to the method.
+    (:meth:`Filters.apply`; ``run_method`` has no such options), the rest goes to the method
+    with ``params`` (e.g. ``cell_size``, ``bandwidth``, ``coverage``).
     """
     if filters.subcategories or filters.night:
         chosen = Filters(subcategories=filters.subcategories, night=filters.night)
@@ -94,6 +96,7 @@ def hotspot_layer(
         crime_types=list(filters.crime_types) or None,
         sources=list(filters.sources) or None,
         restricted=filters.restricted,
+        **params,
     )
 
 
@@ -480,7 +483,7 @@ def direct_inputs(
     all_incidents : geopandas.GeoDataFrame, optional
         Incidents inside and outside the area (county rates); defaults to ``incidents``.
     """
-    inside = incidents[incidents["status"] == "ok"] if "status" in incidents else incidents
+    inside = inside_area(incidents)
     everything = incidents if all_incidents is None else all_incidents
 
     def rates(f: Filters) -> dict:
@@ -633,7 +636,7 @@ def selection_trend(
         ``crime_types``, ``knife_note`` (the proxy statement when the crime types are the
         knife-crime proxy, else ``None``) and ``chart`` (:func:`line_chart`).
     """
-    inside = incidents[incidents["status"] == "ok"] if "status" in incidents else incidents
+    inside = inside_area(incidents)
     chosen = filters.apply(inside)
     months = [
         m

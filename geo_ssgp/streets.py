@@ -36,6 +36,7 @@ import shapely
 from geo_ssgp.config import CRS_BNG
 from geo_ssgp.errors import BadInput, NotEnoughData
 from geo_ssgp.filters import Filters
+from geo_ssgp.geocode import inside_area
 from geo_ssgp.pack import AreaPack, load_layer, load_streets
 
 #: What the concentration figures answer, shown beside them in the CLI, API and notebook.
@@ -554,7 +555,7 @@ def street_report(
     NotEnoughData
         When no filtered incident lies on a segment.
     """
-    points = incidents[incidents["status"] == "ok"] if "status" in incidents else incidents
+    points = inside_area(incidents)
     if filters is not None:
         points = filters.apply(points)
     segs = street_segments(pack)

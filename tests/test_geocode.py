@@ -14,6 +14,7 @@ from geo_ssgp.geocode import (
     MEMORY_COLUMNS,
     SNAP_DISTANCE_M,
     geocode,
+    inside_area,
     lsoa_agreement,
     map_point_memory,
     recall_map_points,
@@ -567,3 +568,11 @@ def test_repeated_snap_points_are_located_once_with_the_same_result(pack, sample
     pd.testing.assert_frame_equal(together.loc[alone.index], alone, check_like=True)
     expected = sample_ok.loc[rows.index, GEOCODE_COLUMNS]
     pd.testing.assert_frame_equal(together[GEOCODE_COLUMNS], expected)
+
+
+def test_inside_area_keeps_the_rows_geocoded_inside_only():
+    """The one rule every analysis uses: ``status == "ok"``; an un-geocoded table passes."""
+    table = pd.DataFrame({"status": ["ok", "outside_area", "ok", "no_location"], "n": [1, 2, 3, 4]})
+    assert inside_area(table)["n"].tolist() == [1, 3]
+    plain = pd.DataFrame({"n": [1, 2]})
+    assert inside_area(plain) is plain

@@ -36,7 +36,8 @@ from scipy.stats import binomtest
 
 from geo_ssgp.errors import BadInput
 from geo_ssgp.filters import Filters
-from geo_ssgp.hotspots.cube import inside_area, pack_cube
+from geo_ssgp.geocode import inside_area
+from geo_ssgp.hotspots.cube import pack_cube
 from geo_ssgp.hotspots.gistar import adjust_pvalues
 from geo_ssgp.hotspots.grid import point_xy
 from geo_ssgp.hotspots.label import label_hotspots

@@ -29,6 +29,7 @@ from scipy import sparse
 from geo_ssgp.config import CRS_BNG
 from geo_ssgp.errors import BadInput, NotEnoughData
 from geo_ssgp.filters import Filters
+from geo_ssgp.geocode import inside_area
 from geo_ssgp.hotspots.grid import (
     grid_adjacency,
     make_grid,
@@ -262,11 +263,6 @@ def build_cube(
         "incidents_outside_places": int((~ok).sum()),
     }
     return SpaceTimeCube(places, steps, counts, sparse.csr_matrix(adjacency), parameters)
-
-
-def inside_area(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The geocoded incidents inside the pack's area (``status == "ok"``; all without status)."""
-    return incidents[incidents["status"] == "ok"] if "status" in incidents else incidents
 
 
 def pack_cube(

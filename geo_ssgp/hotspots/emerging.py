@@ -40,7 +40,8 @@ from scipy import sparse
 
 from geo_ssgp.errors import BadInput, NotEnoughData
 from geo_ssgp.filters import Filters
-from geo_ssgp.hotspots.cube import SpaceTimeCube, inside_area, pack_cube
+from geo_ssgp.geocode import inside_area
+from geo_ssgp.hotspots.cube import SpaceTimeCube, pack_cube
 from geo_ssgp.hotspots.gistar import gistar_table
 from geo_ssgp.hotspots.halo import district_gistar, place_districts
 from geo_ssgp.hotspots.label import label_hotspots
