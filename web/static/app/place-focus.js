@@ -78,7 +78,10 @@
     getJSON("/api/search/focus?focus=" + encodeURIComponent(match.ref)).then(function (f) {
       chosen = f;
       input.value = match.name;
-      say(f.properties.label + ": " + f.properties.shows);
+      // what the highlight is, without a line of its own: the map label names it ("GL1 1AD
+      // (postcode centre)"), the box's tooltip says the rest ("... not a boundary")
+      input.title = f.properties.label + ": " + f.properties.shows;
+      say("");
       $("map-search-clear").hidden = false;
       show($("map"), f);
     }).catch(function (err) { say(err.message, true); });
@@ -114,6 +117,7 @@
     close();
     say("");
     input.value = "";
+    input.title = "";
     $("map-search-clear").hidden = true;
     var g = null;
     try { g = $("map").contentWindow.geoSsgp; } catch (e) { g = null; }
