@@ -316,7 +316,14 @@
     }
     var label = document.createElement("span");
     label.textContent = feature.properties.label;
-    var layer = L.geoJson(feature, {
+    // a white casing under lines and outlines sets them apart from the area outline
+    var casing = L.geoJson(feature, {
+      pane: "geoSsgpSearch",
+      interactive: false,
+      filter: function (f) { return f.geometry.type !== "Point"; },
+      style: function () { return {color: "#fff", weight: 10, opacity: 0.9, fill: false}; }
+    });
+    var shape = L.geoJson(feature, {
       pane: "geoSsgpSearch",
       interactive: false,
       style: function () { return L.extend({fill: false}, g.focusStyle); },
@@ -325,10 +332,10 @@
                                                 pane: "geoSsgpSearch"}, g.focusStyle));
       }
     });
-    layer.eachLayer(function (l) {
+    shape.eachLayer(function (l) {
       l.bindTooltip(label, {permanent: true, direction: "top", className: "geo-ssgp-search-label"});
     });
-    layer.addTo(g.map);
+    var layer = L.featureGroup([casing, shape]).addTo(g.map);
     g.register("search", layer, "search");
     g.zoomToFocus(layer.getBounds().pad(0.25));
     g.focused = {layer: "search", ref: feature.properties.ref};
