@@ -192,9 +192,9 @@ def _click_lsoa(page, frame, svc, code: str) -> None:
     frame.locator(".folium-map").click(position={"x": xy[0], "y": xy[1]})
 
 
-def _open_analyst(browser, server, query=""):
-    context, page, watch = _open(browser, server)
-    page.goto(server["url"] + "/" + query)
+def _open_analyst(browser, server, query="", viewport=None):
+    context, page, watch = _open(browser, server, viewport=viewport)
+    page.goto(server["url"] + "/" + query, timeout=MAP_TIMEOUT)
     frame = _map_frame(page, "#map")
     return context, page, watch, frame
 
@@ -706,13 +706,13 @@ def test_pcso_finds_a_street_and_opens_its_ward_on_a_phone(browser, server):
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         _shot(page, "area-search", full_page=True)
         first.locator("a", has_text="Widden Street").click()
-        page.wait_for_url(re.compile(r"/area/E05010953$"))
+        page.wait_for_url(re.compile(r"/area/E05010953\?focus=street%3AE05010953%3AWidden%20Street$"))
         assert page.locator("#area-name").inner_text() == "Barton and Tredworth"
         # the PCSO page searches too: a postcode leads to its ward
         page.fill("#place-q", "gl1 1ad")
         page.press("#place-q", "Enter")
         page.locator("#search-results a", has_text="GL1 1AD").click()
-        page.wait_for_url(re.compile(r"/area/E05010967$"))
+        page.wait_for_url(re.compile(r"/area/E05010967\?focus=postcode%3AGL11AD$"))
         assert page.locator("#area-name").inner_text() == "Westgate"
         watch.check()
     finally:
@@ -739,10 +739,9 @@ FITS = """(sel) => {
 @pytest.mark.parametrize("viewport", [(1440, 900), (390, 844)], ids=["desktop", "phone"])
 def test_ranking_and_saved_links_are_not_cut_off(browser, server, viewport):
     width, height = viewport
-    context, page, watch = _open(browser, server, viewport={"width": width, "height": height})
+    context, page, watch, _ = _open_analyst(browser, server,
+                                            viewport={"width": width, "height": height})
     try:
-        page.goto(server["url"] + "/", timeout=MAP_TIMEOUT)
-        _map_frame(page, "#map")
         page.click("button[data-tab=t-rank]")
         page.locator("#ranking tbody tr").first.wait_for(timeout=60_000)
         headers = page.locator("#ranking thead th").all_inner_texts()
@@ -858,10 +857,9 @@ def test_pcso_search_opens_the_ward_zoomed_to_the_street(browser, server, viewpo
 @pytest.mark.parametrize("viewport", [(1440, 900), (390, 844)], ids=["desktop", "phone"])
 def test_analyst_search_box_centres_the_map_on_a_postcode(browser, server, viewport):
     width, height = viewport
-    context, page, watch = _open(browser, server, viewport={"width": width, "height": height})
+    context, page, watch, frame = _open_analyst(browser, server,
+                                                viewport={"width": width, "height": height})
     try:
-        page.goto(server["url"] + "/", timeout=MAP_TIMEOUT)
-        frame = _map_frame(page, "#map")
         box_before = page.locator("#map").bounding_box()
         page.fill("#map-q", "gl1 1ad")
         page.press("#map-q", "Enter")  # one match: drawn at once, the page stays
