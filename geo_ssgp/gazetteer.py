@@ -13,20 +13,28 @@ gazetteer is built once per area pack from its own files, so nothing leaves the 
 Every entry carries the ward and the primary-level LSOA its point lies in; entries outside
 the pack's wards are left out. :func:`search_places` ranks matches exact, then prefix, then
 word prefix, then substring (postcodes by prefix of the compact code, any spacing).
+
+Every entry also has a reference, ``<kind>:<id>`` (:func:`entry_ref`), that pages and the API
+pass as ``?focus=`` to show the entry on a map; :func:`resolve_focus` turns it back into the
+entry with its geometry: a street's OpenStreetMap lines in its ward, a postcode's centre
+point, a place's or locality's point, a ward's boundary.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
 
 from geo_ssgp.config import CRS_BNG, CRS_WGS84
-from geo_ssgp.errors import BadInput
+from geo_ssgp.errors import BadInput, NotFound
 from geo_ssgp.pack import AreaPack, has_streets, load_layer, load_points, load_streets
 
 #: Kinds of entry, in the order equally good matches are listed.
@@ -130,7 +138,20 @@ def _gazetteer_cached(pack: AreaPack) -> pd.DataFrame:
     postcode = table["kind"] == "postcode"
     table.loc[postcode, "key"] = _compact(table.loc[postcode, "name"])
     table["order"] = table["kind"].map({k: i for i, k in enumerate(KINDS)})
+    table["ref"] = _refs(table)
     return table
+
+
+def _refs(table: pd.DataFrame) -> pd.Series:
+    """``<kind>:<id>`` of each entry.
+
+    The id is the ward code of a ward, the compact code of a postcode, ``<ward code>:<name>``
+    of a street and the name of a place or locality.
+    """
+    ident = table["name"].where(table["kind"] != "postcode", table["key"])
+    ident = ident.where(table["kind"] != "ward", table["ward_cd"])
+    ident = ident.where(table["kind"] != "street", table["ward_cd"] + ":" + table["name"])
+    return table["kind"] + ":" + ident
 
 
 def gazetteer(pack: AreaPack) -> pd.DataFrame:
@@ -146,7 +167,8 @@ def gazetteer(pack: AreaPack) -> pd.DataFrame:
     pandas.DataFrame
         ``kind`` (:data:`KINDS`), ``name``, ``ward_cd``, ``ward_nm``, ``lsoa_cd``,
         ``lsoa_nm`` (the primary LSOA level; ``None`` off its polygons), ``lon``, ``lat``
-        (WGS84) and the matching ``key``. A copy.
+        (WGS84), the matching ``key`` and ``ref`` (``<kind>:<id>``, see
+        :func:`resolve_focus`). A copy.
     """
     return _gazetteer_cached(pack).copy()
 
@@ -179,8 +201,9 @@ def search_places(pack: AreaPack, query: str, limit: int = 12) -> list[dict]:
     -------
     list of dict
         ``kind``, ``name``, ``ward_cd``, ``ward_nm``, ``lsoa_cd``, ``lsoa_nm``, ``lon``,
-        ``lat``; best first (exact, prefix, word prefix, substring; then by :data:`KINDS`
-        and name). A street running through several wards appears once per ward.
+        ``lat`` and ``ref`` (to show it on a map, :func:`resolve_focus`); best first
+        (exact, prefix, word prefix, substring; then by :data:`KINDS` and name). A street
+        running through several wards appears once per ward.
 
     Raises
     ------
@@ -198,6 +221,140 @@ def search_places(pack: AreaPack, query: str, limit: int = 12) -> list[dict]:
         rank = rank.where(~postcode, np.where(table["key"] == code, 0, 1))
     hits = table.assign(rank=rank).dropna(subset=["rank"])
     hits = hits.sort_values(["rank", "order", "name", "ward_nm"]).head(limit)
-    columns = ["kind", "name", "ward_cd", "ward_nm", "lsoa_cd", "lsoa_nm", "lon", "lat"]
+    columns = ["kind", "name", "ward_cd", "ward_nm", "lsoa_cd", "lsoa_nm", "lon", "lat", "ref"]
     records = hits[columns].astype(object).where(hits[columns].notna(), None)
     return records.to_dict("records")
+
+
+#: What the highlighted geometry of each kind is, said beside it on the page.
+FOCUS_SHOWS = {
+    "street": "the street's OpenStreetMap line(s) in {ward} ward",
+    "postcode": "the postcode's centre point (Code-Point Open), not a boundary",
+    "place": "the place's point, not its outline",
+    "locality": "the locality's centre point (NPTG), not a boundary",
+    "ward": "the ward boundary",
+}
+#: Longest ``?focus=`` reference accepted.
+MAX_REF = 200
+
+
+@dataclass(frozen=True)
+class PlaceFocus:
+    """A gazetteer entry to show on a map: its names, its ward and LSOA, its geometry.
+
+    Attributes
+    ----------
+    ref, kind, name : str
+        ``<kind>:<id>`` as in :func:`search_places`; one of :data:`KINDS`; its name.
+    ward_cd, ward_nm : str
+        The ward its search point lies in.
+    lsoa_cd, lsoa_nm : str or None
+        The primary-level LSOA of its search point (``None`` for a ward).
+    geometry : shapely geometry
+        EPSG:27700: street lines, a point, or a ward polygon.
+    """
+
+    ref: str
+    kind: str
+    name: str
+    ward_cd: str
+    ward_nm: str
+    lsoa_cd: str | None
+    lsoa_nm: str | None
+    geometry: BaseGeometry
+
+    @property
+    def shows(self) -> str:
+        """What the highlighted geometry is (:data:`FOCUS_SHOWS`)."""
+        return FOCUS_SHOWS[self.kind].format(ward=self.ward_nm)
+
+    @property
+    def label(self) -> str:
+        """The map label: the name, with "postcode centre" or "ward" where it helps."""
+        suffix = {"postcode": " (postcode centre)", "ward": " ward"}.get(self.kind, "")
+        return self.name + suffix
+
+    def lies_in(self, area: BaseGeometry) -> bool:
+        """Whether any of it lies in ``area`` (EPSG:27700), e.g. the ward of the page."""
+        return bool(shapely.intersects(self.geometry, area))
+
+    def feature(self) -> dict:
+        """The entry as a GeoJSON Feature in WGS84 (coordinates to 6 decimals).
+
+        Properties: ``ref``, ``kind``, ``name``, ``label``, ``shows``, ``ward_cd``,
+        ``ward_nm``, ``lsoa_cd``, ``lsoa_nm``; plain text (pages insert it as text).
+        """
+        wgs = gpd.GeoSeries([self.geometry], crs=CRS_BNG).to_crs(CRS_WGS84).iloc[0]
+        keys = ("ref", "kind", "name", "label", "shows", "ward_cd", "ward_nm", "lsoa_cd",
+                "lsoa_nm")
+        return {
+            "type": "Feature",
+            "geometry": mapping(shapely.set_precision(wgs, 1e-6)),
+            "properties": {k: getattr(self, k) for k in keys},
+        }
+
+
+def _parse_ref(ref: str) -> tuple[str, str]:
+    kind, _, ident = str(ref).strip().partition(":")
+    if kind not in KINDS or not ident.strip() or len(ref) > MAX_REF:
+        raise BadInput(
+            f"focus {ref[:MAX_REF]!r}: give <kind>:<id> as a search result's ref, with kind "
+            f"one of {', '.join(KINDS)} (e.g. 'postcode:GL11AD')",
+            param="focus",
+        )
+    return kind, ident.strip()
+
+
+def _focus_geometry(pack: AreaPack, entry: pd.Series) -> BaseGeometry:
+    """BNG geometry of an entry: street lines in its ward, a ward polygon, or its point."""
+    if entry["kind"] == "ward":
+        return load_layer(pack, "ward").set_index("code").loc[entry["ward_cd"], "geometry"]
+    if entry["kind"] == "street":
+        ward = load_layer(pack, "ward").set_index("code").loc[entry["ward_cd"], "geometry"]
+        streets = load_streets(pack)
+        lines = shapely.get_parts(streets.geometry[streets["name"] == entry["name"]].to_numpy())
+        touching = lines[shapely.intersects(lines, ward)]
+        return touching[0] if len(touching) == 1 else shapely.multilinestrings(touching)
+    point = gpd.points_from_xy([entry["lon"]], [entry["lat"]], crs=CRS_WGS84)
+    return gpd.GeoSeries(point).to_crs(CRS_BNG).iloc[0]
+
+
+def resolve_focus(pack: AreaPack, ref: str) -> PlaceFocus:
+    """The gazetteer entry of a reference, with the geometry to highlight on a map.
+
+    Parameters
+    ----------
+    pack : AreaPack
+    ref : str
+        ``<kind>:<id>`` as given by :func:`search_places` (``ref``):
+        ``"street:E05010953:Widden Street"``, ``"postcode:GL11AD"`` (any case and
+        spacing), ``"place:Gloucester Park"``, ``"locality:Kingsholm"``,
+        ``"ward:E05010953"``.
+
+    Returns
+    -------
+    PlaceFocus
+        A street's geometry is every OpenStreetMap line of that name touching its ward;
+        a postcode's is its Code-Point Open centre point; a place's or locality's its point;
+        a ward's its boundary polygon.
+
+    Raises
+    ------
+    BadInput
+        For a reference that is not ``<kind>:<id>`` with a kind of :data:`KINDS`.
+    NotFound
+        For a well-formed reference that names no entry of the pack.
+    """
+    kind, ident = _parse_ref(ref)
+    if kind == "postcode":
+        ident = _compact(ident)
+    table = _gazetteer_cached(pack)
+    hit = table[table["ref"] == f"{kind}:{ident}"]
+    if hit.empty:
+        what = "{1!r} in ward {0}".format(*ident.split(":", 1)) if ":" in ident else repr(ident)
+        raise NotFound(f"no {kind} {what} in the {pack.title} gazetteer: search again",
+                       param="focus")
+    entry = hit.iloc[0]
+    text = {k: (None if pd.isna(entry[k]) else str(entry[k]))
+            for k in ("ref", "kind", "name", "ward_cd", "ward_nm", "lsoa_cd", "lsoa_nm")}
+    return PlaceFocus(**text, geometry=_focus_geometry(pack, entry))

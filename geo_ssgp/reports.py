@@ -3,8 +3,9 @@
 This stage owns how the analysis is put in front of people: which two periods a meeting
 compares by default (:func:`meeting_periods`), the table of top hotspots with their tested
 change (:func:`meeting_change`, on :func:`geo_ssgp.hotspots.change.compare_periods`), the
-hotspots a PCSO sees for a ward (:func:`area_hotspots`), and the self-contained meeting
-report (:func:`meeting_report`, rendered from the same Jinja2 template the app serves).
+hotspots a PCSO sees for a ward (:func:`area_hotspots`), a search result shown on a PCSO
+page (:func:`area_focus`), and the self-contained meeting report (:func:`meeting_report`,
+rendered from the same Jinja2 template the app serves).
 The web layer adds only caching and the access policy; ``geo-ssgp meeting`` and the notebook
 call these functions directly.
 """
@@ -27,7 +28,7 @@ import mapclassify
 import numpy as np
 import pandas as pd
 
-from geo_ssgp import areas, focus, maps
+from geo_ssgp import areas, focus, gazetteer, maps
 from geo_ssgp.config import ATTRIBUTION, Settings
 from geo_ssgp.errors import AssetError, NotEnoughData
 from geo_ssgp.filters import Filters, night_scope, night_time_mask, night_window
@@ -277,6 +278,37 @@ def area_change(incidents: gpd.GeoDataFrame, geometry: Any, months: list[str], n
         "change_class": row["change_class"],
         "words": f"{direction} on the {n} months before: {verdict}"
         + ("" if pd.isna(p) else f" (exact test, p = {p:.2g})"),
+    }
+
+
+def area_focus(pack: AreaPack, place: focus.Place, ref: str) -> dict:
+    """A search result shown on a PCSO page: its map feature and whether it is in the area.
+
+    Parameters
+    ----------
+    pack : AreaPack
+    place : geo_ssgp.focus.Place
+        The ward or LSOA of the page.
+    ref : str
+        The result's ``<kind>:<id>`` (:func:`geo_ssgp.gazetteer.resolve_focus`).
+
+    Returns
+    -------
+    dict
+        ``found`` (:class:`~geo_ssgp.gazetteer.PlaceFocus`), ``feature`` (its GeoJSON
+        Feature, WGS84, for the map) and ``elsewhere``: True when no part of it lies in
+        the page's area (a street is in the area when any of its lines touches it).
+
+    Raises
+    ------
+    BadInput, NotFound
+        For a malformed or unknown reference.
+    """
+    found = gazetteer.resolve_focus(pack, ref)
+    return {
+        "found": found,
+        "feature": found.feature(),
+        "elsewhere": not found.lies_in(place.geometry),
     }
 
 

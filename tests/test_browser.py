@@ -192,9 +192,9 @@ def _click_lsoa(page, frame, svc, code: str) -> None:
     frame.locator(".folium-map").click(position={"x": xy[0], "y": xy[1]})
 
 
-def _open_analyst(browser, server, query=""):
-    context, page, watch = _open(browser, server)
-    page.goto(server["url"] + "/" + query)
+def _open_analyst(browser, server, query="", viewport=None):
+    context, page, watch = _open(browser, server, viewport=viewport)
+    page.goto(server["url"] + "/" + query, timeout=MAP_TIMEOUT)
     frame = _map_frame(page, "#map")
     return context, page, watch, frame
 
@@ -497,12 +497,15 @@ def test_pcso_map_stays_visible_on_a_phone(browser, server):
         context.close()
 
 
-def test_pcso_page_prints_on_one_a4_page(browser, server, tmp_path):
+@pytest.mark.parametrize("focus", ["", "?focus=postcode:GL11AD"], ids=["plain", "search-result"])
+def test_pcso_page_prints_on_one_a4_page(browser, server, tmp_path, focus):
     pdfium = pytest.importorskip("pypdfium2")
     context, page, watch = _open(browser, server, role="pcso")
     try:
-        page.goto(server["url"] + "/area/E05010967")
+        page.goto(server["url"] + "/area/E05010967" + focus)
         frame = _map_frame(page, "#area-map")
+        if focus:  # zoomed to the postcode: its label prints, the note above the map does not
+            assert _search_layer(frame)["zoom"] == 17
         assert frame.locator(".leaflet-control-zoom").is_visible()
         page.wait_for_timeout(500)
         path = tmp_path / "westgate.pdf"
@@ -519,7 +522,9 @@ def test_pcso_page_prints_on_one_a4_page(browser, server, tmp_path):
         assert page.locator("#area-streets li").first.inner_text().split()[0] in text
         # Rendered: the top third holds the map (street lines and coloured areas), not blank.
         image = pdf[0].render(scale=1).to_pil().convert("RGB")
-        image.save(SHOTS / "area-print.png") if SHOTS.is_dir() else None
+        image.save(SHOTS / f"area-print{'-focus' if focus else ''}.png") if SHOTS.is_dir() else None
+        assert ("GL1 1AD (postcode centre)" in text) == bool(focus)
+        assert "On the map:" not in text
         top = image.crop((0, int(height * 0.12), int(width), int(height * 0.45)))
         pixels = list(top.getdata())
         inked = sum(1 for r, g, b in pixels if max(r, g, b) - min(r, g, b) > 40 or r < 200)
@@ -701,13 +706,13 @@ def test_pcso_finds_a_street_and_opens_its_ward_on_a_phone(browser, server):
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         _shot(page, "area-search", full_page=True)
         first.locator("a", has_text="Widden Street").click()
-        page.wait_for_url(re.compile(r"/area/E05010953$"))
+        page.wait_for_url(re.compile(r"/area/E05010953\?focus=street%3AE05010953%3AWidden%20Street$"))
         assert page.locator("#area-name").inner_text() == "Barton and Tredworth"
         # the PCSO page searches too: a postcode leads to its ward
         page.fill("#place-q", "gl1 1ad")
         page.press("#place-q", "Enter")
         page.locator("#search-results a", has_text="GL1 1AD").click()
-        page.wait_for_url(re.compile(r"/area/E05010967$"))
+        page.wait_for_url(re.compile(r"/area/E05010967\?focus=postcode%3AGL11AD$"))
         assert page.locator("#area-name").inner_text() == "Westgate"
         watch.check()
     finally:
@@ -734,10 +739,9 @@ FITS = """(sel) => {
 @pytest.mark.parametrize("viewport", [(1440, 900), (390, 844)], ids=["desktop", "phone"])
 def test_ranking_and_saved_links_are_not_cut_off(browser, server, viewport):
     width, height = viewport
-    context, page, watch = _open(browser, server, viewport={"width": width, "height": height})
+    context, page, watch, _ = _open_analyst(browser, server,
+                                            viewport={"width": width, "height": height})
     try:
-        page.goto(server["url"] + "/", timeout=MAP_TIMEOUT)
-        _map_frame(page, "#map")
         page.click("button[data-tab=t-rank]")
         page.locator("#ranking tbody tr").first.wait_for(timeout=60_000)
         headers = page.locator("#ranking thead th").all_inner_texts()
@@ -784,6 +788,119 @@ def test_subcategory_filter_lists_the_local_log_categories(browser, server):
         page.goto(server["url"] + "/")
         assert page.locator("#f-sub").count() == 0  # restricted categories: analysts only
         assert page.locator(".topbar nav a", has_text="Analyst map").count() == 0
+        watch.check()
+    finally:
+        context.close()
+
+
+SEARCH_LAYER = """() => { const g = window.geoSsgp, s = g.layers.search;
+  if (!s || !g.map.hasLayer(s)) return null;
+  const b = s.getBounds(), c = g.map.getCenter();
+  // painted pixels of the highlight (its own pane: a canvas, or SVG paths)
+  const pane = g.map.getPane("geoSsgpSearch"), canvas = pane.querySelector("canvas");
+  let drawn = pane.querySelectorAll("path").length * 1000;
+  if (canvas) {
+    const d = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) drawn++; }
+  }
+  return {inView: g.map.getBounds().contains(b), zoom: g.map.getZoom(),
+          centre: [c.lat, c.lng], shape: [b.getCenter().lat, b.getCenter().lng], drawn: drawn,
+          label: [...document.querySelectorAll(".geo-ssgp-search-label")]
+                   .map(t => t.textContent), ref: g.focused && g.focused.ref}; }"""
+
+
+def _search_layer(frame) -> dict:
+    """The map's search-result layer once drawn: bounds in view, zoom, centre, label."""
+    frame.wait_for_function("() => !!window.geoSsgp.layers.search", timeout=MAP_TIMEOUT)
+    return frame.evaluate(SEARCH_LAYER)
+
+
+@pytest.mark.parametrize("viewport", [(390, 844), (1440, 900)], ids=["phone", "desktop"])
+def test_pcso_search_opens_the_ward_zoomed_to_the_street(browser, server, viewport):
+    width, height = viewport
+    context, page, watch = _open(browser, server, role="pcso",
+                                 viewport={"width": width, "height": height})
+    try:
+        page.goto(server["url"] + "/area/E05010967")  # Westgate
+        frame = _map_frame(page, "#area-map")
+        full_zoom = frame.evaluate("window.geoSsgp.map.getZoom()")
+        map_height = page.locator("#area-map").bounding_box()["height"]
+        covered = frame.evaluate(COVERED)
+        page.fill("#place-q", "Widden Street")
+        page.press("#place-q", "Enter")
+        page.locator("#search-results a", has_text="Widden Street").click()
+        page.wait_for_url(re.compile(r"/area/E05010953\?focus=street%3AE05010953%3AWidden"))
+        frame = _map_frame(page, "#area-map")
+        shown = _search_layer(frame)
+        assert shown["inView"] and shown["zoom"] >= full_zoom + 2, shown  # zoomed to it
+        assert shown["drawn"] >= 500 and shown["label"] == ["Widden Street"], shown
+        assert shown["ref"] == "street:E05010953:Widden Street"
+        note = page.locator("#search-focus").inner_text()
+        assert "Widden Street" in note and "OpenStreetMap line(s) in Barton and Tredworth" in note
+        assert page.locator("#focus-elsewhere").count() == 0
+        # the map keeps its size and controls cover no more of it than on a plain page
+        assert page.locator("#area-map").bounding_box()["height"] == map_height
+        assert frame.evaluate(COVERED) <= covered + 0.005
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.wait_for_timeout(300)
+        _shot(page, f"area-search-focus-{width}", full_page=width < 600)
+        # the same result opened from another ward's page: drawn, and said to be elsewhere
+        page.goto(server["url"] + "/area/E05010967?focus=street:E05010953:Widden%20Street")
+        frame = _map_frame(page, "#area-map")
+        assert _search_layer(frame)["inView"]
+        assert "It is not in Westgate" in page.locator("#focus-elsewhere").inner_text()
+        watch.check()
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("viewport", [(1440, 900), (390, 844)], ids=["desktop", "phone"])
+def test_analyst_search_box_centres_the_map_on_a_postcode(browser, server, viewport):
+    width, height = viewport
+    context, page, watch, frame = _open_analyst(browser, server,
+                                                viewport={"width": width, "height": height})
+    try:
+        box_before = page.locator("#map").bounding_box()
+        page.fill("#map-q", "gl1 1ad")
+        page.press("#map-q", "Enter")  # one match: drawn at once, the page stays
+        shown = _search_layer(frame)
+        point = server["svc"].search_focus("postcode:GL11AD")["geometry"]["coordinates"]
+        assert shown["centre"] == pytest.approx([point[1], point[0]], abs=2e-4), shown
+        assert shown["zoom"] == 17 and shown["label"] == ["GL1 1AD (postcode centre)"]
+        assert page.url == server["url"] + "/"
+        said = page.locator("#map-q").get_attribute("title")
+        assert said == ("GL1 1AD (postcode centre): the postcode's centre point "
+                        "(Code-Point Open), not a boundary")
+        box_after = page.locator("#map").bounding_box()
+        print(f"analyst map at {width}x{height}: {box_before['height']:.0f} px high before the "
+              f"search, {box_after['height']:.0f} px with a result shown")
+        assert box_after["width"] == box_before["width"]
+        assert box_after["height"] == box_before["height"]  # the bar keeps its height
+        _shot(page, f"analyst-search-postcode-{width}")
+        # a filter change reloads the map: the result is drawn again on the new map
+        page.click("#q-asb")
+        frame = _map_frame(page, "#map", "crime_type=")
+        assert _search_layer(frame)["label"] == ["GL1 1AD (postcode centre)"]
+        # several matches: a list to choose from; choosing one moves the highlight
+        page.fill("#map-q", "Kingsholm")
+        page.click("#map-find")
+        choices = page.locator("#map-search-results button")
+        choices.first.wait_for(timeout=30_000)
+        assert choices.count() >= 3 and "place · Kingsholm and Wotton" in choices.first.inner_text()
+        choices.first.click()
+        frame.wait_for_function(  # the previous label fades out (Leaflet: 200 ms)
+            "() => window.geoSsgp.focused && window.geoSsgp.focused.ref === 'place:Kingsholm'"
+            " && document.querySelectorAll('.geo-ssgp-search-label').length === 1",
+            timeout=30_000,
+        )
+        assert frame.evaluate(SEARCH_LAYER)["label"] == ["Kingsholm"]
+        assert page.locator("#map-search-results").is_hidden()
+        page.click("#map-search-clear")
+        assert frame.evaluate("() => !window.geoSsgp.layers.search")
+        frame.wait_for_function(
+            "() => document.querySelectorAll('.geo-ssgp-search-label').length === 0",
+            timeout=5_000,
+        )
         watch.check()
     finally:
         context.close()

@@ -7,7 +7,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point, box
 
-from geo_ssgp import reports
+from geo_ssgp import focus, reports
 from geo_ssgp.config import CRS_BNG
 from geo_ssgp.hotspots import HotspotLayer
 
@@ -87,3 +87,18 @@ def test_district_and_county_count_the_same_sources(sample_geocoded, pack):
     with_local = reports.district_county_summary(both, pack, "2025-01", "2025-09")
     assert with_local["rows"] == plain["rows"]  # local records change neither side
     assert with_local["notes"][-1] == reports.COMPARISON_NOTE
+
+
+def test_a_search_result_on_a_pcso_page_says_when_it_lies_in_another_ward(pack):
+    ref = "street:E05010953:Widden Street"
+    home = reports.area_focus(pack, focus.find_place(pack, "E05010953"), ref)
+    away = reports.area_focus(pack, focus.find_place(pack, "Westgate"), ref)
+    assert home["elsewhere"] is False and away["elsewhere"] is True
+    assert home["found"].ward_nm == away["found"].ward_nm == "Barton and Tredworth"
+    assert home["feature"]["type"] == "Feature"
+    assert home["feature"]["geometry"]["type"] == "LineString"
+    assert home["feature"]["properties"]["label"] == "Widden Street"
+    # an LSOA page: the postcode's point lies in its LSOA or it does not
+    postcode = "postcode:GL11AD"
+    assert not reports.area_focus(pack, focus.find_place(pack, "E01032937"), postcode)["elsewhere"]
+    assert reports.area_focus(pack, focus.find_place(pack, "E01022289"), postcode)["elsewhere"]

@@ -392,6 +392,38 @@ class SearchMatch(BaseModel):
     lsoa_nm: str | None = None
     lon: float = Field(..., description="WGS84 point: a street's middle in that ward.")
     lat: float
+    ref: str = Field(
+        ...,
+        description="'<kind>:<id>': pass it as ?focus= to /api/search/focus or to the PCSO "
+        "page /area/<ward_cd> to show it on the map.",
+    )
+
+
+class FocusProperties(BaseModel):
+    """What a search result is and what its highlighted geometry shows (plain text)."""
+
+    ref: str
+    kind: Literal["postcode", "ward", "street", "place", "locality"]
+    name: str
+    label: str = Field(..., description="Text of its map label.")
+    shows: str = Field(
+        ..., description="What the geometry is, e.g. 'the postcode's centre point ... not a "
+        "boundary'."
+    )
+    ward_cd: str
+    ward_nm: str
+    lsoa_cd: str | None = None
+    lsoa_nm: str | None = None
+
+
+class SearchFocus(Feature):
+    """A search result to show on a map (GeoJSON Feature, WGS84).
+
+    A street's OpenStreetMap lines in its ward, a postcode's or place's point, or a ward's
+    boundary.
+    """
+
+    properties: FocusProperties
 
 
 class SearchResults(BaseModel):

@@ -691,6 +691,14 @@ class Service:
         """Offline place search (:func:`geo_ssgp.gazetteer.search_places`) in the pack."""
         return gazetteer.search_places(self.pack, query)
 
+    def search_focus(self, ref: str) -> dict:
+        """A search result as a GeoJSON Feature (:func:`geo_ssgp.gazetteer.resolve_focus`)."""
+        return gazetteer.resolve_focus(self.pack, ref).feature()
+
+    def area_focus(self, place: focus.Place, ref: str) -> dict:
+        """A search result on a PCSO page (:func:`geo_ssgp.reports.area_focus`)."""
+        return reports.area_focus(self.pack, place, ref)
+
     def place(self, key: str) -> focus.Place:
         """A ward or LSOA by code or name (:func:`geo_ssgp.focus.find_place`)."""
         return focus.find_place(self.pack, key)

@@ -28,6 +28,7 @@ from geo_ssgp.api.auth import (
 )
 from geo_ssgp.api.params import HotspotParams, QueryFilters
 from geo_ssgp.api.routes.data import Svc
+from geo_ssgp.api.routes.search import FocusRef
 from geo_ssgp.api.service import MapOverlays, Service
 from geo_ssgp.config import default_settings
 from geo_ssgp.errors import BadInput, GeoSsgpError
@@ -238,8 +239,13 @@ def area_index(
 
 
 @router.get("/area/{key}", response_class=HTMLResponse)
-def area_page(request: Request, svc: Svc, user: PageUser, key: str) -> HTMLResponse:
-    """The PCSO view of a ward or LSOA: last months' incidents, hotspots, streets, types."""
+def area_page(
+    request: Request, svc: Svc, user: PageUser, key: str, focus: FocusRef | None = None
+) -> HTMLResponse:
+    """The PCSO view of a ward or LSOA: last months' incidents, hotspots, streets, types.
+
+    With ``focus`` (a search result's ``ref``) the map zooms to the result and highlights it.
+    """
     place = svc.place(key)
     spec = {"ward": place.code} if place.kind == "ward" else {"lsoa_codes": [place.code]}
     return render(
@@ -249,6 +255,7 @@ def area_page(request: Request, svc: Svc, user: PageUser, key: str) -> HTMLRespo
         place=place,
         threshold=svc.settings.suppress_below,
         trend=svc.trend(spec, Filters.of(), user),
+        focus=svc.area_focus(place, focus) if focus else None,
         **svc.area_view(place, user),
     )
 

@@ -6,7 +6,9 @@
  * functions with data: geoSsgp.init(map, scale) first, then decode / vector / register /
  * addLegend / addAttribution / snapPoints / hookDraw per layer (the street base layer,
  * geoSsgp.streets, is in streets.js). Nothing here touches Leaflet until it is called, so
- * the file may load before or after leaflet.js.
+ * the file may load before or after leaflet.js. What the user chooses (a hotspot, LSOAs, a
+ * search result) is zoomed to and outlined here, for every page (focusHotspot, zoomToAreas,
+ * showPlace).
  *
  * Every text it inserts (properties, aliases, legend parts, locations) is HTML-escaped on
  * the server. The page hooks (geoSsgp.map, .layers, .onAreaClick, .onDraw, .selectAreas,
@@ -288,12 +290,59 @@
       if (String(l.feature.properties.rank) === String(rank)) { found = l; }
     });
     if (!found) { return false; }
-    found.setStyle({color: "#1d3fbb", weight: 5, opacity: 1});
+    found.setStyle(g.focusStyle);
     if (found.bringToFront) { found.bringToFront(); }
     var b = found.getBounds ? found.getBounds() : L.latLngBounds([found.getLatLng()]);
-    g.map.fitBounds(b.pad(1.5), {maxZoom: 17, animate: false});
+    g.zoomToFocus(b.pad(1.5));
     g.focused = {layer: layerId, rank: String(rank)};
     return true;
+  };
+
+  // What the user chose from a list or a search is outlined in this style and zoomed to at
+  // most street level (a point alone: centred at that zoom).
+  g.focusStyle = {color: "#1d3fbb", weight: 5, opacity: 1};
+  g.zoomToFocus = function (bounds) {
+    g.map.fitBounds(bounds, {maxZoom: 17, animate: false});
+  };
+
+  // Show a search result (a GeoJSON Feature of /api/search/focus: a street's lines, a
+  // postcode's or place's point, a ward's outline) as layer "search": outlined like a chosen
+  // hotspot, labelled with its name (inserted as text, never HTML), zoomed to. Replaces the
+  // previous result; returns the layer.
+  g.showPlace = function (feature) {
+    g.clearPlace();
+    if (!g.map.getPane("geoSsgpSearch")) {
+      g.map.createPane("geoSsgpSearch").style.zIndex = 640;  // over markers, under popups
+    }
+    var label = document.createElement("span");
+    label.textContent = feature.properties.label;
+    // a white casing under lines and outlines sets them apart from the area outline
+    var casing = L.geoJson(feature, {
+      pane: "geoSsgpSearch",
+      interactive: false,
+      filter: function (f) { return f.geometry.type !== "Point"; },
+      style: function () { return {color: "#fff", weight: 10, opacity: 0.9, fill: false}; }
+    });
+    var shape = L.geoJson(feature, {
+      pane: "geoSsgpSearch",
+      interactive: false,
+      style: function () { return L.extend({fill: false}, g.focusStyle); },
+      pointToLayer: function (f, latlng) {
+        return L.circleMarker(latlng, L.extend({radius: 8, fillColor: "#fff", fillOpacity: 1,
+                                                pane: "geoSsgpSearch"}, g.focusStyle));
+      }
+    });
+    shape.eachLayer(function (l) {
+      l.bindTooltip(label, {permanent: true, direction: "top", className: "geo-ssgp-search-label"});
+    });
+    var layer = L.featureGroup([casing, shape]).addTo(g.map);
+    g.register("search", layer, "search");
+    g.zoomToFocus(layer.getBounds().pad(0.25));
+    g.focused = {layer: "search", ref: feature.properties.ref};
+    return layer;
+  };
+  g.clearPlace = function () {
+    if (g.layers.search) { g.map.removeLayer(g.layers.search); delete g.layers.search; }
   };
 
   g.selectAreas = function (codes) {
