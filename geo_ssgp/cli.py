@@ -504,18 +504,6 @@ def _ensure_data(area: AreaPack, target: Store) -> None:
             print_balance(summary, err_console)
 
 
-def _stored_files(area: AreaPack, target: Store) -> list[Path]:
-    """The store's GeoParquet datasets, for ``--engine dask`` (the embedded store only)."""
-    if not hasattr(target, "incident_files"):
-        raise BadInput(
-            "--engine dask reads the embedded store's GeoParquet datasets; with the PostGIS "
-            "store run this command in-process",
-            "engine",
-        )
-    _ensure_data(area, target)
-    return target.incident_files()
-
-
 #: Readable names of the fields printed in tables (others: underscores become spaces).
 FIELD_NAMES = {
     "lad_codes": "District codes",
@@ -644,8 +632,9 @@ def areas(
 ) -> None:
     """Write per-area counts, rates per 1,000, IMD and shares; print the district summary.
 
-    With ``--engine dask`` the counts are made per partition of the store's GeoParquet on a
-    Dask cluster (same rules, same table); the district summary is then left out.
+    With ``--engine dask`` the counts are made per partition of the store (embedded or
+    PostGIS) on a Dask cluster (same rules, same table); the district summary is then left
+    out.
     """
     from geo_ssgp.areas import area_count_part, area_stats_from_parts
     from geo_ssgp.reports import district_county_summary
@@ -684,19 +673,20 @@ class _EngineRun:
         """The results of ``func(incidents, filters, *args)`` on the store's incidents.
 
         In-process the whole store is one part; with ``--engine dask`` each partition of its
-        GeoParquet is one. An empty selection (``n_selected(parts)`` incidents) is refused
-        unless ``--allow-empty``.
+        datasets is one (read by the workers: GeoParquet files of the embedded store, or
+        queries of the PostGIS store). An empty selection (``n_selected(parts)`` incidents)
+        is refused unless ``--allow-empty``.
         """
-        files = _stored_files(self.area, self.target) if self.engine == "dask" else []
         with _engine(self.engine, self.workers, self.scheduler) as client:
             if client is None:
                 incidents = _store_incidents(self.area, self.target)
                 _check_not_empty(incidents, self.filters, self.allow_empty)
                 _say_night_scope(self.filters, incidents)
                 return [func(incidents, self.filters, *args)]
-            from geo_ssgp.dask_engine import map_analysed
+            from geo_ssgp.dask_engine import map_stored
 
-            parts = map_analysed(client, files, func, self.filters, *args)
+            _ensure_data(self.area, self.target)
+            parts = map_stored(client, self.target, func, self.filters, *args)
         _refuse_empty(n_selected(parts), self.filters, self.allow_empty)
         return parts
 
