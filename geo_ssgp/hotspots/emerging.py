@@ -42,8 +42,8 @@ from geo_ssgp.errors import BadInput, NotEnoughData
 from geo_ssgp.filters import Filters
 from geo_ssgp.geocode import inside_area
 from geo_ssgp.hotspots.cube import SpaceTimeCube, pack_cube
-from geo_ssgp.hotspots.gistar import gistar_table
-from geo_ssgp.hotspots.halo import district_gistar, place_districts
+from geo_ssgp.hotspots.gistar import district_gistar, gistar_table
+from geo_ssgp.hotspots.halo import place_districts
 from geo_ssgp.hotspots.label import label_hotspots
 from geo_ssgp.hotspots.layer import frame_to_geojson, json_safe
 from geo_ssgp.pack import AreaPack

@@ -14,7 +14,7 @@ from geo_ssgp.errors import BadInput
 from geo_ssgp.filters import Filters
 from geo_ssgp.hotspots.cube import pack_cube
 from geo_ssgp.hotspots.emerging import emerging_hotspots
-from geo_ssgp.hotspots.gistar import gistar_table
+from geo_ssgp.hotspots.gistar import district_gistar, gistar_table
 from geo_ssgp.hotspots.grid import (
     grid_adjacency,
     grid_count,
@@ -23,8 +23,8 @@ from geo_ssgp.hotspots.grid import (
     snap_point_counts,
     study_region,
 )
-from geo_ssgp.hotspots.halo import cell_districts, district_density, district_gistar
-from geo_ssgp.hotspots.kde import quartic_density
+from geo_ssgp.hotspots.halo import cell_districts
+from geo_ssgp.hotspots.kde import district_density, quartic_density
 from geo_ssgp.pack import load_layer
 
 BANDWIDTH = 600.0
