@@ -165,6 +165,14 @@ MethodOpt = Annotated[str, typer.Option(help="Hotspot method (any case), or 'def
 EngineOpt = Annotated[
     str, typer.Option(help="in-process (default) or dask: files read and geocoded in parallel.")
 ]
+HaloEngineOpt = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="in-process (default) or dask: the layer computed district by district, each "
+        "with the halo of neighbouring cells it needs, in parallel (same result).",
+    ),
+]
 WorkersOpt = Annotated[
     int | None, typer.Option(help="Dask engine: local worker processes (default 2).", min=1)
 ]
@@ -785,8 +793,15 @@ def hotspots_cmd(
     data: DataOpt = None,
     pack: PackOpt = None,
     store: StoreOpt = None,
+    engine: HaloEngineOpt = "in-process",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
-    """Compute a hotspot layer and write it as GeoJSON with its parameters."""
+    """Compute a hotspot layer and write it as GeoJSON with its parameters.
+
+    With ``--engine dask`` the kde and gistar layers are computed per district of the pack,
+    each with its halo, in parallel on a Dask cluster; the GeoJSON is the in-process one.
+    """
     from geo_ssgp.reports import hotspot_layer
 
     name = resolve_method(method)
@@ -798,7 +813,8 @@ def hotspots_cmd(
     _say_night_scope(filters, table)
     given = {"cell_size": cell_size, "bandwidth": bandwidth, "coverage": coverage}
     params = {k: v for k, v in given.items() if v is not None}
-    layer = hotspot_layer(name, table, area, filters, **params)
+    with _engine(engine, workers, scheduler) as client:
+        layer = hotspot_layer(name, table, area, filters, client=client, **params)
     out.write_text(json.dumps(layer.to_geojson()), encoding="utf-8")
     console.print(f"wrote {len(layer.hotspots):,} {layer.method} hotspots to {out}")
     if publish:
@@ -1172,8 +1188,16 @@ def emerging(
     data: DataOpt = None,
     pack: PackOpt = None,
     store: StoreOpt = None,
+    engine: HaloEngineOpt = "in-process",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
-    """Emerging hot/cold spots: space-time Gi*, Mann-Kendall trend, ArcGIS or Chainey categories."""
+    """Emerging hot/cold spots: space-time Gi*, Mann-Kendall trend, ArcGIS or Chainey categories.
+
+    With ``--engine dask`` the space-time Gi* runs per district of the pack, each with its
+    halo of neighbouring places, in parallel on a Dask cluster (the same places and
+    categories).
+    """
     from geo_ssgp.hotspots.cube import pack_cube
     from geo_ssgp.hotspots.emerging import pack_emerging
 
@@ -1181,7 +1205,8 @@ def emerging(
     settings, area = _context(data, pack, store)
     table = _analysis_incidents(settings, area, incidents)
     options = {"unit": unit, "cell_size": cell_size, "step": step}
-    result = pack_emerging(table, area, filters, scheme=scheme, **options)
+    with _engine(engine, workers, scheduler) as client:
+        result = pack_emerging(table, area, filters, scheme=scheme, client=client, **options)
     doc = result.to_geojson()
     out.write_text(json.dumps(doc), encoding="utf-8")
     if cube_out is not None:

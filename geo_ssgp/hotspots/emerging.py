@@ -43,6 +43,7 @@ from geo_ssgp.filters import Filters
 from geo_ssgp.geocode import inside_area
 from geo_ssgp.hotspots.cube import SpaceTimeCube, pack_cube
 from geo_ssgp.hotspots.gistar import district_gistar, gistar_table
+from geo_ssgp.hotspots.grid import pack_districts
 from geo_ssgp.hotspots.halo import place_districts
 from geo_ssgp.hotspots.label import label_hotspots
 from geo_ssgp.hotspots.layer import frame_to_geojson, json_safe
@@ -408,6 +409,7 @@ def pack_emerging(
     step: str = "month",
     scheme: str = "arcgis",
     neighbour_steps: int = 1,
+    client=None,
 ) -> EmergingHotspots:
     """Emerging hotspots of a pack's incidents (the CLI, the API and the notebook call this).
 
@@ -422,6 +424,10 @@ def pack_emerging(
         The cube (:func:`geo_ssgp.hotspots.cube.pack_cube`).
     scheme, neighbour_steps
         As :func:`emerging_hotspots`.
+    client : distributed.Client, optional
+        Compute the space-time Gi* district by district over the pack's districts, each
+        with its halo of neighbouring places, in parallel on this Dask cluster (the same
+        result).
 
     Returns
     -------
@@ -430,7 +436,10 @@ def pack_emerging(
         :func:`geo_ssgp.hotspots.label.label_hotspots`), others ``""``.
     """
     cube = pack_cube(incidents, pack, filters, unit=unit, cell_size=cell_size, step=step)
-    result = emerging_hotspots(cube, scheme=scheme, neighbour_steps=neighbour_steps)
+    districts = None if client is None else pack_districts(pack)
+    result = emerging_hotspots(
+        cube, scheme=scheme, neighbour_steps=neighbour_steps, districts=districts, client=client
+    )
     places = result.locations
     places["label"] = ""
     patterned = places["category"] != NO_PATTERN

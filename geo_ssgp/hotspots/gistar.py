@@ -75,7 +75,7 @@ from geo_ssgp.hotspots.grid import (
     make_grid,
     region_label,
 )
-from geo_ssgp.hotspots.halo import district_windows
+from geo_ssgp.hotspots.halo import cell_districts, district_windows
 from geo_ssgp.hotspots.layer import HotspotLayer, finish_hotspots
 from geo_ssgp.hotspots.rates import area_values, area_weights
 
@@ -555,6 +555,8 @@ def gistar_grid_hotspots(
     p_value: str | None = None,
     p_adjust: str = "fdr_bh",
     alpha: float = 0.05,
+    districts: gpd.GeoDataFrame | None = None,
+    client=None,
 ) -> HotspotLayer:
     """Gi* hotspots on grid-cell counts.
 
@@ -574,6 +576,12 @@ def gistar_grid_hotspots(
         the p-value used is ``"sim"``).
     seed, p_value, p_adjust, alpha
         See :func:`gistar_table`; ``alpha`` is the adjusted-p cut for hotspots.
+    districts : geopandas.GeoDataFrame, optional
+        Districts covering the region: the window sums are made district by district with
+        a one-cell halo (:func:`district_gistar`), giving the same layer; permutation
+        p-values are then not available.
+    client : distributed.Client, optional
+        With ``districts``: run the districts in parallel on this Dask cluster.
 
     Returns
     -------
@@ -588,16 +596,20 @@ def gistar_grid_hotspots(
     area = g.cells["area_m2"].to_numpy()
     p_value = resolve_p_value(p_value, counts.to_numpy(), area)
     permutations = needed_permutations(permutations, p_value)
-    w = grid_weights(g, neighbours)
-    table = gistar_table(
-        counts.to_numpy(),
-        w,
-        permutations=permutations,
-        seed=seed,
-        p_value=p_value,
-        p_adjust=p_adjust,
-        area=area,
-    )
+    if districts is None:
+        table = gistar_table(
+            counts.to_numpy(),
+            grid_weights(g, neighbours),
+            permutations=permutations,
+            seed=seed,
+            p_value=p_value,
+            p_adjust=p_adjust,
+            area=area,
+        )
+    else:
+        table = _district_cell_table(g, counts.to_numpy(), area, neighbours, districts, client,
+                                     permutations=permutations, p_value=p_value,
+                                     p_adjust=p_adjust)
     surface = g.cells.copy()
     surface["count"] = counts.to_numpy()
     for col in table.columns:
@@ -624,6 +636,29 @@ def gistar_grid_hotspots(
         "incidents_outside_grid": counts.attrs["outside_grid"],
     }
     return HotspotLayer("gistar", hot, params, surface)
+
+
+def _district_cell_table(
+    grid, counts, area, neighbours, districts, client, *, permutations, p_value, p_adjust
+) -> pd.DataFrame:
+    """:func:`gistar_table`'s columns for grid cells, per district with a halo."""
+    if permutations:
+        raise BadInput(
+            "permutations per district: the permutation p-value draws from the whole area; "
+            "use the poisson, exact or norm p-value",
+            param="permutations",
+        )
+    table = district_gistar(
+        counts,
+        grid_adjacency(grid, neighbours),
+        cell_districts(grid, districts),
+        area=area,
+        p_value=p_value,
+        p_adjust=p_adjust,
+        client=client,
+    )
+    table.insert(table.columns.get_loc("p"), "p_sim", np.nan)
+    return table
 
 
 def gistar_area_hotspots(
