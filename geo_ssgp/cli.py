@@ -802,9 +802,10 @@ def hotspots_cmd(
     With ``--engine dask`` the kde and gistar layers are computed per district of the pack,
     each with its halo, in parallel on a Dask cluster; the GeoJSON is the in-process one.
     """
+    from geo_ssgp.hotspots import check_per_district
     from geo_ssgp.reports import hotspot_layer
 
-    name = resolve_method(method)
+    name = resolve_method(method) if engine != "dask" else check_per_district(method)
     filters = Filters.of(start, end, crime_type, night=night, subcategories=subcategory)
     out = _out_path(out)
     settings, area = _context(data, pack, store)

@@ -91,6 +91,7 @@ __all__ = [
     "DEFAULT_METHOD",
     "METHODS",
     "HotspotLayer",
+    "check_per_district",
     "compare_periods",
     "pack_segments",
     "prepare_incidents",
@@ -268,7 +269,7 @@ def run_method(
     key = resolve_method(name)
     method = METHODS[key]
     if client is not None:
-        params.update(districts=_districts_for(key, method, pack), client=client)
+        params.update(districts=_districts_for(key, pack), client=client)
     points, info = prepare_incidents(
         incidents,
         start=start,
@@ -310,15 +311,37 @@ def run_method(
     return layer
 
 
-def _districts_for(key: str, method: Method, pack: AreaPack | None) -> gpd.GeoDataFrame:
-    """The pack's districts for a per-district run of ``method`` (or a one-line refusal)."""
-    if not method.per_district:
+def check_per_district(name: str) -> str:
+    """The method's key when it runs per district with a halo (``kde``, ``gistar``).
+
+    Parameters
+    ----------
+    name : str
+        A method name or ``"default"`` (:func:`resolve_method`).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    BadInput
+        For a method without a per-district rule (its layer would differ at district edges).
+    """
+    key = resolve_method(name)
+    if not METHODS[key].per_district:
         runs = ", ".join(k for k, m in METHODS.items() if m.per_district)
         raise BadInput(
             f"method {key!r} does not run per district on a Dask cluster (only {runs} do); "
             "run it in-process",
             param="engine",
         )
+    return key
+
+
+def _districts_for(key: str, pack: AreaPack | None) -> gpd.GeoDataFrame:
+    """The pack's districts for a per-district run of ``key`` (or a one-line refusal)."""
+    check_per_district(key)
     if pack is None:
         raise BadInput("a per-district run needs the area pack's districts", param="engine")
     return pack_districts(pack)
