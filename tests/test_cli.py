@@ -699,7 +699,7 @@ def test_hotspots_engine_dask_writes_the_in_process_geojson(
 def test_emerging_engine_dask_gives_the_same_places_and_categories(
     tmp_path, sample_files, cluster, same_geojson
 ):
-    args = ["emerging", "--cell-size", "1000", *_county(sample_files)]
+    args = ["emerging", "--cell-size", "500", *_county(sample_files)]
     plain, halo = tmp_path / "plain.geojson", tmp_path / "halo.geojson"
     assert runner.invoke(app, [*args, "--out", str(plain)]).exit_code == 0
     result = runner.invoke(app, [*args, "--out", str(halo), "--engine", "dask", "--workers", "2"])

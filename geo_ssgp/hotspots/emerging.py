@@ -154,6 +154,13 @@ def space_time_weights(adjacency: sparse.spmatrix, n_steps: int, neighbour_steps
     return Graph.from_sparse(full)
 
 
+#: Decimals of the z-scores the trend test compares. Gi* computed in another summation order
+#: (per district with a halo, or by esda over the whole area) differs in the last bits; a
+#: rank test on raw floats would turn that noise into ties broken one way or the other (a
+#: series constant up to 1e-15 is no trend), so both paths give the test the same values.
+Z_DECIMALS = 9
+
+
 def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pre-whitened Mann-Kendall tau and two-sided p of each column (``pymannkendall``).
 
@@ -348,7 +355,7 @@ def emerging_hotspots(
     p_adj = table["p_adj"].to_numpy().reshape(n_steps, n_places)
     sig = np.nan_to_num(p_adj, nan=1.0) < alpha
     hot, cold = sig & (z > 0), sig & (z < 0)
-    tau, trend_p = mann_kendall(np.nan_to_num(z[neighbour_steps:]))
+    tau, trend_p = mann_kendall(np.round(np.nan_to_num(z[neighbour_steps:]), Z_DECIMALS))
     if scheme == "arcgis":
         category = arcgis_categories(hot, cold, tau, trend_p, alpha)
     else:
