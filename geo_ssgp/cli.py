@@ -163,7 +163,11 @@ NightOpt = Annotated[
 ]
 MethodOpt = Annotated[str, typer.Option(help="Hotspot method (any case), or 'default'.")]
 EngineOpt = Annotated[
-    str, typer.Option(help="in-process (default) or dask: files read and geocoded in parallel.")
+    str,
+    typer.Option(
+        help="in-process (default) or dask: partitions of the files (or of the store's "
+        "datasets, embedded or PostGIS) in parallel on a Dask cluster."
+    ),
 ]
 HaloEngineOpt = Annotated[
     str,
