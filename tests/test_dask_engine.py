@@ -179,6 +179,27 @@ def pg_stored(postgis_url, pack, sample_files):
     return store
 
 
+def test_cli_ingest_engine_dask_into_postgis_stores_what_in_process_stores(
+    client, pg_stored, sample_files
+):
+    """``ingest --engine dask`` writes through the same Store interface: same rows in PostGIS."""
+    import psycopg
+
+    from geo_ssgp.store_postgis import PostGISStore
+
+    url = pg_stored.url.rsplit("/", 1)[0]
+    with psycopg.connect(f"{url}/postgres", autocommit=True) as con:
+        con.execute("CREATE DATABASE dask_ingest")
+    args = ["ingest", *map(str, sample_files), "--store", f"{url}/dask_ingest",
+            "--engine", "dask", "--scheduler", client.scheduler.address]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "in 44,665 = accepted 43,590 + quarantined 1,075" in result.output
+    landed = PostGISStore(f"{url}/dask_ingest", pg_stored.schema)
+    pd.testing.assert_frame_equal(landed.incidents(), pg_stored.incidents())
+    pd.testing.assert_frame_equal(landed.quarantine(), pg_stored.quarantine())
+
+
 @pytest.mark.parametrize(
     "filters, level",
     [(Filters(), "lsoa21"), (Filters.of("2025-04", "2025-09", ["violence"]), "ward")],
