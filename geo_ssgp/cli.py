@@ -174,7 +174,7 @@ HaloEngineOpt = Annotated[
     typer.Option(
         "--engine",
         help="in-process (default) or dask: the layer computed district by district, each "
-        "with the halo of neighbouring cells it needs, in parallel (same result).",
+        "with the halo of neighbouring cells or areas it needs, in parallel (same result).",
     ),
 ]
 WorkersOpt = Annotated[
