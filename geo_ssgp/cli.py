@@ -163,7 +163,19 @@ NightOpt = Annotated[
 ]
 MethodOpt = Annotated[str, typer.Option(help="Hotspot method (any case), or 'default'.")]
 EngineOpt = Annotated[
-    str, typer.Option(help="in-process (default) or dask: files read and geocoded in parallel.")
+    str,
+    typer.Option(
+        help="in-process (default) or dask: partitions of the files (or of the store's "
+        "datasets, embedded or PostGIS) in parallel on a Dask cluster."
+    ),
+]
+HaloEngineOpt = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="in-process (default) or dask: the layer computed district by district, each "
+        "with the halo of neighbouring cells or areas it needs, in parallel (same result).",
+    ),
 ]
 WorkersOpt = Annotated[
     int | None, typer.Option(help="Dask engine: local worker processes (default 2).", min=1)
@@ -504,18 +516,6 @@ def _ensure_data(area: AreaPack, target: Store) -> None:
             print_balance(summary, err_console)
 
 
-def _stored_files(area: AreaPack, target: Store) -> list[Path]:
-    """The store's GeoParquet datasets, for ``--engine dask`` (the embedded store only)."""
-    if not hasattr(target, "incident_files"):
-        raise BadInput(
-            "--engine dask reads the embedded store's GeoParquet datasets; with the PostGIS "
-            "store run this command in-process",
-            "engine",
-        )
-    _ensure_data(area, target)
-    return target.incident_files()
-
-
 #: Readable names of the fields printed in tables (others: underscores become spaces).
 FIELD_NAMES = {
     "lad_codes": "District codes",
@@ -644,8 +644,9 @@ def areas(
 ) -> None:
     """Write per-area counts, rates per 1,000, IMD and shares; print the district summary.
 
-    With ``--engine dask`` the counts are made per partition of the store's GeoParquet on a
-    Dask cluster (same rules, same table); the district summary is then left out.
+    With ``--engine dask`` the counts are made per partition of the store (embedded or
+    PostGIS) on a Dask cluster (same rules, same table); the district summary is then left
+    out.
     """
     from geo_ssgp.areas import area_count_part, area_stats_from_parts
     from geo_ssgp.reports import district_county_summary
@@ -684,19 +685,20 @@ class _EngineRun:
         """The results of ``func(incidents, filters, *args)`` on the store's incidents.
 
         In-process the whole store is one part; with ``--engine dask`` each partition of its
-        GeoParquet is one. An empty selection (``n_selected(parts)`` incidents) is refused
-        unless ``--allow-empty``.
+        datasets is one (read by the workers: GeoParquet files of the embedded store, or
+        queries of the PostGIS store). An empty selection (``n_selected(parts)`` incidents)
+        is refused unless ``--allow-empty``.
         """
-        files = _stored_files(self.area, self.target) if self.engine == "dask" else []
         with _engine(self.engine, self.workers, self.scheduler) as client:
             if client is None:
                 incidents = _store_incidents(self.area, self.target)
                 _check_not_empty(incidents, self.filters, self.allow_empty)
                 _say_night_scope(self.filters, incidents)
                 return [func(incidents, self.filters, *args)]
-            from geo_ssgp.dask_engine import map_analysed
+            from geo_ssgp.dask_engine import map_stored
 
-            parts = map_analysed(client, files, func, self.filters, *args)
+            _ensure_data(self.area, self.target)
+            parts = map_stored(client, self.target, func, self.filters, *args)
         _refuse_empty(n_selected(parts), self.filters, self.allow_empty)
         return parts
 
@@ -795,11 +797,19 @@ def hotspots_cmd(
     data: DataOpt = None,
     pack: PackOpt = None,
     store: StoreOpt = None,
+    engine: HaloEngineOpt = "in-process",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
-    """Compute a hotspot layer and write it as GeoJSON with its parameters."""
+    """Compute a hotspot layer and write it as GeoJSON with its parameters.
+
+    With ``--engine dask`` the kde and gistar layers are computed per district of the pack,
+    each with its halo, in parallel on a Dask cluster; the GeoJSON is the in-process one.
+    """
+    from geo_ssgp.hotspots import check_per_district
     from geo_ssgp.reports import hotspot_layer
 
-    name = resolve_method(method)
+    name = resolve_method(method) if engine != "dask" else check_per_district(method)
     filters = Filters.of(start, end, crime_type, night=night, subcategories=subcategory)
     out = _out_path(out)
     settings, area = _context(data, pack, store)
@@ -808,7 +818,8 @@ def hotspots_cmd(
     _say_night_scope(filters, table)
     given = {"cell_size": cell_size, "bandwidth": bandwidth, "coverage": coverage}
     params = {k: v for k, v in given.items() if v is not None}
-    layer = hotspot_layer(name, table, area, filters, **params)
+    with _engine(engine, workers, scheduler) as client:
+        layer = hotspot_layer(name, table, area, filters, client=client, **params)
     out.write_text(json.dumps(layer.to_geojson()), encoding="utf-8")
     console.print(f"wrote {len(layer.hotspots):,} {layer.method} hotspots to {out}")
     if publish:
@@ -1182,8 +1193,16 @@ def emerging(
     data: DataOpt = None,
     pack: PackOpt = None,
     store: StoreOpt = None,
+    engine: HaloEngineOpt = "in-process",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
-    """Emerging hot/cold spots: space-time Gi*, Mann-Kendall trend, ArcGIS or Chainey categories."""
+    """Emerging hot/cold spots: space-time Gi*, Mann-Kendall trend, ArcGIS or Chainey categories.
+
+    With ``--engine dask`` the space-time Gi* runs per district of the pack, each with its
+    halo of neighbouring places, in parallel on a Dask cluster (the same places and
+    categories).
+    """
     from geo_ssgp.hotspots.cube import pack_cube
     from geo_ssgp.hotspots.emerging import pack_emerging
 
@@ -1191,7 +1210,8 @@ def emerging(
     settings, area = _context(data, pack, store)
     table = _analysis_incidents(settings, area, incidents)
     options = {"unit": unit, "cell_size": cell_size, "step": step}
-    result = pack_emerging(table, area, filters, scheme=scheme, **options)
+    with _engine(engine, workers, scheduler) as client:
+        result = pack_emerging(table, area, filters, scheme=scheme, client=client, **options)
     doc = result.to_geojson()
     out.write_text(json.dumps(doc), encoding="utf-8")
     if cube_out is not None:

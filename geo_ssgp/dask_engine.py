@@ -17,8 +17,10 @@ its partition as GeoParquet in Hilbert order, so ``dask_geopandas.read_parquet``
 back with partition bounds.
 
 **Areas and grid counts.** :func:`map_analysed` runs a stage's per-part function on
-partitions of stored GeoParquet (the embedded store's datasets, or that output); the stage
-combines the parts (:func:`geo_ssgp.areas.area_stats_from_parts`, a sum of
+partitions of stored GeoParquet (the embedded store's datasets, or that output);
+:func:`map_stored` does the same on a store, the PostGIS store included (each worker
+queries its group of datasets from the database); the stage combines the parts
+(:func:`geo_ssgp.areas.area_stats_from_parts`, a sum of
 :func:`geo_ssgp.hotspots.count.cell_count_part`), so both engines share every rule.
 """
 
@@ -46,6 +48,7 @@ from geo_ssgp.incidents.files import expand_paths
 from geo_ssgp.incidents.result import concat_results
 from geo_ssgp.pack import AreaPack, load_layer, share_layers
 from geo_ssgp.pipeline import analysed_rows
+from geo_ssgp.store import SQLiteStore, Store
 
 
 @contextmanager
@@ -86,13 +89,14 @@ CSV_BYTES_PER_ROW = 240
 
 
 def file_groups(
-    files: list[Path], rows: list[int], n_workers: int, per_partition: int = ROWS_PER_PARTITION
-) -> list[list[Path]]:
-    """Split files, in order, into partitions of about ``per_partition`` rows.
+    files: list, rows: list[int], n_workers: int, per_partition: int = ROWS_PER_PARTITION
+) -> list[list]:
+    """Split files (or stored datasets), in order, into partitions of ``per_partition`` rows.
 
     Parameters
     ----------
-    files : list of Path
+    files : list
+        Paths of files, or ids of stored datasets.
     rows : list of int
         Rows (or an estimate) of each file.
     n_workers : int
@@ -101,7 +105,7 @@ def file_groups(
 
     Returns
     -------
-    list of list of Path
+    list of list
         Consecutive files (their order kept, so the concatenated result is in input order),
         no group empty; a file is never split.
     """
@@ -369,14 +373,57 @@ def map_analysed(client: Client, files: list[Path], func: Callable, *args) -> li
     """
     files = [Path(f) for f in files]
     rows = [pq.ParquetFile(f).metadata.num_rows for f in files]
+    return _map_groups(client, file_groups(files, rows, _n_workers(client)), _read_parquet,
+                       func, args)
+
+
+def map_stored(client: Client, store: Store, func: Callable, *args) -> list:
+    """``func(frame, *args)`` on the analysed rows of partitions of a store, on the cluster.
+
+    The workers read the incidents themselves: the embedded store's GeoParquet datasets
+    (:func:`map_analysed`), or, for the PostGIS store, groups of consecutive datasets of
+    about :data:`ROWS_PER_PARTITION` stored rows each, which every worker queries from the
+    database (:meth:`~geo_ssgp.store_postgis.PostGISStore.dataset_incidents`, the reader
+    of :meth:`~geo_ssgp.store_postgis.PostGISStore.incidents`, so the rows, columns and
+    dtypes are those the in-process path reads). A dataset is never split. The workers
+    need to reach the database at the store's URL.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    store : Store
+        The embedded store or the PostGIS store.
+    func : callable
+        Takes a GeoDataFrame and ``*args`` (a per-part function whose results add up).
+    *args
+        Further arguments of ``func``, broadcast to every worker once.
+
+    Returns
+    -------
+    list
+        One result per partition, in ingest order.
+    """
+    if isinstance(store, SQLiteStore):
+        return map_analysed(client, store.incident_files(), func, *args)
+    catalogue = store.datasets()
+    ids = [int(i) for i in catalogue["id"]]
+    groups = file_groups(ids, catalogue["n_accepted"].tolist(), _n_workers(client))
+    return _map_groups(client, groups, store.dataset_incidents, func, args)
+
+
+def _map_groups(client: Client, groups: list, read: Callable, func: Callable, args) -> list:
+    """``func`` on the analysed rows of ``read(group)`` for every group, one task each."""
     shared = [_broadcast(client, a) for a in args]
-    groups = file_groups(files, rows, _n_workers(client))
     return client.gather(
-        [client.submit(_apply_to_files, g, func, *shared, pure=False) for g in groups]
+        [client.submit(_apply_to_part, read, g, func, *shared, pure=False) for g in groups]
     )
 
 
-def _apply_to_files(paths: list[Path], func: Callable, *args):
+def _read_parquet(paths: list[Path]) -> gpd.GeoDataFrame:
     frames = [gpd.read_parquet(p) for p in paths]
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    return func(analysed_rows(gpd.GeoDataFrame(frame, geometry="geometry", crs=CRS_BNG)), *args)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=CRS_BNG)
+
+
+def _apply_to_part(read: Callable, group: list, func: Callable, *args):
+    return func(analysed_rows(read(group)), *args)

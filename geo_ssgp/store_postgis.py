@@ -302,16 +302,43 @@ class PostGISStore(Store):
 
     def incidents(self) -> gpd.GeoDataFrame:
         """All stored geocoded incidents in ingest order, with the columns and dtypes given."""
+        return self.dataset_incidents()
+
+    def dataset_incidents(self, ids: list[int] | None = None) -> gpd.GeoDataFrame:
+        """The stored incidents of some datasets (all when ``ids`` is None), in ingest order.
+
+        The Dask engine's workers call this on a copy of the store, one group of datasets
+        each (:func:`geo_ssgp.dask_engine.map_stored`), so every worker reads its partition
+        straight from the database.
+
+        Parameters
+        ----------
+        ids : list of int, optional
+            Dataset ids (:meth:`datasets`).
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            The columns and dtypes of these datasets as written (the union of their
+            columns, in order), EPSG:27700.
+        """
+        where = sql.SQL("") if ids is None else sql.SQL(" WHERE {} = ANY(%(ids)s)")
+        params = {} if ids is None else {"ids": [int(i) for i in ids]}
         with self._connect() as con:
             layout = [json.loads(r[0]) for r in con.execute(
-                "SELECT columns::text FROM datasets ORDER BY id"
+                sql.SQL("SELECT columns::text FROM datasets{} ORDER BY id").format(
+                    where.format(sql.Identifier("id"))
+                ),
+                params,
             )]
-            typed = ", ".join(TYPED_COLUMNS)
-            cur = con.execute(
-                f"SELECT {typed}, extra, ST_AsBinary(geom) FROM incidents"
-                " ORDER BY dataset_id, row_no"
-            )
-            rows = cur.fetchall()
+            typed = sql.SQL(", ").join(map(sql.Identifier, TYPED_COLUMNS))
+            rows = con.execute(
+                sql.SQL(
+                    "SELECT {}, extra, ST_AsBinary(geom) FROM incidents{}"
+                    " ORDER BY dataset_id, row_no"
+                ).format(typed, where.format(sql.Identifier("dataset_id"))),
+                params,
+            ).fetchall()
         frame = pd.DataFrame(rows, columns=[*TYPED_COLUMNS, "extra", "geometry"])
         return _restore(frame, layout)
 

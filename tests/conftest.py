@@ -151,6 +151,30 @@ def county_geocoded(sample_result, county_pack):
     check("county_geocoded")
 
 
+def _same_geojson(a, b, rtol: float = 1e-9, path: str = "") -> None:
+    """Assert two GeoJSON documents equal: every key, string, coordinate and class the same,
+    measures (floats) to ``rtol`` (summed in another order, they can differ in the last bit).
+    """
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), f"{path}: keys differ"
+        for key in a:
+            _same_geojson(a[key], b[key], rtol, f"{path}.{key}")
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), f"{path}: lengths differ"
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _same_geojson(x, y, rtol, f"{path}[{i}]")
+    elif isinstance(a, float) and isinstance(b, float) and "coordinates" not in path:
+        assert abs(a - b) <= rtol * max(abs(a), abs(b)), f"{path}: {a!r} != {b!r}"
+    else:
+        assert a == b, f"{path}: {a!r} != {b!r}"
+
+
+@pytest.fixture(scope="session")
+def same_geojson():
+    """``same_geojson(a, b)``: two GeoJSON documents are the same layer (floats to 1e-9)."""
+    return _same_geojson
+
+
 # PostGIS: a throwaway PostgreSQL cluster for the store tests ---------------------------------
 
 

@@ -651,3 +651,70 @@ def test_subcategory_option_selects_a_local_log_s_own_categories(tmp_path):
     result = runner.invoke(app, [*args, "--out", str(tmp_path / "h.geojson")])
     assert result.exit_code == 2
     assert "with subcategory Loitering" in result.output
+
+
+# --engine dask for neighbour-needing layers: districts in parallel, each with its halo ----
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A small LocalCluster (2 worker processes) the commands reach with --scheduler."""
+    from geo_ssgp.dask_engine import dask_client
+
+    with dask_client(workers=2) as client:
+        yield client.scheduler.address
+
+
+def _county(sample_files) -> list[str]:
+    files = [a for f in sample_files for a in ("--incidents", str(f))]
+    return ["--pack", "gloucestershire", *files]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "method, options",
+    [
+        ("gistar", ["--cell-size", "400"]),
+        ("KDE", ["--cell-size", "200", "--bandwidth", "800", "--crime-type", "violence"]),
+    ],
+)
+def test_hotspots_engine_dask_writes_the_in_process_geojson(
+    tmp_path, sample_files, cluster, same_geojson, method, options
+):
+    """Six Gloucestershire districts, each with its halo, in parallel: the same layer."""
+    args = ["hotspots", "--method", method, *options, *_county(sample_files)]
+    plain, halo = tmp_path / "plain.geojson", tmp_path / "halo.geojson"
+    result = runner.invoke(app, [*args, "--out", str(plain)])
+    assert result.exit_code == 0, result.output
+    dask_result = runner.invoke(
+        app, [*args, "--out", str(halo), "--engine", "dask", "--scheduler", cluster]
+    )
+    assert dask_result.exit_code == 0, dask_result.output
+    same_geojson(json.loads(halo.read_text()), json.loads(plain.read_text()))
+    assert len(json.loads(plain.read_text())["features"]) > 10
+    top = result.output.index("Top hotspots")  # the path above may wrap at the console width
+    assert dask_result.output[dask_result.output.index("Top hotspots"):] == result.output[top:]
+
+
+@pytest.mark.slow
+def test_emerging_engine_dask_gives_the_same_places_and_categories(
+    tmp_path, sample_files, cluster, same_geojson
+):
+    args = ["emerging", "--cell-size", "500", *_county(sample_files)]
+    plain, halo = tmp_path / "plain.geojson", tmp_path / "halo.geojson"
+    assert runner.invoke(app, [*args, "--out", str(plain)]).exit_code == 0
+    result = runner.invoke(app, [*args, "--out", str(halo), "--engine", "dask", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(halo.read_text())
+    same_geojson(doc, json.loads(plain.read_text()))
+    assert sum(n for k, n in doc["category_counts"].items() if k != "no pattern") > 5
+
+
+def test_hotspots_engine_dask_refuses_methods_without_a_halo_rule(tmp_path, sample_files):
+    args = ["hotspots", "--method", "grid-count", "--incidents", str(sample_files[0]),
+            "--out", str(tmp_path / "h.geojson"), "--engine", "dask", "--workers", "1"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "'grid-count' does not run per district on a Dask cluster (only kde, gistar" in (
+        result.output
+    )

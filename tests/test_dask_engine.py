@@ -16,6 +16,7 @@ from geo_ssgp.dask_engine import (
     dask_client,
     geocode_to_parquet,
     map_analysed,
+    map_stored,
     read_and_geocode_dask,
 )
 from geo_ssgp.errors import IngestError
@@ -164,15 +165,91 @@ def test_cli_areas_and_grid_counts_engine_dask_write_the_same_csv(stored, tmp_pa
     assert pd.read_csv(dask_out)["count"].sum() == len(analysed_incidents(stored))
 
 
-def test_cli_engine_dask_needs_the_embedded_store(tmp_path, monkeypatch):
-    from geo_ssgp import cli
+@pytest.fixture(scope="module")
+def pg_stored(postgis_url, pack, sample_files):
+    """A PostGIS store (a database of its own) holding the nine sample months."""
+    import psycopg
 
-    monkeypatch.setattr(cli, "open_store", lambda settings, name: object())
-    result = CliRunner().invoke(
-        app, ["areas", "--out", str(tmp_path / "a.csv"), "--engine", "dask", "--workers", "1"]
-    )
-    assert result.exit_code == 2
-    assert "--engine dask reads the embedded store's GeoParquet" in result.output
+    from geo_ssgp.store_postgis import PostGISStore
+
+    with psycopg.connect(postgis_url, autocommit=True) as con:
+        con.execute("CREATE DATABASE dask_engine")
+    store = PostGISStore(postgis_url.rsplit("/", 1)[0] + "/dask_engine", pack.name)
+    ingest_files(store, pack, sample_files)
+    return store
+
+
+def test_cli_ingest_engine_dask_into_postgis_stores_what_in_process_stores(
+    client, pg_stored, sample_files
+):
+    """``ingest --engine dask`` writes through the same Store interface: same rows in PostGIS."""
+    import psycopg
+
+    from geo_ssgp.store_postgis import PostGISStore
+
+    url = pg_stored.url.rsplit("/", 1)[0]
+    with psycopg.connect(f"{url}/postgres", autocommit=True) as con:
+        con.execute("CREATE DATABASE dask_ingest")
+    args = ["ingest", *map(str, sample_files), "--store", f"{url}/dask_ingest",
+            "--engine", "dask", "--scheduler", client.scheduler.address]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "in 44,665 = accepted 43,590 + quarantined 1,075" in result.output
+    landed = PostGISStore(f"{url}/dask_ingest", pg_stored.schema)
+    pd.testing.assert_frame_equal(landed.incidents(), pg_stored.incidents())
+    pd.testing.assert_frame_equal(landed.quarantine(), pg_stored.quarantine())
+
+
+@pytest.mark.parametrize(
+    "filters, level",
+    [(Filters(), "lsoa21"), (Filters.of("2025-04", "2025-09", ["violence"]), "ward")],
+)
+def test_areas_read_from_postgis_by_the_workers_equal_the_in_process_table(
+    client, pack, pg_stored, stored, filters, level
+):
+    parts = map_stored(client, pg_stored, area_count_part, filters, level)
+    assert len(parts) == 2  # nine datasets, two workers: one query of datasets each
+    got = area_stats_from_parts(parts, pack, filters, level)
+    expected = area_stats_for(analysed_incidents(pg_stored), pack, filters, level)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got.attrs == expected.attrs
+    # and the same table as the embedded store's files give
+    pd.testing.assert_frame_equal(got, area_stats_from_parts(
+        map_stored(client, stored, area_count_part, filters, level), pack, filters, level))
+    assert got["count"].sum() == len(filters.apply(analysed_incidents(pg_stored))) > 1000
+
+
+def test_grid_counts_read_from_postgis_equal_the_in_process_counts(client, pack, pg_stored):
+    grid = make_grid(study_region(pack), cell_size=50.0)
+    filters = Filters.of("2025-01", "2025-09", ["Anti-social behaviour"])
+    parts = map_stored(client, pg_stored, cell_count_part, filters, grid)
+    expected = cell_count_part(analysed_incidents(pg_stored), filters, grid)
+    np.testing.assert_array_equal(np.sum(parts, axis=0), expected)
+    assert expected.sum() == len(filters.apply(analysed_incidents(pg_stored))) > 1000
+
+
+def test_a_partition_of_postgis_datasets_is_read_as_in_process(pg_stored):
+    """The workers' reader gives the rows, columns and dtypes of ``incidents()``."""
+    everything = pg_stored.incidents()
+    ids = pg_stored.datasets()["id"].tolist()
+    parts = [pg_stored.dataset_incidents(ids[:4]), pg_stored.dataset_incidents(ids[4:])]
+    pd.testing.assert_frame_equal(pd.concat(parts, ignore_index=True), everything)
+    assert len(pg_stored.dataset_incidents([])) == 0
+
+
+def test_cli_areas_and_grid_counts_engine_dask_on_the_postgis_store(client, pg_stored, tmp_path):
+    runner = CliRunner()
+    store = ["--store", pg_stored.url, "--pack", "gloucester"]
+    cluster = ["--engine", "dask", "--scheduler", client.scheduler.address]
+    for command in (["areas", "--level", "lsoa21", "--from", "2025-03", "--crime-type", "asb"],
+                    ["grid-counts", "--cell-size", "100"]):
+        plain, dask_out = tmp_path / "plain.csv", tmp_path / "dask.csv"
+        result = runner.invoke(app, [*command, "--out", str(plain), *store])
+        assert result.exit_code == 0, result.output
+        result = runner.invoke(app, [*command, "--out", str(dask_out), *store, *cluster])
+        assert result.exit_code == 0, result.output
+        assert dask_out.read_text() == plain.read_text()
+    assert pd.read_csv(dask_out)["count"].sum() == len(analysed_incidents(pg_stored))
 
 
 def test_incidents_in_two_sources_count_once_as_in_process(client, pack, sample_files):

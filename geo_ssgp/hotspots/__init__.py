@@ -30,13 +30,13 @@ import geopandas as gpd
 import pandas as pd
 
 from geo_ssgp.config import CRS_BNG
-from geo_ssgp.errors import NotEnoughData, PackError
+from geo_ssgp.errors import BadInput, NotEnoughData, PackError
 from geo_ssgp.filters import filter_incidents, month_text, resolve_crime_types, resolve_method
 from geo_ssgp.hotspots.change import compare_periods
 from geo_ssgp.hotspots.clusters import dbscan_hotspots, hdbscan_hotspots
 from geo_ssgp.hotspots.count import grid_count_hotspots
 from geo_ssgp.hotspots.gistar import gistar_area_hotspots, gistar_grid_hotspots
-from geo_ssgp.hotspots.grid import region_geometry, region_label, study_region
+from geo_ssgp.hotspots.grid import pack_districts, region_geometry, region_label, study_region
 from geo_ssgp.hotspots.kde import kde_hotspots
 from geo_ssgp.hotspots.label import label_hotspots
 from geo_ssgp.hotspots.layer import HotspotLayer
@@ -61,17 +61,23 @@ class Method:
         the pack's street segments (it then needs a pack with a ``[streets]`` layer).
     title : str
         Short human description.
+    per_district : bool
+        The method runs district by district with a halo (``districts``, ``client``), in
+        parallel on a Dask cluster (:mod:`geo_ssgp.hotspots.halo`).
     """
 
     func: Callable[..., HotspotLayer]
     unit: str
     title: str
+    per_district: bool = False
 
 
 METHODS: dict[str, Method] = {
     "grid-count": Method(grid_count_hotspots, "region", "Incidents per grid cell"),
-    "kde": Method(kde_hotspots, "region", "Quartic kernel density"),
-    "gistar": Method(gistar_grid_hotspots, "region", "Getis-Ord Gi* on grid cells"),
+    "kde": Method(kde_hotspots, "region", "Quartic kernel density", per_district=True),
+    "gistar": Method(
+        gistar_grid_hotspots, "region", "Getis-Ord Gi* on grid cells", per_district=True
+    ),
     "lsoa-gistar": Method(gistar_area_hotspots, "areas", "Getis-Ord Gi* on LSOAs"),
     "lisa": Method(lisa_hotspots, "areas", "Local Moran's I high-high LSOAs"),
     "dbscan": Method(dbscan_hotspots, "region", "DBSCAN point clusters"),
@@ -85,6 +91,7 @@ __all__ = [
     "DEFAULT_METHOD",
     "METHODS",
     "HotspotLayer",
+    "check_per_district",
     "compare_periods",
     "pack_segments",
     "prepare_incidents",
@@ -205,6 +212,7 @@ def run_method(
     population: pd.Series | None = None,
     segments: gpd.GeoDataFrame | None = None,
     label: bool = True,
+    client=None,
     **params,
 ) -> HotspotLayer:
     """Run a registered hotspot method with the pack's study region and filters.
@@ -234,6 +242,10 @@ def run_method(
     label : bool
         Label hotspots with :func:`geo_ssgp.hotspots.label.label_hotspots` (needs a
         pack and ``location_text``).
+    client : distributed.Client, optional
+        Run a neighbour-needing method (``kde``, ``gistar``) district by district over the
+        pack's districts, each with the halo it needs, in parallel on this Dask cluster
+        (:mod:`geo_ssgp.hotspots.halo`); the layer equals the whole-area one.
     **params
         Method settings, e.g. ``cell_size``, ``coverage``, ``bandwidth``,
         ``permutations``, ``seed``, ``p_adjust``, ``alpha``, ``value``.
@@ -251,9 +263,13 @@ def run_method(
     ------
     PackError
         For ``street-segments`` without ``segments`` and without a pack with streets.
+    BadInput
+        A ``client`` for a method that does not run per district, or without a pack.
     """
     key = resolve_method(name)
     method = METHODS[key]
+    if client is not None:
+        params.update(districts=_districts_for(key, pack), client=client)
     points, info = prepare_incidents(
         incidents,
         start=start,
@@ -293,6 +309,42 @@ def run_method(
         if "location_text" in points:
             layer.hotspots["label"] = label_hotspots(layer.hotspots, points, pack).to_numpy()
     return layer
+
+
+def check_per_district(name: str) -> str:
+    """The method's key when it runs per district with a halo (``kde``, ``gistar``).
+
+    Parameters
+    ----------
+    name : str
+        A method name or ``"default"`` (:func:`resolve_method`).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    BadInput
+        For a method without a per-district rule (its layer would differ at district edges).
+    """
+    key = resolve_method(name)
+    if not METHODS[key].per_district:
+        runs = ", ".join(k for k, m in METHODS.items() if m.per_district)
+        raise BadInput(
+            f"method {key!r} does not run per district on a Dask cluster (only {runs} do); "
+            "run it in-process",
+            param="engine",
+        )
+    return key
+
+
+def _districts_for(key: str, pack: AreaPack | None) -> gpd.GeoDataFrame:
+    """The pack's districts for a per-district run of ``key`` (or a one-line refusal)."""
+    check_per_district(key)
+    if pack is None:
+        raise BadInput("a per-district run needs the area pack's districts", param="engine")
+    return pack_districts(pack)
 
 
 def _add_significance(layer: HotspotLayer, points: gpd.GeoDataFrame, region) -> None:

@@ -42,8 +42,9 @@ from geo_ssgp.errors import BadInput, NotEnoughData
 from geo_ssgp.filters import Filters
 from geo_ssgp.geocode import inside_area
 from geo_ssgp.hotspots.cube import SpaceTimeCube, pack_cube
-from geo_ssgp.hotspots.gistar import gistar_table
-from geo_ssgp.hotspots.halo import district_gistar, place_districts
+from geo_ssgp.hotspots.gistar import district_gistar, gistar_table
+from geo_ssgp.hotspots.grid import pack_districts
+from geo_ssgp.hotspots.halo import place_districts
 from geo_ssgp.hotspots.label import label_hotspots
 from geo_ssgp.hotspots.layer import frame_to_geojson, json_safe
 from geo_ssgp.pack import AreaPack
@@ -151,6 +152,13 @@ def space_time_weights(adjacency: sparse.spmatrix, n_steps: int, neighbour_steps
     full = sparse.kron(time, space, format="csr")
     full.data[:] = 1.0
     return Graph.from_sparse(full)
+
+
+#: Decimals of the z-scores the trend test compares. Gi* computed in another summation order
+#: (per district with a halo, or by esda over the whole area) differs in the last bits; a
+#: rank test on raw floats would turn that noise into ties broken one way or the other (a
+#: series constant up to 1e-15 is no trend), so both paths give the test the same values.
+Z_DECIMALS = 9
 
 
 def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -347,7 +355,7 @@ def emerging_hotspots(
     p_adj = table["p_adj"].to_numpy().reshape(n_steps, n_places)
     sig = np.nan_to_num(p_adj, nan=1.0) < alpha
     hot, cold = sig & (z > 0), sig & (z < 0)
-    tau, trend_p = mann_kendall(np.nan_to_num(z[neighbour_steps:]))
+    tau, trend_p = mann_kendall(np.round(np.nan_to_num(z[neighbour_steps:]), Z_DECIMALS))
     if scheme == "arcgis":
         category = arcgis_categories(hot, cold, tau, trend_p, alpha)
     else:
@@ -408,6 +416,7 @@ def pack_emerging(
     step: str = "month",
     scheme: str = "arcgis",
     neighbour_steps: int = 1,
+    client=None,
 ) -> EmergingHotspots:
     """Emerging hotspots of a pack's incidents (the CLI, the API and the notebook call this).
 
@@ -422,6 +431,10 @@ def pack_emerging(
         The cube (:func:`geo_ssgp.hotspots.cube.pack_cube`).
     scheme, neighbour_steps
         As :func:`emerging_hotspots`.
+    client : distributed.Client, optional
+        Compute the space-time Gi* district by district over the pack's districts, each
+        with its halo of neighbouring places, in parallel on this Dask cluster (the same
+        result).
 
     Returns
     -------
@@ -430,7 +443,10 @@ def pack_emerging(
         :func:`geo_ssgp.hotspots.label.label_hotspots`), others ``""``.
     """
     cube = pack_cube(incidents, pack, filters, unit=unit, cell_size=cell_size, step=step)
-    result = emerging_hotspots(cube, scheme=scheme, neighbour_steps=neighbour_steps)
+    districts = None if client is None else pack_districts(pack)
+    result = emerging_hotspots(
+        cube, scheme=scheme, neighbour_steps=neighbour_steps, districts=districts, client=client
+    )
     places = result.locations
     places["label"] = ""
     patterned = places["category"] != NO_PATTERN

@@ -63,7 +63,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.stats import false_discovery_control, poisson
+from scipy.stats import false_discovery_control, norm, poisson
 
 from geo_ssgp.errors import BadInput
 from geo_ssgp.hotspots.grid import (
@@ -75,6 +75,7 @@ from geo_ssgp.hotspots.grid import (
     make_grid,
     region_label,
 )
+from geo_ssgp.hotspots.halo import cell_districts, district_windows
 from geo_ssgp.hotspots.layer import HotspotLayer, finish_hotspots
 from geo_ssgp.hotspots.rates import area_values, area_weights
 
@@ -374,6 +375,98 @@ def gistar_table(
     )
 
 
+def district_gistar(
+    counts: np.ndarray,
+    adjacency: sparse.spmatrix,
+    owner: np.ndarray,
+    *,
+    area: np.ndarray | None = None,
+    neighbour_steps: int = 0,
+    p_value: str = "exact",
+    p_adjust: str = "fdr_bh",
+    client=None,
+) -> pd.DataFrame:
+    """Gi* of every unit (or space-time bin), neighbour sums per district with a halo.
+
+    Equals :func:`~geo_ssgp.hotspots.gistar.gistar_table` (``permutations=0``) on the whole
+    area with the same binary weights: ``gi`` and ``z`` follow ``esda.G_Local``
+    (``star=True``, ``transform="B"``) from the window sums and the whole area's mean and
+    variance; the p-values and the adjustment run over every unit.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Integer counts, steps x units (one row for a plain map).
+    adjacency : scipy.sparse matrix
+        Binary unit adjacency without self-neighbours.
+    owner : numpy.ndarray
+        District of each unit (:func:`place_districts`).
+    area : numpy.ndarray, optional
+        Unit areas inside the region (needed for ``p_value="poisson"``).
+    neighbour_steps : int
+        Previous steps inside each window (emerging hotspots; 0 for a map).
+    p_value : {"exact", "poisson", "norm"}
+        Which p-value is adjusted and classified (see :mod:`geo_ssgp.hotspots.gistar`).
+    p_adjust : {"fdr_bh", "bonferroni", "none"}
+    client : distributed.Client, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per bin in order ``t * n_units + i``: ``gi``, ``z``, ``p_poisson``,
+        ``p_exact``, ``p_norm``, ``p`` (the chosen one), ``p_adj``, ``hot_cold``.
+    """
+    if p_value not in ("exact", "poisson", "norm"):
+        raise BadInput(
+            f"p_value={p_value!r} per district: use exact, poisson or norm (permutation "
+            "p-values draw from the whole area)",
+            param="p_value",
+        )
+    if p_value == "poisson" and area is None:
+        raise BadInput("p_value='poisson' needs unit areas", param="p_value")
+    y = np.atleast_2d(np.asarray(counts, dtype=float))
+    s, size, win_area = district_windows(
+        y, adjacency, owner, area=area, neighbour_steps=neighbour_steps, client=client
+    )
+    y, s, size = y.ravel(), s.ravel(), size.ravel()
+    gi, z = _gi_star(y, s, size)
+    p_norm = np.minimum(2.0 * norm.sf(np.abs(z)), 1.0)
+    p_exact = exact_window_pvalues(y, np.rint(s), size)[0]
+    p_poisson, side = np.full(len(y), np.nan), z
+    if p_value == "poisson":
+        expected = np.tile(win_area, len(y) // len(win_area)) * (y.sum() / area.sum())
+        p_poisson, side = poisson_pvalues(s, expected), s - expected
+    p = {"poisson": p_poisson, "exact": p_exact, "norm": p_norm}[p_value]
+    p_adj = adjust_pvalues(p, p_adjust)
+    return pd.DataFrame(
+        {
+            "gi": gi,
+            "z": z,
+            "p_poisson": p_poisson,
+            "p_exact": p_exact,
+            "p_norm": p_norm,
+            "p": p,
+            "p_adj": p_adj,
+            "hot_cold": classify(side, p_adj),
+        }
+    )
+
+
+def _gi_star(y: np.ndarray, s: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """G* and its z-score from window sums, with esda.G_Local's moments (star, binary).
+
+    ``G*_i = s_i / sum(y)``; ``E = size_i / N``;
+    ``V = size_i (N - size_i) / (N - 1) / N**2 * var(y) / mean(y)**2`` over all ``N`` units.
+    """
+    n = len(y)
+    mean = y.sum() / n
+    variance = (y**2).sum() / n - mean**2
+    gi = s / y.sum()
+    expected = size / n
+    var_g = size * (n - size) / (n - 1) / n**2 * variance / mean**2
+    return gi, (gi - expected) / np.sqrt(var_g)
+
+
 def resolve_p_value(p_value: str | None, y: np.ndarray, area: np.ndarray | None = None) -> str:
     """The p-value kind to use by default, or check a requested one.
 
@@ -462,6 +555,8 @@ def gistar_grid_hotspots(
     p_value: str | None = None,
     p_adjust: str = "fdr_bh",
     alpha: float = 0.05,
+    districts: gpd.GeoDataFrame | None = None,
+    client=None,
 ) -> HotspotLayer:
     """Gi* hotspots on grid-cell counts.
 
@@ -481,6 +576,12 @@ def gistar_grid_hotspots(
         the p-value used is ``"sim"``).
     seed, p_value, p_adjust, alpha
         See :func:`gistar_table`; ``alpha`` is the adjusted-p cut for hotspots.
+    districts : geopandas.GeoDataFrame, optional
+        Districts covering the region: the window sums are made district by district with
+        a one-cell halo (:func:`district_gistar`), giving the same layer; permutation
+        p-values are then not available.
+    client : distributed.Client, optional
+        With ``districts``: run the districts in parallel on this Dask cluster.
 
     Returns
     -------
@@ -495,16 +596,20 @@ def gistar_grid_hotspots(
     area = g.cells["area_m2"].to_numpy()
     p_value = resolve_p_value(p_value, counts.to_numpy(), area)
     permutations = needed_permutations(permutations, p_value)
-    w = grid_weights(g, neighbours)
-    table = gistar_table(
-        counts.to_numpy(),
-        w,
-        permutations=permutations,
-        seed=seed,
-        p_value=p_value,
-        p_adjust=p_adjust,
-        area=area,
-    )
+    if districts is None:
+        table = gistar_table(
+            counts.to_numpy(),
+            grid_weights(g, neighbours),
+            permutations=permutations,
+            seed=seed,
+            p_value=p_value,
+            p_adjust=p_adjust,
+            area=area,
+        )
+    else:
+        table = _district_cell_table(g, counts.to_numpy(), area, neighbours, districts, client,
+                                     permutations=permutations, p_value=p_value,
+                                     p_adjust=p_adjust)
     surface = g.cells.copy()
     surface["count"] = counts.to_numpy()
     for col in table.columns:
@@ -531,6 +636,29 @@ def gistar_grid_hotspots(
         "incidents_outside_grid": counts.attrs["outside_grid"],
     }
     return HotspotLayer("gistar", hot, params, surface)
+
+
+def _district_cell_table(
+    grid, counts, area, neighbours, districts, client, *, permutations, p_value, p_adjust
+) -> pd.DataFrame:
+    """:func:`gistar_table`'s columns for grid cells, per district with a halo."""
+    if permutations:
+        raise BadInput(
+            "permutations per district: the permutation p-value draws from the whole area; "
+            "use the poisson, exact or norm p-value",
+            param="permutations",
+        )
+    table = district_gistar(
+        counts,
+        grid_adjacency(grid, neighbours),
+        cell_districts(grid, districts),
+        area=area,
+        p_value=p_value,
+        p_adjust=p_adjust,
+        client=client,
+    )
+    table.insert(table.columns.get_loc("p"), "p_sim", np.nan)
+    return table
 
 
 def gistar_area_hotspots(

@@ -127,6 +127,30 @@ class Grid:
         }
 
 
+def pack_districts(pack: AreaPack) -> gpd.GeoDataFrame:
+    """The pack's district polygons (``code``, ``name``), one row each, EPSG:27700.
+
+    Parameters
+    ----------
+    pack : AreaPack
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The districts of ``pack.district_codes`` in the layer's order, index reset.
+
+    Raises
+    ------
+    PackError
+        When the district layer holds none of them.
+    """
+    districts = load_layer(pack, "district")
+    districts = districts[districts["code"].isin(pack.district_codes)]
+    if districts.empty:
+        raise PackError(f"pack {pack.name!r}: none of {pack.district_codes} in the district layer")
+    return districts.reset_index(drop=True)
+
+
 def study_region(pack: AreaPack) -> gpd.GeoDataFrame:
     """The pack's study region: its district polygons dissolved into one row.
 
@@ -140,10 +164,7 @@ def study_region(pack: AreaPack) -> gpd.GeoDataFrame:
         One row with ``code`` (codes joined by ``+``), ``name`` and the dissolved
         geometry, EPSG:27700.
     """
-    districts = load_layer(pack, "district")
-    districts = districts[districts["code"].isin(pack.district_codes)]
-    if districts.empty:
-        raise PackError(f"pack {pack.name!r}: none of {pack.district_codes} in the district layer")
+    districts = pack_districts(pack)
     return gpd.GeoDataFrame(
         {
             "code": ["+".join(districts["code"])],

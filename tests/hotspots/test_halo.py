@@ -12,19 +12,21 @@ from scipy import sparse
 from geo_ssgp.dask_engine import dask_client
 from geo_ssgp.errors import BadInput
 from geo_ssgp.filters import Filters
+from geo_ssgp.hotspots import run_method
 from geo_ssgp.hotspots.cube import pack_cube
 from geo_ssgp.hotspots.emerging import emerging_hotspots
-from geo_ssgp.hotspots.gistar import gistar_table
+from geo_ssgp.hotspots.gistar import district_gistar, gistar_table
 from geo_ssgp.hotspots.grid import (
     grid_adjacency,
     grid_count,
     grid_weights,
     make_grid,
+    pack_districts,
     snap_point_counts,
     study_region,
 )
-from geo_ssgp.hotspots.halo import cell_districts, district_density, district_gistar
-from geo_ssgp.hotspots.kde import quartic_density
+from geo_ssgp.hotspots.halo import cell_districts, place_districts
+from geo_ssgp.hotspots.kde import district_density, quartic_density
 from geo_ssgp.pack import load_layer
 
 BANDWIDTH = 600.0
@@ -171,12 +173,53 @@ def test_gistar_halo_refuses_permutation_p_values(county_gi):
 
 @pytest.mark.slow
 def test_emerging_halo_equals_the_whole_county(county_pack, county_geocoded, county):
-    """Space-time Gi* per district (halo of neighbouring cells, all steps) = whole county."""
+    """Space-time Gi* per district (halo of neighbouring cells, all steps) = whole county.
+
+    On 500 m cells the two summation orders differ in the last bits of z; the trend test
+    compares z to 9 decimals, or 35 places would get another Mann-Kendall tau (a series
+    constant up to 1e-15 would count as a trend in one path only).
+    """
     _, _, districts, _ = county
-    cube = pack_cube(county_geocoded, county_pack, Filters(), unit="grid", cell_size=1000.0)
+    cube = pack_cube(county_geocoded, county_pack, Filters(), unit="grid", cell_size=500.0)
     whole = emerging_hotspots(cube)
     halo = emerging_hotspots(cube, districts=districts)
     np.testing.assert_allclose(halo.z, whole.z, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(halo.p_adj, whole.p_adj, rtol=1e-9, atol=1e-12)
     pd.testing.assert_frame_equal(halo.locations, whole.locations)
     assert (whole.p_adj < 0.05).sum() > 20
+
+
+# Layers: run_method per district ---------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "method, params",
+    [("gistar", {"cell_size": 400.0}), ("kde", {"cell_size": 200.0, "bandwidth": 800.0})],
+)
+def test_layer_per_district_equals_the_whole_county_layer(
+    county_pack, county_geocoded, county, same_geojson, method, params
+):
+    """Same hotspots, classes, labels and parameters; measures to 1e-9 (summing order)."""
+    _, _, districts, _ = county
+    whole = run_method(method, county_geocoded, county_pack, **params)
+    halo = run_method(method, county_geocoded, county_pack, districts=districts, **params)
+    same_geojson(halo.to_geojson(include_surface=True), whole.to_geojson(include_surface=True))
+    assert len(whole.hotspots) > 10
+    assert halo.hotspots["label"].tolist() == whole.hotspots["label"].tolist()
+    if method == "gistar":
+        assert halo.surface["hot_cold"].tolist() == whole.surface["hot_cold"].tolist()
+        assert halo.surface["p_sim"].isna().all() and whole.surface["p_sim"].isna().all()
+    # hotspots on district edges, where the halo matters
+    owner = place_districts(whole.surface.geometry, districts)
+    assert len(set(owner[whole.surface["hotspot"].to_numpy()])) > 1
+
+
+def test_per_district_runs_only_where_it_is_exact(county_pack, county_geocoded):
+    """Methods without a halo rule, and Gi* permutation p-values, are refused in one line."""
+    with pytest.raises(BadInput, match="'grid-count' does not run per district.*kde, gistar"):
+        run_method("grid-count", county_geocoded, county_pack, client=object())
+    districts = pack_districts(county_pack)
+    with pytest.raises(BadInput, match="permutation p-value draws from the whole area"):
+        run_method("gistar", county_geocoded, county_pack, districts=districts,
+                   cell_size=1000.0, permutations=99)
