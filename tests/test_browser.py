@@ -19,6 +19,8 @@ import geopandas as gpd
 import pytest
 
 from geo_ssgp import focus
+from geo_ssgp.api.app import page_filters
+from geo_ssgp.api.auth import User
 from geo_ssgp.config import CRS_BNG, CRS_WGS84, get_settings
 from geo_ssgp.pack import load_layer
 
@@ -267,6 +269,53 @@ def test_layer_toggle(browser, server):
         kde.locator("input").click()
         assert frame.evaluate(
             "window.geoSsgp.map.hasLayer(window.geoSsgp.layers['hotspots:kde'])") is True
+        watch.check()
+    finally:
+        context.close()
+
+
+def _drawn(frame, layer_id: str) -> list:
+    """Once a lazy layer has drawn: [on the map, features drawn, legend titles shown]."""
+    frame.wait_for_function(f"() => window.geoSsgp.layers[{layer_id!r}].geoSsgpLoaded",
+                            timeout=MAP_TIMEOUT)
+    return frame.evaluate(
+        """(id) => { const g = window.geoSsgp, l = g.layers[id]; let n = 0;
+             l.eachLayer((v) => { n += v.getLayers().length; });
+             const titles = [...document.querySelectorAll(".geo-ssgp-legend h4")]
+               .map((h) => h.textContent);
+             return [g.map.hasLayer(l), n, titles]; }""",
+        layer_id,
+    )
+
+
+def test_layers_off_at_opening_are_fetched_and_drawn_when_switched_on(browser, server):
+    """Gi* and the KDE surface are not in the map document: switching one on fetches its
+    layer once, draws its features and shows its legend; off and on again fetches nothing."""
+    context, page, watch, frame = _open_analyst(browser, server)
+    fetched = []
+    page.on("response", lambda r: fetched.append(r) if "/map/analyst/layer/" in r.url else None)
+    try:
+        svc = server["svc"]
+        filters = page_filters(svc, "analyst")
+        gistar = svc.hotspots_for("gistar", filters, User("analyst"))
+        assert frame.evaluate("window.geoSsgp.layers['hotspots:gistar'].geoSsgpLoaded") is False
+        control = frame.locator(".leaflet-control-layers label", has_text="Hotspots: gistar")
+        control.locator("input").click()
+        on, n, titles = _drawn(frame, "hotspots:gistar")
+        assert on and n == len(gistar.hotspots) > 0
+        assert "Hotspots: gistar" in titles
+        assert [r.status for r in fetched] == [200]
+        for close in frame.locator(".geo-ssgp-close").all():  # legends cover the control
+            close.click()
+        control.locator("input").click()  # off: its legend goes with it
+        assert "Hotspots: gistar" not in _drawn(frame, "hotspots:gistar")[2]
+        control.locator("input").click()
+        assert _drawn(frame, "hotspots:gistar")[:2] == [True, n] and len(fetched) == 1
+        frame.locator(".leaflet-control-layers label", has_text="KDE surface").locator(
+            "input").click()
+        on, cells, titles = _drawn(frame, "surface")
+        assert on and cells > 0 and any(t.startswith("KDE surface") for t in titles)
+        _shot(page, "analyst-lazy-layers")
         watch.check()
     finally:
         context.close()

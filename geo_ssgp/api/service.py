@@ -557,12 +557,12 @@ class Service:
     def lazy_layer_ids(self) -> list[str]:
         """Ids of the analyst map's layers that are off when it opens, drawn when shown.
 
-        ``hotspots:<method>`` for each of ``settings.map_methods`` but the default, and
-        ``surface`` (the KDE surface) when KDE is one of them.
+        In the order of the layer control: ``surface`` (the KDE surface) when KDE is one of
+        ``settings.map_methods``, then ``hotspots:<method>`` for each of them but the default.
         """
         methods = self.settings.map_methods
         ids = [f"hotspots:{m}" for m in methods if m != hotspots.DEFAULT_METHOD]
-        return ids + (["surface"] if "kde" in methods else [])
+        return (["surface"] if "kde" in methods else []) + ids
 
     def analyst_layer(self, layer_id: str, filters: Filters, user: User) -> bytes:
         """One of the analyst map's :meth:`lazy_layer_ids` as its page document (JSON bytes).

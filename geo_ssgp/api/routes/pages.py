@@ -201,7 +201,7 @@ def analyst_map(
 
 
 @router.get(ANALYST_LAYER_PATH + "/{layer_id}")
-def analyst_layer(svc: Svc, user: PageUser, layer_id: str, filters: QueryFilters) -> Response:
+def analyst_layer(svc: Svc, user: CurrentUser, layer_id: str, filters: QueryFilters) -> Response:
     """One analyst-map layer drawn when first shown: its page document (JSON) for the filters.
 
     ``layer_id`` is ``hotspots:<method>`` for a hotspot layer off when the map opens, or
