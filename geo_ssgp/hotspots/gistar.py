@@ -71,9 +71,9 @@ from geo_ssgp.hotspots.grid import (
     dissolve_cells,
     grid_adjacency,
     grid_count,
-    grid_weights,
     make_grid,
     region_label,
+    star_weights,
 )
 from geo_ssgp.hotspots.layer import HotspotLayer, finish_hotspots
 from geo_ssgp.hotspots.rates import area_values, area_weights
@@ -495,7 +495,7 @@ def gistar_grid_hotspots(
     area = g.cells["area_m2"].to_numpy()
     p_value = resolve_p_value(p_value, counts.to_numpy(), area)
     permutations = needed_permutations(permutations, p_value)
-    w = grid_weights(g, neighbours)
+    w = star_weights(g, neighbours)
     table = gistar_table(
         counts.to_numpy(),
         w,
