@@ -288,9 +288,17 @@ def _drawn(frame, layer_id: str) -> list:
     )
 
 
+def _fold_legends(frame) -> None:
+    """Fold every open legend with its close button, as a user would."""
+    open_legends = frame.locator(".geo-ssgp-legend:not(.folded) .geo-ssgp-close")
+    while open_legends.count():
+        open_legends.first.click()
+
+
 def test_layers_off_at_opening_are_fetched_and_drawn_when_switched_on(browser, server):
-    """Gi* and the KDE surface are not in the map document: switching one on fetches its
-    layer once, draws its features and shows its legend; off and on again fetches nothing."""
+    """Gi*, the KDE surface and the busiest street segments are not in the map document:
+    switching one on fetches its layer once, draws its features and shows its legend; off
+    and on again fetches nothing."""
     context, page, watch, frame = _open_analyst(browser, server)
     fetched = []
     page.on("response", lambda r: fetched.append(r) if "/map/analyst/layer/" in r.url else None)
@@ -305,8 +313,7 @@ def test_layers_off_at_opening_are_fetched_and_drawn_when_switched_on(browser, s
         assert on and n == len(gistar.hotspots) > 0
         assert "Hotspots: gistar" in titles
         assert [r.status for r in fetched] == [200]
-        for close in frame.locator(".geo-ssgp-close").all():  # legends cover the control
-            close.click()
+        _fold_legends(frame)  # open legends cover the lower part of the layer control
         control.locator("input").click()  # off: its legend goes with it
         assert "Hotspots: gistar" not in _drawn(frame, "hotspots:gistar")[2]
         control.locator("input").click()
@@ -315,6 +322,11 @@ def test_layers_off_at_opening_are_fetched_and_drawn_when_switched_on(browser, s
             "input").click()
         on, cells, titles = _drawn(frame, "surface")
         assert on and cells > 0 and any(t.startswith("KDE surface") for t in titles)
+        _fold_legends(frame)
+        frame.locator(".leaflet-control-layers label", has_text="Streets: incidents per km")\
+            .locator("input").click()
+        on, lines, _ = _drawn(frame, "street-segments")
+        assert on and lines == len(svc.street_layer(filters, User("analyst"))) > 0
         _shot(page, "analyst-lazy-layers")
         watch.check()
     finally:

@@ -51,7 +51,7 @@ from geo_ssgp.hotspots.change import change_geojson, pack_change
 from geo_ssgp.hotspots.emerging import EmergingHotspots, emerging_scope, pack_emerging
 from geo_ssgp.hotspots.evaluate import layer_accuracy
 from geo_ssgp.hotspots.layer import json_safe
-from geo_ssgp.maps.streets import street_data, street_version
+from geo_ssgp.maps.streets import SEGMENT_LAYER_NAME, street_data, street_version
 from geo_ssgp.pack import AreaPack, has_streets, load_layer, lsoa_wards
 from geo_ssgp.schema import CRIME_GROUPS, CRIME_TYPES
 from geo_ssgp.store import FocusArea, SQLiteStore
@@ -538,7 +538,9 @@ class Service:
         and fetched from :meth:`analyst_layer` when the user switches them on.
         """
         layers = self._map_layers(filters, user)
-        surface = "surface" if "surface" in self.lazy_layer_ids() and layers else None
+        lazy = self.lazy_layer_ids()
+        surface = "surface" in lazy and bool(layers)
+        segments = "street-segments" in lazy
         fmap = maps.build_analyst_map(
             self.pack,
             self.area_stats_for(None, filters, user),
@@ -546,10 +548,10 @@ class Service:
             layers,
             hotspots.DEFAULT_METHOD,
             incidents=self.filtered(filters, user),
-            surface=surface and analyst_layer_url(surface, filters),
+            surface=analyst_layer_url("surface", filters) if surface else None,
             tiles=self.settings.tiles,
             overlays=self.overlay_layers(filters, overlays),
-            street_segments=self.street_layer(filters, user),
+            street_segments=analyst_layer_url("street-segments", filters) if segments else None,
         )
         maps.add_draw_control(fmap)
         return maps.render(fmap)
@@ -558,11 +560,13 @@ class Service:
         """Ids of the analyst map's layers that are off when it opens, drawn when shown.
 
         In the order of the layer control: ``surface`` (the KDE surface) when KDE is one of
-        ``settings.map_methods``, then ``hotspots:<method>`` for each of them but the default.
+        ``settings.map_methods``, ``hotspots:<method>`` for each of them but the default, and
+        ``street-segments`` (the busiest segments) when the pack has streets.
         """
         methods = self.settings.map_methods
         ids = [f"hotspots:{m}" for m in methods if m != hotspots.DEFAULT_METHOD]
-        return (["surface"] if "kde" in methods else []) + ids
+        segments = ["street-segments"] if has_streets(self.pack) else []
+        return (["surface"] if "kde" in methods else []) + ids + segments
 
     def analyst_layer(self, layer_id: str, filters: Filters, user: User) -> bytes:
         """One of the analyst map's :meth:`lazy_layer_ids` as its page document (JSON bytes).
@@ -592,6 +596,12 @@ class Service:
         A method that cannot run on the selected data gives an empty layer whose legend says
         why (:func:`geo_ssgp.maps.layers.note_document`).
         """
+        if layer_id == "street-segments":
+            top = self.street_layer(filters, user)
+            if top is None or top.empty:
+                note = "No street segment holds enough of the selected incidents to draw."
+                return _json_bytes(maps.note_document(SEGMENT_LAYER_NAME, note))
+            return _json_bytes(maps.segment_document(top))
         method = "kde" if layer_id == "surface" else layer_id.partition(":")[2]
         title = "KDE surface" if layer_id == "surface" else f"Hotspots: {method}"
         try:

@@ -139,6 +139,7 @@ from geo_ssgp.maps.pages import (
 )
 from geo_ssgp.maps.snap_points import snap_point_rows
 from geo_ssgp.maps.spacetime import add_change_layer, add_emerging_layer
+from geo_ssgp.maps.streets import segment_document
 
 __all__ = [
     "ANALYST_LAYER_NAMES",
@@ -178,6 +179,7 @@ __all__ = [
     "render",
     "render_parts",
     "render_standalone",
+    "segment_document",
     "snap_point_rows",
     "hotspot_colour",
     "hotspot_document",

@@ -480,3 +480,29 @@ def add_vector(
     layer.add_to(fmap)
     register(fmap, layer, layer_id, kind)
     return layer
+
+
+def add_document(
+    fmap: folium.Map, doc: dict, name: str, layer_id: str, kind: str, show: bool = True
+) -> VectorLayer:
+    """Draw a layer document at once: a :class:`VectorLayer` and its legend.
+
+    The same document a :class:`LazyLayer` fetches when it is first shown.
+
+    Parameters
+    ----------
+    fmap : folium.Map
+    doc : dict
+        ``data`` (compact features), ``spec`` and ``legend`` (:func:`legend_spec`), e.g.
+        :func:`~geo_ssgp.maps.layers.hotspot_document`.
+    name, layer_id, kind, show
+        As :func:`add_vector`.
+
+    Returns
+    -------
+    VectorLayer
+    """
+    data_js = f"window.geoSsgp.decode({js_json(doc['data'])})"
+    layer = add_vector(fmap, data_js, doc["spec"], name, layer_id, kind, show=show)
+    add_legend(fmap, layer, doc["legend"])
+    return layer

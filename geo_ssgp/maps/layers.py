@@ -33,6 +33,7 @@ from geo_ssgp.maps.elements import (
     LazyLayer,
     SnapPointCluster,
     VectorLayer,
+    add_document,
     add_legend,
     add_vector,
     attribute,
@@ -51,7 +52,6 @@ from geo_ssgp.maps.format import (
     classify,
     esc,
     int_text,
-    js_json,
     layer_name,
     num_text,
     pretty,
@@ -660,25 +660,10 @@ def add_hotspot_layer(
     color = color or hotspot_colour(state["hotspot_layers"])
     state["hotspot_layers"] += 1
     title = name or f"Hotspots: {method}"
-    return _add_document(
-        fmap,
-        hotspot_document(layer, title, color),
-        title,
-        layer_id or f"hotspots:{method}",
-        "hotspots",
-        show,
-    )
-
-
-def _add_document(
-    fmap: folium.Map, doc: dict, name: str, layer_id: str, kind: str, show: bool
-) -> VectorLayer:
-    """Draw a layer document (:func:`hotspot_document`, :func:`surface_document`) at once."""
-    data_js = f"window.geoSsgp.decode({js_json(doc['data'])})"
-    layer = add_vector(fmap, data_js, doc["spec"], name, layer_id, kind, show=show)
-    add_legend(fmap, layer, doc["legend"])
+    doc = hotspot_document(layer, title, color)
+    geo = add_document(fmap, doc, title, layer_id or f"hotspots:{method}", "hotspots", show)
     attribute(fmap, "police")
-    return layer
+    return geo
 
 
 def note_document(title: str, note: str) -> dict:
@@ -864,7 +849,9 @@ def add_surface_layer(
     """
     ensure_setup(fmap)
     doc = surface_document(surface, column, name, k, scheme)
-    return _add_document(fmap, doc, name, layer_id, "surface", show)
+    layer = add_document(fmap, doc, name, layer_id, "surface", show)
+    attribute(fmap, "police")
+    return layer
 
 
 # --------------------------------------------------------------------------------------------

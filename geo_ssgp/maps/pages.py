@@ -36,7 +36,7 @@ from geo_ssgp.maps.layers import (
 )
 from geo_ssgp.maps.layers import surface_column as layer_surface_column
 from geo_ssgp.maps.spacetime import add_change_layer
-from geo_ssgp.maps.streets import add_segment_layer
+from geo_ssgp.maps.streets import SEGMENT_LAYER_NAME, add_segment_layer
 from geo_ssgp.pack import AreaPack
 
 #: Names of the analyst map's LSOA layers in the layer control, by column.
@@ -71,7 +71,7 @@ def build_analyst_map(
     surface_column: str | None = None,
     asset_base: str = DEFAULT_ASSET_BASE,
     overlays: Sequence[Callable[[folium.Map], Any]] = (),
-    street_segments: gpd.GeoDataFrame | None = None,
+    street_segments: gpd.GeoDataFrame | str | None = None,
 ) -> folium.Map:
     """The analyst map: LSOA choropleths, hotspot layers, surface, streets, incidents, wards.
 
@@ -104,9 +104,10 @@ def build_analyst_map(
     overlays : sequence of callable
         Each adds one more layer to the map (e.g. the space-time layers of
         :mod:`geo_ssgp.maps.spacetime`), before the layer control is made so it lists them.
-    street_segments : geopandas.GeoDataFrame, optional
+    street_segments : geopandas.GeoDataFrame or str, optional
         The busiest street segments (:func:`geo_ssgp.streets.busiest_segments`), drawn as
-        lines coloured by incidents per km (off by default).
+        lines coloured by incidents per km (off by default), or the URL of their
+        :func:`~geo_ssgp.maps.streets.segment_document` (fetched when first shown).
 
     Returns
     -------
@@ -133,7 +134,9 @@ def build_analyst_map(
         else:
             color = hotspot_colour(position)
             add_hotspot_layer(fmap, layer, name, show=show, layer_id=layer_id, color=color)
-    if street_segments is not None and len(street_segments):
+    if isinstance(street_segments, str):
+        add_lazy_layer(fmap, street_segments, SEGMENT_LAYER_NAME, "street-segments", "segments")
+    elif street_segments is not None and len(street_segments):
         add_segment_layer(fmap, street_segments)
     if incidents is not None:
         add_incident_layer(fmap, incidents, show=False)

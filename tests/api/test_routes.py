@@ -239,7 +239,8 @@ def test_method_that_cannot_run_is_422_and_the_map_still_renders(client, uploade
     assert "at least two incidents" in kde["legend"]["notes"][0]
 
 
-LAZY = ["surface", "hotspots:kde", "hotspots:gistar", "hotspots:lisa", "hotspots:dbscan"]
+LAZY = ["surface", "hotspots:kde", "hotspots:gistar", "hotspots:lisa", "hotspots:dbscan",
+        "street-segments"]
 
 
 def test_layers_off_at_opening_are_served_when_shown(client, svc):
@@ -253,7 +254,8 @@ def test_layers_off_at_opening_are_served_when_shown(client, svc):
     layers = {m: svc.hotspots_for(m, filters, analyst) for m in svc.settings.map_methods}
     eager = maps.render(maps.build_analyst_map(
         svc.pack, svc.area_stats_for(None, filters, analyst), load_layer(svc.pack, "ward"),
-        layers, "grid-count", surface=layers["kde"].surface))
+        layers, "grid-count", surface=layers["kde"].surface,
+        street_segments=svc.street_layer(filters, analyst)))
     for url in urls:
         r = client.get(url, headers=ANALYST)
         assert r.status_code == 200 and r.headers["content-type"] == "application/json"
@@ -708,7 +710,11 @@ def test_analyst_map_draws_the_busiest_street_segments(client, svc):
     doc = client.get("/map/analyst?from=2025-01&to=2025-09", headers=ANALYST)
     assert doc.status_code == 200
     assert "Streets: incidents per km" in doc.text and "OpenStreetMap contributors" in doc.text
-    assert "The busiest 5% of street length (by incidents per km) holds" in doc.text
+    url = "/map/analyst/layer/street-segments?from=2025-01&to=2025-09"
+    assert f'lazyVector("{url}")' in doc.text  # drawn when switched on
+    legend = client.get(url, headers=ANALYST).json()["legend"]
+    assert legend["title"] == "Incidents per km of street"
+    assert "The busiest 5% of street length (by incidents per km) holds" in legend["notes"][0]
     period = Filters.of("2025-01", "2025-09")
     top = svc.street_layer(period, User("analyst"))
     assert 0.85 < top.attrs["incident_share"] < 0.92  # measured 88.2% on the sample

@@ -113,21 +113,23 @@ def test_lazy_layers_are_listed_but_carry_no_data(pack, real, analyst, vendor):
     """A layer given as a URL is in the layer control, off, registered, fetched when shown."""
     layers = {"grid-count": real["layers"]["grid-count"], "kde": "/layer/kde?from=2025-01"}
     fmap = maps.build_analyst_map(
-        pack, real["areas"], real["wards"], layers, "grid-count", surface="/layer/surface"
+        pack, real["areas"], real["wards"], layers, "grid-count", surface="/layer/surface",
+        street_segments="/layer/segments",
     )
     page = maps.render(fmap)
     names = layer_control_names(page)
     assert names[names.index("KDE surface"):names.index("Wards")] == [
-        "KDE surface", "Hotspots: grid-count", "Hotspots: kde"
+        "KDE surface", "Hotspots: grid-count", "Hotspots: kde", "Streets: incidents per km"
     ]
     lazy = [c for c in fmap._children.values() if isinstance(c, LazyLayer)]
     assert [(c.layer_name, c.url, c.show) for c in lazy] == [
         ("KDE surface", "/layer/surface", False),
         ("Hotspots: kde", "/layer/kde?from=2025-01", False),
+        ("Streets: incidents per km", "/layer/segments", False),
     ]
     assert 'window.geoSsgp.lazyVector("/layer/kde?from=2025-01")' in page
     registered = [r.layer_id for c in lazy for r in c._children.values() if isinstance(r, Register)]
-    assert registered == ["surface", "hotspots:kde"]
+    assert registered == ["surface", "hotspots:kde", "street-segments"]
     # Only the default layer's legend and data are in the page; the full map is much larger.
     assert [lg["title"] for lg in legends(page) if lg["title"].startswith("Hotspots")] == [
         "Hotspots: grid-count"
