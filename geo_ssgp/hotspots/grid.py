@@ -480,12 +480,7 @@ def star_weights(grid: Grid, rule: str = "queen"):
     adds that self-weight (``libpysal.weights.fill_diagonal``) on every call when the
     weights have none, and the weights do not depend on the incidents: a filter change on
     the same grid (pack, cell size, extent; see :func:`make_grid`'s cache) reuses this
-    object, and G_Local uses it as it is.
-
-    Parameters
-    ----------
-    grid : Grid
-    rule : {"queen", "rook"}
+    object, and G_Local uses it as it is. Parameters as :func:`grid_weights`.
 
     Returns
     -------

@@ -18,7 +18,9 @@ Modules
     fetched by a served page from one cached document
     (:func:`~geo_ssgp.maps.streets.street_url`), embedded by :func:`render_standalone`.
 ``layers``
-    :func:`base_map` and the ``add_*`` layer builders.
+    :func:`base_map` and the ``add_*`` layer builders; a layer's page data as one document
+    (:func:`hotspot_document`, :func:`surface_document`), drawn with its map or fetched by
+    :func:`add_lazy_layer` when first shown.
 ``spacetime``
     The space-time overlays: :func:`add_emerging_layer` (emerging categories) and
     :func:`add_change_layer` (tested change between two periods).
@@ -63,7 +65,11 @@ The map runtime creates (or extends) a ``window.geoSsgp`` object that page scrip
     ``"wards"``, ``"hotspots:<key>"``, ``"surface"``, ``"incidents"``, ``"area"`` (outline of
     the area map), ``"draw"`` (the ``L.FeatureGroup`` of drawn shapes), ``"streets"`` (its
     ``geoSsgpLoaded`` turns true once the fetched lines are drawn). Each layer's
-    ``geoSsgpKind`` is its kind (``"areas"``, ``"wards"``, ...).
+    ``geoSsgpKind`` is its kind (``"areas"``, ``"wards"``, ...). A layer drawn on demand
+    (:func:`add_lazy_layer`: on the served analyst map, the hotspot layers other than the
+    default, ``"surface"`` and ``"street-segments"``) is an ``L.FeatureGroup`` that fetches
+    its document the first time it is switched on; its ``geoSsgpLoaded`` turns true once
+    drawn.
 ``geoSsgp.onAreaClick(code, props, layerId)``
     Define it to receive clicks on LSOA features. ``code`` is the LSOA code; ``props`` holds
     the feature's display properties as HTML-escaped text: ``code``, ``name``, ``ward``,
