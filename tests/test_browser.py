@@ -433,6 +433,8 @@ def test_selection_follows_the_user(browser, server):
 
 def test_filters_reload_only_the_map(browser, server):
     context, page, watch, frame = _open_analyst(browser, server)
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if "Anti-social" in r.url else None)
     try:
         page.evaluate("window.__marker = 1")
         page.click("#q-asb")
@@ -440,6 +442,17 @@ def test_filters_reload_only_the_map(browser, server):
         n_lsoas = "window.geoSsgp.layers['areas:rate_per_1000'].getLayers().length"
         assert frame.evaluate(n_lsoas) == 82
         assert page.evaluate("window.__marker") == 1  # the page itself was not rebuilt
+        # The layer test and the hotspot list come after the map (one map worker builds all
+        # three, and the backtest must not hold the map back), and they do come.
+        page.wait_for_function(
+            "() => document.getElementById('layer-accuracy').textContent.startsWith('Tested')",
+            timeout=MAP_TIMEOUT)
+        page.wait_for_function(
+            "() => document.getElementById('pick-hotspot').options.length > 1",
+            timeout=MAP_TIMEOUT)
+        kinds = [u.split("?")[0].rsplit("/", 2)[-2:] for u in asked]
+        assert kinds[0] == ["map", "analyst"], asked
+        assert ["hotspots", "accuracy"] in kinds and ["api", "hotspots"] in kinds
         page.click("button[data-tab=t-rank]")
         page.locator("#ranking tbody tr").first.wait_for(timeout=30_000)
         assert page.locator("#ranking thead").inner_text().count("×") == 4
