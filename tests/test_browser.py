@@ -19,6 +19,8 @@ import geopandas as gpd
 import pytest
 
 from geo_ssgp import focus
+from geo_ssgp.api.app import page_filters
+from geo_ssgp.api.auth import User
 from geo_ssgp.config import CRS_BNG, CRS_WGS84, get_settings
 from geo_ssgp.pack import load_layer
 
@@ -272,6 +274,65 @@ def test_layer_toggle(browser, server):
         context.close()
 
 
+def _drawn(frame, layer_id: str) -> list:
+    """Once a lazy layer has drawn: [on the map, features drawn, legend titles shown]."""
+    frame.wait_for_function(f"() => window.geoSsgp.layers[{layer_id!r}].geoSsgpLoaded",
+                            timeout=MAP_TIMEOUT)
+    return frame.evaluate(
+        """(id) => { const g = window.geoSsgp, l = g.layers[id]; let n = 0;
+             l.eachLayer((v) => { n += v.getLayers().length; });
+             const titles = [...document.querySelectorAll(".geo-ssgp-legend h4")]
+               .map((h) => h.textContent);
+             return [g.map.hasLayer(l), n, titles]; }""",
+        layer_id,
+    )
+
+
+def _fold_legends(frame) -> None:
+    """Fold every open legend with its close button, as a user would."""
+    open_legends = frame.locator(".geo-ssgp-legend:not(.folded) .geo-ssgp-close")
+    while open_legends.count():
+        open_legends.first.click()
+
+
+def test_layers_off_at_opening_are_fetched_and_drawn_when_switched_on(browser, server):
+    """Gi*, the KDE surface and the busiest street segments are not in the map document:
+    switching one on fetches its layer once, draws its features and shows its legend; off
+    and on again fetches nothing."""
+    context, page, watch, frame = _open_analyst(browser, server)
+    fetched = []
+    page.on("response", lambda r: fetched.append(r) if "/map/analyst/layer/" in r.url else None)
+    try:
+        svc = server["svc"]
+        filters = page_filters(svc, "analyst")
+        gistar = svc.hotspots_for("gistar", filters, User("analyst"))
+        assert frame.evaluate("window.geoSsgp.layers['hotspots:gistar'].geoSsgpLoaded") is False
+        control = frame.locator(".leaflet-control-layers label", has_text="Hotspots: gistar")
+        control.locator("input").click()
+        on, n, titles = _drawn(frame, "hotspots:gistar")
+        assert on and n == len(gistar.hotspots) > 0
+        assert "Hotspots: gistar" in titles
+        assert [r.status for r in fetched] == [200]
+        _fold_legends(frame)  # open legends cover the lower part of the layer control
+        control.locator("input").click()  # off: its legend goes with it
+        assert "Hotspots: gistar" not in _drawn(frame, "hotspots:gistar")[2]
+        control.locator("input").click()
+        assert _drawn(frame, "hotspots:gistar")[:2] == [True, n] and len(fetched) == 1
+        frame.locator(".leaflet-control-layers label", has_text="KDE surface").locator(
+            "input").click()
+        on, cells, titles = _drawn(frame, "surface")
+        assert on and cells > 0 and any(t.startswith("KDE surface") for t in titles)
+        _fold_legends(frame)
+        frame.locator(".leaflet-control-layers label", has_text="Streets: incidents per km")\
+            .locator("input").click()
+        on, lines, _ = _drawn(frame, "street-segments")
+        assert on and lines == len(svc.street_layer(filters, User("analyst"))) > 0
+        _shot(page, "analyst-lazy-layers")
+        watch.check()
+    finally:
+        context.close()
+
+
 def test_click_lsoa_summarise_save_and_reload(browser, server):
     context, page, watch, frame = _open_analyst(browser, server)
     try:
@@ -372,6 +433,8 @@ def test_selection_follows_the_user(browser, server):
 
 def test_filters_reload_only_the_map(browser, server):
     context, page, watch, frame = _open_analyst(browser, server)
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if "Anti-social" in r.url else None)
     try:
         page.evaluate("window.__marker = 1")
         page.click("#q-asb")
@@ -379,6 +442,17 @@ def test_filters_reload_only_the_map(browser, server):
         n_lsoas = "window.geoSsgp.layers['areas:rate_per_1000'].getLayers().length"
         assert frame.evaluate(n_lsoas) == 82
         assert page.evaluate("window.__marker") == 1  # the page itself was not rebuilt
+        # The layer test and the hotspot list come after the map (one map worker builds all
+        # three, and the backtest must not hold the map back), and they do come.
+        page.wait_for_function(
+            "() => document.getElementById('layer-accuracy').textContent.startsWith('Tested')",
+            timeout=MAP_TIMEOUT)
+        page.wait_for_function(
+            "() => document.getElementById('pick-hotspot').options.length > 1",
+            timeout=MAP_TIMEOUT)
+        kinds = [u.split("?")[0].rsplit("/", 2)[-2:] for u in asked]
+        assert kinds[0] == ["map", "analyst"], asked
+        assert ["hotspots", "accuracy"] in kinds and ["api", "hotspots"] in kinds
         page.click("button[data-tab=t-rank]")
         page.locator("#ranking tbody tr").first.wait_for(timeout=30_000)
         assert page.locator("#ranking thead").inner_text().count("×") == 4

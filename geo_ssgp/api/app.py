@@ -136,8 +136,9 @@ def warm_first_page(service: Service) -> float:
 
     For each of :data:`WARM_ROLES` (analysts first): the page's controls (``meta``) and
     day x hour chart, then, with the page's opening filters (:func:`page_filters`), the
-    analyst map document (which computes the hotspot layers), the default layer's backtest
-    and its GeoJSON (the page's hotspot list); finally the street document every map fetches.
+    analyst map document (which computes the layers shown when it opens), the default
+    layer's backtest and its GeoJSON (the page's hotspot list); finally the street document
+    every map fetches.
 
     Parameters
     ----------

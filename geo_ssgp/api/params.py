@@ -10,6 +10,7 @@ parameter.
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Query
 
@@ -59,6 +60,48 @@ def query_filters(
 
 #: A route parameter holding the request's :class:`~geo_ssgp.filters.Filters`.
 QueryFilters = Annotated[Filters, Depends(query_filters)]
+
+#: Path of the analyst map's layers drawn on demand (``/map/analyst/layer/<layer id>``).
+ANALYST_LAYER_PATH = "/map/analyst/layer"
+
+
+def filter_query(filters: Filters) -> str:
+    """The query string that :func:`query_filters` reads back as ``filters``.
+
+    ``restricted`` is left out: the caller's role decides it, never the query.
+
+    Parameters
+    ----------
+    filters : Filters
+
+    Returns
+    -------
+    str
+        URL-encoded, e.g. ``from=2025-07&to=2025-09&crime_type=Anti-social+behaviour``.
+    """
+    pairs = [("from", filters.start), ("to", filters.end)]
+    pairs += [("crime_type", t) for t in filters.crime_types]
+    pairs += [("source", s) for s in filters.sources]
+    pairs += [("subcategory", s) for s in filters.subcategories]
+    pairs += [("night", "true")] if filters.night else []
+    return urlencode([(k, v) for k, v in pairs if v is not None])
+
+
+def analyst_layer_url(layer_id: str, filters: Filters) -> str:
+    """Address of one of the analyst map's layers drawn on demand, for these filters.
+
+    Parameters
+    ----------
+    layer_id : str
+        E.g. ``"hotspots:kde"`` or ``"surface"``.
+    filters : Filters
+
+    Returns
+    -------
+    str
+    """
+    query = filter_query(filters)
+    return f"{ANALYST_LAYER_PATH}/{quote(layer_id, safe=':')}" + (f"?{query}" if query else "")
 
 
 class AreaParams:

@@ -33,6 +33,7 @@ import pandas as pd
 from geo_ssgp import areas, focus, gazetteer, hotspots, maps, pipeline, reports, streets
 from geo_ssgp.api.auth import User
 from geo_ssgp.api.cache import LayerCache
+from geo_ssgp.api.params import analyst_layer_url
 from geo_ssgp.api.privacy import (
     AREA_KEEP,
     CANDIDATE_KEEP,
@@ -50,7 +51,7 @@ from geo_ssgp.hotspots.change import change_geojson, pack_change
 from geo_ssgp.hotspots.emerging import EmergingHotspots, emerging_scope, pack_emerging
 from geo_ssgp.hotspots.evaluate import layer_accuracy
 from geo_ssgp.hotspots.layer import json_safe
-from geo_ssgp.maps.streets import street_data, street_version
+from geo_ssgp.maps.streets import SEGMENT_LAYER_NAME, street_data, street_version
 from geo_ssgp.pack import AreaPack, has_streets, load_layer, lsoa_wards
 from geo_ssgp.schema import CRIME_GROUPS, CRIME_TYPES
 from geo_ssgp.store import FocusArea, SQLiteStore
@@ -531,9 +532,15 @@ class Service:
     def analyst_map_html(
         self, filters: Filters, user: User, overlays: MapOverlays = MapOverlays()
     ) -> str:
-        """Build :meth:`analyst_map` (uncached; run by :meth:`bounded`)."""
+        """Build :meth:`analyst_map` (uncached; run by :meth:`bounded`).
+
+        Only the layers shown when the map opens are computed here; the others are listed
+        and fetched from :meth:`analyst_layer` when the user switches them on.
+        """
         layers = self._map_layers(filters, user)
-        kde = layers["kde"].surface if "kde" in layers else None
+        lazy = self.lazy_layer_ids()
+        surface = "surface" in lazy and bool(layers)
+        segments = "street-segments" in lazy
         fmap = maps.build_analyst_map(
             self.pack,
             self.area_stats_for(None, filters, user),
@@ -541,13 +548,72 @@ class Service:
             layers,
             hotspots.DEFAULT_METHOD,
             incidents=self.filtered(filters, user),
-            surface=kde,
+            surface=analyst_layer_url("surface", filters) if surface else None,
             tiles=self.settings.tiles,
             overlays=self.overlay_layers(filters, overlays),
-            street_segments=self.street_layer(filters, user),
+            street_segments=analyst_layer_url("street-segments", filters) if segments else None,
         )
         maps.add_draw_control(fmap)
         return maps.render(fmap)
+
+    def lazy_layer_ids(self) -> list[str]:
+        """Ids of the analyst map's layers that are off when it opens, drawn when shown.
+
+        In the order of the layer control: ``surface`` (the KDE surface) when KDE is one of
+        ``settings.map_methods``, ``hotspots:<method>`` for each of them but the default, and
+        ``street-segments`` (the busiest segments) when the pack has streets.
+        """
+        methods = self.settings.map_methods
+        ids = [f"hotspots:{m}" for m in methods if m != hotspots.DEFAULT_METHOD]
+        segments = ["street-segments"] if has_streets(self.pack) else []
+        return (["surface"] if "kde" in methods else []) + ids + segments
+
+    def analyst_layer(self, layer_id: str, filters: Filters, user: User) -> bytes:
+        """One of the analyst map's :meth:`lazy_layer_ids` as its page document (JSON bytes).
+
+        Cached per layer, filters and access level, built off the server's interpreter
+        (:meth:`bounded`). The same layer the map would have drawn at once:
+        :func:`geo_ssgp.maps.layers.hotspot_document` of :meth:`hotspots_for` in the colour
+        of its place on the map, or the KDE layer's
+        :func:`~geo_ssgp.maps.layers.surface_document`.
+
+        Raises
+        ------
+        NotFound
+            For an id that is not a lazy layer of the analyst map.
+        """
+        if layer_id not in self.lazy_layer_ids():
+            raise NotFound(
+                f"the analyst map has no layer {layer_id!r} drawn on demand; "
+                f"layers: {', '.join(self.lazy_layer_ids())}"
+            )
+        key = ("analyst-layer", layer_id, filters.key(), _access(user))
+        return self.bounded(key, "analyst_layer_json", layer_id, filters, user)
+
+    def analyst_layer_json(self, layer_id: str, filters: Filters, user: User) -> bytes:
+        """Build :meth:`analyst_layer` (uncached; run by :meth:`bounded`).
+
+        A method that cannot run on the selected data gives an empty layer whose legend says
+        why (:func:`geo_ssgp.maps.layers.note_document`).
+        """
+        if layer_id == "street-segments":
+            top = self.street_layer(filters, user)
+            if top is None or top.empty:
+                note = "No street segment holds enough of the selected incidents to draw."
+                return _json_bytes(maps.note_document(SEGMENT_LAYER_NAME, note))
+            return _json_bytes(maps.segment_document(top))
+        method = "kde" if layer_id == "surface" else layer_id.partition(":")[2]
+        title = "KDE surface" if layer_id == "surface" else f"Hotspots: {method}"
+        try:
+            layer = self.hotspots_for(method, filters, user)
+        except NotEnoughData as exc:
+            return _json_bytes(maps.note_document(title, exc.message))
+        if layer_id == "surface":
+            doc = maps.surface_document(layer.surface, maps.surface_column(layer.surface), title)
+        else:
+            colour = maps.hotspot_colour(self.settings.map_methods.index(method))
+            doc = maps.hotspot_document(layer, title, colour)
+        return _json_bytes(doc)
 
     def overlay_layers(
         self, filters: Filters, overlays: MapOverlays
@@ -584,19 +650,25 @@ class Service:
             )
         return add
 
-    def _map_layers(self, filters: Filters, user: User) -> dict[str, hotspots.HotspotLayer]:
-        """The analyst map's hotspot layers; a method that cannot run on the data is left out.
+    def _map_layers(self, filters: Filters, user: User) -> dict[str, Any]:
+        """The analyst map's hotspot layers: the default computed, the others as URLs.
 
-        Methods refuse data they cannot work with (e.g. KDE's bandwidth rule needs two
-        incidents, :class:`~geo_ssgp.errors.NotEnoughData`); the map then shows the other
-        layers rather than failing. Any other error propagates.
+        Every one of ``settings.map_methods`` is listed, in that order; the default layer
+        (shown when the map opens) is computed, each other is the URL of its
+        :meth:`analyst_layer` document, fetched when the user switches it on. Without the
+        default layer (its method refuses the data, :class:`~geo_ssgp.errors.NotEnoughData`)
+        the map has no hotspot layers.
         """
-        layers = {}
-        for method in self.settings.map_methods:
-            layer = self.optional_layer(method, filters, user)
-            if layer is not None:
-                layers[method] = layer
-        return layers if hotspots.DEFAULT_METHOD in layers else {}
+        default = hotspots.DEFAULT_METHOD
+        if default not in self.settings.map_methods:
+            return {}
+        layer = self.optional_layer(default, filters, user)
+        if layer is None:
+            return {}
+        return {
+            m: layer if m == default else analyst_layer_url(f"hotspots:{m}", filters)
+            for m in self.settings.map_methods
+        }
 
     def street_document(self) -> tuple[bytes, str]:
         """The pack's street data for served maps, gzip-compressed once, and its version.

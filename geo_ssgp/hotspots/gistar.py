@@ -71,9 +71,9 @@ from geo_ssgp.hotspots.grid import (
     dissolve_cells,
     grid_adjacency,
     grid_count,
-    grid_weights,
     make_grid,
     region_label,
+    star_weights,
 )
 from geo_ssgp.hotspots.halo import cell_districts, district_windows
 from geo_ssgp.hotspots.layer import HotspotLayer, finish_hotspots
@@ -599,7 +599,7 @@ def gistar_grid_hotspots(
     if districts is None:
         table = gistar_table(
             counts.to_numpy(),
-            grid_weights(g, neighbours),
+            star_weights(g, neighbours),
             permutations=permutations,
             seed=seed,
             p_value=p_value,

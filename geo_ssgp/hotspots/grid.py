@@ -90,6 +90,9 @@ class Grid:
     clipped: bool = True
     _lookup: np.ndarray = field(default=None, repr=False)
     _offset: tuple[int, int] = field(default=(0, 0), repr=False)
+    #: Filter-independent results per grid (:func:`star_weights`), shared by the copies
+    #: :func:`make_grid` hands out of its cache.
+    _derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.cells)
@@ -489,6 +492,31 @@ def grid_weights(grid: Grid, rule: str = "queen"):
         w = W.from_sparse(grid_adjacency(grid, rule))
     w.transform = "B"
     return w
+
+
+def star_weights(grid: Grid, rule: str = "queen"):
+    """Gi*'s window weights of the grid cells, built once per grid and rule.
+
+    :func:`grid_weights` with each cell its own neighbour. ``esda.G_Local(..., star=True)``
+    adds that self-weight (``libpysal.weights.fill_diagonal``) on every call when the
+    weights have none, and the weights do not depend on the incidents: a filter change on
+    the same grid (pack, cell size, extent; see :func:`make_grid`'s cache) reuses this
+    object, and G_Local uses it as it is. Parameters as :func:`grid_weights`.
+
+    Returns
+    -------
+    libpysal.weights.W
+        Binary, self-weight 1, ids ``0..n-1``. Shared: do not change its neighbours or
+        weights (G_Local re-sets the binary transform, which leaves them as they are).
+    """
+    from libpysal.weights import fill_diagonal
+
+    key = ("star-weights", rule)
+    if key not in grid._derived:
+        w = fill_diagonal(grid_weights(grid, rule), 1.0)
+        w.transform = "B"
+        grid._derived[key] = w
+    return grid._derived[key]
 
 
 def components(adjacency: sparse.spmatrix, mask: np.ndarray) -> np.ndarray:

@@ -18,7 +18,9 @@ Modules
     fetched by a served page from one cached document
     (:func:`~geo_ssgp.maps.streets.street_url`), embedded by :func:`render_standalone`.
 ``layers``
-    :func:`base_map` and the ``add_*`` layer builders.
+    :func:`base_map` and the ``add_*`` layer builders; a layer's page data as one document
+    (:func:`hotspot_document`, :func:`surface_document`), drawn with its map or fetched by
+    :func:`add_lazy_layer` when first shown.
 ``spacetime``
     The space-time overlays: :func:`add_emerging_layer` (emerging categories) and
     :func:`add_change_layer` (tested change between two periods).
@@ -63,7 +65,11 @@ The map runtime creates (or extends) a ``window.geoSsgp`` object that page scrip
     ``"wards"``, ``"hotspots:<key>"``, ``"surface"``, ``"incidents"``, ``"area"`` (outline of
     the area map), ``"draw"`` (the ``L.FeatureGroup`` of drawn shapes), ``"streets"`` (its
     ``geoSsgpLoaded`` turns true once the fetched lines are drawn). Each layer's
-    ``geoSsgpKind`` is its kind (``"areas"``, ``"wards"``, ...).
+    ``geoSsgpKind`` is its kind (``"areas"``, ``"wards"``, ...). A layer drawn on demand
+    (:func:`add_lazy_layer`: on the served analyst map, the hotspot layers other than the
+    default, ``"surface"`` and ``"street-segments"``) is an ``L.FeatureGroup`` that fetches
+    its document the first time it is switched on; its ``geoSsgpLoaded`` turns true once
+    drawn.
 ``geoSsgp.onAreaClick(code, props, layerId)``
     Define it to receive clicks on LSOA features. ``code`` is the LSOA code; ``props`` holds
     the feature's display properties as HTML-escaped text: ``code``, ``name``, ``ward``,
@@ -117,12 +123,18 @@ from geo_ssgp.maps.layers import (
     add_draw_control,
     add_hotspot_layer,
     add_incident_layer,
+    add_lazy_layer,
     add_number_labels,
     add_place_layer,
     add_surface_layer,
     add_ward_layer,
     area_level,
     base_map,
+    hotspot_colour,
+    hotspot_document,
+    note_document,
+    surface_column,
+    surface_document,
 )
 from geo_ssgp.maps.pages import (
     ANALYST_LAYER_NAMES,
@@ -133,6 +145,7 @@ from geo_ssgp.maps.pages import (
 )
 from geo_ssgp.maps.snap_points import snap_point_rows
 from geo_ssgp.maps.spacetime import add_change_layer, add_emerging_layer
+from geo_ssgp.maps.streets import segment_document
 
 __all__ = [
     "ANALYST_LAYER_NAMES",
@@ -152,6 +165,7 @@ __all__ = [
     "add_draw_control",
     "add_hotspot_layer",
     "add_incident_layer",
+    "add_lazy_layer",
     "add_place_layer",
     "add_number_labels",
     "add_surface_layer",
@@ -171,6 +185,12 @@ __all__ = [
     "render",
     "render_parts",
     "render_standalone",
+    "segment_document",
     "snap_point_rows",
+    "hotspot_colour",
+    "hotspot_document",
+    "note_document",
+    "surface_column",
+    "surface_document",
     "use_local_assets",
 ]

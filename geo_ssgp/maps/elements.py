@@ -3,10 +3,11 @@
 Each element renders one short call into the runtime with data prepared in Python:
 :class:`Setup` links the runtime and its stylesheet and calls ``geoSsgp.init``;
 :class:`Attribution`, :class:`Register`, :class:`Legend`, :class:`SharedData`,
-:class:`VectorLayer`, :class:`StreetLayer`, :class:`SnapPointCluster` and :class:`DrawHook`
-call ``addAttribution``, ``register``, ``addLegend``, ``decode``, ``vector``, ``streets``,
-``snapPoints`` and ``hookDraw``. The logic (decoding, styling, legends, popups, hooks) lives in
-the ``.js`` files, not here. The helper functions add these elements to a map once each.
+:class:`VectorLayer`, :class:`LazyLayer`, :class:`StreetLayer`, :class:`SnapPointCluster` and
+:class:`DrawHook` call ``addAttribution``, ``register``, ``addLegend``, ``decode``, ``vector``,
+``lazyVector``, ``streets``, ``snapPoints`` and ``hookDraw``. The logic (decoding, styling,
+legends, popups, hooks) lives in the ``.js`` files, not here. The helper functions add these
+elements to a map once each.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from folium.plugins import MarkerCluster
 from folium.template import Template
 
 from geo_ssgp.config import ATTRIBUTION
+from geo_ssgp.errors import AssetError
 from geo_ssgp.maps.assets import APP_ASSETS, DEFAULT_ASSET_BASE, app_base, inlining
 from geo_ssgp.maps.codec import SCALE, compact_features
 from geo_ssgp.maps.format import esc, js_json, layer_name
@@ -141,6 +143,35 @@ class VectorLayer(folium.map.Layer):
         self.data_js = data_js
         self.spec = spec
         self.spec_js = js_json(spec)
+
+
+class LazyLayer(folium.map.Layer):
+    """A vector layer drawn by ``geoSsgp.lazyVector`` when it is first shown.
+
+    The page fetches ``url``, a JSON document ``{data, spec, legend}`` (as
+    :func:`~geo_ssgp.maps.layers.hotspot_document` gives), the first time the layer is added
+    to the map. A standalone page cannot fetch: rendering one inlined raises
+    :class:`~geo_ssgp.errors.AssetError`.
+    """
+
+    _template = _script(
+        "var {{ this.get_name() }} = window.geoSsgp.lazyVector({{ this.url_js }});"
+    )
+
+    def __init__(self, url: str, name: str, show: bool = False):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "GeoSsgpLazy"
+        self.url = url
+        self.url_js = js_json(url)
+
+    def render(self, **kwargs: Any) -> None:
+        """Refuse a standalone render (its data is only on the server)."""
+        if inlining(self._parent):
+            raise AssetError(
+                f"{self.layer_name!r} is fetched from the server when shown; a standalone "
+                "map must be given the layer itself"
+            )
+        super().render(**kwargs)
 
 
 class StreetLayer(JSCSSMixin, folium.map.Layer):
@@ -386,6 +417,29 @@ def shared_data(
     return f"window.geoSsgp.data[{js_json(key)}]", shared[key]
 
 
+def vector_spec(spec: dict) -> dict:
+    """A :class:`VectorLayer` spec with its unset keys at their defaults.
+
+    Parameters
+    ----------
+    spec : dict
+        ``styles`` and ``classes``; optionally ``highlight``, ``tooltip``, ``popup``,
+        ``radius`` (8) and ``interactive`` (true).
+
+    Returns
+    -------
+    dict
+    """
+    return {
+        "highlight": None,
+        "tooltip": None,
+        "popup": None,
+        "radius": 8,
+        "interactive": True,
+        **spec,
+    }
+
+
 def add_vector(
     fmap: folium.Map,
     data_js: str,
@@ -421,15 +475,34 @@ def add_vector(
     -------
     VectorLayer
     """
-    spec = {
-        "highlight": None,
-        "tooltip": None,
-        "popup": None,
-        "radius": 8,
-        "interactive": True,
-        **spec,
-    }
+    spec = vector_spec(spec)
     layer = VectorLayer(data_js, spec, name=layer_name(name), show=show, control=control)
     layer.add_to(fmap)
     register(fmap, layer, layer_id, kind)
+    return layer
+
+
+def add_document(
+    fmap: folium.Map, doc: dict, name: str, layer_id: str, kind: str, show: bool = True
+) -> VectorLayer:
+    """Draw a layer document at once: a :class:`VectorLayer` and its legend.
+
+    The same document a :class:`LazyLayer` fetches when it is first shown.
+
+    Parameters
+    ----------
+    fmap : folium.Map
+    doc : dict
+        ``data`` (compact features), ``spec`` and ``legend`` (:func:`legend_spec`), e.g.
+        :func:`~geo_ssgp.maps.layers.hotspot_document`.
+    name, layer_id, kind, show
+        As :func:`add_vector`.
+
+    Returns
+    -------
+    VectorLayer
+    """
+    data_js = f"window.geoSsgp.decode({js_json(doc['data'])})"
+    layer = add_vector(fmap, data_js, doc["spec"], name, layer_id, kind, show=show)
+    add_legend(fmap, layer, doc["legend"])
     return layer

@@ -27,11 +27,13 @@ from folium.plugins import Draw
 from geo_ssgp.config import CRS_BNG, CRS_WGS84
 from geo_ssgp.hotspots.layer import HOTSPOT_COLUMNS
 from geo_ssgp.maps.assets import DEFAULT_ASSET_BASE, current_asset_base, use_local_assets
-from geo_ssgp.maps.codec import to_page_crs
+from geo_ssgp.maps.codec import compact_features, to_page_crs
 from geo_ssgp.maps.elements import (
     DrawHook,
+    LazyLayer,
     SnapPointCluster,
     VectorLayer,
+    add_document,
     add_legend,
     add_vector,
     attribute,
@@ -40,6 +42,7 @@ from geo_ssgp.maps.elements import (
     legend_spec,
     register,
     shared_data,
+    vector_spec,
 )
 from geo_ssgp.maps.format import (
     HOTSPOT_COLOURS,
@@ -580,6 +583,45 @@ def add_number_labels(
     return add_vector(fmap, data_js, spec, "Hotspot numbers", layer_id, "numbers", control=False)
 
 
+def hotspot_colour(position: int) -> str:
+    """Colour of the hotspot layer at ``position`` (0, 1, ...) on a map."""
+    return HOTSPOT_COLOURS[position % len(HOTSPOT_COLOURS)]
+
+
+def hotspot_document(layer: Any, title: str, color: str) -> dict:
+    """The page data of one hotspot layer: compact features, style spec and legend.
+
+    One implementation for a layer drawn with its map (:func:`add_hotspot_layer`) and for
+    one fetched when it is first shown (:func:`add_lazy_layer`).
+
+    Parameters
+    ----------
+    layer : geo_ssgp.hotspots.layer.HotspotLayer
+        See :func:`add_hotspot_layer`.
+    title : str
+        Name in the layer control and legend title.
+    color : str
+        Outline and fill colour.
+
+    Returns
+    -------
+    dict
+        ``data`` (for ``geoSsgp.decode``), ``spec`` (for ``geoSsgp.vector``, defaults filled
+        in) and ``legend`` (:func:`legend_spec`); every text HTML-escaped.
+    """
+    method = str(getattr(layer, "method", "hotspots"))
+    hotspots = layer.hotspots
+    params = dict(getattr(layer, "parameters", None) or {})
+    props, fields, aliases = _hotspot_props(hotspots)
+    single = props["snap"].str.startswith("yes").to_numpy()
+    data, keep = compact_features(to_page_crs(hotspots.geometry), props)
+    return {
+        "data": data,
+        "spec": vector_spec(_hotspot_spec(color, single[keep], fields, aliases)),
+        "legend": _hotspot_legend(title, method, params, color, len(hotspots), bool(single.any())),
+    }
+
+
 def add_hotspot_layer(
     fmap: folium.Map,
     layer: Any,
@@ -615,22 +657,70 @@ def add_hotspot_layer(
     """
     state = ensure_setup(fmap)
     method = str(getattr(layer, "method", "hotspots"))
-    hotspots = layer.hotspots
-    params = dict(getattr(layer, "parameters", None) or {})
-    color = color or HOTSPOT_COLOURS[state["hotspot_layers"] % len(HOTSPOT_COLOURS)]
+    color = color or hotspot_colour(state["hotspot_layers"])
     state["hotspot_layers"] += 1
-    props, fields, aliases = _hotspot_props(hotspots)
-    single = props["snap"].str.startswith("yes").to_numpy()
-    data_js, keep = inline_data(to_page_crs(hotspots.geometry), props)
-    spec = _hotspot_spec(color, single[keep], fields, aliases)
     title = name or f"Hotspots: {method}"
-    geo = add_vector(
-        fmap, data_js, spec, title, layer_id or f"hotspots:{method}", "hotspots", show=show
-    )
-    legend = _hotspot_legend(title, method, params, color, len(hotspots), bool(single.any()))
-    add_legend(fmap, geo, legend)
+    doc = hotspot_document(layer, title, color)
+    geo = add_document(fmap, doc, title, layer_id or f"hotspots:{method}", "hotspots", show)
     attribute(fmap, "police")
     return geo
+
+
+def note_document(title: str, note: str) -> dict:
+    """The page data of a layer with nothing to draw: no features, a legend that says why.
+
+    Parameters
+    ----------
+    title : str
+        Legend title.
+    note : str
+        Why there is nothing (e.g. the method's :class:`~geo_ssgp.errors.NotEnoughData`).
+
+    Returns
+    -------
+    dict
+        ``data``, ``spec`` and ``legend`` (see :func:`hotspot_document`).
+    """
+    empty = {"k": [], "v": [], "f": []}
+    spec = vector_spec({"styles": [], "classes": []})
+    return {"data": empty, "spec": spec, "legend": legend_spec(title, notes=[note])}
+
+
+def add_lazy_layer(
+    fmap: folium.Map, url: str, name: str, layer_id: str, kind: str, show: bool = False
+) -> LazyLayer:
+    """A layer listed in the layer control whose data is fetched when it is first shown.
+
+    A served map lists layers that are off when it opens without computing them: the page
+    fetches ``url`` (a :func:`hotspot_document` or :func:`surface_document` as JSON) the first
+    time the user switches the layer on, then draws it and its legend as
+    :func:`add_hotspot_layer` or :func:`add_surface_layer` would have. A standalone map
+    cannot fetch, so :func:`~geo_ssgp.maps.render_standalone` refuses one (give the layer).
+
+    Parameters
+    ----------
+    fmap : folium.Map
+    url : str
+        Address of the layer's document.
+    name : str
+        Name in the layer control.
+    layer_id : str
+        Key in ``window.geoSsgp.layers`` (its ``geoSsgpLoaded`` turns true once drawn).
+    kind : str
+        ``geoSsgpKind`` of the layer (``"hotspots"``, ``"surface"``).
+    show : bool
+        Whether the layer is on (and fetched) when the page opens.
+
+    Returns
+    -------
+    LazyLayer
+    """
+    ensure_setup(fmap)
+    layer = LazyLayer(url, name=layer_name(name), show=show)
+    layer.add_to(fmap)
+    register(fmap, layer, layer_id, kind)
+    attribute(fmap, "police")
+    return layer
 
 
 # --------------------------------------------------------------------------------------------
@@ -655,6 +745,69 @@ def _surface_classes(
         crs=surface.crs or CRS_BNG,
     )
     return cells.dissolve(by="cls", method="coverage").reset_index(), bounds
+
+
+def surface_document(
+    surface: gpd.GeoDataFrame,
+    column: str,
+    name: str = "KDE surface",
+    k: int = 5,
+    scheme: str = "quantiles",
+) -> dict:
+    """The page data of a gridded surface: classed cells merged per class, spec and legend.
+
+    One implementation for a surface drawn with its map (:func:`add_surface_layer`) and for
+    one fetched when it is first shown (:func:`add_lazy_layer`). Parameters as
+    :func:`add_surface_layer`.
+
+    Returns
+    -------
+    dict
+        ``data``, ``spec`` and ``legend`` (see :func:`hotspot_document`).
+    """
+    if column not in surface:
+        raise ValueError(f"surface lacks column {column!r}")
+    merged, bounds = _surface_classes(surface, column, k, scheme)
+    colours = ramp("PuBuGn", len(bounds))
+    digits = 3 if bounds and bounds[-1][1] < 10 else 1
+    labels = [range_label(lo, hi, digits) for lo, hi in bounds]
+    props = pd.DataFrame({"value": [esc(labels[c]) for c in merged["cls"]]})
+    # Dissolved cells keep every cell corner; a tiny tolerance drops only collinear ones.
+    data, keep = compact_features(to_page_crs(merged.geometry, simplify=0.5), props)
+    spec = {
+        "styles": [{"fillColor": c, "color": c, "fillOpacity": 0.55, "weight": 0} for c in colours],
+        "classes": merged["cls"].to_numpy()[keep].astype(int).tolist(),
+        "tooltip": {
+            "fields": ["value"],
+            "aliases": [esc(pretty(column))],
+            "options": {"sticky": True},
+        },
+    }
+    swatches = list(zip(colours, labels, strict=True))
+    legend = legend_spec(
+        f"{name}: {pretty(column)}", swatches, notes=["Cells with a value of zero are not drawn."]
+    )
+    return {"data": data, "spec": vector_spec(spec), "legend": legend}
+
+
+def surface_column(surface: gpd.GeoDataFrame) -> str:
+    """The value column drawn from a surface.
+
+    ``score`` (a hotspot layer's surface), ``density_per_km2``, ``density`` or else the
+    first numeric column.
+
+    Raises
+    ------
+    ValueError
+        When the surface has no numeric column.
+    """
+    for name in ("score", "density_per_km2", "density"):
+        if name in surface:
+            return name
+    numeric = surface.drop(columns=surface.geometry.name).select_dtypes("number").columns
+    if not len(numeric):
+        raise ValueError("surface has no numeric column to draw")
+    return str(numeric[0])
 
 
 def add_surface_layer(
@@ -694,31 +847,9 @@ def add_surface_layer(
     -------
     VectorLayer
     """
-    if column not in surface:
-        raise ValueError(f"surface lacks column {column!r}")
     ensure_setup(fmap)
-    merged, bounds = _surface_classes(surface, column, k, scheme)
-    colours = ramp("PuBuGn", len(bounds))
-    digits = 3 if bounds and bounds[-1][1] < 10 else 1
-    labels = [range_label(lo, hi, digits) for lo, hi in bounds]
-    props = pd.DataFrame({"value": [esc(labels[c]) for c in merged["cls"]]})
-    # Dissolved cells keep every cell corner; a tiny tolerance drops only collinear ones.
-    data_js, keep = inline_data(to_page_crs(merged.geometry, simplify=0.5), props)
-    spec = {
-        "styles": [{"fillColor": c, "color": c, "fillOpacity": 0.55, "weight": 0} for c in colours],
-        "classes": merged["cls"].to_numpy()[keep].astype(int).tolist(),
-        "tooltip": {
-            "fields": ["value"],
-            "aliases": [esc(pretty(column))],
-            "options": {"sticky": True},
-        },
-    }
-    layer = add_vector(fmap, data_js, spec, name, layer_id, "surface", show=show)
-    swatches = list(zip(colours, labels, strict=True))
-    content = legend_spec(
-        f"{name}: {pretty(column)}", swatches, notes=["Cells with a value of zero are not drawn."]
-    )
-    add_legend(fmap, layer, content)
+    doc = surface_document(surface, column, name, k, scheme)
+    layer = add_document(fmap, doc, name, layer_id, "surface", show)
     attribute(fmap, "police")
     return layer
 

@@ -24,6 +24,7 @@ from geo_ssgp.maps.layers import (
     add_area_layer,
     add_hotspot_layer,
     add_incident_layer,
+    add_lazy_layer,
     add_number_labels,
     add_place_layer,
     add_surface_layer,
@@ -31,9 +32,11 @@ from geo_ssgp.maps.layers import (
     area_level,
     base_map,
     fit_to,
+    hotspot_colour,
 )
+from geo_ssgp.maps.layers import surface_column as layer_surface_column
 from geo_ssgp.maps.spacetime import add_change_layer
-from geo_ssgp.maps.streets import add_segment_layer
+from geo_ssgp.maps.streets import SEGMENT_LAYER_NAME, add_segment_layer
 from geo_ssgp.pack import AreaPack
 
 #: Names of the analyst map's LSOA layers in the layer control, by column.
@@ -42,16 +45,6 @@ ANALYST_LAYER_NAMES = {
     "rate_per_1000": "LSOA: incidents per 1,000 residents",
     "imd_decile": "LSOA: IMD decile",
 }
-
-
-def _surface_column(surface: gpd.GeoDataFrame) -> str:
-    for name in ("score", "density_per_km2", "density"):
-        if name in surface:
-            return name
-    numeric = surface.drop(columns=surface.geometry.name).select_dtypes("number").columns
-    if not len(numeric):
-        raise ValueError("surface has no numeric column to draw")
-    return str(numeric[0])
 
 
 def _add_analyst_areas(fmap: folium.Map, area_stats: gpd.GeoDataFrame, level: str | None) -> None:
@@ -73,12 +66,12 @@ def build_analyst_map(
     hotspot_layers: Mapping[str, Any],
     default_method: str,
     incidents: gpd.GeoDataFrame | None = None,
-    surface: gpd.GeoDataFrame | None = None,
+    surface: gpd.GeoDataFrame | str | None = None,
     tiles: str | None = None,
     surface_column: str | None = None,
     asset_base: str = DEFAULT_ASSET_BASE,
     overlays: Sequence[Callable[[folium.Map], Any]] = (),
-    street_segments: gpd.GeoDataFrame | None = None,
+    street_segments: gpd.GeoDataFrame | str | None = None,
 ) -> folium.Map:
     """The analyst map: LSOA choropleths, hotspot layers, surface, streets, incidents, wards.
 
@@ -89,27 +82,32 @@ def build_analyst_map(
         Per-LSOA statistics (see :func:`~geo_ssgp.maps.layers.add_area_layer`).
     wards : geopandas.GeoDataFrame
         Ward polygons (``code``, ``name``).
-    hotspot_layers : mapping of str to HotspotLayer
-        Hotspot layers by method key (e.g. ``"gistar"``, ``"kde"``, ``"hdbscan"``).
+    hotspot_layers : mapping of str to HotspotLayer or str
+        Hotspot layers by method key (e.g. ``"gistar"``, ``"kde"``, ``"hdbscan"``), in the
+        order of the layer control (the position picks the colour, :func:`hotspot_colour`).
+        A str is the URL of the layer's :func:`~geo_ssgp.maps.layers.hotspot_document`:
+        listed but fetched when first shown (:func:`~geo_ssgp.maps.layers.add_lazy_layer`;
+        a served map computes only what it shows when it opens).
     default_method : str
         Key of the hotspot layer shown when the page opens.
     incidents : geopandas.GeoDataFrame, optional
         Incidents, drawn clustered by snap point (off by default).
-    surface : geopandas.GeoDataFrame, optional
-        KDE density grid (off by default).
+    surface : geopandas.GeoDataFrame or str, optional
+        KDE density grid (off by default), or the URL of its
+        :func:`~geo_ssgp.maps.layers.surface_document` (fetched when first shown).
     tiles : str, optional
         Base-map tiles; ``None`` draws none.
     surface_column : str, optional
-        Value column of ``surface``; default ``score`` (a hotspot layer's surface),
-        ``density_per_km2``, ``density`` or the first numeric column.
+        Value column of ``surface``; default :func:`~geo_ssgp.maps.layers.surface_column`.
     asset_base : str
         URL prefix of the vendor folder.
     overlays : sequence of callable
         Each adds one more layer to the map (e.g. the space-time layers of
         :mod:`geo_ssgp.maps.spacetime`), before the layer control is made so it lists them.
-    street_segments : geopandas.GeoDataFrame, optional
+    street_segments : geopandas.GeoDataFrame or str, optional
         The busiest street segments (:func:`geo_ssgp.streets.busiest_segments`), drawn as
-        lines coloured by incidents per km (off by default).
+        lines coloured by incidents per km (off by default), or the URL of their
+        :func:`~geo_ssgp.maps.streets.segment_document` (fetched when first shown).
 
     Returns
     -------
@@ -125,17 +123,20 @@ def build_analyst_map(
         )
     fmap = base_map(pack, tiles=tiles, asset_base=asset_base)
     _add_analyst_areas(fmap, area_stats, area_level(area_stats, pack.primary_lsoa))
-    if surface is not None:
-        add_surface_layer(fmap, surface, surface_column or _surface_column(surface))
-    for key, layer in hotspot_layers.items():
-        add_hotspot_layer(
-            fmap,
-            layer,
-            name=f"Hotspots: {key}",
-            show=key == default_method,
-            layer_id=f"hotspots:{key}",
-        )
-    if street_segments is not None and len(street_segments):
+    if isinstance(surface, str):
+        add_lazy_layer(fmap, surface, "KDE surface", "surface", "surface")
+    elif surface is not None:
+        add_surface_layer(fmap, surface, surface_column or layer_surface_column(surface))
+    for position, (key, layer) in enumerate(hotspot_layers.items()):
+        name, layer_id, show = f"Hotspots: {key}", f"hotspots:{key}", key == default_method
+        if isinstance(layer, str):
+            add_lazy_layer(fmap, layer, name, layer_id, "hotspots", show=show)
+        else:
+            color = hotspot_colour(position)
+            add_hotspot_layer(fmap, layer, name, show=show, layer_id=layer_id, color=color)
+    if isinstance(street_segments, str):
+        add_lazy_layer(fmap, street_segments, SEGMENT_LAYER_NAME, "street-segments", "segments")
+    elif street_segments is not None and len(street_segments):
         add_segment_layer(fmap, street_segments)
     if incidents is not None:
         add_incident_layer(fmap, incidents, show=False)

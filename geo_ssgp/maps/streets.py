@@ -27,22 +27,23 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo_ssgp.maps.codec import SCALE, encode_ints, to_page_crs
+from geo_ssgp.maps.codec import SCALE, compact_features, encode_ints, to_page_crs
 from geo_ssgp.maps.elements import (
     StreetLayer,
     VectorLayer,
-    add_legend,
-    add_vector,
+    add_document,
     attribute,
-    inline_data,
     legend_spec,
     register,
+    vector_spec,
 )
 from geo_ssgp.maps.format import classify, esc, int_text, js_json, num_text, ramp, range_label, text
 from geo_ssgp.pack import AreaPack, has_streets, load_streets
 
 #: Path of the app route that serves :func:`street_data` to the pages.
 STREETS_PATH = "/map/streets.json"
+#: Name of the busiest-segment layer in the layer control.
+SEGMENT_LAYER_NAME = "Streets: incidents per km"
 #: Zoom level from which street names are shown.
 LABEL_ZOOM = 16
 #: Street parts shorter than this (metres) get no name label.
@@ -250,10 +251,43 @@ def _segment_props(segments: gpd.GeoDataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+def segment_document(segments: gpd.GeoDataFrame, k: int = 5) -> dict:
+    """The page data of the busiest street segments: lines, style spec and legend.
+
+    One implementation for the layer drawn with its map (:func:`add_segment_layer`) and for
+    one fetched when it is first shown (:func:`~geo_ssgp.maps.layers.add_lazy_layer`).
+    Parameters as :func:`add_segment_layer`.
+
+    Returns
+    -------
+    dict
+        ``data``, ``spec`` and ``legend`` (see :func:`~geo_ssgp.maps.layers.hotspot_document`).
+    """
+    cls, bounds = classify(segments["per_km"], k, "quantiles")
+    colours = ramp("YlOrRd", len(bounds))
+    data, keep = compact_features(to_page_crs(segments.geometry), _segment_props(segments))
+    spec = {
+        "styles": [{"color": c, "weight": 4, "opacity": 0.9} for c in colours],
+        "classes": cls[keep].tolist(),
+        "highlight": {"weight": 7},
+        "tooltip": {
+            "fields": ["name", "per_km"],
+            "aliases": ["Street", "Incidents per km"],
+            "options": {"sticky": True},
+        },
+        "popup": {
+            "fields": [f for f, _ in _SEGMENT_FIELDS],
+            "aliases": [a for _, a in _SEGMENT_FIELDS],
+        },
+    }
+    legend = _segment_legend(segments, colours, bounds)
+    return {"data": data, "spec": vector_spec(spec), "legend": legend}
+
+
 def add_segment_layer(
     fmap: folium.Map,
     segments: gpd.GeoDataFrame,
-    name: str = "Streets: incidents per km",
+    name: str = SEGMENT_LAYER_NAME,
     show: bool = False,
     k: int = 5,
 ) -> VectorLayer:
@@ -279,25 +313,8 @@ def add_segment_layer(
         Layer id ``"street-segments"``; the legend says how much of the incidents the
         selected street length holds, and the map credits OpenStreetMap (ODbL).
     """
-    cls, bounds = classify(segments["per_km"], k, "quantiles")
-    colours = ramp("YlOrRd", len(bounds))
-    data_js, keep = inline_data(to_page_crs(segments.geometry), _segment_props(segments))
-    spec = {
-        "styles": [{"color": c, "weight": 4, "opacity": 0.9} for c in colours],
-        "classes": cls[keep].tolist(),
-        "highlight": {"weight": 7},
-        "tooltip": {
-            "fields": ["name", "per_km"],
-            "aliases": ["Street", "Incidents per km"],
-            "options": {"sticky": True},
-        },
-        "popup": {
-            "fields": [f for f, _ in _SEGMENT_FIELDS],
-            "aliases": [a for _, a in _SEGMENT_FIELDS],
-        },
-    }
-    layer = add_vector(fmap, data_js, spec, name, "street-segments", "segments", show=show)
-    add_legend(fmap, layer, _segment_legend(segments, colours, bounds))
+    doc = segment_document(segments, k)
+    layer = add_document(fmap, doc, name, "street-segments", "segments", show=show)
     attribute(fmap, "osm", "police")
     return layer
 

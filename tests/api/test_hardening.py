@@ -159,7 +159,8 @@ def test_a_slow_map_answers_still_computing_while_health_and_cached_pages_answer
     cached = client.get("/map/analyst?from=2025-09&to=2025-09", headers=ANALYST)
     assert cached.status_code == 200
     release = threading.Event()
-    original = svc.area_stats_for
+    # Held: a step only the map build takes (the /api/areas request below must not wait).
+    original = svc._map_layers
     timeout = svc.settings.layer_timeout_s
     svc.settings.__dict__["layer_timeout_s"] = 0.5  # (settings are frozen; test-only change)
 
@@ -167,7 +168,7 @@ def test_a_slow_map_answers_still_computing_while_health_and_cached_pages_answer
         release.wait(20)
         return original(*args, **kwargs)
 
-    svc.area_stats_for = slow
+    svc._map_layers = slow
     try:
         t0 = time.perf_counter()
         r = client.get("/map/analyst?from=2025-08&to=2025-08", headers=ANALYST)
@@ -184,7 +185,7 @@ def test_a_slow_map_answers_still_computing_while_health_and_cached_pages_answer
             svc.analyst_map(Filters.of("2025-08", "2025-08"), User("analyst"))
     finally:
         release.set()
-        svc.area_stats_for = original
+        svc._map_layers = original
         svc.settings.__dict__["layer_timeout_s"] = timeout
     svc._pool.submit(lambda: None).result(timeout=60)  # the build finished and was cached
     assert client.get("/map/analyst?from=2025-08&to=2025-08", headers=ANALYST).status_code == 200

@@ -16,7 +16,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from geo_ssgp import maps, pipeline
+from geo_ssgp.api.auth import User
+from geo_ssgp.filters import Filters
+from geo_ssgp.maps.format import js_json
 from geo_ssgp.maps.streets import street_data, street_url, street_version
+from geo_ssgp.pack import load_layer
 
 ANALYST = {"Authorization": "Bearer dev-analyst"}
 PCSO = {"Authorization": "Bearer dev-pcso"}
@@ -227,7 +231,54 @@ def test_method_that_cannot_run_is_422_and_the_map_still_renders(client, uploade
     assert r.status_code == 422 and "at least two incidents" in r.text
     doc = client.get(f"/map/analyst?{query}", headers=ANALYST)
     assert doc.status_code == 200 and "Hotspots: grid-count" in doc.text
-    assert "Hotspots: kde" not in doc.text
+    # KDE stays listed; switched on, its layer is empty and its legend says why.
+    url = f"/map/analyst/layer/hotspots:kde?{query}"
+    assert f'lazyVector("{url}")' in doc.text
+    kde = client.get(url, headers=ANALYST).json()
+    assert kde["data"]["f"] == [] and kde["legend"]["title"] == "Hotspots: kde"
+    assert "at least two incidents" in kde["legend"]["notes"][0]
+
+
+LAZY = ["surface", "hotspots:kde", "hotspots:gistar", "hotspots:lisa", "hotspots:dbscan",
+        "street-segments"]
+
+
+def test_layers_off_at_opening_are_served_when_shown(client, svc):
+    """The map computes its default layer only; each other layer's document is the content
+    an all-at-once map draws (same features, styles, legend), per filters and access."""
+    query = "crime_type=Anti-social+behaviour"
+    doc = client.get(f"/map/analyst?{query}", headers=ANALYST).text
+    urls = re.findall(r'window\.geoSsgp\.lazyVector\("([^"]+)"\)', doc)
+    assert urls == [f"/map/analyst/layer/{i}?{query}" for i in LAZY]
+    filters, analyst = Filters.of(crime_types="asb"), User("analyst")
+    layers = {m: svc.hotspots_for(m, filters, analyst) for m in svc.settings.map_methods}
+    eager = maps.render(maps.build_analyst_map(
+        svc.pack, svc.area_stats_for(None, filters, analyst), load_layer(svc.pack, "ward"),
+        layers, "grid-count", surface=layers["kde"].surface,
+        street_segments=svc.street_layer(filters, analyst)))
+    for url in urls:
+        r = client.get(url, headers=ANALYST)
+        assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+        assert r.headers["cache-control"] == "private, max-age=60"
+        body = r.json()
+        assert f"window.geoSsgp.decode({js_json(body['data'])})" in eager
+        assert js_json(body["spec"]) in eager and js_json(body["legend"]) in eager
+        assert js_json(body["data"]) not in doc
+    gistar = client.get(urls[2], headers=ANALYST).json()
+    assert len(gistar["data"]["f"]) == len(layers["gistar"].hotspots) > 0
+    # A viewer gets the public records' layer with small counts suppressed.
+    viewer = client.get(urls[2], headers=VIEWER).json()
+    public = svc.hotspots_for("gistar", filters, User("viewer"))
+    assert viewer == json.loads(json.dumps(
+        maps.hotspot_document(public, "Hotspots: gistar", maps.hotspot_colour(2))))
+
+
+@pytest.mark.parametrize("layer", ["hotspots:grid-count", "hotspots:nope", "areas:count"])
+def test_only_lazy_layers_are_served(client, layer):
+    r = client.get(f"/map/analyst/layer/{layer}", headers=ANALYST)
+    assert r.status_code == 404 and f"no layer '{layer}' drawn on demand" in r.json()["detail"]
+    assert ", ".join(LAZY) in r.json()["detail"]
+    assert client.get("/map/analyst/layer/surface").status_code == 401
 
 
 def test_upload_needs_analyst(client):
@@ -659,7 +710,11 @@ def test_analyst_map_draws_the_busiest_street_segments(client, svc):
     doc = client.get("/map/analyst?from=2025-01&to=2025-09", headers=ANALYST)
     assert doc.status_code == 200
     assert "Streets: incidents per km" in doc.text and "OpenStreetMap contributors" in doc.text
-    assert "The busiest 5% of street length (by incidents per km) holds" in doc.text
+    url = "/map/analyst/layer/street-segments?from=2025-01&to=2025-09"
+    assert f'lazyVector("{url}")' in doc.text  # drawn when switched on
+    legend = client.get(url, headers=ANALYST).json()["legend"]
+    assert legend["title"] == "Incidents per km of street"
+    assert "The busiest 5% of street length (by incidents per km) holds" in legend["notes"][0]
     period = Filters.of("2025-01", "2025-09")
     top = svc.street_layer(period, User("analyst"))
     assert 0.85 < top.attrs["incident_share"] < 0.92  # measured 88.2% on the sample

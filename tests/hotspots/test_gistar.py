@@ -10,6 +10,7 @@ import esda
 import geopandas as gpd
 import libpysal
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from scipy.stats import poisson
@@ -26,7 +27,13 @@ from geo_ssgp.hotspots.gistar import (
     gistar_table,
     poisson_window_pvalues,
 )
-from geo_ssgp.hotspots.grid import make_grid, study_region
+from geo_ssgp.hotspots.grid import (
+    grid_count,
+    grid_weights,
+    make_grid,
+    star_weights,
+    study_region,
+)
 
 # ---------------------------------------------------------------------------------------
 # Calibration on pure noise
@@ -254,3 +261,36 @@ def test_sparse_convolution_equals_numpy_convolve():
     pmf = np.convolve(kernel, kernel)
     assert convolve_sparse(pmf, kernel) == pytest.approx(np.convolve(pmf, kernel), abs=1e-15)
     assert convolve_sparse(np.array([1.0]), kernel).tolist() == kernel.tolist()
+
+
+def test_cached_star_weights_give_the_same_gistar_as_fresh_weights(synth, box, planted):
+    """Gi* on the grid's cached window weights (self-weight included once, reused by every
+    filter on that grid) equals Gi* on fresh neighbour weights, where esda adds the
+    self-weight itself: every statistic, on a planted cluster and on uniform noise."""
+    grid = make_grid(box, cell_size=100)
+    area = grid.cells["area_m2"].to_numpy()
+    uniform = synth.points(synth.uniform(5))
+    for points in (planted, uniform):
+        y = grid_count(grid, points).to_numpy()
+        for p_value in ("poisson", "sim"):
+            options = {"area": area, "p_value": p_value, "permutations": 99, "seed": 2}
+            cached = gistar_table(y, star_weights(grid), **options)
+            fresh = gistar_table(y, grid_weights(grid), **options)
+            pd.testing.assert_frame_equal(cached, fresh)
+    assert star_weights(make_grid(box, cell_size=100)) is star_weights(grid)
+
+
+def test_a_layer_on_reused_weights_equals_one_on_new_weights(synth, box, planted):
+    """Two filters in a row on the same grid, then the cache emptied: the same layer."""
+    uniform = synth.points(synth.uniform(6))
+    first = gistar_grid_hotspots(planted, box, cell_size=100)
+    gistar_grid_hotspots(uniform, box, cell_size=100)  # another "filter" on the same weights
+    again = gistar_grid_hotspots(planted, box, cell_size=100)
+    make_grid(box, cell_size=100)._derived.clear()
+    fresh = gistar_grid_hotspots(planted, box, cell_size=100)
+    for layer in (again, fresh):
+        pd.testing.assert_frame_equal(layer.surface, first.surface)
+        assert layer.hotspots.drop(columns="geometry").equals(
+            first.hotspots.drop(columns="geometry"))
+        assert layer.hotspots.geometry.geom_equals(first.hotspots.geometry).all()
+    assert len(first.hotspots) >= 1

@@ -9,6 +9,7 @@ import libpysal
 import numpy as np
 import pytest
 import shapely
+from scipy import sparse
 
 from geo_ssgp.errors import BadInput
 from geo_ssgp.hotspots.grid import (
@@ -21,6 +22,7 @@ from geo_ssgp.hotspots.grid import (
     select_top_cells,
     snap_point_counts,
     snap_summary,
+    star_weights,
 )
 
 
@@ -143,6 +145,18 @@ def test_repeated_grids_are_built_once_but_independent(box):
     a.cell_size_rule = "changed"
     assert "count" not in b.cells and make_grid(box, cell_size=250).cell_size_rule == "user"
     assert "count" not in make_grid(box, cell_size=250).cells
+
+
+def test_star_weights_are_the_neighbours_plus_self_built_once_per_grid(box):
+    grid = make_grid(box, cell_size=500)
+    w = star_weights(grid)
+    n = len(grid.cells)
+    queen = grid_adjacency(grid, "queen") + sparse.identity(n)
+    assert (w.sparse != queen).nnz == 0 and w.transform == "B" and w.id_order == list(range(n))
+    assert star_weights(make_grid(box, cell_size=500)) is w  # make_grid's copies share it
+    rook = star_weights(grid, "rook")
+    assert rook is not w and rook.sparse.sum() == grid_adjacency(grid, "rook").sum() + n
+    assert star_weights(make_grid(box, cell_size=250)) is not w  # another grid, its own
 
 
 def test_a_grid_too_fine_for_its_area_is_refused_with_the_smallest_size():

@@ -24,7 +24,8 @@ from maps_testkit import (
 
 from geo_ssgp import maps, reports
 from geo_ssgp.config import ATTRIBUTION, CRS_BNG, CRS_WGS84
-from geo_ssgp.maps.elements import Register, SnapPointCluster, VectorLayer
+from geo_ssgp.maps.elements import LazyLayer, Register, SnapPointCluster, VectorLayer
+from geo_ssgp.maps.format import js_json
 
 
 def _naive_map():
@@ -106,6 +107,54 @@ def test_analyst_map_area_features_match_area_stats(analyst, real):
     # Shapes survive simplification: areas within 0.5 %.
     got = gpd.GeoSeries([f["geometry"] for f in feats], crs=CRS_WGS84).to_crs(CRS_BNG).area
     np.testing.assert_allclose(got.to_numpy(), areas.area.to_numpy(), rtol=5e-3)
+
+
+def test_lazy_layers_are_listed_but_carry_no_data(pack, real, analyst, vendor):
+    """A layer given as a URL is in the layer control, off, registered, fetched when shown."""
+    layers = {"grid-count": real["layers"]["grid-count"], "kde": "/layer/kde?from=2025-01"}
+    fmap = maps.build_analyst_map(
+        pack, real["areas"], real["wards"], layers, "grid-count", surface="/layer/surface",
+        street_segments="/layer/segments",
+    )
+    page = maps.render(fmap)
+    names = layer_control_names(page)
+    assert names[names.index("KDE surface"):names.index("Wards")] == [
+        "KDE surface", "Hotspots: grid-count", "Hotspots: kde", "Streets: incidents per km"
+    ]
+    lazy = [c for c in fmap._children.values() if isinstance(c, LazyLayer)]
+    assert [(c.layer_name, c.url, c.show) for c in lazy] == [
+        ("KDE surface", "/layer/surface", False),
+        ("Hotspots: kde", "/layer/kde?from=2025-01", False),
+        ("Streets: incidents per km", "/layer/segments", False),
+    ]
+    assert 'window.geoSsgp.lazyVector("/layer/kde?from=2025-01")' in page
+    registered = [r.layer_id for c in lazy for r in c._children.values() if isinstance(r, Register)]
+    assert registered == ["surface", "hotspots:kde", "street-segments"]
+    # Only the default layer's legend and data are in the page; the full map is much larger.
+    assert [lg["title"] for lg in legends(page) if lg["title"].startswith("Hotspots")] == [
+        "Hotspots: grid-count"
+    ]
+    assert len(page) < len(analyst[1]) - 50_000
+    with pytest.raises(maps.AssetError, match="standalone map must be given the layer itself"):
+        maps.render_standalone(fmap)
+
+
+def test_layer_documents_are_what_the_map_draws(analyst, real):
+    """hotspot_document/surface_document give the data, spec and legend drawn at once."""
+    _, page = analyst
+    kde = real["layers"]["kde"]
+    docs = [
+        maps.hotspot_document(kde, "Hotspots: kde", maps.hotspot_colour(1)),
+        maps.surface_document(kde.surface, maps.surface_column(kde.surface)),
+    ]
+    for doc in docs:
+        assert f"window.geoSsgp.decode({js_json(doc['data'])})" in page
+        assert js_json(doc["spec"]) in page and js_json(doc["legend"]) in page
+    assert len(docs[0]["data"]["f"]) == len(kde.hotspots) > 0
+    note = maps.note_document("Hotspots: kde", "KDE needs at least two incidents")
+    assert note["data"]["f"] == [] and note["legend"]["notes"] == [
+        "KDE needs at least two incidents"
+    ]
 
 
 def test_default_method_must_be_a_layer(pack):

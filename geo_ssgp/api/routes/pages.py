@@ -26,7 +26,7 @@ from geo_ssgp.api.auth import (
     optional_user,
     start_session,
 )
-from geo_ssgp.api.params import HotspotParams, QueryFilters
+from geo_ssgp.api.params import ANALYST_LAYER_PATH, HotspotParams, QueryFilters
 from geo_ssgp.api.routes.data import Svc
 from geo_ssgp.api.routes.search import FocusRef
 from geo_ssgp.api.service import MapOverlays, Service
@@ -92,8 +92,12 @@ def render(request: Request, name: str, user: User | None, **context) -> HTMLRes
     )
 
 
+#: Headers of map documents and their layers: the browser may keep them for a minute.
+MAP_CACHE = {"Cache-Control": "private, max-age=60"}
+
+
 def _map(request: Request, page: str) -> HTMLResponse:
-    return HTMLResponse(page, headers={"Cache-Control": "private, max-age=60"})
+    return HTMLResponse(page, headers=MAP_CACHE)
 
 
 def error_page(request: Request, exc: GeoSsgpError, status: int) -> HTMLResponse:
@@ -195,6 +199,17 @@ def analyst_map(
 ) -> HTMLResponse:
     """The analyst map document for the filters (shown in the page's iframe)."""
     return _map(request, svc.analyst_map(filters, user, params.overlays))
+
+
+@router.get(ANALYST_LAYER_PATH + "/{layer_id}")
+def analyst_layer(svc: Svc, user: CurrentUser, layer_id: str, filters: QueryFilters) -> Response:
+    """One analyst-map layer drawn when first shown: its page document (JSON) for the filters.
+
+    ``layer_id`` is ``hotspots:<method>`` for a hotspot layer off when the map opens, or
+    ``surface`` (the KDE surface); the map document names the URL of each.
+    """
+    body = svc.analyst_layer(layer_id, filters, user)
+    return Response(body, media_type="application/json", headers=MAP_CACHE)
 
 
 @router.get(STREETS_PATH)

@@ -119,7 +119,9 @@
   document.querySelectorAll(".quick button").forEach(function (b) {
     b.addEventListener("click", function () { setGroup(b.getAttribute("data-group")); });
   });
+  var TESTING = "Testing the hotspot layer on the last months…";
   var timer = null;
+  var afterMap = null;  // what to ask for once the map being loaded is up (a filter change)
   function changed() {
     clearTimeout(timer);
     timer = setTimeout(function () {
@@ -131,8 +133,11 @@
       }
       frame.parentNode.classList.remove("stale");
       loadMap();
-      loadAccuracy();
-      loadHotspotPicker();
+      // The layer test (a backtest, seconds of work for a new filter) and the hotspot list
+      // are built by the same map worker: asked for once the new map is up, they never hold
+      // it back.
+      $("layer-accuracy").textContent = TESTING;
+      afterMap = function () { loadAccuracy(); loadHotspotPicker(); };
       if (state.selection) { summarise(); }
     }, 150);
   }
@@ -142,7 +147,7 @@
   // ---- how good the layer is: the rolling backtest in plain words ------------------------
   function loadAccuracy() {
     var node = $("layer-accuracy");
-    node.textContent = "Testing the hotspot layer on the last months…";
+    node.textContent = TESTING;
     api("/api/hotspots/accuracy?" + query(filters()).toString()).then(function (acc) {
       node.textContent = acc.text;
     }).catch(function (e) { node.textContent = "Layer test unavailable: " + e.message; });
@@ -163,6 +168,7 @@
     status("map-status", "");
     frame.parentNode.classList.remove("loading");
     highlight();
+    if (afterMap) { var next = afterMap; afterMap = null; next(); }
   });
   function mapHook() {
     try { return frame.contentWindow && frame.contentWindow.geoSsgp; } catch (e) { return null; }

@@ -4,9 +4,9 @@
  * Loaded once per page (linked as /static/app/map-runtime.js when the app serves the map,
  * inlined by geo_ssgp.maps.render_standalone). The map's own script only calls these
  * functions with data: geoSsgp.init(map, scale) first, then decode / vector / register /
- * addLegend / addAttribution / snapPoints / hookDraw per layer (the street base layer,
- * geoSsgp.streets, is in streets.js). Nothing here touches Leaflet until it is called, so
- * the file may load before or after leaflet.js. What the user chooses (a hotspot, LSOAs, a
+ * addLegend / addAttribution / snapPoints / hookDraw / lazyVector per layer (the street base
+ * layer, geoSsgp.streets, is in streets.js). Nothing here touches Leaflet until it is called,
+ * so the file may load before or after leaflet.js. What the user chooses (a hotspot, LSOAs, a
  * search result) is zoomed to and outlined here, for every page (focusHotspot, zoomToAreas,
  * showPlace).
  *
@@ -240,6 +240,33 @@
       }
     });
     return layer;
+  };
+
+  // A layer drawn when it is first shown (geo_ssgp.maps.layers.add_lazy_layer): an empty
+  // group at once (layer control, geoSsgp.layers), its document {data, spec, legend} fetched
+  // from `url` the first time the group is added to the map, then drawn as g.vector with its
+  // legend. "Still computing" (503) is asked again after Retry-After; geoSsgpLoaded turns
+  // true once drawn, geoSsgpError holds a failure.
+  g.lazyVector = function (url) {
+    var map = g.map, group = L.featureGroup(), asked = false;
+    group.geoSsgpLoaded = false;
+    var draw = function (doc) {
+      group.addLayer(g.vector(g.decode(doc.data), doc.spec));
+      g.addLegend(map, group, doc.legend);
+      group.geoSsgpLoaded = true;
+    };
+    var load = function () {
+      fetch(url, {credentials: "same-origin"}).then(function (r) {
+        if (r.status === 503) {
+          setTimeout(load, 1000 * (parseFloat(r.headers.get("Retry-After")) || 2));
+          return null;
+        }
+        if (!r.ok) { throw new Error("layer: HTTP " + r.status + " from " + url); }
+        return r.json().then(draw);
+      }).catch(function (e) { group.geoSsgpError = String(e.message || e); });
+    };
+    group.on("add", function () { if (!asked) { asked = true; load(); } });
+    return group;
   };
 
   g.register = function (id, layer, kind) {
