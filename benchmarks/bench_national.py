@@ -153,6 +153,10 @@ def _cell_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"key": counts.index.to_numpy(), "n": counts.to_numpy()})
 
 
+#: The columns the counts read back from the GeoParquet (with ``status`` and ``geometry``).
+COUNTED = ["lsoa11cd"]
+
+
 def _counts_part(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """LSOA counts (the ``areas`` rule) and 100 m cell counts of analysed incidents."""
     return area_counts(frame, "lsoa11"), _cell_counts(frame)
@@ -189,7 +193,7 @@ def dask_engine(pack, files, workers: int, out: Path) -> dict:
         geocode_to_parquet(files, pack, client, out)
         t_geocode = time.perf_counter() - t
         written = sorted(out.glob("part.*.parquet"))
-        lsoa, cells = _combine(map_analysed(client, written, _counts_part))
+        lsoa, cells = _combine(map_analysed(client, written, _counts_part, columns=COUNTED))
         seconds = time.perf_counter() - t
         cpu = _cpu_s() + sum(client.run(_cpu_s).values()) - cpu
         peak = max(client.run(_rss_peak_mb).values())

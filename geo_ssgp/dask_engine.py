@@ -43,6 +43,7 @@ from geo_ssgp.geocode import geocode
 from geo_ssgp.incidents import IngestResult, read_incidents
 from geo_ssgp.incidents.dedupe import count_once
 from geo_ssgp.incidents.files import expand_paths
+from geo_ssgp.incidents.locate import points_of
 from geo_ssgp.incidents.result import concat_results
 from geo_ssgp.pack import AreaPack, load_layer, share_layers
 from geo_ssgp.pipeline import analysed_rows
@@ -134,18 +135,20 @@ def _balance(part: tuple[IngestResult, gpd.GeoDataFrame]) -> IngestResult:
 
 
 def _id_keys(part: tuple[IngestResult, gpd.GeoDataFrame]) -> pd.Series:
+    """A partition's (source, record ID) keys as one text each, to compare exactly."""
     incidents = part[1]
     return (incidents["source"] + "\x1f" + incidents["incident_id"]).astype(object)
 
 
 def _id_hashes(part: tuple[IngestResult, gpd.GeoDataFrame]) -> np.ndarray:
-    """64-bit hashes of a partition's (source, record ID) keys."""
-    return pd.util.hash_pandas_object(_id_keys(part), index=False).to_numpy()
+    """64-bit hashes of a partition's (source, record ID) keys (the two columns combined)."""
+    keys = part[1][["source", "incident_id"]]
+    return pd.util.hash_pandas_object(keys, index=False).to_numpy()
 
 
 def _keys_with_hashes(part: tuple[IngestResult, gpd.GeoDataFrame], hashes: np.ndarray):
     """The partition's keys whose hash is one of ``hashes`` (to confirm a repeat exactly)."""
-    return _id_keys(part)[np.isin(_id_hashes(part), hashes)]
+    return _id_keys((None, part[1][np.isin(_id_hashes(part), hashes)]))
 
 
 def _n_workers(client: Client) -> int:
@@ -268,7 +271,9 @@ def geocode_to_parquet(
     The geocoded incidents never leave the workers: each task reads, geocodes and writes its
     partition (consecutive files, :func:`file_groups`), sorted along a Hilbert curve over
     the pack's districts (the same curve for every partition), to ``out/part.<i>.parquet``
-    with GeoParquet metadata and its bounding box; only the balance and 8-byte key hashes
+    with GeoParquet metadata and its bounding box (points in the native GeoArrow
+    encoding of GeoParquet 1.1, which reads and writes without WKB); only the balance and
+    8-byte key hashes
     come back, so memory stays at one partition per worker. Police.uk files are one force
     and month each, so a partition is already compact; there is no global shuffle
     (``spatial_shuffle`` cost minutes for a million rows on two cores).
@@ -323,7 +328,7 @@ def _geocode_write(
 ) -> tuple[IngestResult, np.ndarray]:
     """Read, geocode and write one partition; its balance and key hashes go back."""
     part = _read_geocode(paths, source, columns, pack, layers)
-    _hilbert_sorted(part, bounds).to_parquet(path)
+    _hilbert_sorted(part, bounds).to_parquet(path, geometry_encoding="geoarrow")
     return _balance(part), _id_hashes(part)
 
 
@@ -339,7 +344,9 @@ def _hilbert_sorted(part: tuple[IngestResult, gpd.GeoDataFrame], bounds: tuple) 
     return incidents.set_index(distance.rename("hilbert_distance")).sort_index(kind="stable")
 
 
-def map_analysed(client: Client, files: list[Path], func: Callable, *args) -> list:
+def map_analysed(
+    client: Client, files: list[Path], func: Callable, *args, columns: list[str] | None = None
+) -> list:
     """``func(frame, *args)`` on the analysed rows of partitions of GeoParquet, on the cluster.
 
     ``frame`` holds the rows inside the area (:func:`geo_ssgp.pipeline.analysed_rows`, the
@@ -361,6 +368,9 @@ def map_analysed(client: Client, files: list[Path], func: Callable, *args) -> li
         Takes a GeoDataFrame and ``*args``.
     *args
         Further arguments of ``func``.
+    columns : list of str, optional
+        The columns ``func`` reads; only these, ``status`` (which selects the analysed rows)
+        and ``geometry`` are read from the files. All columns by default.
 
     Returns
     -------
@@ -372,11 +382,33 @@ def map_analysed(client: Client, files: list[Path], func: Callable, *args) -> li
     shared = [_broadcast(client, a) for a in args]
     groups = file_groups(files, rows, _n_workers(client))
     return client.gather(
-        [client.submit(_apply_to_files, g, func, *shared, pure=False) for g in groups]
+        [client.submit(_apply_to_files, g, func, columns, *shared, pure=False) for g in groups]
     )
 
 
-def _apply_to_files(paths: list[Path], func: Callable, *args):
-    frames = [gpd.read_parquet(p) for p in paths]
+def _apply_to_files(paths: list[Path], func: Callable, columns: list[str] | None, *args):
+    if columns is not None:
+        columns = list(dict.fromkeys(["status", "geometry", *columns]))
+    frames = [_read_geoparquet(p, columns) for p in paths]
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     return func(analysed_rows(gpd.GeoDataFrame(frame, geometry="geometry", crs=CRS_BNG)), *args)
+
+
+def _read_geoparquet(path: Path, columns: list[str] | None) -> gpd.GeoDataFrame:
+    """A GeoParquet file of incidents (EPSG:27700) as a GeoDataFrame.
+
+    Native GeoArrow points (:func:`geocode_to_parquet`'s files) become shapely points built
+    once per distinct location (:func:`geo_ssgp.incidents.locate.points_of`), a fraction of
+    the cost of one per row; other encodings (the embedded store's WKB) are read by
+    geopandas.
+    """
+    field = pq.read_schema(path).field("geometry")
+    if (field.metadata or {}).get(b"ARROW:extension:name") != b"geoarrow.point":
+        return gpd.read_parquet(path, columns=columns)
+    table = pq.read_table(path, columns=columns)
+    xy = table.column("geometry").combine_chunks()
+    x, y = (xy.field(k).to_numpy(zero_copy_only=False) for k in ("x", "y"))
+    if xy.null_count or not (np.isfinite(x).all() and np.isfinite(y).all()):
+        return gpd.read_parquet(path, columns=columns)  # empty points: geopandas' rules
+    frame = table.drop_columns(["geometry"]).to_pandas()
+    return gpd.GeoDataFrame(frame, geometry=points_of(x, y), crs=CRS_BNG)
