@@ -271,11 +271,10 @@ def geocode_to_parquet(
     The geocoded incidents never leave the workers: each task reads, geocodes and writes its
     partition (consecutive files, :func:`file_groups`), sorted along a Hilbert curve over
     the pack's districts (the same curve for every partition), to ``out/part.<i>.parquet``
-    with GeoParquet metadata and its bounding box (points in the native GeoArrow
-    encoding of GeoParquet 1.1, which reads and writes without WKB); only the balance and
-    8-byte key hashes
-    come back, so memory stays at one partition per worker. Police.uk files are one force
-    and month each, so a partition is already compact; there is no global shuffle
+    with GeoParquet metadata and its bounding box (points in the native GeoArrow encoding
+    of GeoParquet 1.1, which writes and reads without WKB); only the balance and 8-byte key
+    hashes come back, so memory stays at one partition per worker. Police.uk files are one
+    force and month each, so a partition is already compact; there is no global shuffle
     (``spatial_shuffle`` cost minutes for a million rows on two cores).
 
     Parameters

@@ -6,7 +6,9 @@ area pack's Code-Point files. A tier that is present but unusable gets a reason
 (``bad_coordinates``, ``wrong_crs``, ``swapped_lat_lon``, ``impossible_coordinates``,
 ``bad_postcode``, ``unknown_postcode``); a row with no usable tier takes the reason of the
 first tier it offers, or ``no_location``. Rows are quarantined, never silently repaired.
-This module also owns the one UK postcode pattern of the package (:data:`POSTCODE_PATTERN`).
+This module also owns the one UK postcode pattern of the package (:data:`POSTCODE_PATTERN`)
+and the distinct locations of rows (:func:`distinct_locations`): police.uk rows share snap
+points, so projecting and building points is done once per location (:func:`points_of`).
 """
 
 from __future__ import annotations
