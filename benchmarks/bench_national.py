@@ -8,39 +8,42 @@ police.uk column layout) plus a synthetic area pack (tiled LSOA and district pol
 
 Timed, on the same files:
 
-* **in-process**: ``read_and_geocode`` (one process), LSOA counts (``areas.area_counts``),
-  100 m cell counts;
+* **in-process**: ``read_and_geocode`` + LSOA counts (``areas.area_counts``) + 100 m cell
+  counts, in one fresh process (so its peak memory is its own);
 * **dask engine**: ``geocode_to_parquet`` on a LocalCluster (read + validate + geocode +
   Hilbert GeoParquet, written by the workers, per partition of ~300,000 rows), then the same
-  LSOA and cell counts per partition of the written files (``dask_engine.map_analysed``);
+  LSOA and cell counts per partition of the written files, reading only the columns they use
+  (``dask_engine.map_analysed(..., columns=)``);
 * **raw dask-geopandas**: ``dask.dataframe.read_csv`` + ``points_from_xy`` + ``to_crs`` +
   ``dask_geopandas.sjoin`` to the LSOA polygons + counts (no validation, quarantine, edge
   rules or district test).
 
-All three start with the layers loaded in the driver (the Dask engine's time includes
-broadcasting them to the workers) and must agree on the counts.
+All three start with the layers loaded (the Dask engine's time includes broadcasting them to
+the workers, not the cluster's start, which is printed apart) and must agree on the counts.
 
 Usage::
 
     python benchmarks/bench_national.py                      # 6.5 million rows, 35,000 LSOAs
-    python benchmarks/bench_national.py --rows 500000 --lsoas 5000 --scaling
+    python benchmarks/bench_national.py --rows 1000000 --scaling --skip-raw
 
-``--scaling`` adds the Dask engine with 1 and 2 workers, and with 1x, 2x, 4x the rows.
-Peak memory is printed for the driver and for the largest worker (resident set high-water
-marks), and the 1-minute load average before and after (the machine may be shared). Beside
-wall-clock seconds, ``CPU`` is the processor time the path used (driver plus workers): on a
-busy machine the wall clock mostly measures the wait for a core, the CPU time the work.
+``--scaling`` adds a table: the Dask engine with 1 and 2 workers and the in-process path at
+1x, 2x and 4x ``--rows``. Each line prints wall seconds, rows/s, the CPU time the path used
+(driver plus workers: on a busy machine the wall clock mostly measures the wait for a core,
+the CPU time the work), the peak memory (largest worker, or the in-process process) and the
+1-minute load average when the path finished (the machine may be shared).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import multiprocessing
 import os
 import resource
 import shutil
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import dask.dataframe as dd
@@ -153,6 +156,10 @@ def _cell_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"key": counts.index.to_numpy(), "n": counts.to_numpy()})
 
 
+#: The columns the counts read back from the GeoParquet (with ``status`` and ``geometry``).
+COUNTED = ["lsoa11cd"]
+
+
 def _counts_part(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """LSOA counts (the ``areas`` rule) and 100 m cell counts of analysed incidents."""
     return area_counts(frame, "lsoa11"), _cell_counts(frame)
@@ -165,7 +172,7 @@ def _combine(parts) -> tuple[pd.Series, pd.Series]:
 
 def _result(seconds: float, lsoa: pd.Series, cells: pd.Series, **extra) -> dict:
     return {"seconds": seconds, "lsoas": len(lsoa), "cells": len(cells), "ok": int(lsoa.sum()),
-            **extra}
+            "load": os.getloadavg()[0], **extra}
 
 
 def _cpu_s() -> float:
@@ -174,36 +181,62 @@ def _cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def in_process(pack, files) -> dict:
+def _rss_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def in_process(manifest: Path, files) -> dict:
+    """read_and_geocode + counts in one fresh process (its own peak memory), layers loaded."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_in_process, manifest, files).result()
+
+
+def _in_process(manifest: Path, files) -> dict:
+    pack = _load(manifest)
     t, cpu = time.perf_counter(), _cpu_s()
     _, geocoded = read_and_geocode(files, pack)
     lsoa, cells = _counts_part(analysed_rows(geocoded))
-    return _result(time.perf_counter() - t, lsoa, cells, cpu_s=_cpu_s() - cpu)
+    return _result(time.perf_counter() - t, lsoa, cells, cpu_s=_cpu_s() - cpu,
+                   peak_mb=_rss_peak_mb())
+
+
+def _load(manifest: Path):
+    """The synthetic pack with its layers loaded (every timed path starts from this)."""
+    pack = load_pack(get_settings(data_dir=manifest.parent, pack=str(manifest)))
+    for key in pack.layers:
+        load_layer(pack, key)
+    return pack
 
 
 def dask_engine(pack, files, workers: int, out: Path) -> dict:
-    """ingest + geocode to Hilbert GeoParquet, then LSOA and cell counts read back from it."""
+    """ingest + geocode to Hilbert GeoParquet, then LSOA and cell counts read back from it.
+
+    Timed from a running cluster (its start is reported apart) to the combined counts: the
+    layers' broadcast, every partition's read + validate + geocode + GeoParquet write, the
+    repeated-ID check, and the counts.
+    """
+    t0 = time.perf_counter()
     with dask_client(workers=workers) as client:
+        client.wait_for_workers(workers)
+        start_s = time.perf_counter() - t0
         cpu = _cpu_s() + sum(client.run(_cpu_s).values())
         t = time.perf_counter()
         geocode_to_parquet(files, pack, client, out)
         t_geocode = time.perf_counter() - t
         written = sorted(out.glob("part.*.parquet"))
-        lsoa, cells = _combine(map_analysed(client, written, _counts_part))
+        lsoa, cells = _combine(map_analysed(client, written, _counts_part, columns=COUNTED))
         seconds = time.perf_counter() - t
         cpu = _cpu_s() + sum(client.run(_cpu_s).values()) - cpu
         peak = max(client.run(_rss_peak_mb).values())
     return _result(seconds, lsoa, cells, geocode_s=t_geocode, partitions=len(written),
-                   worker_peak_mb=peak, cpu_s=cpu)
-
-
-def _rss_peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                   peak_mb=peak, cpu_s=cpu, start_s=start_s)
 
 
 def raw_sjoin(pack, files, workers: int) -> dict:
     polygons = load_layer(pack, "lsoa11")[["code", "geometry"]]
     with dask_client(workers=workers) as client:
+        client.wait_for_workers(workers)
+        cpu = _cpu_s() + sum(client.run(_cpu_s).values())
         t = time.perf_counter()
         frame = dd.read_csv([str(f) for f in files], usecols=["Longitude", "Latitude"],
                             dtype=float, blocksize=None).dropna()
@@ -216,19 +249,35 @@ def raw_sjoin(pack, files, workers: int) -> dict:
         cells = joined.map_partitions(_cell_frame, meta=meta).groupby("key")["n"].sum(split_out=1)
         lsoa, cells = client.compute([lsoa, cells], sync=True)
         seconds = time.perf_counter() - t
-    return _result(seconds, lsoa, cells)
+        cpu = _cpu_s() + sum(client.run(_cpu_s).values()) - cpu
+        peak = max(client.run(_rss_peak_mb).values())
+    return _result(seconds, lsoa, cells, cpu_s=cpu, peak_mb=peak)
+
+
+HEADER = (f"{'path':<36} {'wall s':>7} {'rows/s':>10} {'CPU s':>7} {'peak MB':>8} {'load':>5}"
+          f"  {'LSOAs':>6} {'100 m cells':>11} {'incidents in area':>17}")
 
 
 def line(name: str, r: dict, n_rows: int) -> str:
-    rate = n_rows / r["seconds"]
-    cpu = f"  CPU {r['cpu_s']:.1f} s" if "cpu_s" in r else ""
-    return (f"{name:<34} {r['seconds']:8.1f} s {rate:12,.0f} rows/s{cpu}  LSOAs {r['lsoas']:,}"
-            f"  cells {r['cells']:,}  ok {r['ok']:,}")
+    return (f"{name:<36} {r['seconds']:7.1f} {n_rows / r['seconds']:10,.0f} {r['cpu_s']:7.1f}"
+            f" {r['peak_mb']:8,.0f} {r['load']:5.1f}  {r['lsoas']:6,} {r['cells']:11,}"
+            f" {r['ok']:17,}")
 
 
 def dask_line(name: str, r: dict, n_rows: int) -> str:
-    return (line(name, r, n_rows) + f"\n{'':<34} (geocode + GeoParquet {r['geocode_s']:.1f} s, "
-            f"{r['partitions']} partitions, largest worker {r['worker_peak_mb']:,.0f} MB)")
+    return (line(name, r, n_rows) + f"\n{'':<36} of which ingest + geocode + GeoParquet "
+            f"{r['geocode_s']:.1f} s, counts {r['seconds'] - r['geocode_s']:.1f} s "
+            f"({r['partitions']} partitions; cluster start {r['start_s']:.1f} s, not included)")
+
+
+LEGEND = """\
+wall s: elapsed seconds; rows/s: input rows / wall s; CPU s: processor time the path used
+(driver + workers; on a busy machine wall s measures the wait for a core, CPU s the work);
+peak MB: resident high-water mark of the largest worker (Dask) or of the process
+(in-process); load: 1-minute load average when the path finished (the machine may be shared).
+Every path must give the same LSOA count, occupied cells and incidents in the area (checked),
+except the raw sjoin, which has no validation, edge or gap rules.
+"""
 
 
 def main() -> None:
@@ -236,7 +285,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=6_500_000)
     parser.add_argument("--lsoas", type=int, default=35_000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--scaling", action="store_true", help="1 vs 2 workers; 1x/2x/4x rows")
+    parser.add_argument("--scaling", action="store_true",
+                        help="1 and 2 workers and in-process at 1x, 2x, 4x --rows")
     parser.add_argument("--skip-in-process", action="store_true")
     parser.add_argument("--skip-raw", action="store_true", help="leave out the raw sjoin")
     args = parser.parse_args()
@@ -251,45 +301,47 @@ def run(args, root: Path) -> None:
     print(f"load: {os.getloadavg()[0]:.1f} (1-minute average on {os.cpu_count()} cores)")
     t = time.perf_counter()
     manifest, files = build(args.rows, args.lsoas, root / "x1")
-    pack = load_pack(get_settings(data_dir=root / "x1", pack=str(manifest)))
-    n_lsoa = len(load_layer(pack, "lsoa11"))  # every path below starts with the layers loaded
-    print(f"synthetic year: {args.rows:,} rows in {len(files)} files, {n_lsoa:,} LSOAs "
-          f"(built in {time.perf_counter() - t:.1f} s)")
+    pack = _load(manifest)  # every path below starts with the layers loaded
+    print(f"synthetic year: {args.rows:,} rows in {len(files)} files, "
+          f"{len(load_layer(pack, 'lsoa11')):,} LSOAs (built in {time.perf_counter() - t:.1f} s)")
+    print(LEGEND)
+    print(HEADER)
     d = dask_engine(pack, files, args.workers, root / "pq")
     print(dask_line(f"dask engine, {args.workers} workers", d, args.rows))
     if not args.skip_raw:
         r = raw_sjoin(pack, files, args.workers)
-        print(line(f"raw dask_geopandas.sjoin, {args.workers} w", r, args.rows))
+        print(line(f"raw dask_geopandas.sjoin, {args.workers} workers", r, args.rows))
+    done = {args.workers: d}  # results at 1x rows, reused by the scaling table
     if not args.skip_in_process:
-        p = in_process(pack, files)
+        done["in-process"] = p = in_process(manifest, files)
         print(line("in-process (one process)", p, args.rows))
         assert (p["lsoas"], p["cells"], p["ok"]) == (d["lsoas"], d["cells"], d["ok"])
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory: driver {own:,.0f} MB, largest worker {d['worker_peak_mb']:,.0f} MB")
-    print(f"load: {os.getloadavg()[0]:.1f}")
     if args.scaling:
-        scaling(args, root, pack, files)
+        scaling(args, root, (manifest, pack, files), done)
 
 
-def scaling(args, root: Path, pack, files) -> None:
-    print("\nscaling (dask engine; in-process beside it on the same files):")
-    print(f"{'rows':>12} {'workers':>8} {'seconds':>8} {'rows/s':>12} {'in-process s':>13}")
-    for workers in (1, 2):
-        d = dask_engine(pack, files, workers, root / f"pq{workers}")
-        print(_scale_row(args.rows, workers, d["seconds"]))
-    for k in (2, 4):
+def scaling(args, root: Path, base: tuple, done: dict) -> None:
+    """Wall seconds (and rows/s) with 1 and 2 workers and in-process, at 1x, 2x, 4x rows."""
+    print("\nscaling: wall s (rows/s) [load at the end]; Dask engine timed as above")
+    print(f"{'rows':>12} {'1 worker':>24} {'2 workers':>24} {'in-process':>24}")
+    for k in (1, 2, 4):
         rows = args.rows * k
-        manifest, more = build(rows, args.lsoas, root / f"x{k}")
-        bigger = load_pack(get_settings(data_dir=root / f"x{k}", pack=str(manifest)))
-        load_layer(bigger, "lsoa11")
-        d = dask_engine(bigger, more, args.workers, root / f"pqx{k}")
-        p = in_process(bigger, more)
-        print(_scale_row(rows, args.workers, d["seconds"]) + f" {p['seconds']:>13.1f}")
-        shutil.rmtree(root / f"x{k}", ignore_errors=True)
+        if k == 1:
+            manifest, pack, files = base
+        else:
+            manifest, files = build(rows, args.lsoas, root / f"x{k}")
+            pack = _load(manifest)
+        known = done if k == 1 else {}
+        cells = [known.get(w) or dask_engine(pack, files, w, root / f"pq{k}_{w}") for w in (1, 2)]
+        cells.append(known.get("in-process") or in_process(manifest, files))
+        assert len({(c["lsoas"], c["cells"], c["ok"]) for c in cells}) == 1
+        print(f"{rows:>12,}" + "".join(f" {_cell(c, rows):>24}" for c in cells))
+        if k > 1:
+            shutil.rmtree(root / f"x{k}", ignore_errors=True)
 
 
-def _scale_row(rows: int, workers: int, seconds: float) -> str:
-    return f"{rows:>12,} {workers:>8} {seconds:>8.1f} {rows / seconds:>12,.0f}"
+def _cell(r: dict, rows: int) -> str:
+    return f"{r['seconds']:.1f} s ({rows / r['seconds']:,.0f}) [{r['load']:.1f}]"
 
 
 if __name__ == "__main__":

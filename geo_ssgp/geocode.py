@@ -59,6 +59,7 @@ import pandas as pd
 import shapely
 
 from geo_ssgp.config import CRS_BNG, get_settings
+from geo_ssgp.incidents.locate import distinct_locations
 from geo_ssgp.pack import LSOA_NAME, AreaPack, load_layer, load_pack, read_table
 from geo_ssgp.schema import GEOCODE_COLUMNS
 
@@ -284,14 +285,16 @@ def geocode(incidents: gpd.GeoDataFrame, pack: AreaPack) -> gpd.GeoDataFrame:
     points = _bng_points(incidents)
     district = _layer(pack, "district")
     cand = _prefilter(points, district.bounds)
-    place, first = _distinct_points(points[cand])
+    located = points[cand]
+    place, first = distinct_locations(shapely.get_x(located), shapely.get_y(located))
+    located = located[first]
     with _PREPARED_LOCK:
-        fields, snapped = _assign(points[cand][first], pack)
+        fields, snapped = _assign(located, pack)
     primary = _layer(pack, pack.primary_lsoa)
     primary_idx = fields[pack.primary_lsoa].idx
     ok = primary_idx != _NONE
     distance = np.full(len(first), np.nan)
-    distance[ok] = shapely.distance(points[cand][first][ok], primary.boundaries[primary_idx[ok]])
+    distance[ok] = shapely.distance(located[ok], primary.boundaries[primary_idx[ok]])
     # every row takes the result of its distinct location
     fields = {key: dataclasses.replace(f, idx=f.idx[place]) for key, f in fields.items()}
     snapped, ok, distance = snapped[place], ok[place], distance[place]
@@ -304,19 +307,6 @@ def geocode(incidents: gpd.GeoDataFrame, pack: AreaPack) -> gpd.GeoDataFrame:
         out[name] = new[name]
     out.attrs = {**incidents.attrs, ATTRS_KEY: _rules(pack)}
     return out
-
-
-def _distinct_points(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each point's position among the distinct locations, and each location's first point.
-
-    Police.uk points are snap points, each carrying many incidents, so a year of a force's
-    rows holds far fewer distinct locations than rows; every rule depends on the location
-    alone, so each is located once.
-    """
-    place, _ = pd.factorize(shapely.get_x(points) + 1j * shapely.get_y(points))
-    # factorize numbers locations in order of first appearance: a new one raises the maximum
-    first = np.flatnonzero(np.diff(np.maximum.accumulate(place), prepend=-1) > 0)
-    return place, first
 
 
 def _assign(points: np.ndarray, pack: AreaPack) -> tuple[dict[str, _Field], np.ndarray]:

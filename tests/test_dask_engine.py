@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from geo_ssgp.areas import area_count_part, area_stats_for, area_stats_from_parts
+from geo_ssgp.areas import area_count_part, area_counts, area_stats_for, area_stats_from_parts
 from geo_ssgp.cli import app
 from geo_ssgp.dask_engine import (
     dask_client,
@@ -66,6 +66,24 @@ def test_hilbert_geoparquet_reads_back_with_partition_bounds(client, pack, sampl
     # each partition's points lie inside the bounds recorded for it
     for i, bounds in enumerate(parts.spatial_partitions):
         assert parts.get_partition(i).compute().within(bounds.buffer(1e-6)).all()
+
+
+def test_counts_read_only_their_columns_of_the_written_geoparquet(client, pack, sample_files,
+                                                                 sample_geocoded, tmp_path):
+    """The written GeoArrow points and the ``columns`` read back give the in-process counts."""
+    files = sample_files[:3]
+    geocode_to_parquet(files, pack, client, tmp_path / "pq")
+    written = sorted((tmp_path / "pq").glob("part.*.parquet"))
+    expected = sample_geocoded[sample_geocoded["source_file"].isin({f.name for f in files})]
+    lsoa = map_analysed(client, written, area_counts, "lsoa21", columns=["lsoa21cd"])
+    got = pd.concat(lsoa).groupby(level=0).sum().sort_index()
+    pd.testing.assert_series_equal(got, area_counts(expected, "lsoa21").sort_index(),
+                                   check_names=False)
+    grid = make_grid(study_region(pack), cell_size=50.0)
+    cells = map_analysed(client, written, cell_count_part, Filters(), grid, columns=["geometry"])
+    np.testing.assert_array_equal(np.sum(cells, axis=0),
+                                  cell_count_part(expected, Filters(), grid))
+    assert np.sum(cells) == (expected["status"] == "ok").sum() > 3000
 
 
 def test_record_ids_repeated_across_files_are_refused(client, pack, tmp_path):

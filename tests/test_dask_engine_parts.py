@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from geo_ssgp.areas import area_count_part, area_stats_for, area_stats_from_parts
-from geo_ssgp.dask_engine import ROWS_PER_PARTITION, file_groups
+from geo_ssgp.dask_engine import ROWS_PER_PARTITION, file_groups, text_hashes
 from geo_ssgp.filters import Filters
 from geo_ssgp.hotspots.count import cell_count_part, cell_count_table
 from geo_ssgp.hotspots.grid import make_grid, study_region
@@ -76,3 +76,19 @@ def test_cell_parts_add_up_to_the_whole_table(sample_ok, pack):
     assert table["count"].max() > 50
     centre = grid.locate(table["x"].to_numpy(), table["y"].to_numpy())
     np.testing.assert_array_equal(centre, table["cell_id"].to_numpy())
+
+
+def test_text_hashes_match_equal_texts_anywhere_and_tell_texts_apart(sample_result):
+    """The repeated-ID check compares hashes made in different workers: equal IDs must hash
+    equally whatever else a partition holds, and the sample's distinct IDs must not collide."""
+    ids = sample_result.incidents["incident_id"]
+    hashes = text_hashes(ids)
+    assert len(np.unique(hashes)) == ids.nunique() > 40_000
+    part = ids.iloc[100:200]
+    np.testing.assert_array_equal(text_hashes(part), hashes[100:200])
+    np.testing.assert_array_equal(text_hashes(pd.Series(list(part), dtype=object)),
+                                  hashes[100:200])
+    texts = pd.Series(["", "a", "a\x00", "ab", "a" * 8, "a" * 9, "é", None], dtype="str")
+    got = text_hashes(texts)
+    assert len(set(got[:-1])) == 7 and got[-1] == got[0]  # missing hashes as ""
+    assert text_hashes(texts.iloc[:0]).dtype == np.uint64

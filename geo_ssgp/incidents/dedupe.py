@@ -97,7 +97,9 @@ def mark_duplicates(
     mask = np.zeros(len(rec_id), dtype=bool)
     for source in dict.fromkeys(s.source for s in staged):  # in order of first appearance
         cand = np.flatnonzero(has_id & (row_source == source))
-        mask[cand[rec_id.take(cand).duplicated(keep="first").to_numpy()]] = True
+        ids = rec_id.take(cand)
+        if ids.nunique() < len(ids):  # a count of distinct IDs is cheaper than marking
+            mask[cand[ids.duplicated(keep="first").to_numpy()]] = True
     if not mask.any():
         return
     ids = rec_id.to_numpy(dtype=object)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,13 @@ from geo_ssgp.incidents.staging import RowsOf
 FOLDER_SUFFIXES = frozenset({".csv", ".json", ".geojson", ".xlsx"})
 
 _BOM = b"\xef\xbb\xbf"
+
+#: Only white space (what ``bytes.strip`` removes), to find blank files without copying them.
+_BLANK = re.compile(rb"\s*")
+
+#: Characters of a text read to find its header line (doubled while the header is longer),
+#: so that a header is found without splitting or copying the whole file.
+_HEAD_CHARS = 1 << 16
 
 
 def expand_paths(paths: str | Path | Iterable[str | Path]) -> list[Path]:
@@ -66,7 +74,7 @@ def read_bytes(path: Path) -> bytes:
         raise IngestError(f"{path.name}: file not found ({path})") from exc
     except OSError as exc:
         raise IngestError(f"{path.name}: cannot be read: {exc.strerror or exc}") from exc
-    if not data.strip():
+    if _BLANK.fullmatch(data):
         raise IngestError(f"{path.name}: file is empty")
     return _utf16_to_utf8(path.name, data)
 
@@ -153,7 +161,8 @@ def csv_header(name: str, text: str) -> list[str]:
         parsed as CSV. Lines may end in a line feed, CR LF or a lone carriage return (as
         pyarrow reads the body).
     """
-    line = text.lstrip("\r\n").splitlines()[0] if text.strip("\r\n") else ""
+    text = text.lstrip("\r\n")
+    line = _first_line(text)
     commas = line.count(",")
     for delim, label in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
         if line.count(delim) > commas:
@@ -161,10 +170,32 @@ def csv_header(name: str, text: str) -> list[str]:
                 f"{name}: looks {label}-separated ({delim!r}); expected comma-separated CSV"
             )
     try:
-        header = next(csv.reader(io.StringIO(text.lstrip("\r\n"), newline=None)), [])
+        header = _first_record(text)
     except csv.Error as exc:
         raise IngestError(f"{name}: not a readable CSV header: {exc}") from exc
     return [h.strip() for h in header]
+
+
+def _first_line(text: str) -> str:
+    """The first line of ``text`` (``str.splitlines`` line ends), read from its start only."""
+    size = _HEAD_CHARS
+    while True:
+        head = text[:size]
+        first = head.splitlines()[0] if head else ""
+        if size >= len(text) or len(first) < len(head):  # a line end follows in ``head``
+            return first
+        size *= 2
+
+
+def _first_record(text: str) -> list[str]:
+    """The first CSV record of ``text`` (it may span lines), read from its start only."""
+    size = _HEAD_CHARS
+    while True:
+        buffer = io.StringIO(text[:size], newline=None)
+        record = next(csv.reader(buffer), [])
+        if size >= len(text) or buffer.read(1):  # the record ended before the cut
+            return record
+        size *= 2
 
 
 def unique_names(header: list[str]) -> list[str]:

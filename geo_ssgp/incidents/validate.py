@@ -19,7 +19,7 @@ import pandas as pd
 
 from geo_ssgp.config import CRS_BNG, default_settings
 from geo_ssgp.incidents.dedupe import incident_ids, mark_duplicates
-from geo_ssgp.incidents.locate import locate
+from geo_ssgp.incidents.locate import locate, points_of
 from geo_ssgp.incidents.quarantine import Reasons, quarantine_table
 from geo_ssgp.incidents.result import IngestResult
 from geo_ssgp.incidents.staging import STAGE_COLUMNS, Columns, Staged, Text, gather, or_blank
@@ -121,7 +121,7 @@ def validate(staged: Sequence[Staged], pack: AreaPack | None) -> IngestResult:
         "source_lsoa_name": _text_out(cols["source_lsoa_name"], keep),
         "snap_point": police,
     }
-    incidents = gpd.GeoDataFrame(data, geometry=gpd.points_from_xy(x[keep], y[keep]), crs=CRS_BNG)
+    incidents = gpd.GeoDataFrame(data, geometry=points_of(x[keep], y[keep]), crs=CRS_BNG)
     return IngestResult(
         incidents[INCIDENT_COLUMNS],
         quarantine_table(staged, reasons, file_idx, row),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from geo_ssgp.incidents import IngestError, read_incidents
-from geo_ssgp.incidents.files import csv_header
+from geo_ssgp.incidents.files import csv_header, read_bytes
 
 
 def test_binary_file(tmp_path):
@@ -122,3 +125,28 @@ def test_csv_header_reads_a_lone_carriage_return_as_a_line_end():
     assert csv_header("f.csv", "0\r0") == ["0"]
     with pytest.raises(IngestError, match="not a readable CSV header"):
         csv_header("f.csv", "a," + "x" * 200_000)  # over the csv module's field limit
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a," * 40_000 + "b\n1\n",  # a header line longer than the first part read
+        "x" * 65_530 + ',"two\nlines",c\r\n1,2,3\n',  # a quoted line end across the cut
+        "a,b\r" + "1,2\r" * 40_000,  # lone carriage returns, a long body
+    ],
+)
+def test_csv_header_reads_the_start_only_and_equals_the_whole_parse(text):
+    """The header is found from the first part of the text (not a split of the whole file),
+    with the same fields as the csv module reading the whole text."""
+    expected = next(csv.reader(io.StringIO(text, newline=None)))
+    assert csv_header("f.csv", text) == [h.strip() for h in expected]
+
+
+def test_only_white_space_is_an_empty_file(tmp_path):
+    """Blank means the white space ``bytes.strip`` removes; one character more is content."""
+    blank = tmp_path / "blank.csv"
+    blank.write_bytes(b" \t\r\n\x0b\x0c\n")
+    with pytest.raises(IngestError, match="blank.csv: file is empty"):
+        read_bytes(blank)
+    blank.write_bytes(b"\n\nx\n")
+    assert read_bytes(blank) == b"\n\nx\n"

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 from geo_ssgp.incidents import POSTCODE_PATTERN, normalise_postcode, read_incidents
+from geo_ssgp.incidents.locate import distinct_locations, points_of
 
 
 def test_normalise_postcode():
@@ -108,3 +112,22 @@ def test_coordinate_ranges(tmp_path, write, reasons_of, details_of):
     assert "look like WGS84 latitude/longitude degrees" in d[4]
     assert d[5] == "northing is blank (easting 12.5)"
     assert len(res.incidents) == 1
+
+
+def test_distinct_locations_number_places_in_order_of_first_appearance():
+    x = np.array([5.0, 1.0, 5.0, 2.0, 1.0, 5.0])
+    y = np.array([7.0, 1.0, 7.0, 2.0, 1.0, 8.0])
+    place, first = distinct_locations(x, y)
+    np.testing.assert_array_equal(place, [0, 1, 0, 2, 1, 3])
+    np.testing.assert_array_equal(first, [0, 1, 3, 5])
+
+
+def test_points_of_equals_one_point_per_row(sample_result):
+    """Points built once per snap point equal points built per row, in CRS and coordinates."""
+    geoms = sample_result.incidents.geometry
+    x, y = geoms.x.to_numpy(), geoms.y.to_numpy()
+    points = points_of(x, y)
+    assert points.crs == gpd.points_from_xy(x, y, crs=27700).crs
+    np.testing.assert_array_equal(shapely.get_coordinates(points), np.c_[x, y])
+    # far fewer distinct points than rows on police.uk data (what makes it cheaper)
+    assert len(set(map(id, points))) == len(np.unique(np.c_[x, y], axis=0)) < len(x) / 3
