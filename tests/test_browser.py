@@ -333,6 +333,42 @@ def test_layers_off_at_opening_are_fetched_and_drawn_when_switched_on(browser, s
         context.close()
 
 
+def test_a_layer_that_cannot_be_loaded_says_so_and_retries(browser, server):
+    """An on-demand layer whose request fails shows a note on the map naming the failure;
+    switching the layer off removes the note and on again asks once more (and draws)."""
+    context, page, watch, frame = _open_analyst(browser, server)
+    asked = []
+
+    def fail_first(route):
+        asked.append(route.request.url)
+        if len(asked) == 1:
+            route.fulfill(status=500, body="boom")
+        else:
+            route.continue_()
+
+    page.route("**/map/analyst/layer/**", fail_first)
+    try:
+        control = frame.locator(".leaflet-control-layers label", has_text="Hotspots: lisa")
+        control.locator("input").click()
+        note = frame.locator(".geo-ssgp-layer-note")
+        note.wait_for(timeout=MAP_TIMEOUT)
+        text = note.inner_text()
+        assert "This layer could not be loaded (HTTP 500)" in text
+        assert "Switch it off and on again to retry" in text
+        assert frame.evaluate("window.geoSsgp.layers['hotspots:lisa'].geoSsgpLoaded") is False
+        control.locator("input").click()  # off: the note goes
+        assert frame.locator(".geo-ssgp-layer-note").count() == 0
+        control.locator("input").click()  # on: asked again, drawn
+        on, n, _ = _drawn(frame, "hotspots:lisa")
+        assert on and n > 0 and len(asked) == 2
+        assert frame.locator(".geo-ssgp-layer-note").count() == 0
+        # the refused request is the only console error; nothing else failed or left
+        assert all("500" in e for e in watch.errors), watch.errors
+        assert watch.dialogs == [] and watch.blocked == []
+    finally:
+        context.close()
+
+
 def test_click_lsoa_summarise_save_and_reload(browser, server):
     context, page, watch, frame = _open_analyst(browser, server)
     try:

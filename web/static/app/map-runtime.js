@@ -248,12 +248,18 @@
   // legend. "Still computing" (503) is asked again after Retry-After; geoSsgpLoaded turns
   // true once drawn, geoSsgpError holds a failure.
   g.lazyVector = function (url) {
-    var map = g.map, group = L.featureGroup(), asked = false;
+    var map = g.map, group = L.featureGroup(), asked = false, note = null;
     group.geoSsgpLoaded = false;
     var draw = function (doc) {
       group.addLayer(g.vector(g.decode(doc.data), doc.spec));
       g.addLegend(map, group, doc.legend);
       group.geoSsgpLoaded = true;
+    };
+    var failed = function (e) {
+      group.geoSsgpError = String(e.message || e);
+      asked = false;  // switching the layer off and on again asks once more
+      note = g.layerNote(map, "This layer could not be loaded (" + group.geoSsgpError
+        + "). Switch it off and on again to retry.");
     };
     var load = function () {
       fetch(url, {credentials: "same-origin"}).then(function (r) {
@@ -261,12 +267,33 @@
           setTimeout(load, 1000 * (parseFloat(r.headers.get("Retry-After")) || 2));
           return null;
         }
-        if (!r.ok) { throw new Error("layer: HTTP " + r.status + " from " + url); }
+        if (!r.ok) { throw new Error("HTTP " + r.status); }
         return r.json().then(draw);
-      }).catch(function (e) { group.geoSsgpError = String(e.message || e); });
+      }).catch(failed);
     };
-    group.on("add", function () { if (!asked) { asked = true; load(); } });
+    group.on("add", function () {
+      if (!asked) { asked = true; group.geoSsgpError = null; load(); }
+    });
+    group.on("remove", function () { if (note) { note.remove(); note = null; } });
     return group;
+  };
+
+  // A one-line note on the map (text, never HTML), closed with its button or by the caller.
+  g.layerNote = function (map, text) {
+    var note = L.control({position: "bottomright"});
+    note.onAdd = function () {
+      var div = L.DomUtil.create("div", "geo-ssgp-legend geo-ssgp-layer-note");
+      div.setAttribute("role", "alert");
+      var close = L.DomUtil.create("button", "geo-ssgp-close", div);
+      close.type = "button";
+      close.title = "Close";
+      close.textContent = "\u00d7";
+      L.DomUtil.create("p", "", div).textContent = text;
+      L.DomEvent.on(close, "click", function () { note.remove(); });
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    };
+    return note.addTo(map);
   };
 
   g.register = function (id, layer, kind) {
