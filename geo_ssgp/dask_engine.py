@@ -37,7 +37,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 from distributed import Client, LocalCluster
 
@@ -149,32 +148,14 @@ def _id_keys(part: tuple[IngestResult, gpd.GeoDataFrame]) -> pd.Series:
 def _id_hashes(part: tuple[IngestResult, gpd.GeoDataFrame]) -> np.ndarray:
     """64-bit hashes of a partition's (source, record ID) keys (the same in every worker)."""
     incidents = part[1]
-    codes, sources = pd.factorize(incidents["source"])
-    by_source = text_hashes(pd.Series(np.asarray(sources, dtype=object), dtype="str"))
-    return _mix64(text_hashes(incidents["incident_id"]) * _GOLDEN + by_source[codes])
-
-
-#: The golden-ratio constant of splitmix64 (odd: multiplying by it loses no bits).
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-#: Per number of bytes left in a text (0..8), the mask keeping that many low bytes of a word.
-_BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype=np.uint64)
-
-
-def _mix64(h: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser over uint64 values (wrapping): every bit moves every output bit."""
-    h = h ^ (h >> np.uint64(31))
-    h = h * np.uint64(0xBF58476D1CE4E5B9)
-    h = h ^ (h >> np.uint64(27))
-    h = h * np.uint64(0x94D049BB133111EB)
-    return h ^ (h >> np.uint64(31))
+    return text_hashes(incidents["source"].astype("str") + "\x1f" + incidents["incident_id"])
 
 
 def text_hashes(values: pd.Series) -> np.ndarray:
-    """64-bit hashes of texts, from their UTF-8 bytes eight at a time, without Python strings.
+    """64-bit hashes of texts (``pandas.util.hash_pandas_object``: SipHash with a fixed key).
 
-    Deterministic (no seed), so equal texts get equal hashes in every process; a repeated hash
-    may still be a collision, so a repeat is confirmed on the texts themselves. About three
-    times faster than ``pandas.util.hash_pandas_object`` on Arrow strings.
+    Deterministic, so equal texts get equal hashes in every process; a repeated hash may
+    still be a collision, so a repeat is confirmed on the texts themselves.
 
     Parameters
     ----------
@@ -185,26 +166,7 @@ def text_hashes(values: pd.Series) -> np.ndarray:
     -------
     numpy.ndarray of uint64
     """
-    if not len(values):
-        return np.empty(0, dtype=np.uint64)
-    texts = pa.array(values.fillna(""), type=pa.large_binary())
-    texts = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
-    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[
-        texts.offset : texts.offset + len(texts) + 1
-    ]
-    body = texts.buffers()[2]
-    data = np.zeros((offsets[-1] if body is None else body.size) + 8, dtype=np.uint8)
-    if body is not None:
-        data[: body.size] = np.frombuffer(body, dtype=np.uint8)
-    # the little-endian 8-byte word starting at every byte (the zeros pad the last ones)
-    words = np.ndarray(shape=(len(data) - 7,), dtype="<u8", buffer=data, strides=(1,))
-    starts, lengths = offsets[:-1], np.diff(offsets)
-    h = _mix64(lengths.astype(np.uint64) + _GOLDEN)
-    for at in range(0, int(lengths.max()), 8):
-        live = np.flatnonzero(lengths > at)
-        word = words[starts[live] + at] & _BYTE_MASKS[np.minimum(lengths[live] - at, 8)]
-        h[live] = _mix64(h[live] ^ word) * _GOLDEN
-    return h
+    return pd.util.hash_pandas_object(values.fillna(""), index=False).to_numpy(np.uint64)
 
 
 def _keys_with_hashes(part: tuple[IngestResult, gpd.GeoDataFrame], hashes: np.ndarray):
