@@ -51,7 +51,7 @@ from geo_ssgp.hotspots.change import change_geojson, pack_change
 from geo_ssgp.hotspots.emerging import EmergingHotspots, emerging_scope, pack_emerging
 from geo_ssgp.hotspots.evaluate import layer_accuracy
 from geo_ssgp.hotspots.layer import json_safe
-from geo_ssgp.maps.streets import SEGMENT_LAYER_NAME, street_data, street_version
+from geo_ssgp.maps.streets import street_data, street_version
 from geo_ssgp.pack import AreaPack, has_streets, load_layer, lsoa_wards
 from geo_ssgp.schema import CRIME_GROUPS, CRIME_TYPES
 from geo_ssgp.store import FocusArea, SQLiteStore
@@ -557,25 +557,17 @@ class Service:
         return maps.render(fmap)
 
     def lazy_layer_ids(self) -> list[str]:
-        """Ids of the analyst map's layers that are off when it opens, drawn when shown.
-
-        In the order of the layer control: ``surface`` (the KDE surface) when KDE is one of
-        ``settings.map_methods``, ``hotspots:<method>`` for each of them but the default, and
-        ``street-segments`` (the busiest segments) when the pack has streets.
-        """
-        methods = self.settings.map_methods
-        ids = [f"hotspots:{m}" for m in methods if m != hotspots.DEFAULT_METHOD]
-        segments = ["street-segments"] if has_streets(self.pack) else []
-        return (["surface"] if "kde" in methods else []) + ids + segments
+        """Ids of the analyst map's layers drawn on demand (:func:`maps.analyst_lazy_layer_ids`)."""
+        return maps.analyst_lazy_layer_ids(
+            self.settings.map_methods, hotspots.DEFAULT_METHOD, has_streets(self.pack)
+        )
 
     def analyst_layer(self, layer_id: str, filters: Filters, user: User) -> bytes:
         """One of the analyst map's :meth:`lazy_layer_ids` as its page document (JSON bytes).
 
         Cached per layer, filters and access level, built off the server's interpreter
-        (:meth:`bounded`). The same layer the map would have drawn at once:
-        :func:`geo_ssgp.maps.layers.hotspot_document` of :meth:`hotspots_for` in the colour
-        of its place on the map, or the KDE layer's
-        :func:`~geo_ssgp.maps.layers.surface_document`.
+        (:meth:`bounded`): the layer the map would have drawn at once
+        (:func:`geo_ssgp.maps.analyst_layer_document`).
 
         Raises
         ------
@@ -594,25 +586,17 @@ class Service:
         """Build :meth:`analyst_layer` (uncached; run by :meth:`bounded`).
 
         A method that cannot run on the selected data gives an empty layer whose legend says
-        why (:func:`geo_ssgp.maps.layers.note_document`).
+        why.
         """
-        if layer_id == "street-segments":
-            top = self.street_layer(filters, user)
-            if top is None or top.empty:
-                note = "No street segment holds enough of the selected incidents to draw."
-                return _json_bytes(maps.note_document(SEGMENT_LAYER_NAME, note))
-            return _json_bytes(maps.segment_document(top))
-        method = "kde" if layer_id == "surface" else layer_id.partition(":")[2]
-        title = "KDE surface" if layer_id == "surface" else f"Hotspots: {method}"
-        try:
-            layer = self.hotspots_for(method, filters, user)
-        except NotEnoughData as exc:
-            return _json_bytes(maps.note_document(title, exc.message))
-        if layer_id == "surface":
-            doc = maps.surface_document(layer.surface, maps.surface_column(layer.surface), title)
+        method = maps.lazy_layer_method(layer_id)
+        if method is None:
+            content = self.street_layer(filters, user)
         else:
-            colour = maps.hotspot_colour(self.settings.map_methods.index(method))
-            doc = maps.hotspot_document(layer, title, colour)
+            try:
+                content = self.hotspots_for(method, filters, user)
+            except NotEnoughData as exc:
+                content = exc.message
+        doc = maps.analyst_layer_document(layer_id, content, self.settings.map_methods)
         return _json_bytes(doc)
 
     def overlay_layers(

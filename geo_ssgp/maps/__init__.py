@@ -138,10 +138,13 @@ from geo_ssgp.maps.layers import (
 )
 from geo_ssgp.maps.pages import (
     ANALYST_LAYER_NAMES,
+    analyst_layer_document,
+    analyst_lazy_layer_ids,
     build_analyst_map,
     build_area_map,
     build_difference_map,
     build_meeting_map,
+    lazy_layer_method,
 )
 from geo_ssgp.maps.snap_points import snap_point_rows
 from geo_ssgp.maps.spacetime import add_change_layer, add_emerging_layer
@@ -173,7 +176,10 @@ __all__ = [
     "area_level",
     "attribution_lines",
     "base_map",
+    "analyst_lazy_layer_ids",
+    "analyst_layer_document",
     "build_analyst_map",
+    "lazy_layer_method",
     "build_area_map",
     "build_difference_map",
     "build_meeting_map",

@@ -33,10 +33,13 @@ from geo_ssgp.maps.layers import (
     base_map,
     fit_to,
     hotspot_colour,
+    hotspot_document,
+    note_document,
+    surface_document,
 )
 from geo_ssgp.maps.layers import surface_column as layer_surface_column
 from geo_ssgp.maps.spacetime import add_change_layer
-from geo_ssgp.maps.streets import SEGMENT_LAYER_NAME, add_segment_layer
+from geo_ssgp.maps.streets import SEGMENT_LAYER_NAME, add_segment_layer, segment_document
 from geo_ssgp.pack import AreaPack
 
 #: Names of the analyst map's LSOA layers in the layer control, by column.
@@ -45,6 +48,80 @@ ANALYST_LAYER_NAMES = {
     "rate_per_1000": "LSOA: incidents per 1,000 residents",
     "imd_decile": "LSOA: IMD decile",
 }
+
+
+#: Layer-control name (and legend title) of the analyst map's KDE surface.
+SURFACE_NAME = "KDE surface"
+#: Legend note of the busiest-segments layer when no segment holds enough incidents.
+NO_SEGMENTS = "No street segment holds enough of the selected incidents to draw."
+
+
+def hotspot_layer_name(method: str) -> str:
+    """Layer-control name (and legend title) of a method's hotspot layer on the analyst map."""
+    return f"Hotspots: {method}"
+
+
+def analyst_lazy_layer_ids(methods: Sequence[str], default: str, streets: bool) -> list[str]:
+    """Ids of the analyst map's layers that are off when it opens, drawn when first shown.
+
+    Parameters
+    ----------
+    methods : sequence of str
+        The map's hotspot methods, in layer-control order.
+    default : str
+        The method shown when the map opens (computed with the map, so not on demand).
+    streets : bool
+        Whether the pack has streets (the busiest-segments layer).
+
+    Returns
+    -------
+    list of str
+        ``surface`` (the KDE surface) when KDE is one of ``methods``,
+        ``hotspots:<method>`` for each other method, and ``street-segments``.
+    """
+    ids = [f"hotspots:{m}" for m in methods if m != default]
+    return (["surface"] if "kde" in methods else []) + ids + (["street-segments"] * streets)
+
+
+def lazy_layer_method(layer_id: str) -> str | None:
+    """The hotspot method an on-demand analyst layer draws (``kde`` for the surface), or None."""
+    if layer_id == "surface":
+        return "kde"
+    kind, _, method = layer_id.partition(":")
+    return method if kind == "hotspots" else None
+
+
+def analyst_layer_document(layer_id: str, content: Any, methods: Sequence[str]) -> dict:
+    """The document of an on-demand analyst-map layer, as :func:`build_analyst_map` draws it.
+
+    Parameters
+    ----------
+    layer_id : str
+        One of :func:`analyst_lazy_layer_ids`.
+    content : HotspotLayer, GeoDataFrame, str or None
+        For ``street-segments`` the busiest segments (None or empty: a note says none); for
+        the others the hotspot layer of :func:`lazy_layer_method` (its surface for
+        ``surface``), or a str saying why the method could not run (an empty layer whose
+        legend says so).
+    methods : sequence of str
+        The map's hotspot methods in layer-control order (the position picks the colour).
+
+    Returns
+    -------
+    dict
+        ``data``, ``spec`` and ``legend`` (see :func:`~geo_ssgp.maps.layers.hotspot_document`).
+    """
+    if lazy_layer_method(layer_id) is None:
+        if content is None or not len(content):
+            return note_document(SEGMENT_LAYER_NAME, NO_SEGMENTS)
+        return segment_document(content)
+    method = lazy_layer_method(layer_id)
+    title = SURFACE_NAME if layer_id == "surface" else hotspot_layer_name(method)
+    if isinstance(content, str):
+        return note_document(title, content)
+    if layer_id == "surface":
+        return surface_document(content.surface, layer_surface_column(content.surface), title)
+    return hotspot_document(content, title, hotspot_colour(list(methods).index(method)))
 
 
 def _add_analyst_areas(fmap: folium.Map, area_stats: gpd.GeoDataFrame, level: str | None) -> None:
@@ -124,11 +201,13 @@ def build_analyst_map(
     fmap = base_map(pack, tiles=tiles, asset_base=asset_base)
     _add_analyst_areas(fmap, area_stats, area_level(area_stats, pack.primary_lsoa))
     if isinstance(surface, str):
-        add_lazy_layer(fmap, surface, "KDE surface", "surface", "surface")
+        add_lazy_layer(fmap, surface, SURFACE_NAME, "surface", "surface")
     elif surface is not None:
-        add_surface_layer(fmap, surface, surface_column or layer_surface_column(surface))
+        add_surface_layer(
+            fmap, surface, surface_column or layer_surface_column(surface), name=SURFACE_NAME
+        )
     for position, (key, layer) in enumerate(hotspot_layers.items()):
-        name, layer_id, show = f"Hotspots: {key}", f"hotspots:{key}", key == default_method
+        name, layer_id, show = hotspot_layer_name(key), f"hotspots:{key}", key == default_method
         if isinstance(layer, str):
             add_lazy_layer(fmap, layer, name, layer_id, "hotspots", show=show)
         else:

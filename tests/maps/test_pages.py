@@ -270,3 +270,24 @@ def test_naive_baseline_uses_cdn_and_one_marker_per_incident():
     assert page.count("L.marker(") == len(incidents)
     assert "<img" not in page
     assert not hasattr(maps, "naive_map")
+
+
+def test_analyst_lazy_layer_ids_and_their_methods():
+    """The analyst map lists the surface, every method but the default and the segments as
+    on-demand layers, and each id names the method it draws."""
+    ids = maps.analyst_lazy_layer_ids(["grid-count", "kde", "gistar"], "grid-count", True)
+    assert ids == ["surface", "hotspots:kde", "hotspots:gistar", "street-segments"]
+    assert maps.analyst_lazy_layer_ids(["grid-count", "lisa"], "grid-count", False) == [
+        "hotspots:lisa"
+    ]
+    assert [maps.lazy_layer_method(i) for i in ids] == ["kde", "kde", "gistar", None]
+
+
+def test_analyst_layer_document_notes_what_could_not_be_drawn():
+    """A method that could not run and a selection with no busy segment give empty layers
+    whose legends say why, under the names the layer control shows."""
+    doc = maps.analyst_layer_document("hotspots:kde", "needs two incidents", ["grid-count", "kde"])
+    assert doc["legend"]["title"] == "Hotspots: kde"
+    assert "needs two incidents" in str(doc["legend"])
+    empty = maps.analyst_layer_document("street-segments", None, ["grid-count"])
+    assert "No street segment holds enough" in str(empty["legend"])
