@@ -56,6 +56,8 @@
       });
     });
   }
+  // shared with the page's other scripts (place-focus.js: the map's search box)
+  window.geoSsgpApp = {api: api};
   function postJSON(url, body, method) {
     return api(url, {method: method || "POST", headers: {"Content-Type": "application/json"},
                      body: JSON.stringify(body)});

@@ -10,7 +10,8 @@
  *   /api/search/focus and draws it on the map in #map (the page stays); it is drawn again
  *   each time a filter change reloads the map. The x button removes it.
  *
- * Text from data is only ever inserted with textContent.
+ * Text from data is only ever inserted with textContent. On the analyst page requests go
+ * through analyst.js's helper (window.geoSsgpApp.api), so errors read as everywhere else.
  */
 (function () {
   "use strict";
@@ -56,18 +57,8 @@
     status.textContent = text || "";
     status.classList.toggle("error", !!bad);
   }
-  function getJSON(url) {
-    return fetch(url, {credentials: "same-origin"}).then(function (res) {
-      return res.json().catch(function () { return null; }).then(function (body) {
-        if (!res.ok) {
-          var d = body && body.detail;
-          throw new Error(typeof d === "string" ? d : Array.isArray(d) ? d[0].msg
-            : "request failed (" + res.status + ")");
-        }
-        return body;
-      });
-    });
-  }
+  // the analyst page's request helper (analyst.js, loaded first): JSON, or the API's message
+  var getJSON = window.geoSsgpApp.api;
   function close() {
     list.hidden = true;
     while (list.firstChild) { list.removeChild(list.firstChild); }
